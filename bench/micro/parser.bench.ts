@@ -1,0 +1,45 @@
+/**
+ * Parser micro-benchmarks: the native frame parser (Ethernet, 802.1Q, IPv4, UDP) through its JS
+ * surface parseFrame(), on a plain 1316-byte multicast frame, the same with a VLAN tag, and two
+ * malformed frames that must be rejected (truncated, bad IP header length). The figures include the
+ * N-API call and building the result object, which the engine's own loop does not pay.
+ * Run by bench/run.ts.
+ */
+import { benchFrames } from './frames.js';
+import { nativeExport } from './native.js';
+import type { MicroTask, SuiteDef } from './suite.js';
+
+type ParseFrame = (frame: Uint8Array) => { error?: string; destination?: string; destinationPort?: number; vlanIds?: number[] } | null;
+
+let sink: unknown;
+
+export const parserSuite: SuiteDef = {
+  name: 'parser',
+  async prepare(): Promise<MicroTask[] | string> {
+    const found = await nativeExport('parseFrame');
+    if (typeof found === 'string') return found;
+    if (typeof found.value !== 'function') return `parseFrame from ${found.from} is not a function`;
+    const parseFrame = found.value as ParseFrame;
+    const frames = benchFrames();
+    // Timing a parser that gets the answer wrong is worthless: check each frame's verdict first.
+    const plain = parseFrame(frames.plain);
+    if (plain?.error !== undefined || (plain?.destination !== undefined && plain.destination !== '239.1.1.1')) {
+      throw new Error(`parseFrame(plain) from ${found.from} returned ${JSON.stringify(plain)}`);
+    }
+    const vlan = parseFrame(frames.vlan);
+    if (vlan?.error !== undefined || (vlan?.vlanIds !== undefined && vlan.vlanIds[0] !== 100)) {
+      throw new Error(`parseFrame(vlan) from ${found.from} returned ${JSON.stringify(vlan)}`);
+    }
+    for (const bad of ['truncated', 'badIhl'] as const) {
+      const r = parseFrame(frames[bad]);
+      if (r !== null && r?.error === undefined) throw new Error(`parseFrame(${bad}) from ${found.from} accepted a malformed frame: ${JSON.stringify(r)}`);
+    }
+    return (Object.keys(frames) as Array<keyof typeof frames>).map((name) => ({
+      name: `parseFrame ${name}${name === 'plain' || name === 'vlan' ? '' : ' (rejected)'}`,
+      batch: 500,
+      fn: () => { sink = parseFrame(frames[name]); },
+    }));
+  },
+};
+
+export const lastResult = (): unknown => sink;

@@ -1,0 +1,41 @@
+/**
+ * Rule schema micro-benchmarks: validating a rule as mcrd does for a config file entry, a control
+ * `add` and mcrctl flags (relay/model/validate.ts parseRule): one output, 50 outputs (the fan-out
+ * scenario's rule), and an invalid rule whose error message is composed. Run by bench/run.ts.
+ */
+import { importFromRoot, type MicroTask, type SuiteDef } from './suite.js';
+
+interface ValidateModule { parseRule(value: unknown, ctx?: unknown): { id: string; outputs: unknown[] } }
+
+export const ONE_OUTPUT = { input: { interface: 'veth0', group: '239.1.1.1', port: 5000 }, outputs: [{ interface: 'veth1', group: '239.2.2.2', port: 5000, ttl: 8 }] };
+export const FIFTY_OUTPUTS = {
+  name: 'fanout', input: { interface: 'veth0', group: '239.1.1.1', port: 5000 },
+  outputs: Array.from({ length: 50 }, (_, i) => ({ interface: 'veth1', group: `239.2.0.${i + 1}`, port: 5000 })),
+};
+export const INVALID = { input: { interface: 'veth0', group: '239.1.1.1', port: '80a' }, outputs: [] };
+
+let sink: unknown;
+
+export const schemaSuite: SuiteDef = {
+  name: 'rule schema',
+  async prepare(): Promise<MicroTask[] | string> {
+    const mod = await importFromRoot('relay/model/validate.js');
+    if (typeof mod === 'string') return mod;
+    if (typeof mod.parseRule !== 'function') return 'relay/model/validate.js has no parseRule export';
+    const { parseRule } = mod as unknown as ValidateModule;
+    if (parseRule(FIFTY_OUTPUTS).outputs.length !== 50) throw new Error('the 50-output rule did not keep its 50 outputs');
+    let refused = '';
+    try { parseRule(INVALID); } catch (err) { refused = (err as Error).message; }
+    if (!refused.includes('port')) throw new Error(`the invalid rule was not refused at its port: "${refused}"`);
+    return [
+      { name: 'parseRule, 1 output', batch: 100, fn: () => { sink = parseRule(ONE_OUTPUT); } },
+      { name: 'parseRule, 50 outputs', batch: 10, fn: () => { sink = parseRule(FIFTY_OUTPUTS); } },
+      {
+        name: 'parseRule, invalid (error message composed)', batch: 100,
+        fn: () => { try { parseRule(INVALID); } catch (err) { sink = (err as Error).message; } },
+      },
+    ];
+  },
+};
+
+export const lastResult = (): unknown => sink;

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the micro-benchmarks (bench/micro/*.bench.ts, tinybench) then the macro suite
+ * through mcr-lab (chain, dual-bridge, fanout-50 with mcrd, socat, kernel and direct), written to
+ * bench/results/<timestamp>.json and bench/results/latest.md, and printed.
+ *
+ *   sudo npm run bench                          # everything, full lab runs (long)
+ *   sudo npm run bench -- --quick               # quick lab runs (what CI uses)
+ *   npm run bench -- --micro-only               # no root needed
+ *   sudo npm run bench -- --quick --update-readme   # also regenerate README's performance section
+ *
+ * Exit: 0 done, 1 a suite or the lab failed (the record is still written), 64 usage.
+ * Tests: bench/run.test.ts.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab } from '../ci/lab-run.js';
+import type { LoadedResults } from '../ci/results-file.js';
+import { macroSummary } from './macro.js';
+import { releaseEngines, SUITES } from './micro/index.js';
+import { runSuite, type SuiteOutcome } from './micro/suite.js';
+import { updateReadme } from './readme.js';
+import { BENCH_RECORD_VERSION, describeMachine, type BenchRecord } from './record.js';
+import { renderBenchMarkdown } from './table.js';
+
+const USAGE = `usage: npm run bench -- [options]   (node dist/bench/run.js [options])
+
+Micro-benchmarks of the hot pieces, then chain, dual-bridge and fanout-50 through mcr-lab with
+mcrd, socat, kernel and direct. Writes bench/results/<timestamp>.json and bench/results/latest.md.
+
+options:
+  --quick               quick lab runs and shorter micro-benchmarks
+  --micro-only          only the micro-benchmarks (no root needed)
+  --macro-only          only the lab runs
+  --update-readme       rewrite README.md between <!-- perf:start --> and <!-- perf:end -->
+  --readme FILE         README to update (default README.md)
+  --out DIR             where results go (default bench/results)
+  --scenarios LIST      lab scenarios (default ${DEFAULT_SCENARIOS.join(',')})
+  --relays LIST         relays to compare (default ${DEFAULT_RELAYS.join(',')})
+  --lab FILE            mcr-lab CLI (default dist/lab/cli/mcr-lab.js)
+  --micro-time MS       measuring time per micro task (default 1000, 300 with --quick)
+  -h, --help            this text
+`;
+
+class UsageError extends Error {}
+
+interface Options {
+  quick: boolean; micro: boolean; macro: boolean; updateReadme: boolean; out: string;
+  scenarios: string[]; relays: string[]; lab?: string; microTimeMs: number; readme: string;
+}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        quick: { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'macro-only': { type: 'boolean' },
+        'update-readme': { type: 'boolean' }, readme: { type: 'string' }, out: { type: 'string' }, scenarios: { type: 'string' },
+        relays: { type: 'string' }, lab: { type: 'string' }, 'micro-time': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (v.help) return 'help';
+  if (v['micro-only'] && v['macro-only']) throw new UsageError('--micro-only and --macro-only exclude each other; give neither to run both');
+  const quick = v.quick === true;
+  const microTimeMs = v['micro-time'] === undefined ? (quick ? 300 : 1000) : Number(v['micro-time']);
+  if (!Number.isInteger(microTimeMs) || microTimeMs < 10) throw new UsageError(`--micro-time: expected milliseconds >= 10, got "${v['micro-time']}"`);
+  const split = (s: string | undefined, d: readonly string[]): string[] => (s === undefined ? [...d] : s.split(',').map((x) => x.trim()).filter(Boolean));
+  return {
+    quick, micro: !v['macro-only'], macro: !v['micro-only'], updateReadme: v['update-readme'] === true,
+    out: resolve(v.out ?? join(repoRoot(), 'bench/results')),
+    readme: resolve(v.readme ?? join(repoRoot(), 'README.md')),
+    scenarios: split(v.scenarios, DEFAULT_SCENARIOS), relays: split(v.relays, DEFAULT_RELAYS),
+    ...(v.lab !== undefined && { lab: resolve(v.lab) }), microTimeMs,
+  };
+}
+
+const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+
+async function runMicro(o: Options): Promise<{ outcomes: SuiteOutcome[]; failed: boolean }> {
+  const outcomes: SuiteOutcome[] = [];
+  let failed = false;
+  for (const def of SUITES) {
+    log(`bench: micro ${def.name}`);
+    try {
+      const outcome = await runSuite(def, { timeMs: o.microTimeMs, warmupMs: Math.max(10, o.microTimeMs / 5) });
+      if (outcome.skipped) log(`bench: micro ${def.name} skipped: ${outcome.skipped}`);
+      outcomes.push(outcome);
+    } catch (err) {
+      failed = true;
+      log(`bench: micro ${def.name} failed: ${(err as Error).message}`);
+      outcomes.push({ suite: def.name, results: [], skipped: `failed: ${(err as Error).message.split('\n')[0]}` });
+    }
+  }
+  releaseEngines();
+  return { outcomes, failed };
+}
+
+async function runMacro(o: Options, runDir: string): Promise<LoadedResults[]> {
+  if (process.getuid?.() !== 0) throw new Error('the macro suite builds network namespaces and needs root (sudo npm run bench, or --micro-only)');
+  return runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: runDir, log, ...(o.lab && { labCli: o.lab }) });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const o = parseOptions(argv);
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const startedAt = new Date().toISOString();
+  const stamp = startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const micro = o.micro ? await runMicro(o) : { outcomes: [], failed: false };
+
+  let files: LoadedResults[] = [];
+  let macroError: string | undefined;
+  if (o.macro) {
+    try {
+      files = await runMacro(o, join(o.out, 'runs', stamp));
+    } catch (err) {
+      macroError = (err as Error).message;
+      log(`bench: macro suite failed: ${macroError}`);
+    }
+  }
+
+  const record: BenchRecord = {
+    kind: 'mcr-bench', version: BENCH_RECORD_VERSION, startedAt, finishedAt: new Date().toISOString(), quick: o.quick,
+    machine: describeMachine(files[0]?.results.environment),
+    micro: micro.outcomes,
+    ...(files.length > 0 && { macro: { ...macroSummary(files), results: files.map((f) => f.path) } }),
+    ...(o.macro && macroError !== undefined && { macroError }),
+  };
+  await mkdir(o.out, { recursive: true });
+  const recordFile = join(o.out, `${stamp}.json`);
+  await writeFile(recordFile, JSON.stringify(record, null, 2) + '\n');
+  const md = renderBenchMarkdown(record);
+  await writeFile(join(o.out, 'latest.md'), md);
+  process.stdout.write(md);
+  log(`bench: wrote ${recordFile} and ${join(o.out, 'latest.md')}`);
+  if (o.updateReadme) {
+    await updateReadme(o.readme, renderBenchMarkdown(record, '###'));
+    log(`bench: updated the performance section of ${o.readme}`);
+  }
+  return micro.failed || macroError !== undefined ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n(see --help)\n`);
+      process.exitCode = 64;
+    } else {
+      process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,170 @@
+// Compare math and metric extraction of the performance-regression job, on results built in memory
+// by ci/fixtures/build.ts (the same builder as the committed fixtures).
+import { describe, expect, test } from 'vitest';
+import { baselineFrom, checkBaseline, type Baseline, type BaselineEntry } from './baseline.js';
+import { compare, compareMeasured, judge, limitOf } from './compare.js';
+import { buildResults, FIXTURES, type FixtureSpec } from './fixtures/build.js';
+import { measure, METRICS } from './metrics.js';
+import { median } from './quantities.js';
+import type { LoadedResults } from './results-file.js';
+import type { Results } from '../lab/results/types.js';
+
+const load = (...names: string[]): LoadedResults[] => names.map((n) => ({ path: n, results: buildResults(FIXTURES[n]!) }));
+const healthy = (): LoadedResults[] => load('chain.json', 'dual-bridge.json', 'fanout-50.json');
+const value = (files: LoadedResults[], id: string): number | null => {
+  const m = measure(files).find((x) => x.def.id === id)!;
+  return m.found.ok ? m.found.value : null;
+};
+const higher = (v: number, tolerance = 0.25): BaselineEntry => ({ value: v, tolerance, direction: 'higher-is-better' });
+const lower = (v: number, tolerance = 0.25): BaselineEntry => ({ value: v, tolerance, direction: 'lower-is-better' });
+
+describe('judge', () => {
+  test.each([
+    ['higher-is-better just above the limit passes', 0.76, higher(1), 'pass'],
+    ['higher-is-better below value × (1 − tolerance) is a regression', 0.74, higher(1), 'regression'],
+    ['higher-is-better above value × (1 + tolerance) is improved', 1.26, higher(1), 'improved'],
+    ['lower-is-better just under the limit passes', 1.24, lower(1), 'pass'],
+    ['lower-is-better above value × (1 + tolerance) is a regression', 1.26, lower(1), 'regression'],
+    ['lower-is-better below value × (1 − tolerance) is improved', 0.74, lower(1), 'improved'],
+    ['zero tolerance fails on any drop', 0.999, higher(1, 0), 'regression'],
+    ['latency below zero added is improved against a 20 µs baseline with 100 % tolerance', -1, lower(20, 1), 'improved'],
+  ] as const)('%s', (_title, have, entry, verdict) => {
+    expect(judge(have, entry)).toBe(verdict);
+  });
+
+  test('the limit is where a regression starts, for both directions', () => {
+    expect(limitOf(higher(4))).toBeCloseTo(3);
+    expect(limitOf(lower(20, 1))).toBeCloseTo(40);
+  });
+});
+
+describe('median', () => {
+  test.each([[[3], 3], [[5, 1, 3], 3], [[4, 1, 3, 2], 2.5]])('of %j is %d', (xs, m) => expect(median(xs)).toBe(m));
+});
+
+describe('metrics from results files', () => {
+  test('throughput ratios divide the medians of the relays measured in the same run', () => {
+    const files = healthy();
+    expect(value(files, 'chain.throughput.mcrd/kernel')).toBeCloseTo(270 / 300);
+    expect(value(files, 'chain.throughput.mcrd/socat')).toBeCloseTo(270 / 60);
+    expect(value(files, 'dual-bridge.throughput.mcrd/kernel')).toBeCloseTo(170 / 187);
+    expect(value(files, 'dual-bridge.throughput.mcrd/socat')).toBeCloseTo(170 / 39);
+  });
+
+  test('fan-out compares input rate × outputs with mcrd 1:1 chain throughput', () => {
+    expect(value(healthy(), 'fanout-50.output/chain')).toBeCloseTo((5000 * 50) / 270_000);
+  });
+
+  test('latency added is mcrd minus direct at the latency test rate, in µs', () => {
+    expect(value(healthy(), 'chain.latency.p50-added')).toBeCloseTo(15);
+    expect(value(healthy(), 'chain.latency.p99-added')).toBeCloseTo(90);
+  });
+
+  test('CPU per packet ratio uses both relays at the same rate', () => {
+    expect(value(healthy(), 'chain.cpu-per-packet.mcrd/kernel')).toBeCloseTo(4000 / 3300);
+  });
+
+  test('latency at different rates is not compared: the metric is missing and says why', () => {
+    const r = buildResults(FIXTURES['chain.json']!);
+    const direct = r.tests.find((t) => t.relay === 'direct' && t.kind === 'latency')!;
+    (direct as { offeredPps: number }).offeredPps = 10_000;
+    const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.latency.p50-added')!;
+    expect(m.found).toEqual({ ok: false, reason: 'no p50 latency of mcrd and direct at the same rate in chain' });
+  });
+
+  test('a skipped relay makes its ratios missing with the lab\'s reason', () => {
+    const m = measure(load('chain-kernel-skipped.json')).find((x) => x.def.id === 'chain.throughput.mcrd/kernel')!;
+    expect(m.found).toEqual({ ok: false, reason: 'kernel skipped in chain: smcroute not installed' });
+  });
+
+  test('a scenario without results makes its metrics missing', () => {
+    const m = measure(load('chain.json')).find((x) => x.def.id === 'dual-bridge.throughput.mcrd/socat')!;
+    expect(m.found).toEqual({ ok: false, reason: 'no results for scenario dual-bridge' });
+  });
+
+  test('without a throughput test the highest fixed rate under 0.1 % loss counts', () => {
+    const spec: FixtureSpec = { scenario: 'chain', outputs: 1, relays: { mcrd: { throughputPps: 1, cpuNsPerPacket: 1 }, socat: { throughputPps: 20_000 } } };
+    const r: Results = buildResults(spec);
+    r.tests = r.tests.filter((t) => !(t.relay === 'mcrd' && t.kind === 'throughput'));
+    expect(value([{ path: 'x', results: r }], 'chain.throughput.mcrd/socat')).toBeCloseTo(50_000 / 20_000);
+  });
+
+  test('repeated runs of one scenario are combined by their median ratio', () => {
+    const runs = [250_000, 270_000, 290_000].map((tp) => ({
+      path: String(tp),
+      results: buildResults({ ...FIXTURES['chain.json']!, relays: { ...FIXTURES['chain.json']!.relays, mcrd: { throughputPps: tp } } }),
+    }));
+    expect(value(runs, 'chain.throughput.mcrd/socat')).toBeCloseTo(270 / 60);
+  });
+
+  test('a scenario is recognised by its file name when its name differs', () => {
+    const r = buildResults(FIXTURES['dual-bridge.json']!);
+    r.scenario.name = 'Dual bridge, relay multi-homed';
+    expect(value([{ path: 'x', results: r }], 'dual-bridge.throughput.mcrd/socat')).toBeCloseTo(170 / 39);
+  });
+});
+
+describe('compare against the committed baseline', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const committed = checkBaseline(JSON.parse(await readFile(new URL('./baseline.json', import.meta.url), 'utf8')), 'ci/baseline.json');
+
+  test('the committed baseline covers every metric and starts from the issue targets', () => {
+    expect(Object.keys(committed).sort()).toEqual(METRICS.map((m) => m.id).sort());
+    for (const m of METRICS) expect(committed[m.id]).toMatchObject({ value: m.target, direction: m.direction });
+  });
+
+  test('a healthy run passes every metric', () => {
+    const report = compare(healthy(), committed);
+    expect(report.failed).toBe(false);
+    expect(report.counts).toMatchObject({ pass: METRICS.length, regression: 0, missing: 0 });
+  });
+
+  test('a halved mcrd throughput is a regression of both chain throughput ratios', () => {
+    const report = compare(load('chain-regressed.json', 'dual-bridge.json', 'fanout-50.json'), committed);
+    expect(report.failed).toBe(true);
+    expect(report.comparisons.filter((c) => c.verdict === 'regression').map((c) => c.id))
+      .toEqual(['chain.throughput.mcrd/kernel', 'chain.throughput.mcrd/socat']);
+  });
+
+  test('missing metrics fail only when the baseline requires them', () => {
+    const report = compare(load('chain-kernel-skipped.json', 'dual-bridge.json', 'fanout-50.json'), committed);
+    const missing = report.comparisons.filter((c) => c.verdict === 'missing');
+    expect(missing.map((c) => [c.id, c.failed])).toEqual([['chain.throughput.mcrd/kernel', false], ['chain.cpu-per-packet.mcrd/kernel', false]]);
+    expect(report.failed).toBe(false);
+    const strict: Baseline = { ...committed, 'chain.throughput.mcrd/kernel': { ...committed['chain.throughput.mcrd/kernel']!, required: true } };
+    expect(compare(load('chain-kernel-skipped.json', 'dual-bridge.json', 'fanout-50.json'), strict).failed).toBe(true);
+  });
+
+  test('a baseline entry no metric produces is reported as missing with the known names', () => {
+    const report = compareMeasured(measure(healthy()), { ...committed, 'chain.typo': higher(1) });
+    const extra = report.comparisons.at(-1)!;
+    expect(extra).toMatchObject({ id: 'chain.typo', verdict: 'missing', failed: false });
+    expect(extra.note).toContain('known: chain.throughput.mcrd/kernel');
+  });
+
+  test('a metric without a baseline entry is untracked and never fails', () => {
+    const report = compare(healthy(), {});
+    expect(report.counts.untracked).toBe(METRICS.length);
+    expect(report.failed).toBe(false);
+  });
+});
+
+describe('baseline file', () => {
+  test.each([
+    [{ m: { value: 'x', tolerance: 0.1, direction: 'higher-is-better' } }, 'b.json: m.value: expected a number'],
+    [{ m: { value: 1, tolerance: -1, direction: 'higher-is-better' } }, 'b.json: m.tolerance: expected a relative tolerance >= 0 (0.25 = 25 %)'],
+    [{ m: { value: 1, tolerance: 0.1, direction: 'up' } }, 'b.json: m.direction: expected "higher-is-better" or "lower-is-better"'],
+    [{ m: { value: 1, tolerance: 0.1, direction: 'lower-is-better', tolerence: 1 } }, 'b.json: m: Unrecognized key: "tolerence"'],
+  ])('%j is refused with a message naming the field', (input, message) => {
+    expect(() => checkBaseline(input, 'b.json')).toThrow(message);
+  });
+
+  test('a new baseline takes this run\'s values and keeps tolerance and required from the old one', () => {
+    const old: Baseline = { 'chain.throughput.mcrd/socat': { value: 4, tolerance: 0.1, direction: 'higher-is-better', required: false } };
+    const next = baselineFrom(measure(load('chain-kernel-skipped.json')), old);
+    expect(next['chain.throughput.mcrd/socat']).toEqual({ value: 4.5, tolerance: 0.1, direction: 'higher-is-better', required: false });
+    expect(next['chain.latency.p50-added']).toEqual({ value: 15, tolerance: 1, direction: 'lower-is-better', required: true });
+    // kernel was skipped: no value, so no entry is invented for it.
+    expect(next['chain.throughput.mcrd/kernel']).toBeUndefined();
+  });
+});

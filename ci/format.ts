@@ -1,0 +1,33 @@
+/**
+ * Number formatting shared by the Markdown summary, the JUnit messages and the bench table, so the
+ * same value reads the same everywhere. Covered by ci/report.test.ts.
+ */
+import type { BaselineEntry } from './baseline.js';
+
+/** A metric value with its unit: ratios as `0.912×`, latencies as `12.3 µs`; `–` for none. */
+export function formatValue(v: number | null | undefined, unit: string): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (unit === 'µs') return `${v.toFixed(1)} µs`;
+  if (unit === 'ratio') return `${v.toFixed(v >= 10 ? 1 : v >= 1 ? 2 : 3)}×`;
+  return unit ? `${v.toPrecision(3)} ${unit}` : v.toPrecision(3);
+}
+
+/** The regression limit alone, e.g. `≥ 0.637×`. */
+export function formatLimit(e: BaselineEntry, unit: string): string {
+  return e.direction === 'higher-is-better' ? `≥ ${formatValue(e.value * (1 - e.tolerance), unit)}` : `≤ ${formatValue(e.value * (1 + e.tolerance), unit)}`;
+}
+
+/** What the baseline expects, e.g. `≥ 0.637× (0.85× −25 %)` or `≤ 40.0 µs (20.0 µs +100 %)`. */
+export function formatExpected(e: BaselineEntry | undefined, unit: string): string {
+  if (!e) return 'no baseline';
+  const pct = `${Math.round(e.tolerance * 100)} %`;
+  if (e.direction === 'higher-is-better') return `≥ ${formatValue(e.value * (1 - e.tolerance), unit)} (${formatValue(e.value, unit)} −${pct})`;
+  return `≤ ${formatValue(e.value * (1 + e.tolerance), unit)} (${formatValue(e.value, unit)} +${pct})`;
+}
+
+/** A packet rate as `287k pps` or `1.23M pps`. */
+export function formatPps(pps: number): string {
+  if (pps >= 1e6) return `${(pps / 1e6).toFixed(2)}M pps`;
+  if (pps >= 1e4) return `${Math.round(pps / 1000)}k pps`;
+  return `${(pps / 1000).toFixed(1)}k pps`;
+}

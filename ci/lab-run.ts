@@ -1,0 +1,83 @@
+/**
+ * Runs scenarios through the lab CLI (dist/lab/cli/mcr-lab.js) for the CI job and the bench, one
+ * `mcr-lab run` per scenario, and loads the results.json each leaves in its output directory.
+ *
+ *   node dist/lab/cli/mcr-lab.js run scenarios/chain.yaml --quick --relays mcrd,socat,kernel,direct --out DIR --json
+ *
+ * mcr-lab's own exit status reflects the scenario's thresholds; that is not ours to judge, so a run
+ * that wrote results.json counts, and only a run that wrote none is an error.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { loadResults, type LoadedResults } from './results-file.js';
+
+export const DEFAULT_SCENARIOS = ['chain', 'dual-bridge', 'fanout-50'] as const;
+export const DEFAULT_RELAYS = ['mcrd', 'socat', 'kernel', 'direct'] as const;
+
+/** The repository root: the nearest directory above this module holding package.json. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (no package.json above ci/)');
+    dir = up;
+  }
+  return dir;
+}
+
+export interface LabRunOptions {
+  scenarios: readonly string[];
+  relays: readonly string[];
+  quick: boolean;
+  /** Each scenario's results go to OUT/<scenario>/results.json. */
+  outDir: string;
+  /** Per-scenario time limit. */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+  /** The lab CLI to run; default dist/lab/cli/mcr-lab.js of this repository. */
+  labCli?: string;
+}
+
+/** Path of a scenario file: a name like `chain` means scenarios/chain.yaml. */
+export function scenarioPath(root: string, scenario: string): string {
+  return scenario.includes('/') || scenario.endsWith('.yaml') ? resolve(scenario) : join(root, 'scenarios', `${scenario}.yaml`);
+}
+
+/**
+ * Runs every scenario in turn (never in parallel: they would share the machine's cores).
+ * @returns the loaded results, in scenario order
+ * @throws Error naming the scenario, with the lab's last output lines, when one left no results.json
+ */
+export async function runLab(opts: LabRunOptions): Promise<LoadedResults[]> {
+  const root = repoRoot();
+  const cli = opts.labCli ?? join(root, 'dist/lab/cli/mcr-lab.js');
+  if (!existsSync(cli)) throw new Error(`${cli} not found: build the lab first (npm run build:ts)`);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const loaded: LoadedResults[] = [];
+  for (const scenario of opts.scenarios) {
+    const file = scenarioPath(root, scenario);
+    const out = resolve(opts.outDir, scenario.replace(/^.*\//, '').replace(/\.yaml$/, ''));
+    const resultsFile = join(out, 'results.json');
+    await mkdir(out, { recursive: true });
+    // A results.json left by an earlier run must not pass for this one's.
+    await rm(resultsFile, { force: true });
+    const args = ['run', file, ...(opts.quick ? ['--quick'] : []), '--relays', opts.relays.join(','), '--out', out, '--json'];
+    log(`perf: mcr-lab ${args.join(' ')}`);
+    const started = Date.now();
+    const run = await execa(process.execPath, [cli, ...args], {
+      // The lab's progress (stderr) shows live; stdout (the --json document) is only kept for errors.
+      cwd: root, reject: false, all: true, stdin: 'ignore', stderr: ['pipe', 'inherit'],
+      timeout: opts.timeoutMs ?? 30 * 60_000, forceKillAfterDelay: 5_000, cleanup: true,
+    });
+    log(`perf: ${scenario} finished in ${((Date.now() - started) / 1000).toFixed(0)} s (mcr-lab exit ${run.exitCode ?? run.signal})`);
+    if (!existsSync(resultsFile)) {
+      const tail = String(run.all ?? '').trim().split('\n').slice(-15).join('\n');
+      throw new Error(`mcr-lab run ${scenario} wrote no ${resultsFile}: ${run.shortMessage ?? `exit ${run.exitCode}`}\n${tail}`);
+    }
+    loaded.push(await loadResults(resultsFile));
+  }
+  return loaded;
+}

@@ -1,0 +1,156 @@
+// The compiled CI job (dist/ci/perf-regression.js) run as a child process on fixture results files:
+// its exit status, junit.xml and summary.md are what a CI service sees.
+// Needs `npm run build:ts` first (npm test does it); a stale build is refused rather than tested.
+import { existsSync, statSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ciDir = import.meta.dirname;
+const root = join(ciDir, '..');
+const script = join(root, 'dist/ci/perf-regression.js');
+const fixture = (name: string): string => join(ciDir, 'fixtures', name);
+const healthy = ['chain.json', 'dual-bridge.json', 'fanout-50.json'];
+let tmp: string;
+
+beforeAll(async () => {
+  if (!existsSync(script)) throw new Error(`${script} missing: run npm run build:ts first`);
+  const built = statSync(script).mtimeMs;
+  for (const f of await readdir(ciDir)) {
+    if (f.endsWith('.ts') && !f.endsWith('.test.ts') && statSync(join(ciDir, f)).mtimeMs > built) {
+      throw new Error(`ci/${f} is newer than ${script}: run npm run build:ts first`);
+    }
+  }
+  tmp = await mkdtemp(join(tmpdir(), 'mcr-perf-test-'));
+});
+afterAll(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+interface JobRun { exitCode: number; stdout: string; stderr: string; junit: string; summary: string; out: string }
+
+async function job(args: string[], env: Record<string, string> = {}): Promise<JobRun> {
+  const out = await mkdtemp(join(tmp, 'out-'));
+  const r = await execa(process.execPath, [script, '--out', out, ...args], { reject: false, env: { GITHUB_STEP_SUMMARY: '', ...env } });
+  const read = async (f: string): Promise<string> => (existsSync(join(out, f)) ? readFile(join(out, f), 'utf8') : '');
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, junit: await read('junit.xml'), summary: await read('summary.md'), out };
+}
+const withResults = (names: string[], ...rest: string[]): Promise<JobRun> => job(['--results', names.map(fixture).join(','), ...rest]);
+
+/** The body of one named testcase in a JUnit document. */
+function testcase(junit: string, name: string): string {
+  const m = new RegExp(`<testcase [^>]*name="${name.replace(/[/.]/g, '\\$&')}"[^>]*>([\\s\\S]*?)</testcase>`).exec(junit);
+  if (!m) throw new Error(`no testcase ${name} in\n${junit}`);
+  return m[1]!;
+}
+
+describe('perf-regression job on fixture results', () => {
+  test('a healthy run exits 0 with no failing testcase and prints the summary', async () => {
+    const r = await withResults(healthy);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.junit).toContain('failures="0"');
+    expect(r.summary).toContain('PASS: 8 pass');
+    expect(r.stdout).toContain(r.summary);
+  });
+
+  test('a regression beyond tolerance exits 1 and fails its junit testcases', async () => {
+    const r = await withResults(['chain-regressed.json', 'dual-bridge.json', 'fanout-50.json']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(testcase(r.junit, 'chain.throughput.mcrd/socat')).toContain('<failure type="regression" message="have 2.50×, expected ≥ 3.00×');
+    expect(testcase(r.junit, 'chain.throughput.mcrd/kernel')).toContain('<failure type="regression"');
+    expect(testcase(r.junit, 'dual-bridge.throughput.mcrd/socat')).not.toContain('<failure');
+    expect(r.summary).toContain('FAIL: 2 regressions');
+  });
+
+  test('noise within tolerance passes', async () => {
+    const r = await withResults(['chain-noisy.json', 'dual-bridge.json', 'fanout-50.json']);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(r.junit).toContain('failures="0"');
+    expect(r.summary).toContain('| Chain throughput, mcrd / socat | 3.92× |');
+  });
+
+  test('a missing required metric fails the job', async () => {
+    const r = await withResults(['chain.json', 'dual-bridge.json']);
+    expect(r.exitCode).toBe(1);
+    expect(testcase(r.junit, 'fanout-50.output/chain')).toContain('<failure type="missing" message="missing (required): no results for scenario fanout-50');
+  });
+
+  test('a missing metric the baseline does not require is reported and passes', async () => {
+    const r = await withResults(['chain-kernel-skipped.json', 'dual-bridge.json', 'fanout-50.json']);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(testcase(r.junit, 'chain.throughput.mcrd/kernel')).toContain('<skipped message="missing (not required): kernel skipped in chain: smcroute not installed"/>');
+  });
+
+  test('an improvement is reported but passes', async () => {
+    const r = await withResults(['chain-improved.json', 'dual-bridge.json', 'fanout-50.json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.summary).toContain('| Chain throughput, mcrd / socat | 6.75× | ≥ 3.00× (4.00× −25 %) | ⬆️ improved |');
+  });
+
+  test('--update-baseline writes this run as the baseline, which then guards the next run', async () => {
+    const baseline = join(tmp, 'baseline.json');
+    await copyFile(join(ciDir, 'baseline.json'), baseline);
+    const update = await withResults(healthy, '--baseline', baseline, '--update-baseline');
+    expect(update.exitCode, update.stderr).toBe(0);
+    const written = JSON.parse(await readFile(baseline, 'utf8'));
+    expect(written['chain.throughput.mcrd/socat']).toEqual({ value: 4.5, tolerance: 0.25, direction: 'higher-is-better', required: true });
+    const noisy = await withResults(['chain-noisy.json', 'dual-bridge.json', 'fanout-50.json'], '--baseline', baseline);
+    expect(noisy.exitCode).toBe(0);
+    const regressed = await withResults(['chain-regressed.json', 'dual-bridge.json', 'fanout-50.json'], '--baseline', baseline);
+    expect(regressed.exitCode).toBe(1);
+  });
+
+  test('without --results it runs every scenario through the lab CLI and compares what the lab wrote', async () => {
+    const log = join(tmp, 'lab.log');
+    const r = await job(['--lab', fixture('writes-results.mjs')], { FAKE_LAB_LOG: log, FAKE_LAB_CHAIN: fixture('chain-regressed.json') });
+    expect(r.exitCode, r.stderr).toBe(1);
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(calls).toEqual(['chain', 'dual-bridge', 'fanout-50'].map((s) =>
+      `run ${join(root, 'scenarios', `${s}.yaml`)} --quick --relays mcrd,socat,kernel,direct --out ${join(r.out, 'runs', s)} --json`));
+    expect(r.stderr).toContain('writes-results: chain progress 100%');
+    expect(testcase(r.junit, 'chain.throughput.mcrd/socat')).toContain('<failure type="regression"');
+  });
+
+  test('a lab run that leaves no results.json exits 70 naming the scenario', async () => {
+    const r = await job(['--lab', fixture('writes-results.mjs'), '--scenarios', 'chain,dual-bridge'], { FAKE_LAB_DUAL_BRIDGE: 'none' });
+    expect(r.exitCode).toBe(70);
+    expect(r.stderr).toMatch(/mcr-lab run dual-bridge wrote no .*runs\/dual-bridge\/results\.json/);
+  });
+});
+
+describe('perf-regression job on bad input', () => {
+  test.each([
+    [['--bogus'], 64, "Unknown option '--bogus'"],
+    [['--relays', 'mcrd,vpp'], 64, '--relays: unknown relay vpp (known: mcrd, socat, kernel, direct)'],
+    [['--results', 'a.json', '--full'], 64, '--results compares existing files'],
+    [['--results', '/nonexistent/r.json'], 70, '/nonexistent/r.json: cannot read results file (ENOENT)'],
+  ])('%j exits %d with a message naming the problem', async (args, code, message) => {
+    const r = await job(args);
+    expect(r.exitCode).toBe(code);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('a results file of another schema version is refused', async () => {
+    const file = join(tmp, 'v2.json');
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(fixture('chain.json'), 'utf8')), schemaVersion: 2 }));
+    const r = await job(['--results', file]);
+    expect(r.exitCode).toBe(70);
+    expect(r.stderr).toContain('schemaVersion: expected 1, got 2');
+  });
+
+  test('a baseline with a bad field exits 78 before any lab run', async () => {
+    const file = join(tmp, 'bad-baseline.json');
+    await writeFile(file, JSON.stringify({ 'chain.throughput.mcrd/socat': { value: 4, tolerance: '25%', direction: 'higher-is-better' } }));
+    const r = await job(['--baseline', file, '--lab', '/nonexistent/lab.js']);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toContain('chain.throughput.mcrd/socat.tolerance: expected a number');
+  });
+
+  test('--help prints usage and exits 0', async () => {
+    const r = await job(['--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('usage: perf-regression');
+  });
+});

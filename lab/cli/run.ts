@@ -1,0 +1,103 @@
+/**
+ * `mcr-lab run FILE`: verify, then per relay build → start → measure → tear down; write results.json,
+ * report.md and report.html; print the summary table. Ctrl-C (or SIGTERM) aborts and tears down
+ * gracefully; a second Ctrl-C kills what is left at once.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RelayName, Results } from '../results/types.js';
+import { verifyEnvironment } from '../scenario/verify.js';
+import { activeContexts, runScenario } from '../run/run.js';
+import { teardown } from '../topology/teardown.js';
+import { parse } from './args.js';
+import { EXIT, prepareScenario, printProblems, projectRoot, toolVersion, UsageError } from './common.js';
+import { consoleTable, writeAll } from './reports.js';
+
+export const usage = `usage: mcr-lab run FILE [--relays mcrd,socat,kernel,direct] [--quick] [--repetitions N]
+                    [--out DIR] [--json] [--no-progress]
+
+Builds the scenario's topology once per relay, runs its tests against each relay, tears everything
+down, writes results.json, report.md and report.html to --out (default
+./mcr-lab-results/<scenario>-<timestamp>/) and prints a summary table.
+  --relays LIST     relays to compare (default: the scenario's relays)
+  --quick           short trials, one repetition, coarse throughput search
+  --repetitions N   repetitions per test point (overrides the scenario and --quick)
+  --json            print results.json to stdout instead of the table
+Exit: 0 thresholds passed, 1 a threshold failed or a relay failed, 64 usage, 69 missing tool,
+77 not root, 78 invalid scenario, 130 interrupted.`;
+
+const RELAYS: RelayName[] = ['mcrd', 'socat', 'kernel', 'direct'];
+
+export function parseRelays(list: string): RelayName[] {
+  const names = list.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const n of names) if (!RELAYS.includes(n as RelayName)) throw new UsageError(`--relays: unknown relay "${n}" (known: ${RELAYS.join(', ')})`, usage);
+  if (names.length === 0) throw new UsageError('--relays: give at least one relay', usage);
+  return [...new Set(names)] as RelayName[];
+}
+
+export async function runCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    relays: { type: 'string' }, quick: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' },
+    repetitions: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  }, usage);
+  if (values.help) { process.stdout.write(`${usage}\n`); return EXIT.ok; }
+  if (positionals.length !== 1) throw new UsageError('run needs exactly one FILE', usage);
+  const file = positionals[0]!;
+  let repetitions: number | undefined;
+  if (values.repetitions !== undefined) {
+    repetitions = Number(values.repetitions);
+    if (!Number.isInteger(repetitions) || repetitions < 1) throw new UsageError(`--repetitions: expected an integer >= 1, got "${values.repetitions}"`, usage);
+  }
+  const relays = values.relays !== undefined ? parseRelays(values.relays) : undefined;
+  const { scenario, warnings } = await prepareScenario(file, { quick: Boolean(values.quick), ...(repetitions ? { repetitions } : {}) });
+  printProblems(file, warnings);
+  if (relays) scenario.relays = relays;
+  const env = verifyEnvironment(scenario, scenario.relays, projectRoot());
+  if (env.length > 0) {
+    for (const p of env) process.stderr.write(`mcr-lab: ${p.message}\n`);
+    return process.getuid?.() === 0 ? EXIT.unavailable : EXIT.noperm;
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
+  const outDir = resolve(values.out ?? join('mcr-lab-results', `${scenario.name}-${stamp}`));
+
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write(`\nmcr-lab: ${sig}: stopping and tearing down (Ctrl-C again to kill everything at once)\n`);
+      ac.abort(new Error(`interrupted by ${sig}`));
+      return;
+    }
+    process.stderr.write('\nmcr-lab: killing what is left\n');
+    void Promise.allSettled([...activeContexts].map((c) => teardown(c, c.state, { fast: true }))).then(() => process.exit(EXIT.interrupted));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let results: Results;
+  try {
+    results = await runScenario(scenario, {
+      file, projectRoot: projectRoot(), toolVersion: toolVersion(), signal: ac.signal,
+      logPath: join(outDir, 'run.log'), progress: !values['no-progress'],
+    });
+  } catch (err) {
+    if (ac.signal.aborted) {
+      process.stderr.write(`mcr-lab: interrupted; everything this run created was removed (log: ${join(outDir, 'run.log')})\n`);
+      return EXIT.interrupted;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const written = await writeAll(results, outDir);
+  if (values.json) {
+    process.stdout.write(readFileSync(join(outDir, 'results.json'), 'utf8'));
+  } else {
+    process.stdout.write(`${await consoleTable(results)}\n`);
+    for (const s of results.skipped) process.stdout.write(`skipped ${s.relay}: ${s.reason}\n`);
+    process.stdout.write(`${results.pass ? 'PASS' : 'FAIL'}  results: ${written.join(', ')}\n`);
+  }
+  return results.pass ? EXIT.ok : EXIT.failed;
+}

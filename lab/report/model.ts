@@ -1,0 +1,99 @@
+/**
+ * The figures every report shows, derived once from results.json: per relay and test the headline
+ * numbers, the ratios between relays, and the latency each relay adds over the direct path.
+ */
+import type {
+  FixedRateTest, LatencyTest, RelayName, Results, Summary, TestResult, ThroughputTest,
+} from '../results/types.js';
+
+export const RELAY_ORDER: RelayName[] = ['mcrd', 'socat', 'kernel', 'direct'];
+
+/** Relays in a stable order: mcrd first, then the ones it is compared with. */
+export function relaysOf(r: Results): RelayName[] {
+  const present = new Set<RelayName>([...r.relays, ...r.tests.map((t) => t.relay)]);
+  return RELAY_ORDER.filter((x) => present.has(x));
+}
+
+/** Test names in the order they first appear. */
+export function testNames(r: Results, kind?: TestResult['kind']): string[] {
+  return [...new Set(r.tests.filter((t) => !kind || t.kind === kind).map((t) => t.name))];
+}
+
+export function findTest<K extends TestResult['kind']>(r: Results, kind: K, name: string, relay: RelayName): Extract<TestResult, { kind: K }> | undefined {
+  return r.tests.find((t) => t.kind === kind && t.name === name && t.relay === relay) as Extract<TestResult, { kind: K }> | undefined;
+}
+
+export const throughputTests = (r: Results): ThroughputTest[] => r.tests.filter((t): t is ThroughputTest => t.kind === 'throughput');
+export const fixedTests = (r: Results): FixedRateTest[] => r.tests.filter((t): t is FixedRateTest => t.kind === 'fixed-rate');
+export const latencyTests = (r: Results): LatencyTest[] => r.tests.filter((t): t is LatencyTest => t.kind === 'latency');
+
+/** The p50 or p99 latency summary of a fixed-rate or latency test, if it has one with data. */
+export function latencySummary(t: TestResult, which: 'p50' | 'p99'): Summary | undefined {
+  let s: Summary | undefined;
+  if (t.kind === 'fixed-rate') s = which === 'p50' ? t.summary.latencyP50Ns : t.summary.latencyP99Ns;
+  else if (t.kind === 'latency') s = which === 'p50' ? t.summary.p50Ns : t.summary.p99Ns;
+  return s && s.n > 0 ? s : undefined;
+}
+
+export interface RatioRow {
+  label: string;
+  test: string;
+  /** relay → mcrd / relay, or null when either side is missing or zero. */
+  ratios: Partial<Record<RelayName, number | null>>;
+}
+
+/** mcrd / other for throughput, delivered rate at each fixed rate, and CPU per packet. */
+export function ratioRows(r: Results): RatioRow[] {
+  const others = relaysOf(r).filter((x) => x !== 'mcrd');
+  const rows: RatioRow[] = [];
+  const ratio = (a: number | undefined, b: number | undefined): number | null =>
+    a === undefined || b === undefined || b === 0 ? null : a / b;
+  for (const name of testNames(r, 'throughput')) {
+    const m = findTest(r, 'throughput', name, 'mcrd')?.summary.throughputPps.median;
+    rows.push({ label: name === "throughput" ? "throughput" : `throughput (${name})`, test: name, ratios: Object.fromEntries(others.map((o) => [o, ratio(m, findTest(r, 'throughput', name, o)?.summary.throughputPps.median)])) });
+  }
+  for (const name of testNames(r, 'fixed-rate')) {
+    const m = findTest(r, 'fixed-rate', name, 'mcrd');
+    rows.push({ label: `delivered pps (${name})`, test: name, ratios: Object.fromEntries(others.map((o) => [o, ratio(m?.summary.deliveredPps.median, findTest(r, 'fixed-rate', name, o)?.summary.deliveredPps.median)])) });
+  }
+  for (const name of testNames(r, 'fixed-rate')) {
+    const m = findTest(r, 'fixed-rate', name, 'mcrd')?.summary.relayCpuNsPerPacket?.median;
+    if (m === undefined) continue;
+    const ratios = Object.fromEntries(others.map((o) => [o, ratio(m, findTest(r, 'fixed-rate', name, o)?.summary.relayCpuNsPerPacket?.median)]));
+    if (Object.values(ratios).some((v) => v !== null)) rows.push({ label: `CPU per packet (${name})`, test: name, ratios });
+  }
+  return rows.filter((row) => Object.values(row.ratios).some((v) => v !== null));
+}
+
+/** Latency a relay adds over `direct` on the same test (median p50 and p99), or null without data. */
+export function addedLatency(r: Results, t: TestResult): { p50: number | null; p99: number | null } {
+  const d = r.tests.find((x) => x.kind === t.kind && x.name === t.name && x.relay === 'direct');
+  const diff = (w: 'p50' | 'p99'): number | null => {
+    const a = latencySummary(t, w);
+    const b = d ? latencySummary(d, w) : undefined;
+    return a && b ? a.median - b.median : null;
+  };
+  return { p50: diff('p50'), p99: diff('p99') };
+}
+
+/** Per-output median delivery ratio (1 - loss) over repetitions, for outputs of a fixed-rate test. */
+export function outputDelivery(t: FixedRateTest): Array<{ name: string; group: string; delivered: number; minDelivered: number; maxDelivered: number }> {
+  const names = t.repetitions[0]?.outputs.map((o) => ({ name: o.name, group: o.group })) ?? [];
+  return names.map(({ name, group }) => {
+    const d = t.repetitions.map((rep) => 1 - (rep.outputs.find((o) => o.name === name)?.lossRatio ?? 1)).sort((a, b) => a - b);
+    const mid = Math.floor(d.length / 2);
+    const median = d.length % 2 ? d[mid]! : (d[mid - 1]! + d[mid]!) / 2;
+    return { name, group, delivered: median, minDelivered: d[0]!, maxDelivered: d[d.length - 1]! };
+  });
+}
+
+/** Every (offered rate, loss) point a relay was measured at: throughput-search steps and fixed-rate and latency trials. */
+export function lossPoints(r: Results, relay: RelayName): Array<{ pps: number; loss: number; source: string }> {
+  const pts: Array<{ pps: number; loss: number; source: string }> = [];
+  for (const t of r.tests) {
+    if (t.relay !== relay) continue;
+    if (t.kind === 'throughput') for (const rep of t.repetitions) for (const s of rep.steps) pts.push({ pps: s.offeredPps, loss: s.lossRatio, source: t.name });
+    else for (const s of t.repetitions) pts.push({ pps: s.offeredPps, loss: s.lossRatio, source: t.name });
+  }
+  return pts.sort((a, b) => a.pps - b.pps);
+}

@@ -1,0 +1,229 @@
+/**
+ * The report's tables as data (head + cells), built once from results.json and rendered by both
+ * markdown.ts (pipes) and html.ts (<table> with data-* attributes a test or script can query), so
+ * report.md and report.html can never disagree about a number.
+ */
+import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
+import { fmtBytes, fmtLoss, fmtMetric, fmtNs, fmtPps, fmtRatio, fmtSummary } from './format.js';
+import {
+  addedLatency, findTest, fixedTests, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
+} from './model.js';
+
+/** One table cell: its text, plus attributes that carry the raw value for machines. */
+export interface Cell {
+  text: string;
+  attrs?: Record<string, string | number>;
+}
+
+export interface TableModel {
+  id: string;
+  title?: string;
+  note?: string;
+  head: string[];
+  /** 'l' or 'r' per column; default: first left, rest right. */
+  align?: Array<'l' | 'r'>;
+  rows: Cell[][];
+}
+
+export const DASH = '–';
+const c = (text: string, attrs?: Cell['attrs']): Cell => (attrs ? { text, attrs } : { text });
+
+/** A summary cell: "median (min–max)" text, raw median/min/max as attributes. */
+function sc(s: Summary | undefined, f: (v: number) => string, attrs: Record<string, string | number>, suffix = ''): Cell {
+  if (!s || s.n === 0) return c(s ? 'no data' : DASH, attrs);
+  return c(`${fmtSummary(s, f)}${suffix}`, { ...attrs, 'data-value': s.median, 'data-min': s.min, 'data-max': s.max, 'data-n': s.n });
+}
+
+const label = (kind: string, name: string): string => (name === kind ? kind : `${kind} (${name})`);
+
+export function summaryTable(r: Results): TableModel {
+  const relays = relaysOf(r);
+  const tp = testNames(r, 'throughput')[0];
+  const fixed = testNames(r, 'fixed-rate');
+  // Added latency only compares like with like: the first fixed-rate test with latency data, where
+  // every relay was offered the same rate as the direct path.
+  const latFixed = fixed.find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.latencyP50Ns));
+  const cpuFixed = fixed.find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.relayCpuNsPerPacket));
+  const head = ['relay'];
+  if (tp) head.push(label('throughput', tp));
+  for (const f of fixed) head.push(`loss @ ${f}`);
+  if (latFixed) head.push(`latency p50 / p99 @ ${latFixed}`, `p50 added vs direct @ ${latFixed}`);
+  if (cpuFixed) head.push(`CPU / packet @ ${cpuFixed}`);
+  const rows = relays.map((relay) => {
+    const a = (test: string, metric: string) => ({ 'data-relay': relay, 'data-test': test, 'data-metric': metric });
+    const row: Cell[] = [c(relay, { 'data-relay': relay })];
+    if (tp) row.push(sc(findTest(r, 'throughput', tp, relay)?.summary.throughputPps, fmtPps, a(tp, 'throughputPps'), ' pps'));
+    for (const f of fixed) row.push(sc(findTest(r, 'fixed-rate', f, relay)?.summary.lossRatio, fmtLoss, a(f, 'lossRatio')));
+    if (latFixed) {
+      const t = findTest(r, 'fixed-rate', latFixed, relay);
+      const p50 = t && latencySummary(t, 'p50');
+      const p99 = t && latencySummary(t, 'p99');
+      row.push(p50 && p99 ? c(`${fmtNs(p50.median)} / ${fmtNs(p99.median)}`, { ...a(latFixed, 'latencyP50Ns'), 'data-value': p50.median, 'data-p99': p99.median }) : c(DASH));
+      const added = t && relay !== 'direct' ? addedLatency(r, t).p50 : null;
+      row.push(added === null ? c(DASH) : c(`${added >= 0 ? '+' : ''}${fmtNs(added)}`, { ...a(latFixed, 'latencyAddedP50Ns'), 'data-value': added }));
+    }
+    if (cpuFixed) row.push(sc(findTest(r, 'fixed-rate', cpuFixed, relay)?.summary.relayCpuNsPerPacket, fmtNs, a(cpuFixed, 'relayCpuNsPerPacket')));
+    return row;
+  });
+  return { id: 'summary', head, rows, note: 'Median over repetitions, (min–max) when they differ. Loss is the worst output\'s.' };
+}
+
+export function ratioTable(r: Results): TableModel | undefined {
+  const others = relaysOf(r).filter((x) => x !== 'mcrd');
+  const rows = ratioRows(r);
+  if (rows.length === 0 || others.length === 0) return undefined;
+  return {
+    id: 'ratios', title: 'Ratios (mcrd / other, medians)',
+    head: ['metric', ...others.map((o) => `mcrd/${o}`)],
+    rows: rows.map((row) => [c(row.label), ...others.map((o) => {
+      const v = row.ratios[o];
+      return v === null || v === undefined ? c(DASH) : c(fmtRatio(v), { 'data-ratio': `mcrd/${o}`, 'data-test': row.test, 'data-value': v });
+    })]),
+  };
+}
+
+export function throughputTable(r: Results, name: string): TableModel {
+  const tests = throughputTests(r).filter((t) => t.name === name);
+  const tol = tests[0]?.lossTolerance ?? 0;
+  return {
+    id: `test-${name}`, title: `${name}: RFC 2544 throughput (loss ≤ ${fmtLoss(tol)})`,
+    head: ['relay', 'median pps', 'min', 'max', 'repetitions', 'trials per search'],
+    rows: tests.map((t: ThroughputTest) => {
+      const s = t.summary.throughputPps;
+      const a = { 'data-relay': t.relay, 'data-test': name };
+      return [c(t.relay), c(fmtPps(s.median), { ...a, 'data-metric': 'throughputPps', 'data-value': s.median }), c(fmtPps(s.min), { ...a, 'data-value': s.min }),
+        c(fmtPps(s.max), { ...a, 'data-value': s.max }), c(String(s.n)), c(t.repetitions.map((rep) => rep.steps.length).join(', '))];
+    }),
+  };
+}
+
+export function fixedTable(r: Results, name: string): TableModel {
+  const tests = fixedTests(r).filter((t) => t.name === name);
+  return {
+    id: `test-${name}`, title: `${name}: fixed rate ${fmtPps(tests[0]?.offeredPps ?? 0)} pps offered`,
+    head: ['relay', 'loss (worst output)', 'delivered pps (all outputs)', 'latency p50', 'latency p99', 'CPU / packet', 'repetitions'],
+    rows: tests.map((t: FixedRateTest) => {
+      const a = (metric: string) => ({ 'data-relay': t.relay, 'data-test': name, 'data-metric': metric });
+      return [c(t.relay), sc(t.summary.lossRatio, fmtLoss, a('lossRatio')), sc(t.summary.deliveredPps, fmtPps, a('deliveredPps')),
+        sc(t.summary.latencyP50Ns, fmtNs, a('latencyP50Ns')), sc(t.summary.latencyP99Ns, fmtNs, a('latencyP99Ns')),
+        sc(t.summary.relayCpuNsPerPacket, fmtNs, a('relayCpuNsPerPacket')), c(String(t.repetitions.length))];
+    }),
+  };
+}
+
+/** Per-output loss of a fan-out (more than one output), or undefined for a 1:1 test. */
+export function perOutputTable(r: Results, name: string): TableModel | undefined {
+  const tests = fixedTests(r).filter((t) => t.name === name);
+  const first = tests[0];
+  if (!first || (first.repetitions[0]?.outputs.length ?? 0) < 2) return undefined;
+  const per = tests.map((t) => new Map(outputDelivery(t).map((o) => [o.name, o])));
+  return {
+    id: `outputs-${name}`, title: `${name}: per-output loss (RFC 3918), median over repetitions`,
+    head: ['output', 'group', ...tests.map((t) => t.relay)], align: ['l', 'l', ...tests.map(() => 'r' as const)],
+    rows: outputDelivery(first).map((o) => [c(o.name), c(o.group), ...per.map((m, i) => {
+      const d = m.get(o.name);
+      return d ? c(fmtLoss(1 - d.delivered), { 'data-relay': tests[i]!.relay, 'data-test': name, 'data-output': o.name, 'data-metric': 'lossRatio', 'data-value': 1 - d.delivered }) : c(DASH);
+    })]),
+  };
+}
+
+export function latencyTable(r: Results, name: string): TableModel {
+  const tests = latencyTests(r).filter((t) => t.name === name);
+  const direct = findTest(r, 'latency', name, 'direct');
+  return {
+    id: `test-${name}`, title: `${name}: latency (one-way, generator → sink, worst output)`,
+    head: ['relay', 'offered pps', 'p50', 'p90', 'p99', 'p99.9', 'max', 'p50 added', 'p99 added'],
+    rows: tests.map((t: LatencyTest) => {
+      const s = t.summary;
+      // At a fraction of each relay's own throughput the rates differ, so "added" would mislead.
+      const added = t.relay === 'direct' || direct?.offeredPps !== t.offeredPps ? null : addedLatency(r, t);
+      const a = (metric: string) => ({ 'data-relay': t.relay, 'data-test': name, 'data-metric': metric });
+      const addedCell = (v: number | null | undefined, m: string) => (v === null || v === undefined ? c(DASH) : c(fmtNs(v), { ...a(m), 'data-value': v }));
+      return [c(t.relay), c(`${fmtPps(t.offeredPps)}${t.loadFraction !== undefined ? ` (${Math.round(t.loadFraction * 100)} % of throughput)` : ''}`, { ...a('offeredPps'), 'data-value': t.offeredPps }),
+        sc(s.p50Ns, fmtNs, a('p50Ns')), sc(s.p90Ns, fmtNs, a('p90Ns')), sc(s.p99Ns, fmtNs, a('p99Ns')), sc(s.p999Ns, fmtNs, a('p999Ns')), sc(s.maxNs, fmtNs, a('maxNs')),
+        addedCell(added?.p50, 'latencyAddedP50Ns'), addedCell(added?.p99, 'latencyAddedP99Ns')];
+    }),
+  };
+}
+
+export function thresholdTable(r: Results): TableModel {
+  const failed = r.thresholds.filter((x) => !x.pass).length;
+  return {
+    id: 'thresholds', head: ['result', 'check', 'actual', 'limit'], align: ['l', 'l', 'r', 'r'],
+    note: r.thresholds.length === 0 ? 'None defined in the scenario.' : failed === 0 ? 'All passed.' : `${failed} of ${r.thresholds.length} failed.`,
+    rows: r.thresholds.map((t, i) => [
+      c(t.pass ? 'PASS' : 'FAIL', { 'data-pass': String(t.pass), 'data-threshold': i }),
+      c(t.description),
+      t.actual === null ? c('no data', { 'data-value': 'null' }) : c(fmtMetric(t.metric, t.actual), { 'data-value': t.actual }),
+      c(fmtMetric(t.metric, t.limit), { 'data-value': t.limit }),
+    ]),
+  };
+}
+
+export function environmentTable(r: Results): TableModel {
+  const e = r.environment;
+  const rows: Array<[string, string]> = [
+    ['host', e.hostname], ['kernel', e.kernel], ['CPU', `${e.cpus.count} × ${e.cpus.model}`], ['memory', fmtBytes(e.memoryBytes)],
+    ...Object.entries(e.versions).map(([k, v]): [string, string] => [`version: ${k}`, v]),
+    ...Object.entries(e.sysctls),
+  ];
+  return { id: 'environment', head: ['item', 'value'], align: ['l', 'l'], rows: rows.map(([k, v]) => [c(k), c(v)]) };
+}
+
+/** All per-test tables in test order (throughput, fixed-rate + per-output, latency). */
+export function testTables(r: Results): TableModel[] {
+  const out: TableModel[] = [];
+  for (const n of testNames(r)) {
+    const kind = r.tests.find((t) => t.name === n)!.kind;
+    if (kind === 'throughput') out.push(throughputTable(r, n));
+    else if (kind === 'latency') out.push(latencyTable(r, n));
+    else {
+      out.push(fixedTable(r, n));
+      const per = perOutputTable(r, n);
+      if (per) out.push(per);
+    }
+  }
+  return out;
+}
+
+/** How the numbers were obtained: the RFC 2544/3918 method and this run's parameters. */
+export function methodNotes(r: Results): string[] {
+  const notes: string[] = [];
+  for (const name of testNames(r, 'throughput')) {
+    const tests = throughputTests(r).filter((x) => x.name === name);
+    const all = tests.flatMap((x) => x.repetitions.flatMap((rep) => rep.steps.map((s) => s.offeredPps)));
+    const dur = tests[0]?.repetitions[0]?.steps[0]?.durationS;
+    const range = all.length ? `rates probed between ${fmtPps(Math.min(...all))} and ${fmtPps(Math.max(...all))} pps` : 'no trials recorded';
+    notes.push(`Throughput (${name}): RFC 2544 §26.1 binary search for the highest offered rate whose worst-output loss is ≤ ${fmtLoss(tests[0]?.lossTolerance ?? 0)}; ` +
+      `${range}${dur ? `, ${dur} s per trial` : ''}. The maximum is probed first; a failing rate is retried once and fails only if the retry fails too; ` +
+      `${tests[0]?.summary.throughputPps.n ?? 0} repetition(s) of the whole search, reported as median (min–max).`);
+  }
+  const lat = latencyTests(r)[0];
+  if (lat) {
+    notes.push(lat.loadFraction !== undefined
+      ? `Latency (${lat.name}): measured at ${Math.round(lat.loadFraction * 100)} % of each relay's own median throughput (RFC 2544 §26.2 measures at the throughput rate; a fraction keeps queue build-up out of the figure), so relays are measured at different rates there; added latency is compared at a fixed rate instead. One-way, from the send timestamp in each datagram to its arrival at the sink; percentiles of the worst output per repetition.`
+      : `Latency (${lat.name}): measured at a fixed offered rate; one-way, send timestamp to sink arrival; percentiles of the worst output per repetition.`);
+  }
+  if (fixedTests(r).some((t) => (t.repetitions[0]?.outputs.length ?? 0) > 1)) {
+    notes.push('Fan-out: loss is counted per output against what the generator sent (RFC 3918 per-output loss); a trial\'s loss is its worst output\'s, delivered pps sums all outputs.');
+  }
+  notes.push('Loss counts every datagram sent and not received (duplicates do not make up for losses). Latency "added" is a relay\'s median minus the direct path\'s median on the same fixed-rate test.');
+  notes.push('CPU per packet: user + system time of the relay\'s whole process tree (all threads, reaped children included) from /proc during the trial, divided by datagrams delivered over all outputs. Kernel forwarding runs in softirq context and direct has no relay process, so neither has a figure.');
+  const reps = [...new Set(r.tests.map((t) => t.repetitions.length))].sort((a, b) => a - b);
+  notes.push(`Repetitions per point: ${reps.join(', ')}${r.scenario.quick ? ' (--quick run: fewer and shorter trials, indicative only)' : ''}.`);
+  return notes;
+}
+
+/** Header lines: verdict, scenario file, run id and times, relays, skipped relays. */
+export function headerLines(r: Results): string[] {
+  const failed = r.thresholds.filter((x) => !x.pass).length;
+  return [
+    `Result: ${r.pass ? 'PASS' : 'FAIL'} (${r.thresholds.length - failed} of ${r.thresholds.length} thresholds passed${r.skipped.length ? `, ${r.skipped.length} relay(s) skipped` : ''})`,
+    `Scenario file: ${r.scenario.file}${r.scenario.quick ? ' (quick mode)' : ''}`,
+    `Run ${r.runId}: ${r.startedAt} → ${r.finishedAt}`,
+    `Relays: ${relaysOf(r).join(', ')}; ${r.tool.name} ${r.tool.version}`,
+    ...r.skipped.map((s) => `Skipped ${s.relay}: ${s.reason}`),
+  ];
+}
+
+export type { RelayName };

@@ -1,0 +1,124 @@
+/**
+ * Validates results.json against the contract in types.ts, so `mcr-lab report RESULTS.json` renders
+ * only what it understands. The schema is typed as z.ZodType<Results>: if types.ts changes, this file
+ * stops compiling until it follows. Covered by validate.test.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
+
+const count = z.number().int().min(0);
+const num = z.number().finite();
+const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct']);
+const summary = z.strictObject({ median: num, min: num, max: num, n: count });
+const latencyNs = z.strictObject({ p50: num, p90: num, p99: num, p999: num, max: num });
+
+const output = z.strictObject({
+  name: z.string(), group: z.string(), port: z.number().int().min(0).max(65535),
+  received: count, lost: count, duplicates: count, reordered: count, late: count, payloadErrors: count,
+  lossRatio: z.number().min(0).max(1),
+  latencyNs: latencyNs.optional(),
+});
+
+const trial = z.strictObject({
+  offeredPps: num, payloadBytes: count, durationS: num, sent: count, achievedPps: num,
+  outputs: z.array(output),
+  lossRatio: z.number().min(0).max(1),
+  deliveredPps: num,
+  relayCpuNs: num.optional(),
+  relayCpuNsPerPacket: num.optional(),
+});
+
+const base = { name: z.string(), relay: relayName };
+
+const test = z.discriminatedUnion('kind', [
+  z.strictObject({
+    ...base, kind: z.literal('fixed-rate'), offeredPps: num, repetitions: z.array(trial),
+    summary: z.strictObject({
+      lossRatio: summary, deliveredPps: summary,
+      latencyP50Ns: summary.optional(), latencyP99Ns: summary.optional(), relayCpuNsPerPacket: summary.optional(),
+    }),
+  }),
+  z.strictObject({
+    ...base, kind: z.literal('throughput'), lossTolerance: z.number().min(0).max(1),
+    repetitions: z.array(z.strictObject({ throughputPps: num, steps: z.array(trial) })),
+    summary: z.strictObject({ throughputPps: summary }),
+  }),
+  z.strictObject({
+    ...base, kind: z.literal('latency'), loadFraction: z.number().optional(), offeredPps: num,
+    repetitions: z.array(trial),
+    summary: z.strictObject({ p50Ns: summary, p90Ns: summary, p99Ns: summary, p999Ns: summary, maxNs: summary }),
+  }),
+]);
+
+export const resultsSchema: z.ZodType<Results> = z.strictObject({
+  schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+  tool: z.strictObject({ name: z.literal('mcr-lab'), version: z.string() }),
+  scenario: z.strictObject({ name: z.string(), file: z.string(), description: z.string().optional(), quick: z.boolean() }),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  environment: z.strictObject({
+    hostname: z.string(), kernel: z.string(),
+    cpus: z.strictObject({ model: z.string(), count: count }),
+    memoryBytes: count,
+    sysctls: z.record(z.string(), z.string()),
+    versions: z.record(z.string(), z.string()),
+  }),
+  relays: z.array(relayName),
+  tests: z.array(test),
+  thresholds: z.array(z.strictObject({
+    description: z.string(), relay: relayName, test: z.string(), metric: z.string(),
+    op: z.enum(['<=', '>=']), limit: num, actual: num.nullable(), pass: z.boolean(),
+  })),
+  pass: z.boolean(),
+  skipped: z.array(z.strictObject({ relay: relayName, reason: z.string() })),
+});
+
+/** Error from reading results: message says which file and what to do. */
+export class ResultsError extends Error {
+  override name = 'ResultsError';
+}
+
+/**
+ * Check a parsed results object.
+ * @param source file name (or other label) used in messages.
+ * @throws ResultsError for another schema version (saying which tool version to use) or any field
+ *   that does not match, listing each as `path: message`.
+ */
+export function parseResults(data: unknown, source = 'results'): Results {
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ResultsError(`${source}: expected a JSON object (an mcr-lab results.json), got ${Array.isArray(data) ? 'array' : typeof data}`);
+  }
+  if (version !== RESULTS_SCHEMA_VERSION) {
+    throw new ResultsError(
+      `${source}: results schema version ${JSON.stringify(version ?? null)} is not supported; this mcr-lab reads version ${RESULTS_SCHEMA_VERSION}. ` +
+      'Render it with the mcr-lab release that wrote it, or re-run the scenario with this one.',
+    );
+  }
+  const r = resultsSchema.safeParse(data);
+  if (!r.success) {
+    const lines = r.error.issues.slice(0, 20).map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    const more = r.error.issues.length > 20 ? `\n  ... and ${r.error.issues.length - 20} more` : '';
+    throw new ResultsError(`${source}: not a valid results file:\n${lines.join('\n')}${more}`);
+  }
+  return r.data;
+}
+
+/** Read and validate a results.json file. @throws ResultsError (unreadable, not JSON, wrong version, invalid). */
+export async function readResults(file: string): Promise<Results> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ResultsError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ResultsError(`${file}: not JSON: ${(e as Error).message}`);
+  }
+  return parseResults(data, file);
+}

@@ -1,0 +1,100 @@
+/**
+ * One relay's part of a run: a fresh topology (so no relay inherits MFC entries, socket buffers or
+ * bridge state from the one before), the relay started, a short unmeasured warm-up (first-packet
+ * costs: MFC upcalls, bridge learning), then every test of the scenario, then teardown of the topology.
+ */
+import { throughputSearch } from '../measure/search.js';
+import { fixedRateTest, latencyTest, throughputTest } from '../measure/stats.js';
+import type { RelayName, TestResult, Trial } from '../results/types.js';
+import type { RelayRunner, RelayHandle } from '../runners/types.js';
+import type { ResolvedScenario, ResolvedTest } from '../scenario/resolve.js';
+import type { RunContext } from '../topology/context.js';
+import { topologyUp } from '../topology/build.js';
+import type { Progress } from './progress.js';
+import { runTrial, sleep } from './trial.js';
+import { loadTraffic } from './traffic-port.js';
+import { addressOf } from '../topology/build.js';
+
+export interface SessionOutcome { tests: TestResult[]; skipped?: string; failed?: string }
+
+export async function runRelaySession(
+  ctx: RunContext, s: ResolvedScenario, runner: RelayRunner, progress: Progress, index: number,
+): Promise<SessionOutcome> {
+  const base = { relay: runner.name, relayIndex: index + 1, relayCount: s.relays.length };
+  progress.update({ ...base, test: 'setup', detail: 'building topology' });
+  await topologyUp(ctx, s);
+  const skip = await runner.check(ctx, s);
+  if (skip) return { tests: [], skipped: skip };
+  progress.update({ ...base, test: 'setup', detail: `starting ${runner.name}` });
+  let handle: RelayHandle;
+  try {
+    handle = await runner.start(ctx, s);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    return { tests: [], failed: `${runner.name}: failed to start: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+  }
+  const plan = runner.plan(s);
+  const tests: TestResult[] = [];
+  try {
+    await warmUp(ctx, s, plan);
+    for (const t of s.tests) {
+      const trial = (pps: number, rep: number) => {
+        progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions} @ ${Math.round(pps).toLocaleString('en-US')} pps` });
+        return runTrial(ctx, s, plan, handle, { offeredPps: Math.round(pps), durationS: t.durationS });
+      };
+      tests.push(await runTest(t, runner.name, trial, tests));
+    }
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    return { tests, failed: `${runner.name}: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+  } finally {
+    await handle.stop();
+  }
+  return { tests };
+}
+
+async function runTest(
+  t: ResolvedTest, relay: RelayName, trial: (pps: number, rep: number) => Promise<Trial>, done: TestResult[],
+): Promise<TestResult> {
+  switch (t.kind) {
+    case 'fixed-rate': {
+      const trials: Trial[] = [];
+      for (let r = 1; r <= t.repetitions; r++) trials.push(await trial(t.ratePps, r));
+      return fixedRateTest(t.name, relay, t.ratePps, trials);
+    }
+    case 'throughput': {
+      const reps: Array<{ throughputPps: number; steps: Trial[] }> = [];
+      for (let r = 1; r <= t.repetitions; r++) {
+        reps.push(await throughputSearch((pps) => trial(pps, r), {
+          minPps: t.minPps, maxPps: t.maxPps, lossTolerance: t.lossTolerance, resolutionPps: t.resolutionPps, maxSteps: t.maxSteps,
+        }));
+      }
+      return throughputTest(t.name, relay, t.lossTolerance, reps);
+    }
+    case 'latency': {
+      let rate = t.ratePps;
+      if (rate === undefined) {
+        const ref = done.find((x) => x.kind === 'throughput' && (t.throughputTest === undefined || x.name === t.throughputTest));
+        const tp = ref?.kind === 'throughput' ? ref.summary.throughputPps.median : 0;
+        // A relay that passed no rate at all still gets a latency figure at the search's floor.
+        rate = Math.max(1, Math.round((t.loadFraction ?? 1) * tp));
+      }
+      const trials: Trial[] = [];
+      for (let r = 1; r <= t.repetitions; r++) trials.push(await trial(rate, r));
+      return latencyTest(t.name, relay, rate, t.loadFraction, trials);
+    }
+  }
+}
+
+/** 200 unmeasured datagrams per generator, then a pause for them to drain. */
+async function warmUp(ctx: RunContext, s: ResolvedScenario, plan: ReturnType<RelayRunner['plan']>): Promise<void> {
+  const traffic = await loadTraffic(ctx.log);
+  await Promise.all(plan.generators.map((g) => {
+    const bind = addressOf(s, g.host, g.interface);
+    return traffic.runGenerator({
+      netns: ctx.ns(g.host), interface: g.interface, dst: g.dst, ...(bind ? { bind } : {}), ratePps: 2000, count: 200,
+      payloadBytes: s.streams[0]!.payloadBytes, ttl: s.streams[0]!.ttl, signal: ctx.signal,
+    });
+  }));
+  await sleep(200, ctx.signal);
+}

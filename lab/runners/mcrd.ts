@@ -1,0 +1,55 @@
+/**
+ * `mcrd`: this project's relay. Starts `node dist/relay/cli/mcrd.js` in the relay namespace with its
+ * control socket and state file in the run directory, waits until `mcrctl ping` answers, then adds
+ * one rule per stream with all its outputs. CPU time is measured over mcrd and its workers.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { RunContext } from '../topology/context.js';
+import { runCommand, spawnProcess, waitFor } from './process.js';
+import { relayedPlan, type RelayRunner } from './types.js';
+
+export function mcrdPaths(projectRoot: string) {
+  return { mcrd: join(projectRoot, 'dist/relay/cli/mcrd.js'), mcrctl: join(projectRoot, 'dist/relay/cli/mcrctl.js') };
+}
+
+/** `mcrctl add` argv for one stream (all outputs in one rule). */
+export function mcrctlAddArgs(s: ResolvedScenario, streamIndex: number): string[] {
+  const st = s.streams[streamIndex]!;
+  return [
+    'add', '--input-interface', st.input, '--input-group', st.group, '--input-port', String(st.port),
+    '--outputs', st.outputs.map((o) => `${o.group}:${o.port}:${o.interface}`).join(','),
+  ];
+}
+
+export function mcrdRunner(projectRoot: string): RelayRunner {
+  const paths = mcrdPaths(projectRoot);
+  return {
+    name: 'mcrd',
+    async check() {
+      if (!existsSync(paths.mcrd) || !existsSync(paths.mcrctl)) return `mcrd: not built (no ${paths.mcrd}; run npm run build)`;
+      return undefined;
+    },
+    plan: relayedPlan,
+    async start(ctx: RunContext, s: ResolvedScenario) {
+      const ns = ctx.ns(s.relayHost);
+      const sock = join(ctx.runDir, 'mcrd.sock');
+      const daemon = await spawnProcess(ctx, [
+        process.execPath, paths.mcrd, '--control-socket', sock, '--state-file', join(ctx.runDir, 'state.json'),
+      ], { netns: ns, label: 'mcrd' });
+      const ctl = (args: string[], reject = true) => runCommand(ctx, [process.execPath, paths.mcrctl, '--socket', sock, ...args], { netns: ns, reject, timeoutMs: 15_000 });
+      try {
+        await waitFor(async () => {
+          if (!daemon.running()) throw new Error(`mcrd exited at start: ${daemon.stderrTail() || 'no message'}`);
+          return (await ctl(['ping'], false)).exitCode === 0;
+        }, `mcrd answering on ${sock}`, { timeoutMs: 15_000, intervalMs: 200, signal: ctx.signal });
+        for (let i = 0; i < s.streams.length; i++) await ctl(mcrctlAddArgs(s, i));
+      } catch (err) {
+        await daemon.stop();
+        throw err;
+      }
+      return { relay: 'mcrd', pids: [daemon.pid], stop: () => daemon.stop(5000) };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The run context every resource module and runner receives: run id and prefix, namespace naming,
+ * the run directory, the log, the abort signal and the state record (`track` appends and saves it).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunLog } from './log.js';
+import { stateDir, statePath, writeState, type Resource, type StateRecord } from './state.js';
+
+/** mcr-lab's own prefix: namespaces are `mcl<runid>-<host>`; `down --all` only looks at these. */
+export const LAB_PREFIX = 'mcl';
+export const PREFIX_PATTERN = /^mcl[0-9a-f]{6}-/;
+/** The namespace holding a run's bridges. */
+export const SWITCH_HOST = 'sw';
+
+export interface RunContext {
+  runId: string;
+  prefix: string;
+  runDir: string;
+  log: RunLog;
+  signal: AbortSignal;
+  state: StateRecord;
+  /** Namespace of a host (or of the switch, SWITCH_HOST). */
+  ns(host: string): string;
+  /** Appends a created resource to the state record and saves it before returning. */
+  track(r: Resource): void;
+  /** Drops a resource from the record once it is gone. */
+  untrack(match: (r: Resource) => boolean): void;
+}
+
+export function newRunId(): string {
+  return randomBytes(3).toString('hex');
+}
+
+export interface ContextOptions { scenario: string; file: string; signal: AbortSignal; logPath?: string; runId?: string }
+
+export function createContext(opts: ContextOptions): RunContext {
+  const runId = opts.runId ?? newRunId();
+  const prefix = `${LAB_PREFIX}${runId}`;
+  const runDir = join(stateDir(), runId);
+  mkdirSync(runDir, { recursive: true });
+  const log = new RunLog(opts.logPath ?? join(runDir, 'run.log'));
+  const state: StateRecord = {
+    version: 1, runId, prefix, scenario: opts.scenario, file: opts.file, ownerPid: process.pid,
+    createdAt: new Date().toISOString(), runDir, resources: [{ kind: 'dir', path: runDir }],
+  };
+  writeState(state);
+  return contextFromState(state, log, opts.signal);
+}
+
+/** A context over an existing record (for `down`). */
+export function contextFromState(state: StateRecord, log: RunLog, signal: AbortSignal): RunContext {
+  return {
+    runId: state.runId,
+    prefix: state.prefix,
+    runDir: state.runDir,
+    log,
+    signal,
+    state,
+    ns: (host) => `${state.prefix}-${host}`,
+    track(r) {
+      state.resources.push(r);
+      writeState(state);
+    },
+    untrack(match) {
+      state.resources = state.resources.filter((r) => !match(r));
+      // A process exiting after teardown removed the record must not bring the record back.
+      if (existsSync(statePath(state.runId))) writeState(state);
+    },
+  };
+}

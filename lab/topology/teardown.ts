@@ -1,0 +1,121 @@
+/**
+ * Teardown from a state record: resources in reverse order of creation, past every error, which are
+ * reported together at the end. `fast` (second Ctrl-C) skips graceful process stops: SIGKILL at once.
+ * `downAll` finds mcr-lab's leftovers by state record and by namespace prefix (mcl<6 hex>-), and
+ * never touches anything else; runs whose owner process is alive are left alone unless forced.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { runCommand } from '../runners/process.js';
+import { bridgeDown } from './bridge.js';
+import { PREFIX_PATTERN, type RunContext } from './context.js';
+import { RunLog } from './log.js';
+import { listNetns, netnsDown } from './netns.js';
+import { isAlive, listStates, removeState, writeState, type Resource, type StateRecord } from './state.js';
+import { vethDown } from './veth.js';
+
+export interface TeardownReport { runId: string; removed: number; errors: string[] }
+
+type Ctx = Pick<RunContext, 'log' | 'signal'>;
+
+export async function teardown(ctx: Ctx, rec: StateRecord, opts: { fast?: boolean } = {}): Promise<TeardownReport> {
+  const errors: string[] = [];
+  let removed = 0;
+  const present = new Set(await listNetns(ctx).catch(() => [] as string[]));
+  const remaining = [...rec.resources];
+  for (const r of [...rec.resources].reverse()) {
+    try {
+      await removeResource(ctx, r, present, opts.fast ?? false);
+      removed += 1;
+      remaining.splice(remaining.indexOf(r), 1);
+    } catch (err) {
+      errors.push(`${describe(r)}: ${(err as Error).message.split('\n').slice(0, 2).join(' ')}`);
+    }
+  }
+  if (errors.length === 0) removeState(rec.runId);
+  else writeState({ ...rec, resources: remaining });
+  ctx.log.write(`teardown ${rec.runId}: ${removed} removed, ${errors.length} errors`);
+  return { runId: rec.runId, removed, errors };
+}
+
+async function removeResource(ctx: Ctx, r: Resource, present: Set<string>, fast: boolean): Promise<void> {
+  switch (r.kind) {
+    case 'process':
+      return killRecorded(r.pid, r.argv0, fast);
+    case 'veth':
+      if (present.has(r.netns)) await vethDown(ctx, r.netns, r.name).catch(ignoreGone);
+      return;
+    case 'bridge':
+      if (present.has(r.netns)) await bridgeDown(ctx, r.netns, r.name).catch(ignoreGone);
+      return;
+    case 'netns':
+      await netnsDown(ctx, r.name);
+      return;
+    case 'dir':
+      rmSync(r.path, { recursive: true, force: true });
+  }
+}
+
+function ignoreGone(err: Error): void {
+  if (!/Cannot find device|does not exist|No such/.test(err.message)) throw err;
+}
+
+/** Kills a recorded pid only if it still runs the recorded program (pids get reused). */
+async function killRecorded(pid: number, argv0: string, fast: boolean): Promise<void> {
+  if (!isAlive(pid)) return;
+  let cmdline = '';
+  try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return; }
+  if (!cmdline.includes(argv0)) return;
+  process.kill(pid, fast ? 'SIGKILL' : 'SIGTERM');
+  const deadline = Date.now() + (fast ? 500 : 2000);
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function describe(r: Resource): string {
+  switch (r.kind) {
+    case 'process': return `process ${r.pid} (${r.label})`;
+    case 'veth': return `veth ${r.netns}/${r.name}`;
+    case 'bridge': return `bridge ${r.netns}/${r.name}`;
+    case 'netns': return `netns ${r.name}`;
+    case 'dir': return `dir ${r.path}`;
+  }
+}
+
+export interface DownAllOptions { force?: boolean }
+
+/** Removes every crashed run (state records whose owner is gone) and stray mcl<runid>- namespaces. */
+export async function downAll(ctx: Ctx, opts: DownAllOptions = {}): Promise<{ reports: TeardownReport[]; skipped: string[] }> {
+  const reports: TeardownReport[] = [];
+  const skipped: string[] = [];
+  const live = new Set<string>();
+  for (const rec of listStates()) {
+    if (rec.ownerPid !== process.pid && isAlive(rec.ownerPid) && !opts.force) {
+      skipped.push(`${rec.runId} (${rec.scenario}): still running as pid ${rec.ownerPid}; use --force to remove it anyway`);
+      live.add(rec.prefix);
+      continue;
+    }
+    reports.push(await teardown(ctx, rec));
+  }
+  // Namespaces created just before a crash could write their record, or whose record was lost.
+  const strays = (await listNetns(ctx)).filter((n) => PREFIX_PATTERN.test(n) && !live.has(n.slice(0, n.indexOf('-'))));
+  if (strays.length > 0) {
+    const errors: string[] = [];
+    for (const n of strays) await netnsDown(ctx, n).catch((err: Error) => errors.push(`netns ${n}: ${err.message}`));
+    reports.push({ runId: '(no record)', removed: strays.length - errors.length, errors });
+  }
+  return { reports, skipped };
+}
+
+/** Teardown by run id or scenario name (the newest run of that scenario). */
+export async function downByName(ctx: Ctx, name: string): Promise<TeardownReport[]> {
+  const recs = listStates().filter((r) => r.runId === name || r.scenario === name || r.prefix === name);
+  const out: TeardownReport[] = [];
+  for (const rec of recs) out.push(await teardown(ctx, rec));
+  return out;
+}
+
+export function standaloneLog(path: string): RunLog {
+  return new RunLog(path);
+}
+
+export { runCommand };

@@ -1,0 +1,214 @@
+// Unit tests of the native traffic tools through their binaries, on 127.0.0.1 (no root, no
+// namespaces): flag validation, payload format checked by an independent TS decoder, and the sink's
+// accounting of hand-crafted loss, duplicates, reordering, late and corrupt datagrams.
+import { createSocket, type Socket } from 'node:dgram';
+
+import { execa } from 'execa';
+import { afterEach, describe, expect, test } from 'vitest';
+
+import { decodeHeader, encodePayload, firstBadPatternByte, HEADER_LEN } from './payload-codec.js';
+import { nativeBinary, runGenerator, startSink, TrafficToolError, type SinkHandle } from './traffic.js';
+
+// Loopback is shared with everything else on the machine: pick ports few others would.
+let nextPort = 41000 + Math.floor(Math.random() * 8000);
+const port = () => nextPort++;
+
+const run = (tool: 'mcr-gen' | 'mcr-sink', args: string[]) => execa(nativeBinary(tool), args, { reject: false, timeout: 20_000 });
+
+const sinks: SinkHandle[] = [];
+afterEach(async () => {
+  await Promise.all(sinks.splice(0).map((s) => s.stop().catch(() => undefined)));
+});
+async function sink(o: Parameters<typeof startSink>[0]): Promise<SinkHandle> {
+  const s = await startSink(o);
+  sinks.push(s);
+  return s;
+}
+
+describe('flag validation', () => {
+  test('mcr-gen --dst nonsense exits 64 with a message naming --dst', async () => {
+    const r = await run('mcr-gen', ['--dst', 'nonsense']);
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toContain('mcr-gen: --dst: expected GROUP:PORT');
+    expect(r.stderr).toContain('got "nonsense"');
+  });
+
+  test.each([
+    [['--rate', '1000'], '--dst: missing'],
+    [['--dst', '239.1.1.1:0'], '--dst: expected GROUP:PORT'],
+    [['--dst', '239.1.1.1:5000', '--rate', 'fast'], '--rate: expected an integer'],
+    [['--dst', '239.1.1.1:5000', '--size', '31'], '--size: expected an integer 32-65507'],
+    [['--dst', '239.1.1.1:5000', '--size', '65508'], '--size: expected an integer 32-65507'],
+    [['--dst', '239.1.1.1:5000', '--count', '5', '--duration', '1'], '--count and --duration'],
+    [['--dst', '239.1.1.1:5000', '--ttl', '0'], '--ttl: expected an integer 1-255'],
+    [['--dst', '239.1.1.1:5000', '--bogus'], 'unknown option "--bogus"'],
+    [['--dst', '239.1.1.1:5000', '--bind', '10.0.0'], '--bind: expected ADDR or ADDR:PORT'],
+  ])('mcr-gen %j is a usage error mentioning %s', async (args, message) => {
+    const r = await run('mcr-gen', args);
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toContain(message);
+  });
+
+  test.each([
+    [[], '--listen: missing'],
+    [['--listen', '239.1.1.1'], '--listen: expected GROUP:PORT'],
+    [['--listen', '239.1.1.1:5000,239.1.1.1:5000'], 'is given twice'],
+    [['--listen', '239.1.1.1:5000', '--idle-timeout', '-1'], '--idle-timeout: expected seconds'],
+    [['--listen', '239.1.1.1:5000', '--expect-count', '0'], '--expect-count: expected an integer'],
+  ])('mcr-sink %j is a usage error mentioning %s', async (args, message) => {
+    const r = await run('mcr-sink', args);
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('an interface that does not exist is a runtime error naming it', async () => {
+    const r = await run('mcr-sink', ['--listen', '239.1.1.1:5000', '--interface', 'nosuchif0']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('--interface nosuchif0');
+  });
+
+  test('--help prints the usage on stdout and exits 0', async () => {
+    for (const tool of ['mcr-gen', 'mcr-sink'] as const) {
+      const r = await run(tool, ['--help']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: ${tool} `));
+    }
+  });
+
+  test.each([
+    [{ dst: ['nonsense'], ratePps: 1, count: 1, payloadBytes: 64 }, 'runGenerator: dst[0]: expected "A.B.C.D:PORT"'],
+    [{ dst: ['239.1.1.1:5000'], ratePps: -1, count: 1, payloadBytes: 64 }, 'ratePps: expected an integer'],
+    [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 20 }, 'payloadBytes: expected an integer 32-65507, got 20 (number)'],
+    [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, durationS: 1, payloadBytes: 64 }, 'count and durationS'],
+    [{ dst: ['239.1.1.1:5000'], ratePps: 1, payloadBytes: 64 }, 'count/durationS'],
+  ])('runGenerator(%j) throws a TypeError: %s', async (o, message) => {
+    await expect(runGenerator(o)).rejects.toThrow(TypeError);
+    await expect(runGenerator(o)).rejects.toThrow(message);
+  });
+
+  test('startSink rejects a duplicate listen before starting anything', async () => {
+    await expect(startSink({ listen: ['127.0.0.1:5000', '127.0.0.1:5000'] })).rejects.toThrow('listen: 127.0.0.1:5000 is given twice');
+  });
+});
+
+describe('generator output, decoded independently', () => {
+  async function capture(size: number, count: number, streamId: number): Promise<Buffer[]> {
+    const p = port();
+    const sock: Socket = createSocket('udp4');
+    const got: Buffer[] = [];
+    sock.on('message', (m) => got.push(m));
+    await new Promise<void>((r) => sock.bind(p, '127.0.0.1', r));
+    try {
+      const rep = await runGenerator({ dst: [`127.0.0.1:${p}`], ratePps: 5000, count, payloadBytes: size, streamId });
+      expect(rep.sent).toBe(count);
+      const deadline = Date.now() + 5000;
+      while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      sock.close();
+    }
+    return got;
+  }
+
+  test.each([32, 33, 1316, 8972])('every %i-byte datagram has the documented header and pattern', async (size) => {
+    const before = process.hrtime.bigint();
+    const got = await capture(size, 50, 7);
+    expect(got).toHaveLength(50);
+    got.forEach((b, n) => {
+      expect(b.length).toBe(size);
+      const h = decodeHeader(b);
+      expect(h).toMatchObject({ version: 1, flags: 0, headerLen: HEADER_LEN, streamId: 7, seq: BigInt(n), length: size });
+      // The timestamp is CLOCK_MONOTONIC, which is also what process.hrtime reads on Linux.
+      expect(h!.sendNs).toBeGreaterThanOrEqual(before);
+      expect(h!.sendNs).toBeLessThanOrEqual(process.hrtime.bigint());
+      expect(firstBadPatternByte(b, h!)).toBe(-1);
+    });
+  });
+});
+
+describe('sink accounting', () => {
+  test('generator to sink on loopback: everything arrives, in order and verified', async () => {
+    const p = port();
+    const s = await sink({ listen: [`127.0.0.1:${p}`], expectCount: 2000, idleTimeoutS: 5 });
+    const gen = await runGenerator({ dst: [`127.0.0.1:${p}`], ratePps: 20_000, count: 2000, payloadBytes: 200 });
+    const rep = await s.done;
+    expect(gen).toMatchObject({ sent: 2000, errors: 0 });
+    expect(rep.listens).toHaveLength(1);
+    expect(rep.listens[0]).toMatchObject({
+      group: '127.0.0.1', port: p, received: 2000, bytes: 400_000, lost: 0, duplicates: 0, reordered: 0, payloadErrors: 0,
+      firstSeq: 0, lastSeq: 1999, streams: [{ streamId: 1, received: 2000, lost: 0 }],
+    });
+    const lat = rep.listens[0]!.latencyNs!;
+    expect(lat.samples).toBe(2000);
+    expect(lat.min).toBeGreaterThan(0);
+    expect(lat.min).toBeLessThanOrEqual(lat.p50);
+    expect(lat.p50).toBeLessThanOrEqual(lat.p99);
+    expect(lat.p99).toBeLessThanOrEqual(lat.max);
+  });
+
+  test('several destinations become separate streams, each with its own sequence', async () => {
+    const ports = [port(), port(), port()];
+    const s = await sink({ listen: ports.map((q) => `127.0.0.1:${q}`), expectCount: 300, idleTimeoutS: 5 });
+    const gen = await runGenerator({ dst: ports.map((q) => `127.0.0.1:${q}`), ratePps: 10_000, count: 900, payloadBytes: 100, streamId: 40 });
+    expect(gen.streams).toEqual(ports.map((q, i) => ({ streamId: 40 + i, dst: `127.0.0.1:${q}`, sent: 300 })));
+    const rep = await s.done;
+    rep.listens.forEach((l, i) => {
+      expect(l).toMatchObject({ port: ports[i], received: 300, lost: 0, payloadErrors: 0, firstSeq: 0, lastSeq: 299 });
+      expect(l.streams).toEqual([expect.objectContaining({ streamId: 40 + i, received: 300 })]);
+    });
+  });
+
+  test('loss, duplicates, reordering, late and corrupt datagrams are each counted', async () => {
+    const p = port();
+    const s = await sink({ listen: [`127.0.0.1:${p}`], lateMs: 100, latencySamples: 100 });
+    const now = () => process.hrtime.bigint();
+    const corrupt = encodePayload(3, 6n, now(), 300);
+    corrupt[250] = corrupt[250]! ^ 0x01;
+    const badMagic = encodePayload(3, 7n, now(), 64);
+    badMagic[0] = 0x58;
+    const datagrams = [
+      encodePayload(3, 0n, now(), 64),
+      encodePayload(3, 1n, now(), 64),
+      encodePayload(3, 3n, now(), 64), // 2 is late: reordered
+      encodePayload(3, 2n, now(), 64),
+      encodePayload(3, 2n, now(), 64), // duplicate
+      encodePayload(3, 5n, now() - 1_000_000_000n, 64), // sent "1 s ago": late; 4 never comes: lost
+      corrupt, // pattern byte flipped: payload error, sequence still counted
+      badMagic, // not ours at all: payload error only
+    ];
+    const tx = createSocket('udp4');
+    for (const d of datagrams) {
+      await new Promise<void>((r, j) => tx.send(d, p, '127.0.0.1', (e) => (e ? j(e) : r())));
+      await new Promise((r) => setTimeout(r, 5)); // keep arrival order = send order
+    }
+    tx.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const rep = await s.stop();
+    expect(rep.listens[0]).toMatchObject({
+      received: 8, duplicates: 1, reordered: 1, late: 1, payloadErrors: 2, lost: 1, firstSeq: 0, lastSeq: 6,
+      streams: [{ streamId: 3, received: 7, lost: 1, duplicates: 1, reordered: 1, firstSeq: 0, lastSeq: 6 }],
+    });
+    expect(rep.listens[0]!.latencyNs!.max).toBeGreaterThanOrEqual(1_000_000_000);
+  });
+
+  test('with --expect-count the missing tail counts as lost', async () => {
+    const p = port();
+    const s = await sink({ listen: [`127.0.0.1:${p}`], expectCount: 100 });
+    await runGenerator({ dst: [`127.0.0.1:${p}`], ratePps: 10_000, count: 60, payloadBytes: 64 });
+    await new Promise((r) => setTimeout(r, 200));
+    const rep = await s.stop();
+    expect(rep.listens[0]).toMatchObject({ received: 60, lost: 40, lastSeq: 59 });
+  });
+
+  test('aborting the signal kills the sink and its done rejects as canceled', async () => {
+    const ac = new AbortController();
+    const s = await startSink({ listen: [`127.0.0.1:${port()}`], signal: ac.signal });
+    ac.abort();
+    const err: unknown = await s.done.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrafficToolError);
+    expect((err as TrafficToolError).isCanceled).toBe(true);
+  });
+
+  test('a sink that cannot start fails startSink with its stderr', async () => {
+    await expect(startSink({ listen: ['127.0.0.1:5000'], interface: 'nosuchif0' })).rejects.toThrow(/mcr-sink failed[\s\S]*--interface nosuchif0/);
+  });
+});

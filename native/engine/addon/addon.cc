@@ -1,0 +1,17 @@
+// addon: the mcr_native module entry point; only registers the parts (parse_wrap, layout_wrap, engine_wrap).
+#include <napi.h>
+
+#include "addon.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  mcr::InitParse(env, exports);
+  mcr::InitLayout(env, exports);
+  mcr::InitEngine(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(mcr_native, Init)

@@ -1,0 +1,62 @@
+// egress: EgressSocket setup and SendBatch storage (see egress.h).
+#include "egress.h"
+
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "setup_error.h"
+
+namespace mcr {
+
+namespace {
+
+constexpr int kSndBuf = 4 << 20;  // absorbs a burst of a few thousand datagrams per socket
+
+void opt(int fd, int level, int name, int value, const char* what, const std::string& ifname) {
+  if (setsockopt(fd, level, name, &value, sizeof value) < 0) throw SetupError(errno, what, "UDP", ifname, "");
+}
+
+}  // namespace
+
+EgressSocket::EgressSocket(const EgressKey& key, uint32_t ifindex) {
+  fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw SetupError(errno, "socket", "AF_INET", key.ifname, "");
+  try {
+    if (setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, key.ifname.c_str(), static_cast<socklen_t>(key.ifname.size())) < 0)
+      throw SetupError(errno, "setsockopt(SO_BINDTODEVICE)", "UDP", key.ifname, errno == EPERM ? "needs CAP_NET_RAW" : "");
+    ip_mreqn mq{};
+    mq.imr_ifindex = static_cast<int>(ifindex);
+    if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &mq, sizeof mq) < 0)
+      throw SetupError(errno, "setsockopt(IP_MULTICAST_IF)", "UDP", key.ifname, "");
+    opt(fd_, IPPROTO_IP, IP_MULTICAST_TTL, key.ttl, "setsockopt(IP_MULTICAST_TTL)", key.ifname);
+    opt(fd_, IPPROTO_IP, IP_TTL, key.ttl, "setsockopt(IP_TTL)", key.ifname);
+    opt(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "setsockopt(IP_MULTICAST_LOOP)", key.ifname);
+    if (key.tos >= 0) opt(fd_, IPPROTO_IP, IP_TOS, key.tos, "setsockopt(IP_TOS)", key.ifname);
+    // SNDBUFFORCE ignores net.core.wmem_max but needs CAP_NET_ADMIN; fall back to the capped one.
+    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &kSndBuf, sizeof kSndBuf) < 0)
+      opt(fd_, SOL_SOCKET, SO_SNDBUF, kSndBuf, "setsockopt(SO_SNDBUF)", key.ifname);
+  } catch (...) {
+    close(fd_);
+    throw;
+  }
+}
+
+EgressSocket::~EgressSocket() {
+  if (fd_ >= 0) close(fd_);
+}
+
+SendBatch::SendBatch(const std::vector<int>& fds) {
+  queues_.resize(fds.size());
+  for (size_t i = 0; i < fds.size(); ++i) {
+    Queue& q = queues_[i];
+    q.fd = fds[i];
+    q.msgs = std::make_unique<mmsghdr[]>(kQueueCap);
+    q.iov = std::make_unique<iovec[]>(kQueueCap);
+    q.slots = std::make_unique<uint32_t[]>(kQueueCap);
+  }
+  dirty_.reserve(fds.size());
+}
+
+}  // namespace mcr

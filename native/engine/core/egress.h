@@ -1,0 +1,114 @@
+// egress: AF_INET UDP sockets that republish payloads, the per-table send batch, and the two batching
+// backends (sendmmsg in egress_mmsg.cc, io_uring in egress_uring.cc).
+//
+// One EgressSocket per (interface, ttl, tos): every output on one interface with the same TTL/TOS shares
+// it, each message carrying its own destination, so fan-out to N outputs on an interface is one
+// sendmmsg call. Message iovecs point straight into the RX ring: fan-out never copies the payload. A
+// batch is flushed before its ring block is handed back to the kernel.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "counters.h"
+
+namespace mcr {
+
+struct EgressKey {
+  std::string ifname;
+  int ttl;
+  int tos;  // -1 = leave the kernel default
+  bool operator<(const EgressKey& o) const {
+    if (ifname != o.ifname) return ifname < o.ifname;
+    if (ttl != o.ttl) return ttl < o.ttl;
+    return tos < o.tos;
+  }
+};
+
+/* A UDP socket bound to an interface (SO_BINDTODEVICE) with TTL/TOS set and multicast loop off. */
+class EgressSocket {
+ public:
+  EgressSocket(const EgressKey& key, uint32_t ifindex);  // throws SetupError
+  ~EgressSocket();
+  EgressSocket(const EgressSocket&) = delete;
+  EgressSocket& operator=(const EgressSocket&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+inline constexpr uint32_t kQueueCap = 256;  // messages per socket per flush (sendmmsg's vlen cap is 1024)
+
+/* Pending sends of one table, grouped by egress socket. Engine thread only; sized off the packet path. */
+class SendBatch {
+ public:
+  explicit SendBatch(const std::vector<int>& fds);
+
+  /* Queue one send; returns true when that socket's queue is full and the batch must be flushed. */
+  bool add(uint32_t queue, const sockaddr_in* dst, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
+    Queue& q = queues_[queue];
+    uint32_t i = q.count++;
+    if (i == 0) dirty_.push_back(queue);  // capacity reserved up front: never reallocates
+    mmsghdr& m = q.msgs[i];
+    q.iov[i] = iovec{const_cast<uint8_t*>(payload), len};
+    m.msg_hdr.msg_name = const_cast<sockaddr_in*>(dst);
+    m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    m.msg_hdr.msg_iov = &q.iov[i];
+    m.msg_hdr.msg_iovlen = 1;
+    m.msg_hdr.msg_control = nullptr;
+    m.msg_hdr.msg_controllen = 0;
+    m.msg_hdr.msg_flags = 0;
+    m.msg_len = 0;
+    q.slots[i] = out_slot;
+    ++pending_;
+    return q.count == kQueueCap;
+  }
+
+  bool empty() const { return pending_ == 0; }
+
+  struct Queue {
+    int fd;
+    uint32_t count = 0;
+    std::unique_ptr<mmsghdr[]> msgs;
+    std::unique_ptr<iovec[]> iov;
+    std::unique_ptr<uint32_t[]> slots;
+  };
+  std::vector<Queue> queues_;
+  std::vector<uint32_t> dirty_;  // queues with count > 0, in first-use order
+  uint32_t pending_ = 0;
+
+  /* Account one finished message: success (bytes >= 0) or failure (-errno). */
+  static void account(CounterBlock& c, uint32_t out_slot, long result, uint32_t len) {
+    uint64_t* o = c.output(out_slot);
+    if (result >= 0) {
+      counter_add(o + kOutPackets, 1);
+      counter_add(o + kOutBytes, len);
+    } else {
+      counter_add(o + kOutSendErrors, 1);
+      counter_add(o + kOutErrnoBase + errno_bucket(static_cast<int>(-result)), 1);
+    }
+  }
+  void reset() {
+    for (uint32_t q : dirty_) queues_[q].count = 0;
+    dirty_.clear();
+    pending_ = 0;
+  }
+};
+
+/* A batching backend: sends everything queued in a batch, accounts every message, empties the batch. */
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  virtual void flush(SendBatch& batch, CounterBlock& counters) = 0;
+};
+
+std::unique_ptr<Sender> make_mmsg_sender();
+std::unique_ptr<Sender> make_uring_sender();  // throws SetupError (hint: try --backend mmsg)
+
+}  // namespace mcr

@@ -1,0 +1,133 @@
+// engine: one packet engine = rule tables + RX sockets + egress sockets + one thread that runs
+// ring -> parse -> lookup -> batched send. No N-API here (the addon wraps it in engine_wrap.cc).
+//
+// Threads: the JS thread calls set_rules/start/stop (serialized by a mutex); the engine thread only
+// reads the published Table and writes counters.
+//
+// Table swap (RCU-like): set_rules builds the new Table, its sockets and memberships off the packet
+// path, zeroes the counters of slots that newly appear, publishes it with one atomic pointer store,
+// wakes the engine thread through an eventfd and waits until the thread acknowledges the new
+// generation at the top of its loop (its quiescent point: it holds no pointer into the old table
+// there). Only then is the old table freed, which closes sockets no table uses any more. Sockets of
+// unchanged inputs/outputs are shared between the tables, so unchanged rules never lose a packet.
+// Exercised by native/test/test_engine.cc and relay/engine/engine.e2e.test.ts.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "counters.h"
+#include "egress.h"
+#include "rule_index.h"
+#include "rx_socket.h"
+
+namespace mcr {
+
+enum class Backend { Mmsg, Uring };
+
+struct EngineConfig {
+  Backend backend = Backend::Mmsg;
+  int fanout_group = -1;  // < 0: no PACKET_FANOUT
+  int cpu = -1;           // < 0: no pinning
+  RingConfig ring;
+};
+
+struct OutputSpec {
+  uint32_t slot;
+  std::string ifname;
+  uint32_t group;  // host byte order
+  uint16_t port;
+  int ttl;
+  int tos;  // -1 = default
+};
+
+struct RuleSpec {
+  std::string id;
+  uint32_t slot;
+  std::string in_ifname;
+  uint32_t in_group;   // host byte order
+  uint16_t in_port;
+  uint32_t in_source;  // 0 = any
+  std::vector<OutputSpec> outputs;
+};
+
+/* Immutable once published (except `batch`, the engine thread's scratch). */
+struct Table {
+  struct Rule {
+    uint32_t slot;
+    uint32_t out_begin;
+    uint32_t out_count;
+  };
+  struct Out {
+    uint32_t queue;  // index into egress / batch queues
+    uint32_t slot;
+    sockaddr_in dst;
+  };
+
+  uint64_t generation = 0;
+  RuleIndex index;
+  std::vector<Rule> rules;
+  std::vector<Out> outs;
+  std::vector<std::shared_ptr<RxSocket>> rx;
+  std::vector<std::shared_ptr<EgressSocket>> egress;
+  std::vector<uint32_t> rule_slots;
+  std::vector<uint32_t> output_slots;
+  std::unique_ptr<SendBatch> batch;
+};
+
+class Engine {
+ public:
+  explicit Engine(const EngineConfig& cfg);  // throws SetupError (io_uring setup, eventfd, counters)
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /**
+   * set_rules - replace the whole rule table, all or nothing.
+   * Throws SetupError (EINVAL for inconsistent input, else the failing syscall); the running table is
+   * then untouched.
+   */
+  void set_rules(const std::vector<RuleSpec>& rules);
+  void start();  // spawns the engine thread; no-op if running
+  void stop();   // signals and joins; idempotent
+
+  const std::shared_ptr<CounterBlock>& counters() const { return counters_; }
+  bool running() const { return running_; }
+
+ private:
+  using IfKey = std::pair<std::string, uint32_t>;  // (name, ifindex): a re-created interface is new
+
+  void run();
+  bool drain(RxSocket& rx, Table& t);
+  void process_block(RxSocket& rx, const struct tpacket_block_desc* b, Table& t);
+  void read_ring_stats(const Table& t);
+  void publish(std::unique_ptr<Table> next);
+  void wake();
+
+  EngineConfig cfg_;
+  std::shared_ptr<CounterBlock> counters_;
+  std::unique_ptr<Sender> sender_;
+  int wake_fd_ = -1;
+
+  std::mutex mu_;
+  std::unique_ptr<Table> current_;             // owned by the JS side; published through table_
+  std::atomic<Table*> table_{nullptr};
+  std::atomic<uint64_t> acked_generation_{0};
+  std::atomic<bool> stop_{false};
+  bool running_ = false;
+  std::thread thread_;
+  uint64_t next_generation_ = 1;
+
+  std::map<IfKey, std::shared_ptr<RxSocket>> rx_;
+  std::map<IfKey, std::set<GroupPort>> rx_pairs_;  // what each RX socket's filter admits
+  std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_;
+};
+
+}  // namespace mcr

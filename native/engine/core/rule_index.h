@@ -1,0 +1,75 @@
+// rule_index: O(1) lookup (ingress ifindex, dst ip, dst port[, source ip]) -> rule index.
+//
+// Open addressing with linear probing over a power-of-two array sized to at most 50 % load, built once
+// off the packet path and then read-only, so lookups never allocate or lock. A rule with a source
+// constraint wins over an any-source rule for the same (ifindex, group, port): lookup probes the exact
+// source first, and only when the index holds any source-specific rule at all.
+// Exercised by native/test/test_rules.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace mcr {
+
+struct RuleKey {
+  uint32_t ifindex;
+  uint32_t dst_ip;  // host byte order
+  uint32_t src_ip;  // host byte order; 0 = any source
+  uint16_t port;
+
+  bool operator==(const RuleKey&) const = default;
+};
+
+class RuleIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  /**
+   * build - replace the contents with keys[i] -> values[i].
+   * Return: -1 on success, else the position in keys of the first duplicate key.
+   */
+  long build(const std::vector<RuleKey>& keys, const std::vector<uint32_t>& values);
+
+  /* Rule for a packet: exact-source match first, then any-source; kNone if neither. */
+  uint32_t find(uint32_t ifindex, uint32_t dst_ip, uint16_t port, uint32_t src_ip) const {
+    if (has_source_rules_ && src_ip != 0) {
+      uint32_t v = probe({ifindex, dst_ip, src_ip, port});
+      if (v != kNone) return v;
+    }
+    return probe({ifindex, dst_ip, 0, port});
+  }
+
+  size_t size() const { return count_; }
+
+ private:
+  struct Slot {
+    RuleKey key;
+    uint32_t value;  // kNone = empty
+  };
+
+  static uint64_t hash(const RuleKey& k) {
+    uint64_t h = (uint64_t{k.dst_ip} << 32 | k.src_ip) ^ (uint64_t{k.ifindex} << 16 | k.port) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+  }
+
+  uint32_t probe(const RuleKey& k) const {
+    if (slots_.empty()) return kNone;
+    for (size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.value == kNone) return kNone;
+      if (s.key == k) return s.value;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t count_ = 0;
+  bool has_source_rules_ = false;
+};
+
+}  // namespace mcr

@@ -1,0 +1,205 @@
+// rx_socket: see rx_socket.h. Setup order matters: the socket is created with protocol 0 so it receives
+// nothing until bind(); the filter and ring exist before bind, so no unfiltered frame is ever queued.
+#include "rx_socket.h"
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "setup_error.h"
+
+namespace mcr {
+
+namespace {
+
+constexpr uint32_t kFrameSize = 2048;  // only used to satisfy tpacket_req3's frame_nr arithmetic
+
+std::string dotted(uint32_t ip) {
+  in_addr a{htonl(ip)};
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+void attach(int fd, const std::vector<sock_filter>& filter, const std::string& what, const std::string& ifname) {
+  sock_fprog prog{static_cast<unsigned short>(filter.size()), const_cast<sock_filter*>(filter.data())};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    throw SetupError(errno, "setsockopt(SO_ATTACH_FILTER)", what, ifname, "");
+}
+
+}  // namespace
+
+RxSocket::RxSocket(const std::string& ifname, uint32_t ifindex, const RingConfig& ring, int fanout_id,
+                   const std::vector<sock_filter>& filter)
+    : ifname_(ifname), ifindex_(ifindex), ring_(ring) {
+  try {
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw SetupError(errno, "socket", "AF_PACKET", ifname, errno == EPERM ? "needs CAP_NET_RAW" : "");
+    int v3 = TPACKET_V3;
+    if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v3, sizeof v3) < 0)
+      throw SetupError(errno, "setsockopt(PACKET_VERSION)", "TPACKET_V3", ifname, "");
+    int one = 1;
+    // Our own egress on this interface (hairpin rules) must not come back in; not fatal on old kernels.
+    (void)setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    attach(fd_, filter, "AF_PACKET", ifname);
+
+    tpacket_req3 req{};
+    req.tp_block_size = ring.block_size;
+    req.tp_block_nr = ring.block_count;
+    req.tp_frame_size = kFrameSize;
+    req.tp_frame_nr = (ring.block_size / kFrameSize) * ring.block_count;
+    req.tp_retire_blk_tov = ring.retire_ms;
+    if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
+      throw SetupError(errno, "setsockopt(PACKET_RX_RING)", "AF_PACKET", ifname,
+                       errno == EINVAL ? "ring block size must be a multiple of the page size and >= 16 KiB"
+                                       : "");
+    map_len_ = static_cast<size_t>(ring.block_size) * ring.block_count;
+    void* m = mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd_, 0);
+    if (m == MAP_FAILED) m = mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (m == MAP_FAILED) throw SetupError(errno, "mmap", "PACKET_RX_RING", ifname, "");
+    map_ = static_cast<uint8_t*>(m);
+
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(ifindex);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0)
+      throw SetupError(errno, "bind", "AF_PACKET", ifname, "");
+
+    if (fanout_id >= 0) {
+      int arg = (fanout_id & 0xffff) | (PACKET_FANOUT_HASH << 16);
+      if (setsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0)
+        throw SetupError(errno, "setsockopt(PACKET_FANOUT)", "AF_PACKET", ifname,
+                         "fanout id " + std::to_string(fanout_id & 0xffff) +
+                             " is taken by a socket with other settings or another device; pick another fanoutGroup");
+    }
+  } catch (...) {
+    if (map_) munmap(map_, map_len_);
+    if (fd_ >= 0) close(fd_);
+    throw;
+  }
+}
+
+RxSocket::~RxSocket() {
+  for (auto& [key, fd] : guards_) close(fd);
+  if (igmp_fd_ >= 0) close(igmp_fd_);  // closing drops the IGMP memberships
+  if (map_) munmap(map_, map_len_);
+  if (fd_ >= 0) close(fd_);            // and the L2 memberships
+}
+
+void RxSocket::set_filter(const std::vector<sock_filter>& filter) { attach(fd_, filter, "AF_PACKET", ifname_); }
+
+void RxSocket::join(uint32_t group) {
+  if (groups_.count(group)) return;
+  if (igmp_fd_ < 0) {
+    igmp_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (igmp_fd_ < 0) throw SetupError(errno, "socket", "AF_INET", ifname_, "");
+    int zero = 0;
+    // Without this, the IGMP socket would receive every group joined on the host (it is never read).
+    if (setsockopt(igmp_fd_, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero) < 0)
+      throw SetupError(errno, "setsockopt(IP_MULTICAST_ALL)", "", ifname_, "");
+    attach(igmp_fd_, drop_all_filter(), "AF_INET", ifname_);
+  }
+  // L2: 01:00:5e + low 23 bits of the group.
+  packet_mreq mr{};
+  mr.mr_ifindex = static_cast<int>(ifindex_);
+  mr.mr_type = PACKET_MR_MULTICAST;
+  mr.mr_alen = 6;
+  const uint8_t mac[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>((group >> 16) & 0x7f),
+                          static_cast<uint8_t>(group >> 8), static_cast<uint8_t>(group)};
+  std::memcpy(mr.mr_address, mac, 6);
+  if (setsockopt(fd_, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0)
+    throw SetupError(errno, "setsockopt(PACKET_ADD_MEMBERSHIP)", dotted(group), ifname_, "");
+  ip_mreqn mq{};
+  mq.imr_multiaddr.s_addr = htonl(group);
+  mq.imr_ifindex = static_cast<int>(ifindex_);
+  if (setsockopt(igmp_fd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mq, sizeof mq) < 0 && errno != EADDRINUSE) {
+    int err = errno;
+    (void)setsockopt(fd_, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr);
+    throw SetupError(err, "setsockopt(IP_ADD_MEMBERSHIP)", dotted(group), ifname_,
+                     err == ENOBUFS ? "too many groups; raise net.ipv4.igmp_max_memberships" : "");
+  }
+  groups_.insert(group);
+}
+
+void RxSocket::leave(uint32_t group) {
+  if (!groups_.erase(group)) return;
+  packet_mreq mr{};
+  mr.mr_ifindex = static_cast<int>(ifindex_);
+  mr.mr_type = PACKET_MR_MULTICAST;
+  mr.mr_alen = 6;
+  const uint8_t mac[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>((group >> 16) & 0x7f),
+                          static_cast<uint8_t>(group >> 8), static_cast<uint8_t>(group)};
+  std::memcpy(mr.mr_address, mac, 6);
+  (void)setsockopt(fd_, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr);
+  ip_mreqn mq{};
+  mq.imr_multiaddr.s_addr = htonl(group);
+  mq.imr_ifindex = static_cast<int>(ifindex_);
+  (void)setsockopt(igmp_fd_, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mq, sizeof mq);
+}
+
+void RxSocket::guard(uint32_t addr, uint16_t port) {
+  if (guards_.count({addr, port})) return;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SetupError(errno, "socket", "AF_INET", ifname_, "");
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+  try {
+    attach(fd, drop_all_filter(), "AF_INET", ifname_);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(addr);
+    sa.sin_port = htons(port);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 && errno != EADDRINUSE)
+      throw SetupError(errno, "bind", "UDP " + dotted(addr) + ":" + std::to_string(port), ifname_, "");
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  guards_[{addr, port}] = fd;
+}
+
+void RxSocket::unguard(uint32_t addr, uint16_t port) {
+  auto it = guards_.find({addr, port});
+  if (it == guards_.end()) return;
+  close(it->second);
+  guards_.erase(it);
+}
+
+std::set<std::pair<uint32_t, uint16_t>> RxSocket::guard_keys() const {
+  std::set<std::pair<uint32_t, uint16_t>> s;
+  for (auto& [k, fd] : guards_) s.insert(k);
+  return s;
+}
+
+tpacket_block_desc* RxSocket::ready_block() const {
+  auto* b = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(next_block_) * ring_.block_size);
+  // Acquire pairs with the kernel's smp_wmb before it flips the status to TP_STATUS_USER.
+  uint32_t status = __atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
+  return (status & TP_STATUS_USER) ? b : nullptr;
+}
+
+void RxSocket::release_block() {
+  auto* b = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(next_block_) * ring_.block_size);
+  __atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  next_block_ = (next_block_ + 1) % ring_.block_count;
+}
+
+void RxSocket::read_stats(uint64_t* drops, uint64_t* freezes) {
+  tpacket_stats_v3 st{};
+  socklen_t len = sizeof st;
+  if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+    *drops += st.tp_drops;
+    *freezes += st.tp_freeze_q_cnt;
+  }
+}
+
+}  // namespace mcr

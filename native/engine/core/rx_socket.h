@@ -1,0 +1,85 @@
+// rx_socket: one AF_PACKET socket with a TPACKET_V3 mmap RX ring on one input interface, plus what
+// makes the group arrive there: L2 multicast membership (PACKET_ADD_MEMBERSHIP), an IGMP join on an
+// AF_INET socket (so snooping switches and real NICs deliver it) and, for unicast inputs, a UDP "port
+// guard" socket so the kernel does not answer ICMP port-unreachable (it has a drop-all filter, so it
+// never queues anything).
+//
+// Setup runs on the JS thread (Engine::set_rules); the ring is consumed only by the engine thread.
+// Exercised end to end by relay/engine/engine.e2e.test.ts.
+#pragma once
+
+#include <linux/if_packet.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bpf.h"
+
+namespace mcr {
+
+struct RingConfig {
+  uint32_t block_size = 1u << 16;  // 64 KiB: holds 7 jumbo frames or ~45 frames of 1316-byte payload
+  uint32_t block_count = 64;       // 4 MiB per input interface
+  uint32_t retire_ms = 1;          // the kernel's minimum; bounds latency at low rates
+};
+
+class RxSocket {
+ public:
+  /**
+   * Open, size the ring, attach @filter, bind to @ifname and join PACKET_FANOUT @fanout_id (if >= 0).
+   * Throws SetupError naming the syscall and interface (ENODEV if the interface does not exist).
+   */
+  RxSocket(const std::string& ifname, uint32_t ifindex, const RingConfig& ring, int fanout_id,
+           const std::vector<sock_filter>& filter);
+  ~RxSocket();
+  RxSocket(const RxSocket&) = delete;
+  RxSocket& operator=(const RxSocket&) = delete;
+
+  int fd() const { return fd_; }
+  uint32_t ifindex() const { return ifindex_; }
+  const std::string& ifname() const { return ifname_; }
+
+  /* Replace the BPF filter (atomic in the kernel). Throws SetupError. */
+  void set_filter(const std::vector<sock_filter>& filter);
+
+  /* Multicast input: L2 membership + IGMP join. Throws SetupError; no-op if already joined. */
+  void join(uint32_t group);
+  /* Best effort; no-op if not joined. */
+  void leave(uint32_t group);
+  bool joined(uint32_t group) const { return groups_.count(group) != 0; }
+  const std::set<uint32_t>& groups() const { return groups_; }
+
+  /* Unicast input: bind a UDP port guard to addr:port (IP_FREEBIND; EADDRINUSE means someone else
+     already owns the port, which serves the same purpose). Throws SetupError. */
+  void guard(uint32_t addr, uint16_t port);
+  void unguard(uint32_t addr, uint16_t port);
+  bool guarded(uint32_t addr, uint16_t port) const { return guards_.count({addr, port}) != 0; }
+  std::set<std::pair<uint32_t, uint16_t>> guard_keys() const;
+
+  /* Engine thread only: the block at the consumer position if the kernel handed it over, else null. */
+  struct tpacket_block_desc* ready_block() const;
+  /* Engine thread only: give the current block back to the kernel and advance. */
+  void release_block();
+  uint32_t block_size() const { return ring_.block_size; }
+
+  /* PACKET_STATISTICS since the last call (the kernel resets them on read). */
+  void read_stats(uint64_t* drops, uint64_t* freezes);
+
+ private:
+  std::string ifname_;
+  uint32_t ifindex_;
+  RingConfig ring_;
+  int fd_ = -1;
+  int igmp_fd_ = -1;  // AF_INET socket holding the IGMP memberships of this interface
+  uint8_t* map_ = nullptr;
+  size_t map_len_ = 0;
+  uint32_t next_block_ = 0;
+  std::set<uint32_t> groups_;
+  std::map<std::pair<uint32_t, uint16_t>, int> guards_;
+};
+
+}  // namespace mcr

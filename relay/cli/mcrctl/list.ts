@@ -1,0 +1,28 @@
+/** mcrctl list — the rule table, one line per output: `mcrctl list`, `mcrctl --json list`. */
+import type { RuleView } from '../../control/api.js';
+import { type Verb, verbFlags } from './context.js';
+import { endpoint, table } from './format.js';
+
+export function renderRules(rules: RuleView[]): string {
+  if (rules.length === 0) return 'no rules';
+  const rows = [['ID', 'INPUT', 'OUTPUT', 'TTL', 'ORIGIN']];
+  for (const r of rules) {
+    r.outputs.forEach((o, i) => rows.push([
+      i === 0 ? r.id : '',
+      i === 0 ? `${endpoint(r.input)}${r.input.source ? ` from ${r.input.source}` : ''}` : '',
+      endpoint(o), String(o.ttl), i === 0 ? r.origin : '',
+    ]));
+  }
+  return table(rows);
+}
+
+export const list: Verb = {
+  name: 'list',
+  summary: 'list rules',
+  usage: 'usage: mcrctl list',
+  async run(argv, ctx) {
+    verbFlags('list', argv, {});
+    const { rules } = await ctx.request<{ rules: RuleView[] }>('list');
+    ctx.out(ctx.json ? JSON.stringify({ ok: true, rules }) : renderRules(rules));
+  },
+};

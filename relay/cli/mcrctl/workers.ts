@@ -1,0 +1,17 @@
+/** mcrctl workers — the data-plane worker processes: pid, state, restarts, why the last one ended. */
+import type { WorkerView } from '../../control/api.js';
+import { type Verb, verbFlags } from './context.js';
+import { table } from './format.js';
+
+export const workers: Verb = {
+  name: 'workers',
+  summary: 'show data-plane worker processes',
+  usage: 'usage: mcrctl workers',
+  async run(argv, ctx) {
+    verbFlags('workers', argv, {});
+    const { workers: ws } = await ctx.request<{ workers: WorkerView[] }>('workers');
+    if (ctx.json) { ctx.out(JSON.stringify({ ok: true, workers: ws })); return; }
+    ctx.out(table([['WORKER', 'PID', 'STATE', 'RESTARTS', 'SINCE', 'LAST EXIT'],
+      ...ws.map((w) => [String(w.index), String(w.pid ?? '-'), w.state, String(w.restarts), w.since ?? '-', w.lastExit ?? '-'])]));
+  },
+};

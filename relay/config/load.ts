@@ -1,0 +1,92 @@
+/**
+ * Load the JSON5 rule file. MCR's format is accepted as is:
+ *
+ *   // mcrd.json5
+ *   {
+ *     rules: [
+ *       { name: "camera-1",
+ *         input: { interface: "eth0", group: "239.1.1.1", port: 5001 },
+ *         outputs: [{ interface: "eth1", group: "239.10.10.10", port: 6001 }] },
+ *     ],
+ *     // optional, mcrd only; command-line flags win over these
+ *     daemon: { numWorkers: 2, backend: "mmsg", logLevel: "info" },
+ *   }
+ *
+ * Other top-level sections (MCR files may carry e.g. protocol settings) are ignored with a warning,
+ * so an MCR file loads unchanged. Inside a rule, unknown keys are errors: a misspelt `intreface`
+ * must not silently drop an output. Tested in load.test.ts; `mcrd --check FILE` runs this alone.
+ */
+import { readFile } from 'node:fs/promises';
+import JSON5 from 'json5';
+import { z } from 'zod';
+import { McrError } from '../errors.js';
+import { issuesToErrors, throwFirst } from '../model/issues.js';
+import type { Rule } from '../model/rule.js';
+import { parseRuleList } from '../model/validate.js';
+import { lineOf, locatePaths } from './locate.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const daemonSettingsSchema = z.strictObject({
+  controlSocket: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
+  stateFile: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
+  numWorkers: z.int({ error: 'expected integer 1-64' }).min(1, { error: 'expected integer 1-64' }).max(64, { error: 'expected integer 1-64' }).optional(),
+  backend: z.enum(['uring', 'mmsg'], { error: 'expected "uring" or "mmsg"' }).optional(),
+  logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),
+  logJson: z.boolean({ error: 'expected true or false' }).optional(),
+}, { error: 'expected an object' });
+export type DaemonSettings = z.infer<typeof daemonSettingsSchema>;
+
+export interface ConfigFile {
+  rules: Rule[];
+  settings: DaemonSettings;
+  /** Things worth a log line that do not stop loading (ignored sections). */
+  warnings: string[];
+}
+
+/** Parse config text; `name` is how errors refer to the file (`mcrd.json5:14 ...`). Throws McrError. */
+export function parseConfigText(text: string, name: string): ConfigFile {
+  let doc: unknown;
+  try {
+    doc = JSON5.parse(text);
+  } catch (err) {
+    const e = err as SyntaxError & { lineNumber?: number };
+    const detail = e.message.replace(/^JSON5: /, '').replace(/ at \d+:\d+$/, '');
+    throw new McrError({ code: 'EINVAL', detail: `not valid JSON5: ${detail}`, source: e.lineNumber ? `${name}:${e.lineNumber}` : name });
+  }
+  const lines = locatePaths(text);
+  const source = (path: ReadonlyArray<PropertyKey>) => {
+    const l = lineOf(lines, path);
+    return l === undefined ? name : `${name}:${l}`;
+  };
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new McrError({ code: 'EINVAL', detail: 'expected an object with a "rules" list at the top', source: name });
+  }
+  const top = doc as Record<string, unknown>;
+  const warnings = Object.keys(top)
+    .filter((k) => k !== 'rules' && k !== 'daemon')
+    .map((k) => `${source([k])} ${k}: section not used by mcrd, ignored`);
+
+  const rawRules = top.rules ?? [];
+  if (!Array.isArray(rawRules)) {
+    throw new McrError({ code: 'EINVAL', detail: 'expected a list of rules', path: 'rules', source: source(['rules']) });
+  }
+  const rules = parseRuleList(rawRules, { source, pathPrefix: ['rules'] });
+
+  const s = daemonSettingsSchema.safeParse(top.daemon ?? {});
+  if (!s.success) throwFirst(issuesToErrors(s.error, top.daemon, { source, pathPrefix: ['daemon'] }));
+  return { rules, settings: s.data, warnings };
+}
+
+/** Read and parse a config file. A missing or unreadable file is an McrError naming the path. */
+export async function loadConfigFile(path: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new McrError({ code: code === 'EACCES' ? 'EACCES' : 'ENOENT', detail: `cannot read config: ${code ?? String(err)}`, source: path });
+  }
+  return parseConfigText(text, path);
+}

@@ -1,0 +1,65 @@
+/**
+ * What the control socket can ask of the daemon, as an interface: the daemon implements it
+ * (relay/daemon/daemon.ts), server tests implement it in-process. Results are plain JSON.
+ */
+import type { LogLevel } from '../config/load.js';
+import type { RuleOrigin } from '../config/state.js';
+import type { Rule } from '../model/rule.js';
+
+export interface RuleView extends Rule { origin: RuleOrigin }
+
+export interface OutputStatsView {
+  interface: string; group: string; port: number;
+  packets: number; bytes: number; sendErrors: number;
+  errorsByErrno: Record<string, number>;
+  /** Rates over the last sampling interval; null until two samples exist. */
+  pps: number | null; bps: number | null;
+}
+
+export interface RuleStatsView {
+  id: string;
+  input: Rule['input'];
+  packets: number; bytes: number;
+  pps: number | null; bps: number | null;
+  /** ms since the last matched packet, null if none yet. */
+  lastPacketAgoMs: number | null;
+  outputs: OutputStatsView[];
+}
+
+export interface GlobalStatsView {
+  rxFrames: number; rxBytes: number; ringDrops: number; ringFreezes: number; unmatched: number;
+  malformed: Record<string, number>;
+}
+
+export interface StatsView {
+  /** ISO time of the counter snapshot. */
+  at: string;
+  global: GlobalStatsView;
+  rules: RuleStatsView[];
+}
+
+export type WorkerState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+
+export interface WorkerView {
+  index: number;
+  pid: number | null;
+  state: WorkerState;
+  restarts: number;
+  /** Why the last instance ended (`exit 1`, `signal SIGKILL`) or why it failed. */
+  lastExit: string | null;
+  /** ISO time the current instance started. */
+  since: string | null;
+}
+
+export interface VersionView { name: string; version: string; node: string; backend: string; pid: number }
+
+export interface ControlApi {
+  add(rule: Rule): Promise<RuleView>;
+  remove(ruleId: string): Promise<RuleView>;
+  list(): RuleView[];
+  stats(): Promise<StatsView>;
+  workers(): WorkerView[];
+  logLevel(level?: LogLevel): { level: LogLevel };
+  version(): VersionView;
+  reload(): Promise<{ added: string[]; removed: string[]; changed: string[]; unchanged: number }>;
+}

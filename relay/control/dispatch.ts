@@ -1,0 +1,48 @@
+/**
+ * Route one parsed request to the daemon (ControlApi) after validating its arguments with the
+ * same schema as config files and CLI flags. Errors come back as McrError anchored at
+ * `request <id>`. Tested in server.test.ts.
+ */
+import { LOG_LEVELS, type LogLevel } from '../config/load.js';
+import { McrError } from '../errors.js';
+import { parseRule } from '../model/validate.js';
+import type { ControlApi } from './api.js';
+import { COMMANDS, type Request, requestSource } from './protocol.js';
+
+/** Run `req` against `api`; resolves with the reply's `result`, rejects with an McrError. */
+export async function dispatch(req: Request, api: ControlApi, lineNo: number): Promise<unknown> {
+  const source = requestSource(req.id, lineNo);
+  switch (req.cmd) {
+    case 'ping':
+      return { pong: true };
+    case 'version':
+      return api.version();
+    case 'add': {
+      if (req.rule === undefined) throw new McrError({ code: 'EINVAL', source, path: 'rule', detail: 'expected a rule object, got nothing (missing)' });
+      const rule = parseRule(req.rule, { source: () => source, pathPrefix: ['rule'] });
+      return { rule: await api.add(rule) };
+    }
+    case 'remove': {
+      if (typeof req.ruleId !== 'string' || req.ruleId === '') {
+        throw new McrError({ code: 'EINVAL', source, path: 'ruleId', detail: 'expected the id of a rule (see list)' });
+      }
+      return { rule: await api.remove(req.ruleId) };
+    }
+    case 'list':
+      return { rules: api.list() };
+    case 'stats':
+      return api.stats();
+    case 'workers':
+      return { workers: api.workers() };
+    case 'log-level': {
+      if (req.level !== undefined && !LOG_LEVELS.includes(req.level as LogLevel)) {
+        throw new McrError({ code: 'EINVAL', source, path: 'level', detail: `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(req.level)}` });
+      }
+      return api.logLevel(req.level as LogLevel | undefined);
+    }
+    case 'reload':
+      return api.reload();
+    default:
+      throw new McrError({ code: 'ENOSYS', source, path: 'cmd', detail: `unknown command ${JSON.stringify(req.cmd).slice(0, 60)}; expected one of ${COMMANDS.join(', ')}` });
+  }
+}

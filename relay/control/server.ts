@@ -1,0 +1,109 @@
+/**
+ * The control-socket server: NDJSON over a Unix socket, mode 0660 so the socket's group (mcrd)
+ * may use it. Requests on one connection are answered in order; connections are independent, so a
+ * slow client delays only itself. A line that is not a request gets an error reply and the
+ * connection stays open. Tested against a real socket in server.test.ts.
+ */
+import { chmod, unlink } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import { McrError, toMcrError } from '../errors.js';
+import type { Logger } from '../daemon/log.js';
+import type { ControlApi } from './api.js';
+import { dispatch } from './dispatch.js';
+import { LineSplitter, MAX_LINE_BYTES } from './framing.js';
+import { type Reply, errorReply, errorRequestId, okReply, parseRequest } from './protocol.js';
+
+export interface ControlServer {
+  path: string;
+  close(): Promise<void>;
+}
+
+/** Listen on `path`; replaces a stale socket file only when nothing answers on it. */
+export async function startControlServer(path: string, api: ControlApi, log: Logger, maxLine = MAX_LINE_BYTES): Promise<ControlServer> {
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((sock) => serveConnection(sock, api, log, maxLine, conns));
+  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  await listenReplacingStale(server, path);
+  await chmod(path, 0o660);
+  log.info('control socket listening', { path });
+  return {
+    path,
+    close: () => new Promise<void>((resolve) => {
+      for (const c of conns) c.destroy();
+      server.close(() => resolve());
+      // server.close unlinks the socket file itself; unlink again in case it was left.
+      unlink(path).catch(() => {});
+    }),
+  };
+}
+
+async function listenReplacingStale(server: net.Server, path: string): Promise<void> {
+  const listen = () => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => { server.off('error', reject); resolve(); });
+  });
+  try {
+    await listen();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw new McrError({ code: 'EIO', source: path, detail: `cannot listen on control socket: ${(err as Error).message}` });
+    }
+    if (await answers(path)) {
+      throw new McrError({ code: 'EIO', source: path, detail: 'another mcrd is already answering on this control socket; stop it or use --control-socket' });
+    }
+    await unlink(path);
+    await listen();
+  }
+}
+
+/** True if something accepts connections on the socket file. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(path);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, maxLine: number, conns: Set<net.Socket>): void {
+  conns.add(sock);
+  const splitter = new LineSplitter(maxLine);
+  let lineNo = 0;
+  // Replies go out in request order even when a command awaits the workers.
+  let chain = Promise.resolve();
+  const send = (r: Reply) => { if (!sock.destroyed) sock.write(`${JSON.stringify(r)}\n`); };
+
+  sock.on('data', (chunk: Buffer) => {
+    for (const ev of splitter.push(chunk)) {
+      lineNo++;
+      const n = lineNo;
+      if (ev.kind === 'oversize') {
+        const err = new McrError({ code: 'EMSGSIZE', source: `line ${n}`, detail: `request longer than ${ev.limit} bytes, discarded up to the next newline` });
+        log.warn(err.message);
+        chain = chain.then(() => send(errorReply(null, err)));
+        continue;
+      }
+      chain = chain.then(() => handleLine(ev.text, n, api, log)).then(send);
+    }
+  });
+  sock.on('error', (err) => log.debug('control connection error', { error: err.message }));
+  sock.on('close', () => conns.delete(sock));
+}
+
+async function handleLine(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<Reply> {
+  let id = null as Reply['id'];
+  try {
+    const req = parseRequest(text, lineNo);
+    id = req.id;
+    log.debug('control request', { id: req.id, cmd: req.cmd });
+    return okReply(id, await dispatch(req, api, lineNo));
+  } catch (e) {
+    const err = toMcrError(e);
+    if (id === null) id = errorRequestId(e);
+    // The daemon logs exactly the text it sends back.
+    log.warn(err.message);
+    return errorReply(id, err);
+  }
+}

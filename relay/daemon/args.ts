@@ -1,0 +1,101 @@
+/**
+ * mcrd command line → DaemonArgs. Flag errors name the flag (`--num-workers: expected integer 1-64,
+ * got "x" (string)`) and exit 64. Tested in args.test.ts.
+ */
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from '../config/load.js';
+import { McrError, describeValue } from '../errors.js';
+
+export const MCRD_USAGE = `usage: mcrd [supervisor] [options]
+
+Relays UDP multicast (or unicast) streams between interfaces, taking frames at layer 2 so that
+sources the kernel would drop (RPF, unroutable addresses) are relayed too.
+
+  mcrd supervisor --config /etc/mcrd/mcrd.json5
+  mcrd --control-socket /tmp/mcrd.sock --state-file /tmp/rules.json --log-level debug
+  mcrd --check /etc/mcrd/mcrd.json5        # validate a rule file, touch nothing (exit 0 or 78)
+
+options:
+  --config FILE           JSON5 rule file (MCR format) applied at start and on SIGHUP
+  --control-socket PATH   control socket (default /run/mcrd/control.sock; alias --control-socket-path)
+  --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
+  --num-workers N         data-plane worker processes, 1-64 (default 1)
+  --backend uring|mmsg    egress batching: io_uring or sendmmsg (default mmsg)
+  --log-level LEVEL       error, warn, info (default) or debug
+  --log-json              log JSON lines instead of text
+  --check FILE            validate FILE and exit
+  --help, --version`;
+
+export interface DaemonArgs {
+  config?: string;
+  controlSocket?: string;
+  stateFile?: string;
+  numWorkers?: number;
+  backend?: 'uring' | 'mmsg';
+  logLevel?: LogLevel;
+  logJson?: boolean;
+  check?: string;
+  help: boolean;
+  version: boolean;
+  /** Flags accepted for MCR compatibility that mcrd does not need. */
+  ignored: string[];
+}
+
+const usage = (detail: string, source?: string) => new McrError({ code: 'EINVAL', detail, source });
+
+/** Parse argv (without node and script). Throws McrError (EINVAL) on bad usage. */
+export function parseDaemonArgs(argv: string[]): DaemonArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        'control-socket': { type: 'string' },
+        'control-socket-path': { type: 'string' },
+        'state-file': { type: 'string' },
+        'num-workers': { type: 'string' },
+        backend: { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-json': { type: 'boolean' },
+        check: { type: 'string' },
+        interface: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (err) {
+    throw usage(`${(err as Error).message.split('\n')[0]}; see mcrd --help`);
+  }
+  const v = parsed.values;
+  for (const p of parsed.positionals) {
+    if (p !== 'supervisor') throw usage(`unexpected argument ${JSON.stringify(p)}; the only command is "supervisor" (optional)`);
+  }
+  const out: DaemonArgs = { help: v.help ?? false, version: v.version ?? false, ignored: [] };
+  if (v.config !== undefined) out.config = v.config;
+  const sock = v['control-socket'] ?? v['control-socket-path'];
+  if (sock !== undefined) out.controlSocket = sock;
+  if (v['state-file'] !== undefined) out.stateFile = v['state-file'];
+  if (v.check !== undefined) out.check = v.check;
+  if (v['log-json']) out.logJson = true;
+  if (v.interface !== undefined) out.ignored.push(`--interface ${v.interface} (rules name their interfaces)`);
+  const n = v['num-workers'];
+  if (n !== undefined) {
+    if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > 64) throw usage(`expected integer 1-64, got ${describeValue(n)}`, '--num-workers');
+    out.numWorkers = Number(n);
+  }
+  const b = v.backend;
+  if (b !== undefined) {
+    const norm = b === 'sendmmsg' ? 'mmsg' : b === 'io_uring' ? 'uring' : b;
+    if (norm !== 'uring' && norm !== 'mmsg') throw usage(`expected "uring" or "mmsg", got ${describeValue(b)}`, '--backend');
+    out.backend = norm;
+  }
+  const l = v['log-level'];
+  if (l !== undefined) {
+    if (!LOG_LEVELS.includes(l as LogLevel)) throw usage(`expected one of ${LOG_LEVELS.join(', ')}, got ${describeValue(l)}`, '--log-level');
+    out.logLevel = l as LogLevel;
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+/**
+ * mcrd's supervisor: loads config and state, starts the worker pool, restores the rule table,
+ * serves the control socket, samples counters, and handles signals (SIGTERM/SIGINT stop, SIGHUP
+ * reloads the config file and applies only what changed). Exercised end to end in relay/e2e.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ControlApi, RuleView } from '../control/api.js';
+import { type ControlServer, startControlServer } from '../control/server.js';
+import { type ConfigFile, type LogLevel, loadConfigFile } from '../config/load.js';
+import { type StoredRule, readState } from '../config/state.js';
+import { McrError } from '../errors.js';
+import { sumCounters } from '../stats/counters.js';
+import { RateSampler } from '../stats/rates.js';
+import { buildStatsView } from '../stats/view.js';
+import { packageVersion } from '../version.js';
+import type { DaemonArgs } from './args.js';
+import { type Logger, createLogger } from './log.js';
+import { RuleService } from './rule-service.js';
+import { WorkerPool } from './workers.js';
+
+export const DEFAULT_CONTROL_SOCKET = '/run/mcrd/control.sock';
+export const DEFAULT_STATE_FILE = '/var/lib/mcrd/rules.json';
+
+export interface RunningDaemon { stop(): Promise<void> }
+
+/** Start everything; resolves once the control socket answers. Throws McrError on a bad start. */
+export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
+  const config: ConfigFile = args.config ? await loadConfigFile(args.config) : { rules: [], settings: {}, warnings: [] };
+  const s = config.settings;
+  const log = createLogger({ level: args.logLevel ?? s.logLevel ?? 'info', json: args.logJson ?? s.logJson ?? false });
+  for (const w of config.warnings) log.warn(w);
+  for (const i of args.ignored) log.warn(`ignored flag ${i}`);
+  const socketPath = args.controlSocket ?? s.controlSocket ?? DEFAULT_CONTROL_SOCKET;
+  const stateFile = args.stateFile ?? s.stateFile ?? DEFAULT_STATE_FILE;
+  mkdirSync(dirname(stateFile), { recursive: true, mode: 0o750 });
+  const saved = await readState(stateFile);
+
+  const backend = args.backend ?? s.backend ?? 'uring';
+  const numWorkers = args.numWorkers ?? s.numWorkers ?? 1;
+  const fanoutGroup = numWorkers > 1 ? (process.pid % 0xfff0) + 1 : undefined;
+  const makePool = (b: 'uring' | 'mmsg') => new WorkerPool({ count: numWorkers, engine: { backend: b, ...(fanoutGroup ? { fanoutGroup } : {}) }, log });
+  let pool = makePool(backend);
+  let activeBackend = backend;
+  try {
+    await pool.start();
+  } catch (err) {
+    // io_uring can be disabled (sysctl, seccomp, old kernel); fall back unless the user asked for it.
+    if (backend !== 'uring' || args.backend === 'uring' || s.backend === 'uring') throw err;
+    log.warn('io_uring backend failed; falling back to sendmmsg', { error: (err as Error).message });
+    await pool.stop();
+    pool = makePool('mmsg');
+    activeBackend = 'mmsg';
+    await pool.start();
+  }
+
+  const rules = new RuleService({
+    dataPlane: pool, stateFile, log,
+    ...(Number.isFinite(pool.limits.maxRuleSlots) ? { maxRuleSlots: pool.limits.maxRuleSlots } : {}),
+    ...(Number.isFinite(pool.limits.maxOutputSlots) ? { maxOutputSlots: pool.limits.maxOutputSlots } : {}),
+  });
+  try {
+    await rules.replaceAll(initialTable(config, saved, log));
+  } catch (err) {
+    await pool.stop();
+    throw err;
+  }
+  log.info('rules restored', { rules: rules.list().length, stateFile });
+
+  const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
+  sampler.start();
+
+  const api: ControlApi = {
+    add: (r) => rules.add(r),
+    remove: (id) => rules.remove(id),
+    list: () => rules.list(),
+    workers: () => pool.workers(),
+    stats: async () => buildStatsView(rules.list(), rules, sumCounters(await pool.counters()), sampler, Date.now()),
+    logLevel: (level?: LogLevel) => {
+      if (level) { log.info('log level changed', { from: log.level, to: level }); log.level = level; }
+      return { level: log.level };
+    },
+    version: () => ({ name: 'mcrd', version: packageVersion(), node: process.version, backend: activeBackend, pid: process.pid }),
+    reload: () => reload(args, rules, log),
+  };
+
+  let server: ControlServer;
+  try {
+    server = await startControlServer(socketPath, api, log);
+  } catch (err) {
+    sampler.stop();
+    await pool.stop();
+    throw err;
+  }
+  log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend: activeBackend, rules: rules.list().length });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    log.info('mcrd stopping');
+    sampler.stop();
+    await server.close();
+    await pool.stop();
+    log.info('mcrd stopped');
+  })());
+
+  process.on('SIGHUP', () => {
+    api.reload().then(
+      (d) => log.info('config reloaded', { added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged }),
+      (err: Error) => log.error(`reload failed, running rules unchanged: ${err.message}`),
+    );
+  });
+  return { stop };
+}
+
+/** Config rules, plus runtime rules from the state file that the config does not override. */
+function initialTable(config: ConfigFile, saved: StoredRule[], log: Logger): StoredRule[] {
+  const fromConfig: StoredRule[] = config.rules.map((r) => ({ ...r, origin: 'config' }));
+  const ids = new Set(fromConfig.map((r) => r.id));
+  const runtime = saved.filter((r) => r.origin === 'runtime');
+  for (const r of runtime) if (ids.has(r.id)) log.warn('saved rule replaced by the config rule of the same id', { id: r.id });
+  return [...fromConfig, ...runtime.filter((r) => !ids.has(r.id))];
+}
+
+async function reload(args: DaemonArgs, rules: RuleService, log: Logger) {
+  if (!args.config) throw new McrError({ code: 'EINVAL', detail: 'mcrd was started without --config; nothing to reload' });
+  const config = await loadConfigFile(args.config);
+  for (const w of config.warnings) log.warn(w);
+  const current = rules.list();
+  const next: StoredRule[] = [
+    ...config.rules.map((r): StoredRule => ({ ...r, origin: 'config' })),
+    ...current.filter((r) => r.origin === 'runtime' && !config.rules.some((c) => c.id === r.id)),
+  ];
+  const before = new Map(current.map((r) => [r.id, r] as const));
+  const same = (a: RuleView | undefined, b: StoredRule) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  const diff = {
+    added: next.filter((r) => !before.has(r.id)).map((r) => r.id),
+    removed: current.filter((r) => !next.some((n) => n.id === r.id)).map((r) => r.id),
+    changed: next.filter((r) => before.has(r.id) && !same(before.get(r.id), r)).map((r) => r.id),
+    unchanged: next.filter((r) => same(before.get(r.id), r)).length,
+  };
+  await rules.replaceAll(next);
+  return diff;
+}

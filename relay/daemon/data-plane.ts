@@ -1,0 +1,16 @@
+/**
+ * What the rule service needs from the data plane: apply a full rule table to every worker
+ * (all-or-nothing), read counters, describe workers. The worker pool (workers.ts) implements it;
+ * tests implement it in-process.
+ */
+import type { WorkerView } from '../control/api.js';
+import type { EngineCounters, EngineRule } from '../engine/types.js';
+
+export interface DataPlane {
+  /** Install `rules` everywhere. Rejects with McrError (EENGINE/EWORKER) and leaves the previous table running. */
+  apply(rules: EngineRule[]): Promise<void>;
+  /** One counter snapshot per running worker (missing workers simply contribute nothing). */
+  counters(): Promise<EngineCounters[]>;
+  workers(): WorkerView[];
+  stop(): Promise<void>;
+}

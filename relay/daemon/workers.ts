@@ -1,0 +1,183 @@
+/**
+ * The worker pool: forks N data-plane worker processes (worker-main.ts), each owning one native
+ * Engine in the same PACKET_FANOUT group, and keeps them alive. A worker that exits unexpectedly is
+ * restarted with exponential backoff and gets the current rule table again; after `maxFastCrashes`
+ * short-lived runs in a row it is marked failed (visible in `mcrctl workers`) instead of looping.
+ * Tested end to end in relay/e2e (the workers need the native engine and root).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { WorkerState, WorkerView } from '../control/api.js';
+import type { EngineCounters, EngineOptions, EngineRule } from '../engine/types.js';
+import { McrError } from '../errors.js';
+import type { DataPlane } from './data-plane.js';
+import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
+import type { Logger } from './log.js';
+
+export interface WorkerPoolOptions {
+  count: number;
+  engine: EngineOptions;
+  log: Logger;
+  /** Worker entry script; defaults to worker-main.js next to this file. */
+  entry?: string;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A run shorter than this counts as a fast crash. */
+  fastCrashMs?: number;
+  maxFastCrashes?: number;
+  replyTimeoutMs?: number;
+}
+
+interface Worker {
+  index: number;
+  child: ChildProcess | null;
+  state: WorkerState;
+  restarts: number;
+  fastCrashes: number;
+  lastExit: string | null;
+  startedAt: number;
+  pending: Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>;
+  onReady: ((err?: WireEngineError) => void) | null;
+  timer: NodeJS.Timeout | null;
+}
+
+export class WorkerPool implements DataPlane {
+  private readonly pool: Worker[];
+  private table: EngineRule[] = [];
+  private seq = 0;
+  private stopping = false;
+  limits = { maxRuleSlots: Infinity, maxOutputSlots: Infinity };
+
+  constructor(private readonly o: WorkerPoolOptions) {
+    this.pool = Array.from({ length: o.count }, (_, index) => ({
+      index, child: null, state: 'stopped' as WorkerState, restarts: 0, fastCrashes: 0, lastExit: null,
+      startedAt: 0, pending: new Map(), onReady: null, timer: null,
+    }));
+  }
+
+  /** Fork every worker and wait until each is ready; throws if none could start (with the engine's reason). */
+  async start(): Promise<void> {
+    const results = await Promise.all(this.pool.map((w) => this.spawn(w)));
+    const failed = results.filter((e): e is WireEngineError => e !== undefined);
+    if (failed.length === this.pool.length) throw engineError(failed[0]!, 'no data-plane worker could start');
+  }
+
+  workers(): WorkerView[] {
+    return this.pool.map((w) => ({
+      index: w.index, pid: w.child?.pid ?? null, state: w.state, restarts: w.restarts, lastExit: w.lastExit,
+      since: w.state === 'running' ? new Date(w.startedAt).toISOString() : null,
+    }));
+  }
+
+  async apply(rules: EngineRule[]): Promise<void> {
+    const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting');
+    if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
+    const results = await Promise.allSettled(live.map((w) => this.call(w, { type: 'setRules', seq: 0, rules })));
+    const bad = results.findIndex((r) => r.status === 'rejected');
+    if (bad === -1) { this.table = rules; return; }
+    // Put the workers that took the new table back on the old one: all workers run the same rules.
+    await Promise.allSettled(live.filter((_, i) => results[i]!.status === 'fulfilled')
+      .map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table })));
+    throw (results[bad] as PromiseRejectedResult).reason;
+  }
+
+  async counters(): Promise<EngineCounters[]> {
+    const live = this.pool.filter((w) => w.state === 'running');
+    const rs = await Promise.allSettled(live.map((w) => this.call(w, { type: 'counters', seq: 0 })));
+    return rs.flatMap((r) => (r.status === 'fulfilled' && r.value.type === 'reply' && r.value.ok && r.value.counters ? [r.value.counters] : []));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.pool.map((w) => new Promise<void>((resolve) => {
+      if (w.timer) clearTimeout(w.timer);
+      const c = w.child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) { w.state = 'stopped'; resolve(); return; }
+      const kill = setTimeout(() => c.kill('SIGKILL'), 3000);
+      c.once('exit', () => { clearTimeout(kill); resolve(); });
+      if (c.connected) c.send({ type: 'stop' } satisfies ToWorker); else c.kill('SIGTERM');
+    })));
+  }
+
+  /** Fork one worker; resolves when it is ready (undefined) or failed to start (its error). */
+  private spawn(w: Worker): Promise<WireEngineError | undefined> {
+    const entry = this.o.entry ?? fileURLToPath(new URL('./worker-main.js', import.meta.url));
+    const child = fork(entry, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    w.child = child;
+    w.state = 'starting';
+    w.startedAt = Date.now();
+    const options: EngineOptions = { ...this.o.engine };
+    if (this.o.count > 1) options.cpu = w.index % availableParallelism();
+    child.on('message', (m: FromWorker) => this.onMessage(w, m));
+    child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
+    child.on('error', (err) => this.o.log.error('worker process error', { worker: w.index, error: err.message }));
+    child.send({ type: 'init', options, rules: this.table } satisfies ToWorker);
+    this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
+    return new Promise((resolve) => { w.onReady = resolve; });
+  }
+
+  private onMessage(w: Worker, m: FromWorker): void {
+    if (m.type === 'ready') {
+      w.state = 'running';
+      this.limits.maxRuleSlots = Math.min(this.limits.maxRuleSlots, m.maxRuleSlots);
+      this.limits.maxOutputSlots = Math.min(this.limits.maxOutputSlots, m.maxOutputSlots);
+      this.o.log.info('worker running', { worker: w.index, pid: w.child?.pid });
+      w.onReady?.(); w.onReady = null;
+    } else if (m.type === 'fatal') {
+      w.lastExit = `engine start failed: ${m.error.message}`;
+      this.o.log.error('worker could not start the engine', { worker: w.index, error: m.error.message, hint: m.error.hint });
+      w.onReady?.(m.error); w.onReady = null;
+    } else {
+      const p = w.pending.get(m.seq);
+      if (!p) return;
+      w.pending.delete(m.seq);
+      if (m.ok) p.resolve(m); else p.reject(engineError(m.error, 'the packet engine refused the rule table'));
+    }
+  }
+
+  private onExit(w: Worker, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (w.child !== child) return;
+    const why = signal ? `signal ${signal}` : `exit ${code}`;
+    for (const p of w.pending.values()) p.reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} exited (${why}) before replying` }));
+    w.pending.clear();
+    w.child = null;
+    if (w.onReady) { w.onReady({ message: w.lastExit ?? why }); w.onReady = null; }
+    if (this.stopping) { w.state = 'stopped'; return; }
+    if (!w.lastExit?.startsWith('engine start failed')) w.lastExit = why;
+    const lived = Date.now() - w.startedAt;
+    w.fastCrashes = lived < (this.o.fastCrashMs ?? 5000) ? w.fastCrashes + 1 : 1;
+    if (w.fastCrashes > (this.o.maxFastCrashes ?? 5)) {
+      w.state = 'failed';
+      this.o.log.error('worker keeps crashing; not restarting it', { worker: w.index, crashes: w.fastCrashes, last: w.lastExit });
+      return;
+    }
+    const delay = Math.min((this.o.baseBackoffMs ?? 250) * 2 ** (w.fastCrashes - 1), this.o.maxBackoffMs ?? 10_000);
+    w.state = 'restarting';
+    this.o.log.warn('worker exited; restarting', { worker: w.index, why, inMs: delay });
+    w.timer = setTimeout(() => {
+      w.timer = null;
+      if (this.stopping) return;
+      w.restarts++;
+      void this.spawn(w);
+    }, delay);
+  }
+
+  private call(w: Worker, m: Extract<ToWorker, { seq: number }>): Promise<FromWorker> {
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        w.pending.delete(seq);
+        reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${this.o.replyTimeoutMs ?? 5000} ms` }));
+      }, this.o.replyTimeoutMs ?? 5000);
+      w.pending.set(seq, { resolve: (v) => { clearTimeout(t); resolve(v); }, reject: (e) => { clearTimeout(t); reject(e); } });
+      w.child!.send({ ...m, seq });
+    });
+  }
+}
+
+function engineError(e: WireEngineError, what: string): McrError {
+  const where = e.syscall ? `${e.syscall}${e.iface ? `(${e.iface})` : ''}: ` : '';
+  const detail = e.message.includes(e.code ?? '\0') || !e.code ? e.message : `${where}${e.code} ${e.message}`;
+  return new McrError({ code: 'EENGINE', detail: `${what}: ${detail}`, hint: e.hint });
+}

@@ -1,0 +1,97 @@
+/**
+ * The contract between the control plane (TypeScript) and the native packet engine (native/engine).
+ *
+ * The control plane validates everything (relay/model) before it reaches here: interface names exist,
+ * groups and ports are in range. The native wrapper only type-checks and copies these objects once into
+ * C++ structs; the engine thread never touches N-API.
+ *
+ * Lifecycle, as the worker uses it:
+ *   const engine = new Engine({ backend: 'mmsg', fanoutGroup: 4242 });
+ *   engine.setRules([{ id: 'cam1', slot: 0, input: {...}, outputs: [{ slot: 0, ... }] }]);
+ *   engine.start();
+ *   ... engine.counters() ... engine.setRules(next) ...   // swaps atomically, never pauses forwarding
+ *   engine.stop();
+ */
+
+/** Egress batching mechanism. `mmsg` = sendmmsg(2); `uring` = io_uring with registered buffers. */
+export type Backend = 'mmsg' | 'uring';
+
+export interface EngineOptions {
+  backend: Backend;
+  /** PACKET_FANOUT group id shared by all workers of one daemon (PACKET_FANOUT_HASH), so a flow stays on one worker. Omit for no fanout. */
+  fanoutGroup?: number;
+  /** Pin the engine thread to this CPU. */
+  cpu?: number;
+  /** TPACKET_V3 ring geometry; defaults chosen by the engine. */
+  ringBlockSize?: number;
+  ringBlockCount?: number;
+  /** Block retire timeout in ms (TPACKET_V3 tp_retire_blk_tov). */
+  ringRetireMs?: number;
+}
+
+export interface EngineInput {
+  interface: string;
+  /** Dotted quad. Multicast (224/4) or a unicast address of the input interface (tunnel endpoint). */
+  group: string;
+  port: number;
+  /** Optional source filter (SSM-like): only frames from this IPv4 source match. */
+  source?: string;
+}
+
+export interface EngineOutput {
+  /** Stable counter slot for this output, 0..MAX_OUTPUT_SLOTS-1, assigned by the control plane. */
+  slot: number;
+  interface: string;
+  /** Destination: multicast group or unicast address. */
+  group: string;
+  port: number;
+  /** IP TTL of relayed datagrams (multicast and unicast). */
+  ttl: number;
+  /** Optional DSCP/TOS byte. */
+  tos?: number;
+}
+
+export interface EngineRule {
+  id: string;
+  /** Stable counter slot for this rule, 0..MAX_RULE_SLOTS-1, assigned by the control plane. */
+  slot: number;
+  input: EngineInput;
+  outputs: EngineOutput[];
+}
+
+/** Global engine counters (monotonic since engine start). */
+export interface GlobalCounters {
+  rxFrames: bigint;          // frames read from the RX ring(s)
+  rxBytes: bigint;
+  ringDrops: bigint;         // PACKET_STATISTICS tp_drops, accumulated
+  ringFreezes: bigint;       // tp_freeze_q_cnt, accumulated
+  unmatched: bigint;         // parsed fine, no rule for (ifindex, group, port[, source])
+  malformed: Record<MalformedReason, bigint>;
+}
+
+export type MalformedReason =
+  | 'truncatedEthernet' | 'truncatedVlan' | 'notIpv4' | 'badIpVersion' | 'badIhl' | 'badIpTotalLength'
+  | 'truncatedIp' | 'fragment' | 'notUdp' | 'truncatedUdp' | 'badUdpLength' | 'badIpChecksum';
+
+export interface OutputCounters {
+  packets: bigint;
+  bytes: bigint;           // UDP payload bytes sent
+  sendErrors: bigint;      // total failed sends
+  /** failed sends by errno name, e.g. { ENOBUFS: 3n, ENETUNREACH: 1n } */
+  errorsByErrno: Record<string, bigint>;
+}
+
+export interface RuleCounters {
+  packets: bigint;         // matched input datagrams
+  bytes: bigint;           // matched input UDP payload bytes
+  /** CLOCK_REALTIME ns of the last matched packet, 0n if none. */
+  lastPacketNs: bigint;
+}
+
+export interface EngineCounters {
+  global: GlobalCounters;
+  /** indexed by rule slot */
+  rules: Map<number, RuleCounters>;
+  /** indexed by output slot */
+  outputs: Map<number, OutputCounters>;
+}

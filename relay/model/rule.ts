@@ -1,0 +1,143 @@
+/**
+ * THE rule schema. The JSON5 config loader (relay/config), control requests (relay/control) and
+ * mcrctl flags (relay/cli/mcrctl/add.ts) all validate through parseRule/parseRuleList, so one set of
+ * checks produces one set of messages. Interface *existence* is not checked here: it depends on the
+ * network namespace mcrd runs in, so the daemon checks it when applying (relay/daemon/interfaces.ts).
+ *
+ * Accepted shape (MCR's rule format plus optional fields):
+ *   { name?: "cam1" | id?: "cam1",
+ *     input:   { interface: "eth0", group: "239.1.1.1", port: 5001, source?: "10.0.0.5" },
+ *     outputs: [{ interface: "eth1", group: "239.10.10.10", port: 6001, ttl?: 16, tos?: 0 }] }
+ *
+ * TTL default 16: a relayed stream is usually meant to cross a few routed hops (the point of relaying
+ * it), which TTL 1 — the kernel's multicast default and MCR's — never does; 16 still expires well
+ * inside one administrative domain, so a misrouted stream cannot wander the internet.
+ *
+ * Tested in rule.test.ts.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { isGroupOrUnicast, isUsableUnicast, parseIpv4 } from './ipv4.js';
+
+export const DEFAULT_TTL = 16;
+export const MAX_OUTPUTS_PER_RULE = 1024;
+
+export const EXPECT = {
+  interface: 'expected interface name (1-15 characters, no "/", ":" or spaces)',
+  group: 'expected IPv4 multicast or unicast address (dotted quad)',
+  source: 'expected IPv4 unicast source address (dotted quad)',
+  port: 'expected integer 1-65535',
+  ttl: 'expected integer 1-255',
+  tos: 'expected integer 0-255',
+  id: 'expected rule id: 1-64 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+  object: 'expected an object',
+  outputs: `expected a list of 1-${MAX_OUTPUTS_PER_RULE} outputs`,
+} as const;
+
+const ifname = z
+  .string({ error: EXPECT.interface })
+  // The kernel's dev_valid_name(): 1..IFNAMSIZ-1 bytes, not "." or "..", no '/', ':' or whitespace.
+  .regex(/^(?!\.\.?$)[^/:\s]{1,15}$/, { error: EXPECT.interface });
+
+const address = (expected: string, ok: (n: number) => boolean) =>
+  z.string({ error: expected }).refine((s) => {
+    const n = parseIpv4(s);
+    return n !== undefined && ok(n);
+  }, { error: expected });
+
+const port = z.int({ error: EXPECT.port }).min(1, { error: EXPECT.port }).max(65535, { error: EXPECT.port });
+const ttl = z.int({ error: EXPECT.ttl }).min(1, { error: EXPECT.ttl }).max(255, { error: EXPECT.ttl });
+const tos = z.int({ error: EXPECT.tos }).min(0, { error: EXPECT.tos }).max(255, { error: EXPECT.tos });
+const ruleId = z.string({ error: EXPECT.id }).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: EXPECT.id });
+
+export const inputSchema = z.strictObject(
+  {
+    interface: ifname,
+    group: address(EXPECT.group, isGroupOrUnicast),
+    port,
+    source: address(EXPECT.source, isUsableUnicast).optional(),
+  },
+  { error: EXPECT.object },
+);
+
+export const outputSchema = z.strictObject(
+  {
+    interface: ifname,
+    group: address(EXPECT.group, isGroupOrUnicast),
+    port,
+    ttl: ttl.optional(),
+    tos: tos.optional(),
+  },
+  { error: EXPECT.object },
+);
+
+export const ruleSchema = z
+  .strictObject(
+    {
+      id: ruleId.optional(),
+      name: ruleId.optional(),
+      input: inputSchema,
+      outputs: z.array(outputSchema, { error: EXPECT.outputs })
+        .min(1, { error: EXPECT.outputs })
+        .max(MAX_OUTPUTS_PER_RULE, { error: EXPECT.outputs }),
+    },
+    { error: EXPECT.object },
+  )
+  .superRefine((r, ctx) => {
+    if (r.id !== undefined && r.name !== undefined && r.id !== r.name) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `conflicts with id "${r.id}": give one of id or name (they mean the same)` });
+    }
+    const seen = new Map<string, number>();
+    r.outputs.forEach((o, i) => {
+      if (o.interface === r.input.interface && o.group === r.input.group && o.port === r.input.port) {
+        ctx.addIssue({
+          code: 'custom', path: ['outputs', i],
+          message: `self-loop: output ${endpointKey(o)} equals the input; relayed packets would be captured again — use another group, port or interface`,
+        });
+      }
+      const k = endpointKey(o);
+      const first = seen.get(k);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['outputs', i], message: `duplicate output ${k} (same as outputs[${first}])` });
+      } else seen.set(k, i);
+    });
+  });
+
+export type RuleInputFields = z.infer<typeof ruleSchema>;
+
+/** A validated rule with its id resolved and defaults applied: what the daemon stores and sends on. */
+export interface Rule {
+  id: string;
+  input: { interface: string; group: string; port: number; source?: string };
+  outputs: Array<{ interface: string; group: string; port: number; ttl: number; tos?: number }>;
+}
+
+/** `group:port:interface`, the notation of mcrctl --outputs. */
+export function endpointKey(e: { interface: string; group: string; port: number }): string {
+  return `${e.group}:${e.port}:${e.interface}`;
+}
+
+/** The engine's lookup key: two rules may not share it. */
+export function inputKey(i: Rule['input']): string {
+  return `${i.interface}|${i.group}|${i.port}|${i.source ?? ''}`;
+}
+
+/** Stable id for an unnamed rule: the same input always gets the same id, across restarts and hosts. */
+export function derivedId(i: Rule['input']): string {
+  return createHash('sha256').update(inputKey(i)).digest('hex').slice(0, 8);
+}
+
+/** Resolve id and defaults of a schema-checked rule. */
+export function normalizeRule(r: RuleInputFields): Rule {
+  const input: Rule['input'] = { interface: r.input.interface, group: r.input.group, port: r.input.port };
+  if (r.input.source !== undefined) input.source = r.input.source;
+  return {
+    id: r.id ?? r.name ?? derivedId(input),
+    input,
+    outputs: r.outputs.map((o) => {
+      const out: Rule['outputs'][number] = { interface: o.interface, group: o.group, port: o.port, ttl: o.ttl ?? DEFAULT_TTL };
+      if (o.tos !== undefined) out.tos = o.tos;
+      return out;
+    }),
+  };
+}

@@ -1,0 +1,28 @@
+// Two projects: fast unit tests, and end-to-end tests that build network namespaces (root only).
+// e2e files run one at a time: they share the machine's two cores and must not disturb each other's timing.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['relay/**/*.test.ts', 'lab/**/*.test.ts', 'native/**/*.test.ts', 'bench/**/*.test.ts', 'ci/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/*.e2e.test.ts', '**/node_modules/**', 'dist/**'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['**/*.e2e.test.ts'],
+          exclude: ['**/node_modules/**', 'dist/**'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
