@@ -1,5 +1,6 @@
 // Two projects: fast unit tests, and end-to-end tests that build network namespaces (root only).
-// e2e files run one at a time: they share the machine's two cores and must not disturb each other's timing.
+// e2e files run one at a time (npm test passes --no-file-parallelism): they share the machine's two cores
+// and must not disturb each other's timing or interface names.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -18,7 +19,6 @@ export default defineConfig({
           name: 'e2e',
           include: ['**/*.e2e.test.ts'],
           exclude: ['**/node_modules/**', 'dist/**'],
-          fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 120_000,
         },

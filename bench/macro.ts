@@ -4,9 +4,9 @@
  * issue-4 ratios with their targets. Covered by bench/table.test.ts (on ci/ fixtures).
  */
 import { measure } from '../ci/metrics.js';
-import { throughputPps, type Found } from '../ci/quantities.js';
+import { cpuAt, latencyAt, nearestReference, searchCapped, throughputCeiling, throughputPps, type Bound, type Found } from '../ci/quantities.js';
 import type { LoadedResults } from '../ci/results-file.js';
-import type { FixedRateTest, LatencyTest, RelayName, Results } from '../lab/results/types.js';
+import type { RelayName, Results } from '../lab/results/types.js';
 
 export const RELAYS: RelayName[] = ['direct', 'kernel', 'socat', 'mcrd'];
 
@@ -15,6 +15,10 @@ export interface RelayNumbers {
   /** Highest rate with < 0.1 % loss (input rate for fan-out). */
   throughputPps: number | null;
   throughputRange?: [number, number];
+  /** The search's highest offered rate passed: throughputPps is a lower bound. */
+  throughputCapped?: boolean;
+  /** No searched rate passed (throughput 0): the lowest rate tried, which the real figure is below. */
+  throughputBelow?: number;
   latencyP50Us: number | null;
   latencyP99Us: number | null;
   latencyPps: number | null;
@@ -31,27 +35,27 @@ export interface ScenarioNumbers {
   relays: RelayNumbers[];
 }
 
-export interface RatioRow { id: string; title: string; unit: string; value: number | null; target: number; direction: string; met: boolean | null; note: string }
+export interface RatioRow {
+  id: string; title: string; unit: string; value: number | null; target: number; direction: string; met: boolean | null; note: string;
+  /** When value only bounds the truth (a search hit its top rate, or found nothing). */
+  bound?: Bound;
+}
 
 export interface MacroSummary { scenarios: ScenarioNumbers[]; ratios: RatioRow[] }
 
 const val = (f: Found): number | null => (f.ok ? f.value : null);
 
+/** Latency at the rate nearest the issue's 50k pps reference, the rate the latency targets use. */
 function latencyOf(r: Results, relay: RelayName): Pick<RelayNumbers, 'latencyP50Us' | 'latencyP99Us' | 'latencyPps'> {
-  const t = r.tests.find((x): x is LatencyTest => x.kind === 'latency' && x.relay === relay);
-  if (t) return { latencyP50Us: t.summary.p50Ns.median / 1000, latencyP99Us: t.summary.p99Ns.median / 1000, latencyPps: t.offeredPps };
-  const f = r.tests.find((x): x is FixedRateTest => x.kind === 'fixed-rate' && x.relay === relay && !!x.summary.latencyP50Ns);
-  if (f) return { latencyP50Us: f.summary.latencyP50Ns!.median / 1000, latencyP99Us: (f.summary.latencyP99Ns?.median ?? Number.NaN) / 1000, latencyPps: f.offeredPps };
-  return { latencyP50Us: null, latencyP99Us: null, latencyPps: null };
+  const p50 = nearestReference(latencyAt(r, relay, 'p50'));
+  if (!p50) return { latencyP50Us: null, latencyP99Us: null, latencyPps: null };
+  const p99 = latencyAt(r, relay, 'p99').find((x) => x.test === p50.test);
+  return { latencyP50Us: p50.value / 1000, latencyP99Us: p99 ? p99.value / 1000 : null, latencyPps: p50.offeredPps };
 }
 
+/** CPU per packet at the rate nearest 50k pps: at low rates fixed per-wakeup costs dominate. */
 function cpuOf(r: Results, relay: RelayName): number | null {
-  const f = r.tests.find((x): x is FixedRateTest => x.kind === 'fixed-rate' && x.relay === relay && !!x.summary.relayCpuNsPerPacket);
-  if (f) return f.summary.relayCpuNsPerPacket!.median;
-  const per = r.tests.filter((x): x is LatencyTest => x.kind === 'latency' && x.relay === relay)
-    .flatMap((x) => x.repetitions.flatMap((t) => (t.relayCpuNsPerPacket === undefined ? [] : [t.relayCpuNsPerPacket])));
-  if (per.length === 0) return null;
-  return [...per].sort((a, b) => a - b)[Math.floor(per.length / 2)]!;
+  return nearestReference(cpuAt(r, relay))?.value ?? null;
 }
 
 /** Key numbers of one scenario's results, one row per relay in RELAYS order. */
@@ -64,13 +68,18 @@ export function scenarioNumbers(r: Results): ScenarioNumbers {
     const skip = r.skipped.find((s) => s.relay === relay);
     const tp = throughputPps(r, relay);
     const tpTest = r.tests.find((t) => t.kind === 'throughput' && t.relay === relay);
+    const below = throughputCeiling(r, relay);
     return {
       relay,
       throughputPps: val(tp),
-      ...(tpTest?.kind === 'throughput' && { throughputRange: [tpTest.summary.throughputPps.min, tpTest.summary.throughputPps.max] as [number, number] }),
+      ...(below !== undefined && { throughputBelow: below }),
+      ...(tpTest?.kind === 'throughput' && {
+        throughputRange: [tpTest.summary.throughputPps.min, tpTest.summary.throughputPps.max] as [number, number],
+        throughputCapped: searchCapped(tpTest),
+      }),
       ...latencyOf(r, relay),
       cpuNsPerPacket: cpuOf(r, relay),
-      ...(skip ? { skipped: skip.reason } : !r.relays.includes(relay) ? { skipped: 'not run' } : {}),
+      ...(skip && { skipped: skip.reason }),
     };
   });
   return { scenario: r.scenario.name, file: r.scenario.file, outputs, quick: r.scenario.quick, relays };
@@ -81,7 +90,10 @@ export function macroSummary(files: LoadedResults[]): MacroSummary {
   const ratios = measure(files).map(({ def, found }): RatioRow => {
     const value = val(found);
     const met = value === null ? null : def.direction === 'higher-is-better' ? value >= def.target : value <= def.target;
-    return { id: def.id, title: def.title, unit: def.unit, value, target: def.target, direction: def.direction, met, note: found.ok ? found.note : found.reason };
+    return {
+      id: def.id, title: def.title, unit: def.unit, value, target: def.target, direction: def.direction, met,
+      note: found.ok ? found.note : found.reason, ...(found.ok && found.bound && { bound: found.bound }),
+    };
   });
   return { scenarios: files.map((f) => scenarioNumbers(f.results)), ratios };
 }

@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab } from '../ci/lab-run.js';
-import type { LoadedResults } from '../ci/results-file.js';
+import { loadResults, type LoadedResults } from '../ci/results-file.js';
 import { macroSummary } from './macro.js';
 import { releaseEngines, SUITES } from './micro/index.js';
 import { runSuite, type SuiteOutcome } from './micro/suite.js';
@@ -39,6 +39,8 @@ options:
   --scenarios LIST      lab scenarios (default ${DEFAULT_SCENARIOS.join(',')})
   --relays LIST         relays to compare (default ${DEFAULT_RELAYS.join(',')})
   --lab FILE            mcr-lab CLI (default dist/lab/cli/mcr-lab.js)
+  --results A,B         take the macro results from these results.json files instead of running the lab
+  --repeat N            run each scenario N times; ratios take the median (default 1)
   --micro-time MS       measuring time per micro task (default 1000, 300 with --quick)
   -h, --help            this text
 `;
@@ -47,7 +49,7 @@ class UsageError extends Error {}
 
 interface Options {
   quick: boolean; micro: boolean; macro: boolean; updateReadme: boolean; out: string;
-  scenarios: string[]; relays: string[]; lab?: string; microTimeMs: number; readme: string;
+  scenarios: string[]; relays: string[]; lab?: string; microTimeMs: number; readme: string; repeat: number; results?: string[];
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -58,24 +60,29 @@ function parseOptions(argv: string[]): Options | 'help' {
       options: {
         quick: { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'macro-only': { type: 'boolean' },
         'update-readme': { type: 'boolean' }, readme: { type: 'string' }, out: { type: 'string' }, scenarios: { type: 'string' },
-        relays: { type: 'string' }, lab: { type: 'string' }, 'micro-time': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        relays: { type: 'string' }, lab: { type: 'string' }, repeat: { type: 'string' }, results: { type: 'string' }, 'micro-time': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   if (v.help) return 'help';
+  if (v['update-readme'] && v['micro-only']) throw new UsageError('--update-readme needs the macro results; drop --micro-only (or give --results)');
+  if (v.results !== undefined && v['micro-only']) throw new UsageError('--results gives the macro results; it makes no sense with --micro-only');
   if (v['micro-only'] && v['macro-only']) throw new UsageError('--micro-only and --macro-only exclude each other; give neither to run both');
   const quick = v.quick === true;
   const microTimeMs = v['micro-time'] === undefined ? (quick ? 300 : 1000) : Number(v['micro-time']);
   if (!Number.isInteger(microTimeMs) || microTimeMs < 10) throw new UsageError(`--micro-time: expected milliseconds >= 10, got "${v['micro-time']}"`);
+  const repeat = v.repeat === undefined ? 1 : Number(v.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new UsageError(`--repeat: expected an integer 1-20, got "${v.repeat}"`);
   const split = (s: string | undefined, d: readonly string[]): string[] => (s === undefined ? [...d] : s.split(',').map((x) => x.trim()).filter(Boolean));
   return {
     quick, micro: !v['macro-only'], macro: !v['micro-only'], updateReadme: v['update-readme'] === true,
     out: resolve(v.out ?? join(repoRoot(), 'bench/results')),
     readme: resolve(v.readme ?? join(repoRoot(), 'README.md')),
     scenarios: split(v.scenarios, DEFAULT_SCENARIOS), relays: split(v.relays, DEFAULT_RELAYS),
-    ...(v.lab !== undefined && { lab: resolve(v.lab) }), microTimeMs,
+    ...(v.lab !== undefined && { lab: resolve(v.lab) }), microTimeMs, repeat,
+    ...(v.results !== undefined && { results: split(v.results, []).map((p) => resolve(p)) }),
   };
 }
 
@@ -101,8 +108,9 @@ async function runMicro(o: Options): Promise<{ outcomes: SuiteOutcome[]; failed:
 }
 
 async function runMacro(o: Options, runDir: string): Promise<LoadedResults[]> {
+  if (o.results) return Promise.all(o.results.map((p) => loadResults(p)));
   if (process.getuid?.() !== 0) throw new Error('the macro suite builds network namespaces and needs root (sudo npm run bench, or --micro-only)');
-  return runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: runDir, log, ...(o.lab && { labCli: o.lab }) });
+  return runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: runDir, log, repeat: o.repeat, ...(o.lab && { labCli: o.lab }) });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -140,9 +148,12 @@ async function main(argv: string[]): Promise<number> {
   await writeFile(join(o.out, 'latest.md'), md);
   process.stdout.write(md);
   log(`bench: wrote ${recordFile} and ${join(o.out, 'latest.md')}`);
-  if (o.updateReadme) {
+  if (o.updateReadme && record.macro) {
     await updateReadme(o.readme, renderBenchMarkdown(record, '###'));
     log(`bench: updated the performance section of ${o.readme}`);
+  } else if (o.updateReadme) {
+    // A README whose numbers vanished because one run failed is worse than slightly old numbers.
+    log(`bench: ${o.readme} left as it was: the macro suite did not complete`);
   }
   return micro.failed || macroError !== undefined ? 1 : 0;
 }

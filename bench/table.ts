@@ -3,7 +3,7 @@
  * what `npm run bench -- --update-readme` puts into README.md's performance section.
  * Covered by bench/table.test.ts.
  */
-import { formatPps, formatValue } from '../ci/format.js';
+import { formatBounded, formatKernel, formatPps, formatValue } from '../ci/format.js';
 import { cell } from '../ci/markdown.js';
 import type { RatioRow, RelayNumbers, ScenarioNumbers } from './macro.js';
 import type { BenchRecord, Machine } from './record.js';
@@ -13,8 +13,8 @@ const dash = '–';
 /** One sentence describing the machine, e.g. `bench-vm: 2 × AMD EPYC 7B13, 3.8 GiB, Linux 6.1.0-26-amd64`. */
 export function machineSentence(m: Machine): string {
   const gib = (m.memoryBytes / 2 ** 30).toFixed(1);
-  const versions = Object.entries(m.versions).map(([k, v]) => `${k} ${v}`);
-  return `${m.hostname}: ${m.cpuCount} × ${m.cpuModel}, ${gib} GiB, Linux ${m.kernel}; node ${m.node}` +
+  const versions = Object.entries(m.versions).filter(([k]) => k !== 'node').map(([k, v]) => `${k} ${v}`);
+  return `${m.hostname}: ${m.cpuCount} × ${m.cpuModel}, ${gib} GiB, ${formatKernel(m.kernel)}; node ${m.node}` +
     (versions.length ? `; ${versions.join(', ')}` : '');
 }
 
@@ -22,21 +22,37 @@ function throughputCell(r: RelayNumbers | undefined, outputs: number): string {
   if (!r) return dash;
   if (r.skipped) return `skipped (${cell(r.skipped)})`;
   if (r.throughputPps === null) return dash;
+  if (r.throughputBelow !== undefined) return `< ${formatPps(r.throughputBelow)}`;
   const total = outputs > 1 ? ` (${formatPps(r.throughputPps * outputs)} out)` : '';
-  return `${formatPps(r.throughputPps)}${total}`;
+  return `${r.throughputCapped ? '≥ ' : ''}${formatPps(r.throughputPps)}${total}`;
 }
 
-function ratioOf(a: number | null | undefined, b: number | null | undefined): string {
-  return a != null && b != null && b > 0 ? formatValue(a / b, 'ratio') : dash;
+/**
+ * mcrd's throughput over another relay's, marked `≥` or `≤` when one side is only a bound: the other
+ * relay passed nothing (its figure is an upper bound) or one search hit its top rate (a lower bound).
+ */
+function ratioOf(mcrd: RelayNumbers | undefined, other: RelayNumbers | undefined): string {
+  const a = mcrd?.throughputPps;
+  if (a == null || !other) return dash;
+  if (other.throughputBelow !== undefined) return `≥ ${formatValue(a / other.throughputBelow, 'ratio')}`;
+  const b = other.throughputPps;
+  if (b == null || b <= 0) return dash;
+  if (mcrd?.throughputCapped && other.throughputCapped) return 'n/a (both at the search\'s top rate)';
+  const mark = mcrd?.throughputCapped ? '≥ ' : other.throughputCapped ? '≤ ' : '';
+  return `${mark}${formatValue(a / b, 'ratio')}`;
 }
 
 function throughputTable(scenarios: ScenarioNumbers[]): string[] {
+  const seen = new Map<string, number>();
+  const repeated = new Set(scenarios.filter((s, i) => scenarios.findIndex((o) => o.scenario === s.scenario) !== i).map((s) => s.scenario));
   const rows = scenarios.map((s) => {
     const by = (name: string): RelayNumbers | undefined => s.relays.find((r) => r.relay === name);
-    const label = s.outputs > 1 ? `${s.scenario} (1 → ${s.outputs}, input rate)` : s.scenario;
-    const mcrd = by('mcrd')?.throughputPps;
+    const run = (seen.get(s.scenario) ?? 0) + 1;
+    seen.set(s.scenario, run);
+    const label = `${s.scenario}${repeated.has(s.scenario) ? ` run ${run}` : ''}${s.outputs > 1 ? ` (1 → ${s.outputs}, input rate)` : ''}`;
+    const mcrd = by('mcrd');
     return `| ${cell(label)} | ${['direct', 'kernel', 'socat', 'mcrd'].map((n) => throughputCell(by(n), s.outputs)).join(' | ')} | ` +
-      `${ratioOf(mcrd, by('kernel')?.throughputPps)} | ${ratioOf(mcrd, by('socat')?.throughputPps)} |`;
+      `${ratioOf(mcrd, by('kernel'))} | ${ratioOf(mcrd, by('socat'))} |`;
   });
   return [
     '| scenario | direct | kernel | socat | mcrd | mcrd / kernel | mcrd / socat |',
@@ -58,7 +74,7 @@ function latencyTable(chain: ScenarioNumbers | undefined): string[] {
   if (rows.length === 0) return [];
   return [
     '',
-    'Latency (generator → sink, medians of repetitions) and relay CPU per forwarded packet, chain:',
+    'Latency (generator → sink, medians of repetitions) and relay CPU per forwarded packet, chain, at the measured rate nearest 50k pps:',
     '',
     '| relay | at | p50 | p99 | p50 added | p99 added | CPU / packet |',
     '|---|---|---|---|---|---|---|',
@@ -70,7 +86,10 @@ function targetsTable(ratios: RatioRow[]): string[] {
   const rows = ratios.map((r) => {
     const op = r.direction === 'higher-is-better' ? '≥' : '≤';
     const met = r.met === null ? `not measured (${cell(r.note)})` : r.met ? '✅ met' : '❌ not met';
-    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatValue(r.value, r.unit)} | ${met} |`;
+    // A figure that only bounds the truth says so, and "met" on a bound pointing the wrong way is not proof.
+    const unsure = r.met !== null && r.bound !== undefined &&
+      !(r.bound === 'lower' && r.direction === 'higher-is-better' && r.met) && !(r.bound === 'upper' && r.direction === 'higher-is-better' && !r.met);
+    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatBounded(r.value, r.unit, r.bound)} | ${met}${unsure ? ' (bound only: see note in the record)' : ''} |`;
   });
   return ['', 'Targets of issue 4:', '', '| ratio | target | measured | |', '|---|---|---|---|', ...rows];
 }
@@ -101,7 +120,7 @@ export function renderBenchMarkdown(record: BenchRecord, heading = '##'): string
     `${heading} mcr performance`,
     '',
     `Measured ${record.startedAt.slice(0, 16).replace('T', ' ')} UTC${record.quick ? ' (quick mode)' : ''} on ${machineSentence(record.machine)}.`,
-    'Generated by `npm run bench` from bench/results; throughput = highest offered rate with < 0.1 % loss.',
+    'Generated by `npm run bench` from bench/results; throughput = highest offered rate with < 0.1 % loss (≥: the search\'s top rate passed, so the limit is higher).',
     '',
   ];
   if (record.macro) {

@@ -7,7 +7,7 @@ import { buildResults, FIXTURES, type FixtureSpec } from './fixtures/build.js';
 import { measure, METRICS } from './metrics.js';
 import { median } from './quantities.js';
 import type { LoadedResults } from './results-file.js';
-import type { Results } from '../lab/results/types.js';
+import type { FixedRateTest, Results, ThroughputTest } from '../lab/results/types.js';
 
 const load = (...names: string[]): LoadedResults[] => names.map((n) => ({ path: n, results: buildResults(FIXTURES[n]!) }));
 const healthy = (): LoadedResults[] => load('chain.json', 'dual-bridge.json', 'fanout-50.json');
@@ -51,6 +51,40 @@ describe('metrics from results files', () => {
     expect(value(files, 'dual-bridge.throughput.mcrd/socat')).toBeCloseTo(170 / 39);
   });
 
+  test('a throughput search that never saw loss says its figure is a lower bound', () => {
+    const r = buildResults(FIXTURES['chain.json']!);
+    const kernel = r.tests.find((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === 'kernel')!;
+    for (const rep of kernel.repetitions) rep.steps = rep.steps.filter((s) => s.offeredPps <= rep.throughputPps);
+    const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/kernel')!;
+    expect(m.found.ok && m.found.note).toBe('mcrd throughput median 270k pps / kernel throughput median 300k pps (search ceiling reached: a lower bound)');
+    // A floor in the divisor makes the ratio a ceiling.
+    expect(m.found.ok && m.found.bound).toBe('upper');
+  });
+
+  test('when both relays hit the search ceiling the ratio is marked as bounds that disagree', () => {
+    const r = buildResults(FIXTURES['chain.json']!);
+    for (const t of r.tests) {
+      if (t.kind === 'throughput' && (t.relay === 'kernel' || t.relay === 'mcrd')) {
+        for (const rep of t.repetitions) rep.steps = rep.steps.filter((s) => s.offeredPps <= rep.throughputPps);
+      }
+    }
+    const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/kernel')!;
+    expect(m.found.ok && m.found.bound).toBe('unknown');
+  });
+
+  test('a relay that lost too much even at the lowest searched rate bounds the ratio from below', () => {
+    const r = buildResults(FIXTURES['chain.json']!);
+    const socat = r.tests.find((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === 'socat')!;
+    for (const rep of socat.repetitions) rep.throughputPps = 0;
+    socat.summary.throughputPps = { median: 0, min: 0, max: 0, n: 3 };
+    const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/socat')!;
+    // The lowest step of the fixture's searches is the found rate of the first repetition, 58.8k pps.
+    expect(m.found).toEqual({
+      ok: true, value: 270_000 / 58_800, bound: 'lower',
+      note: 'mcrd throughput median 270k pps / socat < 58800 pps (lost > 0.1 % even at the search\'s lowest rate)',
+    });
+  });
+
   test('fan-out compares input rate × outputs with mcrd 1:1 chain throughput', () => {
     expect(value(healthy(), 'fanout-50.output/chain')).toBeCloseTo((5000 * 50) / 270_000);
   });
@@ -70,6 +104,20 @@ describe('metrics from results files', () => {
     (direct as { offeredPps: number }).offeredPps = 10_000;
     const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.latency.p50-added')!;
     expect(m.found).toEqual({ ok: false, reason: 'no p50 latency of mcrd and direct at the same rate in chain' });
+  });
+
+  test('when the latency tests ran at different rates, latency is compared at a rate both ran, the one nearest 50k pps', () => {
+    const r = buildResults(FIXTURES['chain.json']!);
+    // As chain.yaml does: latency at 0.5 × each relay's throughput (different rates), plus fixed 5k and 50k with latency.
+    for (const t of r.tests) if (t.kind === 'latency') t.offeredPps = t.relay === 'mcrd' ? 135_000 : 145_000;
+    const fixed = (relay: 'mcrd' | 'direct', pps: number, p50Us: number): FixedRateTest => {
+      const s = (v: number) => ({ median: v, min: v, max: v, n: 1 });
+      return { kind: 'fixed-rate', name: `fixed-${pps}`, relay, offeredPps: pps, repetitions: [],
+        summary: { lossRatio: s(0), deliveredPps: s(pps), latencyP50Ns: s(p50Us * 1000), latencyP99Ns: s(p50Us * 3000) } };
+    };
+    r.tests.push(fixed('mcrd', 5000, 100), fixed('direct', 5000, 10), fixed('mcrd', 50_000, 31), fixed('direct', 50_000, 19));
+    const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.latency.p50-added')!;
+    expect(m.found).toEqual({ ok: true, value: 12, note: 'mcrd 31.0 µs − direct 19.0 µs at 50k pps' });
   });
 
   test('a skipped relay makes its ratios missing with the lab\'s reason', () => {

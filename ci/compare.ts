@@ -10,6 +10,7 @@
  */
 import type { Baseline, BaselineEntry } from './baseline.js';
 import { measure, METRICS, type MetricDef, type Measured } from './metrics.js';
+import type { Bound } from './quantities.js';
 import type { LoadedResults } from './results-file.js';
 
 export type Verdict = 'pass' | 'regression' | 'improved' | 'missing' | 'untracked';
@@ -22,6 +23,8 @@ export interface Comparison {
   have: number | null;
   /** Where `have` came from, or why it is missing. */
   note: string;
+  /** When `have` only bounds the true value (see ci/quantities.ts Bound); the verdict is on `have` as is. */
+  bound?: Bound;
   expected?: BaselineEntry;
   /** The value beyond which this metric is a regression (from value, tolerance, direction). */
   limit?: number;
@@ -55,9 +58,10 @@ function compareOne(m: Measured, e: BaselineEntry | undefined): Comparison {
     const failed = e?.required === true;
     return { ...base, have: null, note: m.found.reason, ...(e && { expected: e, limit: limitOf(e) }), verdict: 'missing', failed };
   }
-  if (!e) return { ...base, have: m.found.value, note: m.found.note, verdict: 'untracked', failed: false };
+  const have = { have: m.found.value, note: m.found.note, ...(m.found.bound && { bound: m.found.bound }) };
+  if (!e) return { ...base, ...have, verdict: 'untracked', failed: false };
   const verdict = judge(m.found.value, e);
-  return { ...base, have: m.found.value, note: m.found.note, expected: e, limit: limitOf(e), verdict, failed: verdict === 'regression' };
+  return { ...base, ...have, expected: e, limit: limitOf(e), verdict, failed: verdict === 'regression' };
 }
 
 /**

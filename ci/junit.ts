@@ -4,7 +4,7 @@
  * <skipped>. Covered by ci/report.test.ts.
  */
 import type { Comparison, Report } from './compare.js';
-import { formatLimit, formatValue } from './format.js';
+import { formatBounded, formatLimit, formatValue } from './format.js';
 
 /** Escapes text for XML attributes and content, dropping characters XML 1.0 forbids. */
 export function xml(text: string): string {
@@ -21,12 +21,12 @@ export function failureMessage(c: Comparison): string {
   const tol = e ? `baseline ${formatValue(e.value, c.unit)}, tolerance ${Math.round(e.tolerance * 100)} %, ${e.direction}` : 'no baseline';
   const expected = e ? formatLimit(e, c.unit) : 'a value';
   if (c.verdict === 'missing') return `missing (required): ${c.note}; expected ${expected} (${tol})`;
-  return `have ${formatValue(c.have, c.unit)}, expected ${expected} (${tol})`;
+  return `have ${formatBounded(c.have, c.unit, c.bound)}, expected ${expected} (${tol})`;
 }
 
 function testcase(c: Comparison): string {
   const open = `    <testcase classname="mcr.perf.${xml(c.id.split('.')[0] ?? 'perf')}" name="${xml(c.id)}" time="0">`;
-  const out = `      <system-out>${xml(`${c.title}: ${formatValue(c.have, c.unit)} [${c.verdict}] ${c.note}`)}</system-out>`;
+  const out = `      <system-out>${xml(`${c.title}: ${formatBounded(c.have, c.unit, c.bound)} [${c.verdict}] ${c.note}`)}</system-out>`;
   let body = '';
   if (c.failed) {
     body = `      <failure type="${c.verdict}" message="${xml(failureMessage(c))}">${xml(c.note)}</failure>\n`;

@@ -6,6 +6,7 @@
  *
  * mcr-lab's own exit status reflects the scenario's thresholds; that is not ours to judge, so a run
  * that wrote results.json counts, and only a run that wrote none is an error.
+ * Covered by ci/perf-regression.test.ts (stand-in lab) and ci/perf-regression.e2e.test.ts (the real one).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -36,6 +37,8 @@ export interface LabRunOptions {
   outDir: string;
   /** Per-scenario time limit. */
   timeoutMs?: number;
+  /** Runs of each scenario (default 1); the metrics take the median over them. */
+  repeat?: number;
   log?: (line: string) => void;
   /** The lab CLI to run; default dist/lab/cli/mcr-lab.js of this repository. */
   labCli?: string;
@@ -46,8 +49,31 @@ export function scenarioPath(root: string, scenario: string): string {
   return scenario.includes('/') || scenario.endsWith('.yaml') ? resolve(scenario) : join(root, 'scenarios', `${scenario}.yaml`);
 }
 
+async function runOne(cli: string, root: string, file: string, out: string, label: string, opts: LabRunOptions,
+  log: (line: string) => void): Promise<LoadedResults> {
+  const resultsFile = join(out, 'results.json');
+  await mkdir(out, { recursive: true });
+  // A results.json left by an earlier run must not pass for this one's.
+  await rm(resultsFile, { force: true });
+  const args = ['run', file, ...(opts.quick ? ['--quick'] : []), '--relays', opts.relays.join(','), '--out', out, '--json'];
+  log(`perf: mcr-lab ${args.join(' ')}`);
+  const started = Date.now();
+  const run = await execa(process.execPath, [cli, ...args], {
+    // The lab's progress (stderr) shows live; stdout (the --json document) is only kept for errors.
+    cwd: root, reject: false, all: true, stdin: 'ignore', stderr: ['pipe', 'inherit'],
+    timeout: opts.timeoutMs ?? 30 * 60_000, forceKillAfterDelay: 5_000, cleanup: true,
+  });
+  log(`perf: ${label} finished in ${((Date.now() - started) / 1000).toFixed(0)} s (mcr-lab exit ${run.exitCode ?? run.signal})`);
+  if (!existsSync(resultsFile)) {
+    const tail = String(run.all ?? '').trim().split('\n').slice(-15).join('\n');
+    throw new Error(`mcr-lab run ${label} wrote no ${resultsFile}: ${run.shortMessage ?? `exit ${run.exitCode}`}\n${tail}`);
+  }
+  return loadResults(resultsFile);
+}
+
 /**
- * Runs every scenario in turn (never in parallel: they would share the machine's cores).
+ * Runs every scenario in turn, `repeat` times each (never in parallel: they would share the
+ * machine's cores). With repeat > 1 each run goes to OUT/<scenario>/run-<i>/.
  * @returns the loaded results, in scenario order
  * @throws Error naming the scenario, with the lab's last output lines, when one left no results.json
  */
@@ -57,27 +83,13 @@ export async function runLab(opts: LabRunOptions): Promise<LoadedResults[]> {
   if (!existsSync(cli)) throw new Error(`${cli} not found: build the lab first (npm run build:ts)`);
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const loaded: LoadedResults[] = [];
+  const repeat = opts.repeat ?? 1;
   for (const scenario of opts.scenarios) {
-    const file = scenarioPath(root, scenario);
-    const out = resolve(opts.outDir, scenario.replace(/^.*\//, '').replace(/\.yaml$/, ''));
-    const resultsFile = join(out, 'results.json');
-    await mkdir(out, { recursive: true });
-    // A results.json left by an earlier run must not pass for this one's.
-    await rm(resultsFile, { force: true });
-    const args = ['run', file, ...(opts.quick ? ['--quick'] : []), '--relays', opts.relays.join(','), '--out', out, '--json'];
-    log(`perf: mcr-lab ${args.join(' ')}`);
-    const started = Date.now();
-    const run = await execa(process.execPath, [cli, ...args], {
-      // The lab's progress (stderr) shows live; stdout (the --json document) is only kept for errors.
-      cwd: root, reject: false, all: true, stdin: 'ignore', stderr: ['pipe', 'inherit'],
-      timeout: opts.timeoutMs ?? 30 * 60_000, forceKillAfterDelay: 5_000, cleanup: true,
-    });
-    log(`perf: ${scenario} finished in ${((Date.now() - started) / 1000).toFixed(0)} s (mcr-lab exit ${run.exitCode ?? run.signal})`);
-    if (!existsSync(resultsFile)) {
-      const tail = String(run.all ?? '').trim().split('\n').slice(-15).join('\n');
-      throw new Error(`mcr-lab run ${scenario} wrote no ${resultsFile}: ${run.shortMessage ?? `exit ${run.exitCode}`}\n${tail}`);
+    for (let run = 1; run <= repeat; run++) {
+      const name = scenario.replace(/^.*\//, '').replace(/\.yaml$/, '');
+      loaded.push(await runOne(cli, root, scenarioPath(root, scenario), resolve(opts.outDir, name, ...(repeat > 1 ? [`run-${run}`] : [])),
+        `${name}${repeat > 1 ? ` run ${run}/${repeat}` : ''}`, opts, log));
     }
-    loaded.push(await loadResults(resultsFile));
   }
   return loaded;
 }

@@ -3,7 +3,7 @@
  * printed by the CI job and written to ci/out/summary.md. Covered by ci/report.test.ts.
  */
 import type { Comparison, Report } from './compare.js';
-import { formatExpected, formatValue } from './format.js';
+import { formatBounded, formatExpected, formatKernel } from './format.js';
 import type { LoadedResults } from './results-file.js';
 
 const VERDICT: Record<Comparison['verdict'], string> = {
@@ -42,7 +42,7 @@ export function machineLine(files: LoadedResults[]): string {
   const env = files[0]?.results.environment;
   if (!env) return 'machine: unknown (no results files)';
   const v = Object.entries(env.versions).map(([k, val]) => `${k} ${val}`).join(', ');
-  return `machine: ${env.hostname}, ${env.cpus.count} × ${env.cpus.model}, Linux ${env.kernel}${v ? `; ${v}` : ''}`;
+  return `machine: ${env.hostname}, ${env.cpus.count} × ${env.cpus.model}, ${formatKernel(env.kernel)}${v ? `; ${v}` : ''}`;
 }
 
 /**
@@ -52,7 +52,7 @@ export function machineLine(files: LoadedResults[]): string {
  */
 export function renderMarkdown(report: Report, files: LoadedResults[]): string {
   const rows = report.comparisons.map((c) =>
-    `| ${cell(c.title)} | ${formatValue(c.have, c.unit)} | ${cell(formatExpected(c.expected, c.unit))} | ${verdictOf(c)} | ${cell(c.note)} |`);
+    `| ${cell(c.title)} | ${formatBounded(c.have, c.unit, c.bound)} | ${cell(formatExpected(c.expected, c.unit))} | ${verdictOf(c)} | ${cell(c.note)} |`);
   const sources = files.map((f) => `- \`${f.path}\`: ${f.results.scenario.name}${f.results.scenario.quick ? ' (quick)' : ''}, ` +
     `relays ${f.results.relays.join(', ')}${f.results.skipped.length ? `; skipped ${f.results.skipped.map((s) => `${s.relay} (${s.reason})`).join(', ')}` : ''}`);
   return [

@@ -9,7 +9,9 @@
  */
 import { basename, extname } from 'node:path';
 import type { LoadedResults } from './results-file.js';
-import { cpuPerPacketRatio, fanoutOutputPps, latencyAddedUs, median, throughputPps, type Found } from './quantities.js';
+import {
+  cpuPerPacketRatio, fanoutOutputPps, latencyAddedUs, LOSS_CHECK_PPS, lossAt, median, throughputCeiling, throughputPps, type Bound, type Found,
+} from './quantities.js';
 import type { RelayName, Results } from '../lab/results/types.js';
 
 export type Direction = 'higher-is-better' | 'lower-is-better';
@@ -17,7 +19,7 @@ export type Direction = 'higher-is-better' | 'lower-is-better';
 export interface MetricDef {
   id: string;
   title: string;
-  unit: 'ratio' | 'µs';
+  unit: 'ratio' | 'µs' | 'loss';
   direction: Direction;
   /** The issue's target, as a value of this metric. */
   target: number;
@@ -49,18 +51,42 @@ function perFile(files: LoadedResults[], key: string, per: (r: Results) => Found
   const ok = all.filter((f): f is Extract<Found, { ok: true }> => f.ok);
   if (ok.length === 0) return all[0]!;
   const note = ok.length > 1 ? `median of ${ok.length} runs; first: ${ok[0]!.note}` : ok[0]!.note;
-  return { ok: true, value: median(ok.map((f) => f.value)), note };
+  // A median over runs keeps a bound only when every run has the same one.
+  const bounds = new Set(ok.map((f) => f.bound));
+  const bound = bounds.size === 1 ? ok[0]!.bound : 'unknown';
+  return { ok: true, value: median(ok.map((f) => f.value)), note, ...(bound && { bound }) };
+}
+
+const FLIP: Record<Bound, Bound> = { lower: 'upper', upper: 'lower', unknown: 'unknown' };
+
+/** The bound of a / b: a lower numerator or an upper divisor bounds it from below, and so on. */
+function ratioBound(a: Bound | undefined, b: Bound | undefined): Bound | undefined {
+  const fromB = b && FLIP[b];
+  if (!a) return fromB;
+  if (!fromB) return a;
+  return a === fromB ? a : 'unknown';
 }
 
 function ratio(a: Found, b: Found): Found {
   if (!a.ok) return a;
   if (!b.ok) return b;
   if (b.value <= 0) return { ok: false, reason: `divisor is ${b.value} (${b.note})` };
-  return { ok: true, value: a.value / b.value, note: `${a.note} / ${b.note}` };
+  const bound = ratioBound(a.bound, b.bound);
+  return { ok: true, value: a.value / b.value, note: `${a.note} / ${b.note}`, ...(bound && { bound }) };
 }
 
+/**
+ * mcrd's throughput over another relay's. When the other relay lost too much even at the search's
+ * lowest rate (throughput 0), that rate stands in for it: the ratio is then a lower bound, which is
+ * what a "≥ 4 × socat" target needs, rather than a division by zero.
+ */
 function throughputRatio(key: string, a: RelayName, b: RelayName): MetricDef['compute'] {
-  return (files) => perFile(files, key, (r) => ratio(throughputPps(r, a), throughputPps(r, b)));
+  return (files) => perFile(files, key, (r) => {
+    const divisor = throughputPps(r, b);
+    const ceiling = throughputCeiling(r, b);
+    if (!divisor.ok || divisor.value > 0 || ceiling === undefined) return ratio(throughputPps(r, a), divisor);
+    return ratio(throughputPps(r, a), { ok: true, value: ceiling, bound: 'upper', note: `${b} < ${ceiling} pps (lost > 0.1 % even at the search's lowest rate)` });
+  });
 }
 
 export const METRICS: MetricDef[] = [
@@ -102,6 +128,13 @@ export const METRICS: MetricDef[] = [
     id: 'chain.latency.p99-added', title: 'Chain p99 latency added by mcrd (vs direct)', unit: 'µs',
     direction: 'lower-is-better', target: 200, defaultTolerance: 1, defaultRequired: true,
     compute: (files) => perFile(files, SCENARIOS.chain, (r) => latencyAddedUs(r, 'mcrd', 'p99')),
+  },
+  {
+    // Target: zero loss. A fresh baseline allows 0.1 % (tolerance 0): one late burst on a shared VM
+    // should not fail CI, a relay that cannot keep up at this rate loses far more.
+    id: 'chain.loss-at-150k.mcrd', title: 'Chain loss of mcrd at 150k pps', unit: 'loss',
+    direction: 'lower-is-better', target: 0, defaultTolerance: 0, defaultRequired: false,
+    compute: (files) => perFile(files, SCENARIOS.chain, (r) => lossAt(r, 'mcrd', LOSS_CHECK_PPS)),
   },
   {
     id: 'chain.cpu-per-packet.mcrd/kernel', title: 'Chain CPU per packet, mcrd / kernel', unit: 'ratio',

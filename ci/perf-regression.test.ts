@@ -13,6 +13,8 @@ const root = join(ciDir, '..');
 const script = join(root, 'dist/ci/perf-regression.js');
 const fixture = (name: string): string => join(ciDir, 'fixtures', name);
 const healthy = ['chain.json', 'dual-bridge.json', 'fanout-50.json'];
+// Running the lab needs root; as root, the non-root refusal is checked by running the job as nobody.
+const isRoot = process.getuid?.() === 0;
 let tmp: string;
 
 beforeAll(async () => {
@@ -102,7 +104,7 @@ describe('perf-regression job on fixture results', () => {
     expect(regressed.exitCode).toBe(1);
   });
 
-  test('without --results it runs every scenario through the lab CLI and compares what the lab wrote', async () => {
+  test.skipIf(!isRoot)('without --results it runs every scenario through the lab CLI and compares what the lab wrote', async () => {
     const log = join(tmp, 'lab.log');
     const r = await job(['--lab', fixture('writes-results.mjs')], { FAKE_LAB_LOG: log, FAKE_LAB_CHAIN: fixture('chain-regressed.json') });
     expect(r.exitCode, r.stderr).toBe(1);
@@ -113,7 +115,16 @@ describe('perf-regression job on fixture results', () => {
     expect(testcase(r.junit, 'chain.throughput.mcrd/socat')).toContain('<failure type="regression"');
   });
 
-  test('a lab run that leaves no results.json exits 70 naming the scenario', async () => {
+  test.skipIf(!isRoot)('--repeat runs each scenario that many times and compares the medians', async () => {
+    const log = join(tmp, 'lab-repeat.log');
+    const r = await job(['--lab', fixture('writes-results.mjs'), '--repeat', '3'], { FAKE_LAB_LOG: log });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const outs = (await readFile(log, 'utf8')).trim().split('\n').map((l) => l.split(' --out ')[1]!.split(' ')[0]);
+    expect(outs).toEqual(['chain', 'dual-bridge', 'fanout-50'].flatMap((s) => [1, 2, 3].map((i) => join(r.out, 'runs', s, `run-${i}`))));
+    expect(r.summary).toContain('median of 3 runs');
+  });
+
+  test.skipIf(!isRoot)('a lab run that leaves no results.json exits 70 naming the scenario', async () => {
     const r = await job(['--lab', fixture('writes-results.mjs'), '--scenarios', 'chain,dual-bridge'], { FAKE_LAB_DUAL_BRIDGE: 'none' });
     expect(r.exitCode).toBe(70);
     expect(r.stderr).toMatch(/mcr-lab run dual-bridge wrote no .*runs\/dual-bridge\/results\.json/);
@@ -125,6 +136,7 @@ describe('perf-regression job on bad input', () => {
     [['--bogus'], 64, "Unknown option '--bogus'"],
     [['--relays', 'mcrd,vpp'], 64, '--relays: unknown relay vpp (known: mcrd, socat, kernel, direct)'],
     [['--results', 'a.json', '--full'], 64, '--results compares existing files'],
+    [['--repeat', '0'], 64, '--repeat: expected an integer 1-20, got "0"'],
     [['--results', '/nonexistent/r.json'], 70, '/nonexistent/r.json: cannot read results file (ENOENT)'],
   ])('%j exits %d with a message naming the problem', async (args, code, message) => {
     const r = await job(args);
@@ -146,6 +158,14 @@ describe('perf-regression job on bad input', () => {
     const r = await job(['--baseline', file, '--lab', '/nonexistent/lab.js']);
     expect(r.exitCode).toBe(78);
     expect(r.stderr).toContain('chain.throughput.mcrd/socat.tolerance: expected a number');
+  });
+
+  test.skipIf(!isRoot)('running the lab without root exits 77 and points at --results', async () => {
+    // As nobody: the refusal comes before anything is written, so no output directory is needed.
+    const r = await execa(process.execPath, [script, '--out', join(tmpdir(), 'mcr-perf-nobody-never-written'), '--lab', fixture('writes-results.mjs')],
+      { reject: false, uid: 65534, gid: 65534 });
+    expect(r.exitCode, r.stderr).toBe(77);
+    expect(r.stderr).toContain('running the lab needs root (network namespaces): run as root, or compare existing files with --results');
   });
 
   test('--help prints usage and exits 0', async () => {

@@ -9,7 +9,7 @@
  *   node dist/ci/perf-regression.js --update-baseline              # accept this run as the new baseline
  *
  * Exit: 0 pass (also with improvements), 1 regression or required metric missing, 64 usage,
- * 70 lab run or results file failed, 78 bad baseline. Tests: ci/perf-regression.test.ts.
+ * 70 lab run or results file failed, 77 lab run without root, 78 bad baseline. Tests: ci/perf-regression.test.ts.
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -26,7 +26,7 @@ const USAGE = `usage: perf-regression [options]
 
 Runs the quick benchmark set through mcr-lab, compares mcrd's ratios (vs kernel, vs socat, fan-out vs
 1:1, latency added, CPU per packet) with the baseline, writes summary.md and junit.xml, prints the
-summary. Exit 0 pass, 1 regression, 64 usage, 70 lab/results failure, 78 bad baseline.
+summary. Exit 0 pass, 1 regression, 64 usage, 70 lab/results failure, 77 not root, 78 bad baseline.
 
 options:
   --results A.json,B.json   compare these results files instead of running the lab
@@ -35,6 +35,7 @@ options:
   --scenarios LIST          scenarios to run (default ${DEFAULT_SCENARIOS.join(',')})
   --relays LIST             relays to compare (default ${DEFAULT_RELAYS.join(',')})
   --full                    full lab runs instead of --quick
+  --repeat N                run each scenario N times; metrics take the median (default 1)
   --lab FILE                mcr-lab CLI to run (default dist/lab/cli/mcr-lab.js)
   --update-baseline         write this run's values as the new baseline (keeps tolerances), exit 0
   -h, --help                this text
@@ -51,7 +52,7 @@ class ExitError extends Error {
 
 interface Options {
   results?: string[]; baseline: string; out: string; scenarios: string[]; relays: string[];
-  quick: boolean; updateBaseline: boolean; lab?: string;
+  quick: boolean; updateBaseline: boolean; lab?: string; repeat: number;
 }
 
 function list(value: string | undefined, flag: string): string[] | undefined {
@@ -68,7 +69,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       args: argv, allowPositionals: false, strict: true,
       options: {
         results: { type: 'string' }, baseline: { type: 'string' }, out: { type: 'string' },
-        scenarios: { type: 'string' }, relays: { type: 'string' }, full: { type: 'boolean' }, lab: { type: 'string' },
+        scenarios: { type: 'string' }, relays: { type: 'string' }, full: { type: 'boolean' }, lab: { type: 'string' }, repeat: { type: 'string' },
         'update-baseline': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,10 +82,13 @@ function parseOptions(argv: string[]): Options | 'help' {
   const relays = list(v.relays, '--relays') ?? [...DEFAULT_RELAYS];
   const unknown = relays.filter((r) => !(DEFAULT_RELAYS as readonly string[]).includes(r));
   if (unknown.length) throw new UsageError(`--relays: unknown relay ${unknown.join(', ')} (known: ${DEFAULT_RELAYS.join(', ')})`);
-  if (v.results !== undefined && (v.scenarios !== undefined || v.relays !== undefined || v.full || v.lab !== undefined)) {
-    throw new UsageError('--results compares existing files; --scenarios, --relays, --full and --lab only apply when running the lab');
+  if (v.results !== undefined && (v.scenarios !== undefined || v.relays !== undefined || v.full || v.lab !== undefined || v.repeat !== undefined)) {
+    throw new UsageError('--results compares existing files; --scenarios, --relays, --full, --repeat and --lab only apply when running the lab');
   }
+  const repeat = v.repeat === undefined ? 1 : Number(v.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new UsageError(`--repeat: expected an integer 1-20, got "${v.repeat}"`);
   return {
+    repeat,
     ...(v.results !== undefined && { results: list(v.results, '--results')! }),
     ...(v.lab !== undefined && { lab: resolve(v.lab) }),
     baseline: v.baseline !== undefined ? resolve(v.baseline) : join(root, 'ci/baseline.json'),
@@ -97,9 +101,12 @@ function parseOptions(argv: string[]): Options | 'help' {
 }
 
 async function gatherResults(o: Options): Promise<LoadedResults[]> {
+  if (!o.results && process.getuid?.() !== 0) {
+    throw new ExitError('running the lab needs root (network namespaces): run as root, or compare existing files with --results', 77);
+  }
   try {
     if (o.results) return await Promise.all(o.results.map((p) => loadResults(resolve(p))));
-    return await runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: join(o.out, 'runs'), ...(o.lab && { labCli: o.lab }) });
+    return await runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: join(o.out, 'runs'), repeat: o.repeat, ...(o.lab && { labCli: o.lab }) });
   } catch (err) {
     throw new ExitError((err as Error).message, 70);
   }

@@ -9,12 +9,19 @@
 import type { FixedRateTest, LatencyTest, RelayName, Results, ThroughputTest, Trial } from '../lab/results/types.js';
 
 /** A number found in a results file, or why it is not there. */
-export type Found = { ok: true; value: number; note: string } | { ok: false; reason: string };
+/**
+ * Whether a value is exact or only bounds the truth: `lower` = the true value is at least this (a
+ * throughput search whose top rate passed), `upper` = at most this, `unknown` = built from bounds
+ * pointing different ways (lower / lower), so it says nothing for sure.
+ */
+export type Bound = 'lower' | 'upper' | 'unknown';
+
+export type Found = { ok: true; value: number; note: string; bound?: Bound } | { ok: false; reason: string };
 
 /** Loss the issue's throughput targets allow ("highest rate with < 0.1 % loss"). */
 export const THROUGHPUT_LOSS = 0.001;
 
-const found = (value: number, note: string): Found => ({ ok: true, value, note });
+const found = (value: number, note: string, bound?: Bound): Found => ({ ok: true, value, note, ...(bound && { bound }) });
 const notFound = (reason: string): Found => ({ ok: false, reason });
 
 export function median(values: number[]): number {
@@ -43,11 +50,31 @@ export function throughputPps(r: Results, relay: RelayName): Found {
   if (skip) return notFound(skip);
   const tp = r.tests.filter((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === relay);
   const chosen = tp.find((t) => t.name === 'throughput') ?? tp[0];
-  if (chosen) return found(chosen.summary.throughputPps.median, `${relay} ${chosen.name} median ${kpps(chosen.summary.throughputPps.median)}`);
+  if (chosen) {
+    const capped = searchCapped(chosen);
+    const median = chosen.summary.throughputPps.median;
+    return found(median, `${relay} ${chosen.name} median ${kpps(median)}${capped ? ' (search ceiling reached: a lower bound)' : ''}`, capped ? 'lower' : undefined);
+  }
   const clean = fixedRate(r, relay).filter((t) => t.summary.lossRatio.median <= THROUGHPUT_LOSS);
   if (clean.length === 0) return notFound(`no throughput test (or fixed rate with < 0.1 % loss) for ${relay} in ${r.scenario.name}`);
   const best = clean.reduce((a, b) => (b.offeredPps > a.offeredPps ? b : a));
   return found(best.offeredPps, `${relay} fixed ${kpps(best.offeredPps)} with loss ${best.summary.lossRatio.median}`);
+}
+
+/**
+ * The lowest rate a relay's throughput search offered, when the search found no passing rate at all
+ * (the lab then reports 0): its real throughput is somewhere below this.
+ */
+export function throughputCeiling(r: Results, relay: RelayName): number | undefined {
+  const t = r.tests.find((x): x is ThroughputTest => x.kind === 'throughput' && x.relay === relay);
+  if (!t || t.summary.throughputPps.median > 0) return undefined;
+  const offered = t.repetitions.flatMap((x) => x.steps.map((s) => s.offeredPps));
+  return offered.length ? Math.min(...offered) : undefined;
+}
+
+/** Whether a search's highest offered step passed, so it never found the relay's limit and its figure is a floor. */
+export function searchCapped(t: ThroughputTest): boolean {
+  return t.repetitions.some((r) => r.steps.length > 0 && r.throughputPps >= Math.max(...r.steps.map((x) => x.offeredPps)));
 }
 
 function fixedRate(r: Results, relay: RelayName): FixedRateTest[] {
@@ -68,13 +95,13 @@ export function fanoutOutputPps(r: Results, relay: RelayName): Found {
   const trials = r.tests.flatMap((t) => (t.relay !== relay ? [] : t.kind === 'throughput' ? t.repetitions.flatMap((x) => x.steps) : t.repetitions));
   const outputs = outputsOf(trials);
   if (outputs === 0) return notFound(`no trial of ${relay} in ${r.scenario.name} lists its outputs`);
-  return found(input.value * outputs, `${input.note} × ${outputs} outputs`);
+  return found(input.value * outputs, `${input.note} × ${outputs} outputs`, input.ok ? input.bound : undefined);
 }
 
 /** One latency or CPU observation at one offered rate, with the test it came from. */
-interface AtRate { offeredPps: number; value: number; test: string }
+export interface AtRate { offeredPps: number; value: number; test: string }
 
-function latencyAt(r: Results, relay: RelayName, pct: 'p50' | 'p99'): AtRate[] {
+export function latencyAt(r: Results, relay: RelayName, pct: 'p50' | 'p99'): AtRate[] {
   // Dedicated latency tests first: they are what "latency at the test's rate" means in the issue.
   const lat = r.tests
     .filter((t): t is LatencyTest => t.kind === 'latency' && t.relay === relay)
@@ -86,7 +113,7 @@ function latencyAt(r: Results, relay: RelayName, pct: 'p50' | 'p99'): AtRate[] {
   return [...lat, ...fixed];
 }
 
-function cpuAt(r: Results, relay: RelayName): AtRate[] {
+export function cpuAt(r: Results, relay: RelayName): AtRate[] {
   const fixed = fixedRate(r, relay).flatMap((t) => {
     const s = t.summary.relayCpuNsPerPacket;
     return s ? [{ offeredPps: t.offeredPps, value: s.median, test: t.name }] : [];
@@ -98,13 +125,30 @@ function cpuAt(r: Results, relay: RelayName): AtRate[] {
   return [...fixed, ...lat];
 }
 
-/** The first observation of `a` that `b` also has at the same offered rate (within 1 %). */
+/**
+ * The rate the issue states latency and CPU targets at. Of the rates both relays were measured at,
+ * the one nearest to it is used, so a scenario's 5k and 50k fixed-rate tests pick 50k.
+ */
+export const REFERENCE_PPS = 50_000;
+
+/** The observation nearest REFERENCE_PPS (the first of equals), or undefined for none. */
+export function nearestReference(list: AtRate[]): AtRate | undefined {
+  return list.reduce<AtRate | undefined>((best, x) =>
+    (!best || Math.abs(x.offeredPps - REFERENCE_PPS) < Math.abs(best.offeredPps - REFERENCE_PPS) ? x : best), undefined);
+}
+
+/**
+ * An observation of `a` and one of `b` at the same offered rate (within 1 %): the pair nearest to
+ * REFERENCE_PPS; on a tie, the earlier in `a` (latency tests come before fixed-rate ones).
+ */
 function pairAtSameRate(a: AtRate[], b: AtRate[]): [AtRate, AtRate] | undefined {
+  let best: [AtRate, AtRate] | undefined;
   for (const x of a) {
     const y = b.find((o) => sameRate(o.offeredPps, x.offeredPps));
-    if (y) return [x, y];
+    if (!y) continue;
+    if (!best || Math.abs(x.offeredPps - REFERENCE_PPS) < Math.abs(best[0].offeredPps - REFERENCE_PPS)) best = [x, y];
   }
-  return undefined;
+  return best;
 }
 
 /** Latency added by `relay` over `direct` at the same offered rate, in µs (median of repetitions). */
@@ -131,4 +175,16 @@ export function cpuPerPacketRatio(r: Results, a: RelayName, b: RelayName): Found
   const [x, y] = pair;
   if (y.value <= 0) return notFound(`${b} CPU per packet is ${y.value} ns in ${r.scenario.name}`);
   return found(x.value / y.value, `${a} ${x.value.toFixed(0)} ns / ${b} ${y.value.toFixed(0)} ns per packet at ${kpps(x.offeredPps)}`);
+}
+
+/** The rate at which socat loses half in the chain (issue 4), where mcrd must lose nothing. */
+export const LOSS_CHECK_PPS = 150_000;
+
+/** A relay's median worst-output loss ratio in a fixed-rate test at `pps` (within 1 %). */
+export function lossAt(r: Results, relay: RelayName, pps: number): Found {
+  const skip = skippedReason(r, relay);
+  if (skip) return notFound(skip);
+  const t = fixedRate(r, relay).find((x) => sameRate(x.offeredPps, pps));
+  if (!t) return notFound(`no fixed-rate test of ${relay} at ${kpps(pps)} in ${r.scenario.name} (add one to the scenario)`);
+  return found(t.summary.lossRatio.median, `${relay} ${t.name}: loss ${t.summary.lossRatio.median} of ${t.repetitions.length} repetition(s)`);
 }

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { Baseline } from './baseline.js';
 import { compare, type Report } from './compare.js';
 import { buildResults, FIXTURES } from './fixtures/build.js';
-import { formatExpected, formatPps, formatValue } from './format.js';
+import { formatBounded, formatExpected, formatKernel, formatPps, formatValue } from './format.js';
 import { renderJunit, xml } from './junit.js';
 import { cell, headline, renderMarkdown } from './markdown.js';
 import type { LoadedResults } from './results-file.js';
@@ -36,6 +36,15 @@ describe('formatting', () => {
   test('expected values show the limit and where it comes from', () => {
     expect(formatExpected(baseline['chain.throughput.mcrd/socat'], 'ratio')).toBe('≥ 3.00× (4.00× −25 %)');
     expect(formatExpected(baseline['chain.latency.p50-added'], 'µs')).toBe('≤ 40.0 µs (20.0 µs +100 %)');
+  });
+
+  test.each([['lower', '≥ 4.50×'], ['upper', '≤ 4.50×'], ['unknown', '≈ 4.50×'], [undefined, '4.50×']] as const)('a %s bound reads %s', (bound, text) => {
+    expect(formatBounded(4.5, 'ratio', bound)).toBe(text);
+  });
+
+  test('a kernel is prefixed Linux once, whether the lab recorded uname -r or uname -a', () => {
+    expect(formatKernel('6.1.0-26-amd64')).toBe('Linux 6.1.0-26-amd64');
+    expect(formatKernel('Linux 6.18.44 #1 SMP x86_64')).toBe('Linux 6.18.44 #1 SMP x86_64');
   });
 
   test.each([[290_000, '290k pps'], [5_000, '5.0k pps'], [1_234_000, '1.23M pps']])('%d pps reads %s', (pps, text) => expect(formatPps(pps)).toBe(text));

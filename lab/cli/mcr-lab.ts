@@ -9,6 +9,8 @@
  *
  * Each verb is a thin file in lab/cli/; docs/lab.md is the manual.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { EXIT, reportError, UsageError } from './common.js';
 import { doctorCmd } from './doctor.js';
 import { reportCmd } from './report.js';
@@ -55,4 +57,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => { process.exitCode = reportError(err); });
+/** True when this file is the program (also through npm's bin symlink), not an import. */
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => { process.exitCode = reportError(err); });
+}

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { RelayName, Results } from '../results/types.js';
 import { verifyEnvironment } from '../scenario/verify.js';
 import { activeContexts, runScenario } from '../run/run.js';
-import { teardown } from '../topology/teardown.js';
+import { killRunProcesses, teardown } from '../topology/teardown.js';
 import { parse } from './args.js';
 import { EXIT, prepareScenario, printProblems, projectRoot, toolVersion, UsageError } from './common.js';
 import { consoleTable, writeAll } from './reports.js';
@@ -65,12 +65,15 @@ export async function runCmd(argv: string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts += 1;
     if (interrupts === 1) {
-      process.stderr.write(`\nmcr-lab: ${sig}: stopping and tearing down (Ctrl-C again to kill everything at once)\n`);
+      process.stderr.write(`\nmcr-lab: ${sig}: stopping and tearing down (Ctrl-C again to kill the processes at once)\n`);
       ac.abort(new Error(`interrupted by ${sig}`));
-      return;
+    } else if (interrupts === 2) {
+      // Skip the graceful part: kill every process now; teardown goes on to delete the namespaces.
+      process.stderr.write('\nmcr-lab: killing the run\'s processes (Ctrl-C once more to exit without waiting)\n');
+      for (const c of activeContexts) void killRunProcesses(c, c.state);
+    } else {
+      void Promise.allSettled([...activeContexts].map((c) => teardown(c, c.state, { fast: true }))).then(() => process.exit(EXIT.interrupted));
     }
-    process.stderr.write('\nmcr-lab: killing what is left\n');
-    void Promise.allSettled([...activeContexts].map((c) => teardown(c, c.state, { fast: true }))).then(() => process.exit(EXIT.interrupted));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -96,7 +99,7 @@ export async function runCmd(argv: string[]): Promise<number> {
     process.stdout.write(readFileSync(join(outDir, 'results.json'), 'utf8'));
   } else {
     process.stdout.write(`${await consoleTable(results)}\n`);
-    for (const s of results.skipped) process.stdout.write(`skipped ${s.relay}: ${s.reason}\n`);
+    for (const s of results.skipped) process.stdout.write(`skipped: ${s.reason}\n`);
     process.stdout.write(`${results.pass ? 'PASS' : 'FAIL'}  results: ${written.join(', ')}\n`);
   }
   return results.pass ? EXIT.ok : EXIT.failed;

@@ -30,7 +30,7 @@ export async function upCmd(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('up needs exactly one FILE', upUsage);
   const file = positionals[0]!;
   const { scenario } = await prepareScenario(file);
-  const env = verifyEnvironment(scenario, [], projectRoot());
+  const env = verifyEnvironment(scenario, [], projectRoot(), { traffic: false });
   if (env.length > 0) { for (const p of env) process.stderr.write(`mcr-lab: ${p.message}\n`); return EXIT.noperm; }
   const ac = new AbortController();
   const ctx = createContext({ scenario: scenario.name, file, signal: ac.signal });

@@ -30,6 +30,16 @@ describe('buildTrial', () => {
     expect(t.deliveredPps).toBe(950);
   });
 
+  test('a corrupted datagram counts as lost, not delivered', () => {
+    const t = buildTrial({
+      offeredPps: 1000, payloadBytes: 64, durationS: 1, gen: { sent: 1000, achievedPps: 1000 },
+      sinks: [listen({ received: 1000, payloadErrors: 3 })], outputNames: ['x'],
+    });
+    expect(t.outputs[0]!.lost).toBe(3);
+    expect(t.outputs[0]!.payloadErrors).toBe(3);
+    expect(t.deliveredPps).toBe(997);
+  });
+
   test('loss after the last arrival counts even though the sink saw no gap', () => {
     const t = buildTrial({
       offeredPps: 1000, payloadBytes: 64, durationS: 1, gen: { sent: 1000, achievedPps: 1000 },

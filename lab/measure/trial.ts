@@ -3,7 +3,9 @@
  * (lab/results/types.ts). RFC 3918 asks for loss per output, so every output is judged on its own and
  * the trial's lossRatio is the worst output's. Covered by trial.test.ts.
  *
- * Loss is counted against what the generator sent, not from sequence gaps alone: a sink only sees
+ * An output's loss is what the generator sent minus what arrived once and intact (received minus
+ * duplicates minus payload errors), so corruption counts as loss. Loss is counted against what the
+ * generator sent, not from sequence gaps alone: a sink only sees
  * gaps between packets that arrived, so packets lost after the last arrival (a relay that stalls or
  * dies) would otherwise be missed.
  */
@@ -64,7 +66,9 @@ export function buildTrial(input: BuildTrialInput): Trial {
     const expected = s.expected ?? gen.sent;
     count(`${where}.expected`, expected);
     const duplicates = s.duplicates ?? 0;
-    const unique = Math.max(0, s.received - duplicates);
+    const payloadErrors = s.payloadErrors ?? 0;
+    // Delivered = arrived once and intact: a corrupted datagram is as useless to a receiver as a lost one.
+    const unique = Math.max(0, s.received - duplicates - payloadErrors);
     const lost = Math.max(expected - unique, s.lost ?? 0, 0);
     const out: OutputResult = {
       name: outputNames[i]!,
@@ -75,7 +79,7 @@ export function buildTrial(input: BuildTrialInput): Trial {
       duplicates,
       reordered: s.reordered ?? 0,
       late: s.late ?? 0,
-      payloadErrors: s.payloadErrors ?? 0,
+      payloadErrors,
       // Nothing expected and nothing lost is no loss (a zero-length trial), not 0/0.
       lossRatio: expected === 0 ? 0 : Math.min(1, lost / expected),
     };
@@ -83,7 +87,7 @@ export function buildTrial(input: BuildTrialInput): Trial {
     return out;
   });
 
-  const delivered = outputs.reduce((sum, o) => sum + Math.max(0, o.received - o.duplicates), 0);
+  const delivered = outputs.reduce((sum, o) => sum + Math.max(0, o.received - o.duplicates - o.payloadErrors), 0);
   const trial: Trial = {
     offeredPps,
     payloadBytes,

@@ -15,6 +15,7 @@ export function fmtPps(v: number): string {
 /** Loss ratio as a percentage with enough digits to tell 0.001 % from 0: "0 %", "0.0012 %", "22.4 %". */
 export function fmtLoss(r: number): string {
   if (r === 0) return '0 %';
+  if (r === 1) return '100 %';
   const pct = r * 100;
   if (pct >= 10) return `${pct.toFixed(1)} %`;
   if (pct >= 0.1) return `${pct.toFixed(2)} %`;
@@ -25,6 +26,7 @@ export function fmtLoss(r: number): string {
 export function fmtNs(ns: number): string {
   const a = Math.abs(ns);
   if (a >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
+  if (a >= 1e8) return `${(ns / 1e6).toFixed(1)} ms`;
   if (a >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (a >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
   return `${Math.round(ns)} ns`;
@@ -40,6 +42,19 @@ export function fmtSummary(s: Summary, f: (v: number) => string): string {
   if (s.n === 0) return 'no data';
   if (s.n === 1 || s.min === s.max) return f(s.median);
   return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}
+
+/**
+ * Like fmtSummary but without repeating the unit inside the parentheses when min and max share the
+ * median's unit: "25.6 µs (25.3–25.7)". For the console, where width matters.
+ */
+export function fmtSummaryCompact(s: Summary, f: (v: number) => string): string {
+  if (s.n === 0 || s.n === 1 || s.min === s.max) return fmtSummary(s, f);
+  const unit = (x: string): string => /[^\d.]*$/.exec(x)?.[0] ?? '';
+  const [m, lo, hi] = [f(s.median), f(s.min), f(s.max)];
+  const u = unit(m);
+  if (u !== '' && unit(lo) === u && unit(hi) === u) return `${m} (${lo.slice(0, lo.length - u.length)}–${hi.slice(0, hi.length - u.length)})`;
+  return `${m} (${lo}–${hi})`;
 }
 
 /** Bytes as binary units: "3.83 GiB". */

@@ -35,11 +35,22 @@ export function latencySummary(t: TestResult, which: 'p50' | 'p99'): Summary | u
   return s && s.n > 0 ? s : undefined;
 }
 
+/**
+ * True when every repetition's search passed at its highest probed rate (maxPps): the relay is at
+ * least that fast and the true figure is unknown. Reports print "≥" then.
+ */
+export function hitsRangeTop(t: ThroughputTest): boolean {
+  return t.repetitions.length > 0 && t.repetitions.every((rep) =>
+    rep.throughputPps > 0 && rep.steps.length > 0 && rep.throughputPps === Math.max(...rep.steps.map((s) => s.offeredPps)));
+}
+
 export interface RatioRow {
   label: string;
   test: string;
-  /** relay → mcrd / relay, or null when either side is missing or zero. */
+  /** relay → mcrd / relay, or null when either side is missing or zero (or both are lower bounds). */
   ratios: Partial<Record<RelayName, number | null>>;
+  /** relay → the ratio is only a bound, because one side hit the top of its search range. */
+  bounds?: Partial<Record<RelayName, '≥' | '≤'>>;
 }
 
 /** mcrd / other for throughput, delivered rate at each fixed rate, and CPU per packet. */
@@ -49,8 +60,18 @@ export function ratioRows(r: Results): RatioRow[] {
   const ratio = (a: number | undefined, b: number | undefined): number | null =>
     a === undefined || b === undefined || b === 0 ? null : a / b;
   for (const name of testNames(r, 'throughput')) {
-    const m = findTest(r, 'throughput', name, 'mcrd')?.summary.throughputPps.median;
-    rows.push({ label: name === "throughput" ? "throughput" : `throughput (${name})`, test: name, ratios: Object.fromEntries(others.map((o) => [o, ratio(m, findTest(r, 'throughput', name, o)?.summary.throughputPps.median)])) });
+    const mt = findTest(r, 'throughput', name, 'mcrd');
+    const ratios: RatioRow['ratios'] = {};
+    const bounds: NonNullable<RatioRow['bounds']> = {};
+    for (const o of others) {
+      const ot = findTest(r, 'throughput', name, o);
+      const mTop = mt ? hitsRangeTop(mt) : false;
+      const oTop = ot ? hitsRangeTop(ot) : false;
+      // A lower bound on both sides says nothing about their ratio.
+      ratios[o] = mTop && oTop ? null : ratio(mt?.summary.throughputPps.median, ot?.summary.throughputPps.median);
+      if (mTop !== oTop) bounds[o] = mTop ? '≥' : '≤';
+    }
+    rows.push({ label: name === 'throughput' ? 'throughput' : `throughput (${name})`, test: name, ratios, bounds });
   }
   for (const name of testNames(r, 'fixed-rate')) {
     const m = findTest(r, 'fixed-rate', name, 'mcrd');

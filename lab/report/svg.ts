@@ -11,7 +11,7 @@ export const RELAY_COLOR: Record<RelayName, string> = {
 
 export const W = 760;
 export const H = 340;
-export const M = { left: 78, right: 24, top: 40, bottom: 58 };
+export const M = { left: 96, right: 24, top: 40, bottom: 58 };
 
 export interface Scale { (v: number): number; ticks: number[]; domain: [number, number] }
 
@@ -57,7 +57,7 @@ export function yAxis(y: Scale, fmt: (v: number) => string, title: string): stri
     `<text class="tick" x="${x0 - 8}" y="${n(y(t) + 4)}" text-anchor="end">${esc(fmt(t))}</text>`);
   const cy = (M.top + H - M.bottom) / 2;
   parts.push(`<line class="axis" x1="${x0}" x2="${x0}" y1="${M.top}" y2="${H - M.bottom}"/>`);
-  parts.push(`<text class="axis-title" transform="translate(18 ${n(cy)}) rotate(-90)" text-anchor="middle">${esc(title)}</text>`);
+  parts.push(`<text class="axis-title" transform="translate(20 ${n(cy)}) rotate(-90)" text-anchor="middle">${esc(title)}</text>`);
   return parts.join('');
 }
 

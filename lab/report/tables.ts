@@ -6,7 +6,7 @@
 import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
 import { fmtBytes, fmtLoss, fmtMetric, fmtNs, fmtPps, fmtRatio, fmtSummary } from './format.js';
 import {
-  addedLatency, findTest, fixedTests, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
+  addedLatency, findTest, fixedTests, hitsRangeTop, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
 } from './model.js';
 
 /** One table cell: its text, plus attributes that carry the raw value for machines. */
@@ -29,9 +29,14 @@ export const DASH = '–';
 const c = (text: string, attrs?: Cell['attrs']): Cell => (attrs ? { text, attrs } : { text });
 
 /** A summary cell: "median (min–max)" text, raw median/min/max as attributes. */
-function sc(s: Summary | undefined, f: (v: number) => string, attrs: Record<string, string | number>, suffix = ''): Cell {
+function sc(s: Summary | undefined, f: (v: number) => string, attrs: Record<string, string | number>): Cell {
   if (!s || s.n === 0) return c(s ? 'no data' : DASH, attrs);
-  return c(`${fmtSummary(s, f)}${suffix}`, { ...attrs, 'data-value': s.median, 'data-min': s.min, 'data-max': s.max, 'data-n': s.n });
+  return c(fmtSummary(s, f), { ...attrs, 'data-value': s.median, 'data-min': s.min, 'data-max': s.max, 'data-n': s.n });
+}
+
+/** Mark a throughput cell as a lower bound: the search passed at its highest rate. */
+function atLeast(cell: Cell): Cell {
+  return { text: `≥ ${cell.text}`, attrs: { ...cell.attrs, 'data-bound': '>=' } };
 }
 
 const label = (kind: string, name: string): string => (name === kind ? kind : `${kind} (${name})`);
@@ -45,14 +50,18 @@ export function summaryTable(r: Results): TableModel {
   const latFixed = fixed.find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.latencyP50Ns));
   const cpuFixed = fixed.find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.relayCpuNsPerPacket));
   const head = ['relay'];
-  if (tp) head.push(label('throughput', tp));
+  if (tp) head.push(`${label('throughput', tp)}, pps`);
   for (const f of fixed) head.push(`loss @ ${f}`);
   if (latFixed) head.push(`latency p50 / p99 @ ${latFixed}`, `p50 added vs direct @ ${latFixed}`);
   if (cpuFixed) head.push(`CPU / packet @ ${cpuFixed}`);
   const rows = relays.map((relay) => {
     const a = (test: string, metric: string) => ({ 'data-relay': relay, 'data-test': test, 'data-metric': metric });
     const row: Cell[] = [c(relay, { 'data-relay': relay })];
-    if (tp) row.push(sc(findTest(r, 'throughput', tp, relay)?.summary.throughputPps, fmtPps, a(tp, 'throughputPps'), ' pps'));
+    if (tp) {
+      const t = findTest(r, 'throughput', tp, relay);
+      const cell = sc(t?.summary.throughputPps, fmtPps, a(tp, 'throughputPps'));
+      row.push(t && hitsRangeTop(t) ? atLeast(cell) : cell);
+    }
     for (const f of fixed) row.push(sc(findTest(r, 'fixed-rate', f, relay)?.summary.lossRatio, fmtLoss, a(f, 'lossRatio')));
     if (latFixed) {
       const t = findTest(r, 'fixed-rate', latFixed, relay);
@@ -77,7 +86,9 @@ export function ratioTable(r: Results): TableModel | undefined {
     head: ['metric', ...others.map((o) => `mcrd/${o}`)],
     rows: rows.map((row) => [c(row.label), ...others.map((o) => {
       const v = row.ratios[o];
-      return v === null || v === undefined ? c(DASH) : c(fmtRatio(v), { 'data-ratio': `mcrd/${o}`, 'data-test': row.test, 'data-value': v });
+      const bound = row.bounds?.[o];
+      if (v === null || v === undefined) return c(DASH);
+      return c(`${bound ? `${bound} ` : ''}${fmtRatio(v)}`, { 'data-ratio': `mcrd/${o}`, 'data-test': row.test, 'data-value': v, ...(bound ? { 'data-bound': bound === '≥' ? '>=' : '<=' } : {}) });
     })]),
   };
 }
@@ -85,14 +96,25 @@ export function ratioTable(r: Results): TableModel | undefined {
 export function throughputTable(r: Results, name: string): TableModel {
   const tests = throughputTests(r).filter((t) => t.name === name);
   const tol = tests[0]?.lossTolerance ?? 0;
+  const capped = tests.filter(hitsRangeTop).map((t) => t.relay);
+  // RFC 3918's aggregated forwarding rate: for a fan-out, what leaves the relay is N times the input.
+  const outputs = tests[0]?.repetitions[0]?.steps[0]?.outputs.length ?? 1;
+  const notes = [
+    ...(capped.length ? [`≥: ${capped.join(', ')} passed at the highest rate probed (the test's maxPps), so the real limit is higher; raise maxPps to measure it. Ratios against a lower bound are bounds too.`] : []),
+    ...(outputs > 1 ? [`Rates are input rates; each input datagram leaves on ${outputs} outputs, so the total output rate is ${outputs} × the input rate.`] : []),
+  ];
   return {
     id: `test-${name}`, title: `${name}: RFC 2544 throughput (loss ≤ ${fmtLoss(tol)})`,
-    head: ['relay', 'median pps', 'min', 'max', 'repetitions', 'trials per search'],
+    ...(notes.length ? { note: notes.join(' ') } : {}),
+    head: ['relay', 'median pps', 'min', 'max', ...(outputs > 1 ? [`total output pps (× ${outputs})`] : []), 'repetitions', 'trials per search'],
     rows: tests.map((t: ThroughputTest) => {
       const s = t.summary.throughputPps;
       const a = { 'data-relay': t.relay, 'data-test': name };
-      return [c(t.relay), c(fmtPps(s.median), { ...a, 'data-metric': 'throughputPps', 'data-value': s.median }), c(fmtPps(s.min), { ...a, 'data-value': s.min }),
-        c(fmtPps(s.max), { ...a, 'data-value': s.max }), c(String(s.n)), c(t.repetitions.map((rep) => rep.steps.length).join(', '))];
+      const top = hitsRangeTop(t) ? '≥ ' : '';
+      return [c(t.relay), c(`${top}${fmtPps(s.median)}`, { ...a, 'data-metric': 'throughputPps', 'data-value': s.median, ...(top ? { 'data-bound': '>=' } : {}) }),
+        c(fmtPps(s.min), { ...a, 'data-value': s.min }), c(fmtPps(s.max), { ...a, 'data-value': s.max }),
+        ...(outputs > 1 ? [c(`${top}${fmtPps(s.median * outputs)}`, { ...a, 'data-metric': 'outputPps', 'data-value': s.median * outputs })] : []),
+        c(String(s.n)), c(t.repetitions.map((rep) => rep.steps.length).join(', '))];
     }),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Validates results.json against the contract in types.ts, so `mcr-lab report RESULTS.json` renders
  * only what it understands. The schema is typed as z.ZodType<Results>: if types.ts changes, this file
- * stops compiling until it follows. Covered by validate.test.ts.
+ * stops compiling until it follows. Unknown keys are ignored rather than refused: additive changes
+ * to types.ts stay readable within one schema version (that is what the version number is for).
+ * Covered by validate.test.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -10,17 +12,17 @@ import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 const count = z.number().int().min(0);
 const num = z.number().finite();
 const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct']);
-const summary = z.strictObject({ median: num, min: num, max: num, n: count });
-const latencyNs = z.strictObject({ p50: num, p90: num, p99: num, p999: num, max: num });
+const summary = z.object({ median: num, min: num, max: num, n: count });
+const latencyNs = z.object({ p50: num, p90: num, p99: num, p999: num, max: num });
 
-const output = z.strictObject({
+const output = z.object({
   name: z.string(), group: z.string(), port: z.number().int().min(0).max(65535),
   received: count, lost: count, duplicates: count, reordered: count, late: count, payloadErrors: count,
   lossRatio: z.number().min(0).max(1),
   latencyNs: latencyNs.optional(),
 });
 
-const trial = z.strictObject({
+const trial = z.object({
   offeredPps: num, payloadBytes: count, durationS: num, sent: count, achievedPps: num,
   outputs: z.array(output),
   lossRatio: z.number().min(0).max(1),
@@ -32,47 +34,47 @@ const trial = z.strictObject({
 const base = { name: z.string(), relay: relayName };
 
 const test = z.discriminatedUnion('kind', [
-  z.strictObject({
+  z.object({
     ...base, kind: z.literal('fixed-rate'), offeredPps: num, repetitions: z.array(trial),
-    summary: z.strictObject({
+    summary: z.object({
       lossRatio: summary, deliveredPps: summary,
       latencyP50Ns: summary.optional(), latencyP99Ns: summary.optional(), relayCpuNsPerPacket: summary.optional(),
     }),
   }),
-  z.strictObject({
+  z.object({
     ...base, kind: z.literal('throughput'), lossTolerance: z.number().min(0).max(1),
-    repetitions: z.array(z.strictObject({ throughputPps: num, steps: z.array(trial) })),
-    summary: z.strictObject({ throughputPps: summary }),
+    repetitions: z.array(z.object({ throughputPps: num, steps: z.array(trial) })),
+    summary: z.object({ throughputPps: summary }),
   }),
-  z.strictObject({
+  z.object({
     ...base, kind: z.literal('latency'), loadFraction: z.number().optional(), offeredPps: num,
     repetitions: z.array(trial),
-    summary: z.strictObject({ p50Ns: summary, p90Ns: summary, p99Ns: summary, p999Ns: summary, maxNs: summary }),
+    summary: z.object({ p50Ns: summary, p90Ns: summary, p99Ns: summary, p999Ns: summary, maxNs: summary }),
   }),
 ]);
 
-export const resultsSchema: z.ZodType<Results> = z.strictObject({
+export const resultsSchema: z.ZodType<Results> = z.object({
   schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
-  tool: z.strictObject({ name: z.literal('mcr-lab'), version: z.string() }),
-  scenario: z.strictObject({ name: z.string(), file: z.string(), description: z.string().optional(), quick: z.boolean() }),
+  tool: z.object({ name: z.literal('mcr-lab'), version: z.string() }),
+  scenario: z.object({ name: z.string(), file: z.string(), description: z.string().optional(), quick: z.boolean() }),
   runId: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),
-  environment: z.strictObject({
+  environment: z.object({
     hostname: z.string(), kernel: z.string(),
-    cpus: z.strictObject({ model: z.string(), count: count }),
+    cpus: z.object({ model: z.string(), count: count }),
     memoryBytes: count,
     sysctls: z.record(z.string(), z.string()),
     versions: z.record(z.string(), z.string()),
   }),
   relays: z.array(relayName),
   tests: z.array(test),
-  thresholds: z.array(z.strictObject({
+  thresholds: z.array(z.object({
     description: z.string(), relay: relayName, test: z.string(), metric: z.string(),
     op: z.enum(['<=', '>=']), limit: num, actual: num.nullable(), pass: z.boolean(),
   })),
   pass: z.boolean(),
-  skipped: z.array(z.strictObject({ relay: relayName, reason: z.string() })),
+  skipped: z.array(z.object({ relay: relayName, reason: z.string() })),
 });
 
 /** Error from reading results: message says which file and what to do. */

@@ -25,10 +25,9 @@ export class Progress {
     }
   }
 
-  /** A line that stays (skips, failures, results of a step). */
+  /** A line that stays (skips, failures, warnings); printed even when the progress line is off. */
   note(text: string): void {
-    if (!this.enabled) return;
-    if (this.tty && this.lastLen > 0) { this.out.write(`\r${' '.repeat(this.lastLen)}\r`); this.lastLen = 0; }
+    if (this.enabled && this.tty && this.lastLen > 0) { this.out.write(`\r${' '.repeat(this.lastLen)}\r`); this.lastLen = 0; }
     this.out.write(`${text}\n`);
   }
 

@@ -70,7 +70,9 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   }
   progress.done();
 
-  const thresholds = evaluateThresholds(s.thresholds as ThresholdSpec[], tests);
+  // A threshold about a relay left out with --relays does not apply to this run.
+  const applicable = s.thresholds.filter((t) => (!t.relay || s.relays.includes(t.relay)) && (!t.ratioTo || s.relays.includes(t.ratioTo)));
+  const thresholds = evaluateThresholds(applicable as ThresholdSpec[], tests);
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'mcr-lab', version: opts.toolVersion },

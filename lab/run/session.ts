@@ -22,7 +22,12 @@ export async function runRelaySession(
 ): Promise<SessionOutcome> {
   const base = { relay: runner.name, relayIndex: index + 1, relayCount: s.relays.length };
   progress.update({ ...base, test: 'setup', detail: 'building topology' });
-  await topologyUp(ctx, s);
+  try {
+    await topologyUp(ctx, s);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    return { tests: [], failed: `${runner.name}: topology: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+  }
   const skip = await runner.check(ctx, s);
   if (skip) return { tests: [], skipped: skip };
   progress.update({ ...base, test: 'setup', detail: `starting ${runner.name}` });
@@ -38,11 +43,20 @@ export async function runRelaySession(
   try {
     await warmUp(ctx, s, plan);
     for (const t of s.tests) {
-      const trial = (pps: number, rep: number) => {
+      let warned = false;
+      const trial = async (pps: number, rep: number) => {
         progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions} @ ${Math.round(pps).toLocaleString('en-US')} pps` });
-        return runTrial(ctx, s, plan, handle, { offeredPps: Math.round(pps), durationS: t.durationS });
+        const result = await runTrial(ctx, s, plan, handle, { offeredPps: Math.round(pps), durationS: t.durationS });
+        // A relay that died would otherwise show up as 100 % loss, indistinguishable from overload.
+        const dead = handle.problem();
+        if (dead) throw new Error(`relay died during ${t.name}: ${dead}`);
+        if (!warned && result.achievedPps < 0.9 * result.offeredPps) {
+          warned = true;
+          progress.note(`note: ${runner.name} ${t.name}: the generator reached ${Math.round(result.achievedPps).toLocaleString('en-US')} of ${result.offeredPps.toLocaleString('en-US')} pps offered; rates above that measure the generator, not the relay`);
+        }
+        return result;
       };
-      tests.push(await runTest(t, runner.name, trial, tests));
+      tests.push(await runTest(t, runner.name, trial, tests, s.tests));
     }
   } catch (err) {
     if (ctx.signal.aborted) throw err;
@@ -54,8 +68,12 @@ export async function runRelaySession(
 }
 
 async function runTest(
-  t: ResolvedTest, relay: RelayName, trial: (pps: number, rep: number) => Promise<Trial>, done: TestResult[],
+  t: ResolvedTest, relay: RelayName, trial: (pps: number, rep: number) => Promise<Trial>, done: TestResult[], all: ResolvedTest[],
 ): Promise<TestResult> {
+  const floorOf = (name: string | undefined) => {
+    const spec = all.find((x) => x.name === name);
+    return spec?.kind === 'throughput' ? spec.minPps : 1;
+  };
   switch (t.kind) {
     case 'fixed-rate': {
       const trials: Trial[] = [];
@@ -76,8 +94,8 @@ async function runTest(
       if (rate === undefined) {
         const ref = done.find((x) => x.kind === 'throughput' && (t.throughputTest === undefined || x.name === t.throughputTest));
         const tp = ref?.kind === 'throughput' ? ref.summary.throughputPps.median : 0;
-        // A relay that passed no rate at all still gets a latency figure at the search's floor.
-        rate = Math.max(1, Math.round((t.loadFraction ?? 1) * tp));
+        // A relay that passed no rate at all is measured at the fraction of the search's floor instead.
+        rate = Math.max(1, Math.round((t.loadFraction ?? 1) * (tp > 0 ? tp : floorOf(ref?.name))));
       }
       const trials: Trial[] = [];
       for (let r = 1; r <= t.repetitions; r++) trials.push(await trial(rate, r));

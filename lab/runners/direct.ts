@@ -23,5 +23,5 @@ export const directRunner: RelayRunner = {
   name: 'direct',
   async check() { return undefined; },
   plan: directPlan,
-  async start() { return { relay: 'direct', pids: [], stop: async () => {} }; },
+  async start() { return { relay: 'direct', pids: [], stop: async () => {}, problem: () => undefined }; },
 };

@@ -12,7 +12,7 @@ import type { ResolvedScenario } from '../scenario/resolve.js';
 import { which } from '../scenario/verify.js';
 import { addressOf } from '../topology/build.js';
 import type { RunContext } from '../topology/context.js';
-import { runCommand, spawnProcess, waitFor } from './process.js';
+import { deadProcess, runCommand, spawnProcess, waitFor } from './process.js';
 import type { RelayRunner, TrafficPlan } from './types.js';
 
 export function kernelPlan(s: ResolvedScenario): TrafficPlan {
@@ -65,7 +65,10 @@ export const kernelRunner: RelayRunner = {
     ], { netns: ns, label: 'smcrouted' });
     try {
       const ctl = (...args: string[]) => runCommand(ctx, ['smcroutectl', '-u', sock, ...args], { netns: ns });
-      await waitFor(async () => (await runCommand(ctx, ['smcroutectl', '-u', sock, 'show', 'interfaces'], { netns: ns, reject: false })).exitCode === 0,
+      await waitFor(async () => {
+        if (!daemon.running()) throw new Error(`smcrouted exited at start: ${daemon.stderrTail() || 'no message'}`);
+        return (await runCommand(ctx, ['smcroutectl', '-u', sock, 'show', 'interfaces'], { netns: ns, reject: false })).exitCode === 0;
+      },
         `smcrouted answering on ${sock}`, { timeoutMs: 5000, signal: ctx.signal });
       for (const st of s.streams) {
         const src = addressOf(s, st.source.host, st.source.interface)!;
@@ -75,6 +78,6 @@ export const kernelRunner: RelayRunner = {
       await daemon.stop();
       throw err;
     }
-    return { relay: 'kernel', pids: [], stop: () => daemon.stop() };
+    return { relay: 'kernel', pids: [], stop: () => daemon.stop(), problem: () => deadProcess([daemon]) };
   },
 };

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
-import { runCommand, spawnProcess, waitFor } from './process.js';
+import { deadProcess, runCommand, spawnProcess, waitFor } from './process.js';
 import { relayedPlan, type RelayRunner } from './types.js';
 
 export function mcrdPaths(projectRoot: string) {
@@ -49,7 +49,7 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
         await daemon.stop();
         throw err;
       }
-      return { relay: 'mcrd', pids: [daemon.pid], stop: () => daemon.stop(5000) };
+      return { relay: 'mcrd', pids: [daemon.pid], stop: () => daemon.stop(5000), problem: () => deadProcess([daemon]) };
     },
   };
 }

@@ -28,6 +28,14 @@ export class CommandError extends Error {
   }
 }
 
+/** "socat sink1 exited (exit 1): <last stderr line>" for the first process that is gone, if any. */
+export function deadProcess(procs: ProcessHandle[]): string | undefined {
+  const dead = procs.find((p) => !p.running());
+  if (!dead) return undefined;
+  const last = dead.stderrTail().split('\n').pop();
+  return `${dead.label} exited${dead.exitInfo() ? ` (${dead.exitInfo()})` : ''}${last ? `: ${last}` : ''}`;
+}
+
 export function inNetns(netns: string | undefined, argv: string[]): string[] {
   return netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
 }
@@ -63,6 +71,8 @@ export interface ProcessHandle {
   stop(graceMs?: number): Promise<void>;
   /** False once the process has exited. */
   running(): boolean;
+  /** "exit 1" or "SIGSEGV" once exited, else "". */
+  exitInfo(): string;
   /** Last stderr lines so far (for error messages). */
   stderrTail(): string;
 }
@@ -109,6 +119,7 @@ export async function spawnProcess(ctx: RunContext, argv: string[], opts: SpawnO
     exited,
     stderrTail: () => tail(stderrBuf, 5).join('\n'),
     running: () => sub.exitCode === null && sub.signalCode === null,
+    exitInfo: () => (sub.signalCode ? sub.signalCode : sub.exitCode !== null ? `exit ${sub.exitCode}` : ''),
     async stop(graceMs = 2000) {
       if (sub.exitCode !== null || sub.signalCode !== null) { await exited; return; }
       sub.kill('SIGTERM');
@@ -123,19 +134,17 @@ function tail(text: string, n: number): string[] {
   return text.trim().split('\n').filter(Boolean).slice(-n);
 }
 
-/** Polls `fn` until it returns a truthy value; fails with "gave up after N s: <what>". */
+/**
+ * Polls `fn` until it returns a truthy value; fails with "gave up after N s: <what>". A throw from
+ * `fn` means the wait is hopeless (the process died) and ends it at once.
+ */
 export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, opts: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
-  let lastErr: unknown;
   for (;;) {
     opts.signal?.throwIfAborted();
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) { lastErr = err; }
-    if (Date.now() > deadline) {
-      throw new Error(`gave up after ${((opts.timeoutMs ?? 5000) / 1000).toFixed(1)} s: ${what}${lastErr ? ` (${(lastErr as Error).message.split('\n')[0]})` : ''}`);
-    }
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`gave up after ${((opts.timeoutMs ?? 5000) / 1000).toFixed(1)} s: ${what}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
   }
 }

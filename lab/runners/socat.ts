@@ -6,7 +6,7 @@
 import { addressOf } from '../topology/build.js';
 import type { RunContext } from '../topology/context.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
-import { runCommand, spawnProcess, waitFor, type ProcessHandle } from './process.js';
+import { deadProcess, runCommand, spawnProcess, waitFor, type ProcessHandle } from './process.js';
 import { relayedPlan, type RelayRunner } from './types.js';
 import { which } from '../scenario/verify.js';
 
@@ -54,6 +54,6 @@ export const socatRunner: RelayRunner = {
       await stopAll();
       throw err;
     }
-    return { relay: 'socat', pids: procs.map((p) => p.pid), stop: stopAll };
+    return { relay: 'socat', pids: procs.map((p) => p.pid), stop: stopAll, problem: () => deadProcess(procs) };
   },
 };

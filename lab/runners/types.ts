@@ -13,6 +13,8 @@ export interface RelayHandle {
   /** Root pids of the relay (children are found at measurement time); empty for kernel and direct. */
   pids: number[];
   stop(): Promise<void>;
+  /** Why the relay is no longer working (a process exited), or undefined while it runs. */
+  problem(): string | undefined;
 }
 
 /** One generator process of a trial. */

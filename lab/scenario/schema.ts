@@ -70,7 +70,7 @@ const routeSchema = z.strictObject({
 export const sysctlsSchema = z.strictObject({
   rp_filter: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional().describe('Reverse-path filter: 0 off, 1 strict, 2 loose.'),
   forwarding: z.union([z.literal(0), z.literal(1)]).optional().describe('net.ipv4.conf.*.forwarding and net.ipv4.ip_forward.'),
-  mc_forwarding: z.union([z.literal(0), z.literal(1)]).optional().describe('Read-only in the kernel; set by an MRT socket. Checked, not written.'),
+  mc_forwarding: z.union([z.literal(0), z.literal(1)]).optional().describe('Read-only in the kernel (set while an MRT socket such as smcrouted\'s is open): rejected by verify with that explanation.'),
 });
 
 export const hostSchema = z.strictObject({

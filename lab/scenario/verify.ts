@@ -10,6 +10,7 @@ import type { ScenarioProblem } from './errors.js';
 import { formatPath } from './errors.js';
 import type { ResolvedScenario } from './resolve.js';
 import type { RelayName } from '../results/types.js';
+import { nativeBinary } from '../traffic/binaries.js';
 
 export const IFNAMSIZ_MAX = 15;
 type Locate = (path: ReadonlyArray<PropertyKey>) => { line: number; column: number } | undefined;
@@ -21,6 +22,11 @@ export function verifyScenario(s: ResolvedScenario, locate: Locate = () => undef
     problems.push({ path: formatPath(path), message, severity, ...(locate(path) ?? {}) });
 
   const hosts = new Set(s.hosts.map((h) => h.name));
+  s.hosts.forEach((h) => {
+    if (h.sysctls.mc_forwarding !== undefined) {
+      add(['hosts', h.name, 'sysctls', 'mc_forwarding'], 'mc_forwarding is read-only: the kernel sets it while a multicast routing socket is open (the kernel relay\'s smcrouted does); remove it');
+    }
+  });
   const bridges = new Set<string>();
   s.bridges.forEach((b, i) => {
     if (bridges.has(b)) add(['bridges', i], `duplicate bridge "${b}"`);
@@ -145,12 +151,16 @@ export function which(name: string): string | undefined {
 }
 
 /** What running the scenario needs from this machine: root and the binaries of the chosen relays. */
-export function verifyEnvironment(s: ResolvedScenario, relays: RelayName[], projectRoot: string): ScenarioProblem[] {
+export function verifyEnvironment(s: ResolvedScenario, relays: RelayName[], projectRoot: string, opts: { traffic?: boolean } = {}): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
   const need = (ok: boolean, message: string) => { if (!ok) problems.push({ path: '', message, severity: 'error' }); };
   need(process.getuid?.() === 0, 'mcr-lab needs root (network namespaces, veth, tc): run with sudo');
   need(which('ip') !== undefined, 'iproute2 `ip` not found: apt-get install iproute2');
   if (s.links.some((l) => l.netem)) need(which('tc') !== undefined, '`tc` not found (needed for netem): apt-get install iproute2');
+  for (const tool of opts.traffic === false ? [] : ['mcr-gen', 'mcr-sink'] as const) {
+    const path = nativeBinary(tool);
+    need(exists(path), `${tool} not built (no ${path}): npm install, or npx node-gyp rebuild -j 2`);
+  }
   if (relays.includes('socat')) need(which('socat') !== undefined, 'socat not found: apt-get install socat');
   if (relays.includes('kernel')) need(which('smcrouted') !== undefined && which('smcroutectl') !== undefined, 'smcroute not found (kernel relay): apt-get install smcroute');
   if (relays.includes('mcrd')) {

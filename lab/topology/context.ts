@@ -3,6 +3,7 @@
  * the run directory, the log, the abort signal and the state record (`track` appends and saves it).
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunLog } from './log.js';
@@ -36,6 +37,8 @@ export function newRunId(): string {
 export interface ContextOptions { scenario: string; file: string; signal: AbortSignal; logPath?: string; runId?: string }
 
 export function createContext(opts: ContextOptions): RunContext {
+  // Every process of the run listens on this signal (a fan-out alone starts 50 socats).
+  setMaxListeners(0, opts.signal);
   const runId = opts.runId ?? newRunId();
   const prefix = `${LAB_PREFIX}${runId}`;
   const runDir = join(stateDir(), runId);

@@ -17,7 +17,11 @@ export async function netnsDown(ctx: Pick<RunContext, 'log' | 'signal'>, name: s
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
     try { process.kill(pid, 'SIGKILL'); ctx.log.write(`killed pid ${pid} left in ${name}`); } catch { /* gone */ }
   }
-  await runCommand(ctx, ['ip', 'netns', 'del', name], { uncancellable: true });
+  const res = await runCommand(ctx, ['ip', 'netns', 'del', name], { uncancellable: true, reject: false });
+  // Someone else (a concurrent `down`, the fast path of a second Ctrl-C) may have deleted it first.
+  if (res.exitCode !== 0 && (await listNetns(ctx)).includes(name)) {
+    throw new Error(`ip netns del ${name}: ${res.stderr.trim().split('\n')[0] ?? `exit ${res.exitCode}`}`);
+  }
 }
 
 export async function listNetns(ctx: Pick<RunContext, 'log' | 'signal'>): Promise<string[]> {

@@ -8,7 +8,6 @@ import { readFileSync, rmSync } from 'node:fs';
 import { runCommand } from '../runners/process.js';
 import { bridgeDown } from './bridge.js';
 import { PREFIX_PATTERN, type RunContext } from './context.js';
-import { RunLog } from './log.js';
 import { listNetns, netnsDown } from './netns.js';
 import { isAlive, listStates, removeState, writeState, type Resource, type StateRecord } from './state.js';
 import { vethDown } from './veth.js';
@@ -81,6 +80,31 @@ function describe(r: Resource): string {
   }
 }
 
+/**
+ * Second Ctrl-C: SIGKILL every process of the run at once (recorded ones and whatever runs inside its
+ * namespaces), so the graceful path stops waiting and goes straight on to deleting namespaces.
+ */
+export async function killRunProcesses(ctx: Ctx, rec: StateRecord): Promise<void> {
+  for (const r of rec.resources) {
+    if (r.kind === 'process') await killRecorded(r.pid, r.argv0, true).catch(() => {});
+  }
+  for (const r of rec.resources) {
+    if (r.kind !== 'netns') continue;
+    const pids = await runCommand(ctx, ['ip', 'netns', 'pids', r.name], { reject: false, uncancellable: true });
+    for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+      // The teardown's own `ip -n NS …` commands sit in the namespace too; they must finish.
+      if (TEARDOWN_TOOLS.has(comm(pid))) continue;
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+}
+
+const TEARDOWN_TOOLS = new Set(['ip', 'tc', 'sysctl', 'ss']);
+
+function comm(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; }
+}
+
 export interface DownAllOptions { force?: boolean }
 
 /** Removes every crashed run (state records whose owner is gone) and stray mcl<runid>- namespaces. */
@@ -113,9 +137,3 @@ export async function downByName(ctx: Ctx, name: string): Promise<TeardownReport
   for (const rec of recs) out.push(await teardown(ctx, rec));
   return out;
 }
-
-export function standaloneLog(path: string): RunLog {
-  return new RunLog(path);
-}
-
-export { runCommand };

@@ -27,6 +27,11 @@ export interface GenOptions {
   streamId?: number;
   /** Largest sendmmsg batch (1..1024). */
   batch?: number;
+  /**
+   * "udp" (default): a UDP socket. "packet": complete frames on an AF_PACKET socket, same bytes on
+   * the wire at a lower CPU cost per datagram; multicast destinations and `interface` required.
+   */
+  tx?: 'udp' | 'packet';
   cpu?: number;
   signal?: AbortSignal;
 }
@@ -129,6 +134,11 @@ export function genArgs(o: GenOptions): string[] {
   if (sid !== undefined) args.push('--stream-id', String(sid));
   const batch = checkInt(fn, 'batch', o.batch, 1, 1024);
   if (batch !== undefined) args.push('--batch', String(batch));
+  if (o.tx !== undefined) {
+    if (o.tx !== 'udp' && o.tx !== 'packet') fail(fn, 'tx', '"udp" or "packet"', o.tx);
+    if (o.tx === 'packet' && iface === undefined) fail(fn, 'interface', 'an interface name (tx "packet" sends raw frames out of it)', o.interface);
+    args.push('--tx', o.tx);
+  }
   const cpu = checkInt(fn, 'cpu', o.cpu, 0, 1023);
   if (cpu !== undefined) args.push('--cpu', String(cpu));
   checkName(fn, 'netns', o.netns);

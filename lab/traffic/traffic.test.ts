@@ -2,12 +2,14 @@
 // namespaces): flag validation, payload format checked by an independent TS decoder, and the sink's
 // accounting of hand-crafted loss, duplicates, reordering, late and corrupt datagrams.
 import { createSocket, type Socket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { execa } from 'execa';
 import { afterEach, describe, expect, test } from 'vitest';
 
 import { decodeHeader, encodePayload, firstBadPatternByte, HEADER_LEN } from './payload-codec.js';
-import { nativeBinary, runGenerator, startSink, TrafficToolError, type SinkHandle } from './traffic.js';
+import { nativeBinary, packageRoot, runGenerator, startSink, TrafficToolError, type SinkHandle } from './traffic.js';
 
 // Loopback is shared with everything else on the machine: pick ports few others would.
 let nextPort = 41000 + Math.floor(Math.random() * 8000);
@@ -43,6 +45,9 @@ describe('flag validation', () => {
     [['--dst', '239.1.1.1:5000', '--ttl', '0'], '--ttl: expected an integer 1-255'],
     [['--dst', '239.1.1.1:5000', '--bogus'], 'unknown option "--bogus"'],
     [['--dst', '239.1.1.1:5000', '--bind', '10.0.0'], '--bind: expected ADDR or ADDR:PORT'],
+    [['--dst', '239.1.1.1:5000', '--tx', 'raw'], '--tx: expected udp or packet, got "raw"'],
+    [['--dst', '239.1.1.1:5000', '--tx', 'packet'], '--tx packet: needs --interface'],
+    [['--dst', '10.0.0.1:5000', '--tx', 'packet', '--interface', 'lo'], '10.0.0.1:5000 is not a multicast group'],
   ])('mcr-gen %j is a usage error mentioning %s', async (args, message) => {
     const r = await run('mcr-gen', args);
     expect(r.exitCode).toBe(64);
@@ -81,6 +86,7 @@ describe('flag validation', () => {
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 20 }, 'payloadBytes: expected an integer 32-65507, got 20 (number)'],
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, durationS: 1, payloadBytes: 64 }, 'count and durationS'],
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, payloadBytes: 64 }, 'count/durationS'],
+    [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 64, tx: 'packet' as const }, 'interface: expected an interface name'],
   ])('runGenerator(%j) throws a TypeError: %s', async (o, message) => {
     await expect(runGenerator(o)).rejects.toThrow(TypeError);
     await expect(runGenerator(o)).rejects.toThrow(message);
@@ -88,6 +94,28 @@ describe('flag validation', () => {
 
   test('startSink rejects a duplicate listen before starting anything', async () => {
     await expect(startSink({ listen: ['127.0.0.1:5000', '127.0.0.1:5000'] })).rejects.toThrow('listen: 127.0.0.1:5000 is given twice');
+  });
+});
+
+const shim = join(packageRoot(), 'dist', 'lab', 'traffic', 'mcr-gen.js');
+describe.skipIf(!existsSync(shim))('bin shims (dist/, built by tsc)', () => {
+  test('mcr-gen runs the native binary with our argv and passes its exit code through', async () => {
+    const bad = await execa('node', [shim, '--dst', 'nonsense'], { reject: false });
+    expect(bad.exitCode).toBe(64);
+    expect(bad.stderr).toContain('mcr-gen: --dst: expected GROUP:PORT');
+    const help = await execa('node', [join(packageRoot(), 'dist', 'lab', 'traffic', 'mcr-sink.js'), '--help'], { reject: false });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/^usage: mcr-sink /);
+  });
+
+  test('mcr-sink behind the shim still reports after SIGTERM to the shim', async () => {
+    const p = port();
+    const child = execa('node', [join(packageRoot(), 'dist', 'lab', 'traffic', 'mcr-sink.js'), '--listen', `127.0.0.1:${p}`, '--json'], { reject: false });
+    await new Promise<void>((r) => child.stderr.on('data', (d: Buffer) => d.toString().includes('mcr-sink: ready') && r()));
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ listens: [{ port: p, received: 0 }] });
   });
 });
 
@@ -99,7 +127,8 @@ describe('generator output, decoded independently', () => {
     sock.on('message', (m) => got.push(m));
     await new Promise<void>((r) => sock.bind(p, '127.0.0.1', r));
     try {
-      const rep = await runGenerator({ dst: [`127.0.0.1:${p}`], ratePps: 5000, count, payloadBytes: size, streamId });
+      // Slow enough for node's default-sized receive buffer on a busy machine.
+      const rep = await runGenerator({ dst: [`127.0.0.1:${p}`], ratePps: 500, count, payloadBytes: size, streamId });
       expect(rep.sent).toBe(count);
       const deadline = Date.now() + 5000;
       while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -159,25 +188,33 @@ describe('sink accounting', () => {
 
   test('loss, duplicates, reordering, late and corrupt datagrams are each counted', async () => {
     const p = port();
-    const s = await sink({ listen: [`127.0.0.1:${p}`], lateMs: 100, latencySamples: 100 });
+    // Late means older than 2 s on arrival: far beyond any stall of this test on a busy machine.
+    const s = await sink({ listen: [`127.0.0.1:${p}`], lateMs: 2000, latencySamples: 100 });
     const now = () => process.hrtime.bigint();
-    const corrupt = encodePayload(3, 6n, now(), 300);
-    corrupt[250] = corrupt[250]! ^ 0x01;
-    const badMagic = encodePayload(3, 7n, now(), 64);
-    badMagic[0] = 0x58;
+    const corrupt = () => {
+      const b = encodePayload(3, 6n, now(), 300);
+      b[250] = b[250]! ^ 0x01;
+      return b;
+    };
+    const badMagic = () => {
+      const b = encodePayload(3, 7n, now(), 64);
+      b[0] = 0x58;
+      return b;
+    };
+    // Built just before each send, so their timestamps are fresh.
     const datagrams = [
-      encodePayload(3, 0n, now(), 64),
-      encodePayload(3, 1n, now(), 64),
-      encodePayload(3, 3n, now(), 64), // 2 is late: reordered
-      encodePayload(3, 2n, now(), 64),
-      encodePayload(3, 2n, now(), 64), // duplicate
-      encodePayload(3, 5n, now() - 1_000_000_000n, 64), // sent "1 s ago": late; 4 never comes: lost
+      () => encodePayload(3, 0n, now(), 64),
+      () => encodePayload(3, 1n, now(), 64),
+      () => encodePayload(3, 3n, now(), 64), // 2 is late: reordered
+      () => encodePayload(3, 2n, now(), 64),
+      () => encodePayload(3, 2n, now(), 64), // duplicate
+      () => encodePayload(3, 5n, now() - 10_000_000_000n, 64), // sent "10 s ago": late; 4 never comes: lost
       corrupt, // pattern byte flipped: payload error, sequence still counted
       badMagic, // not ours at all: payload error only
     ];
     const tx = createSocket('udp4');
     for (const d of datagrams) {
-      await new Promise<void>((r, j) => tx.send(d, p, '127.0.0.1', (e) => (e ? j(e) : r())));
+      await new Promise<void>((r, j) => tx.send(d(), p, '127.0.0.1', (e) => (e ? j(e) : r())));
       await new Promise((r) => setTimeout(r, 5)); // keep arrival order = send order
     }
     tx.close();
@@ -187,7 +224,39 @@ describe('sink accounting', () => {
       received: 8, duplicates: 1, reordered: 1, late: 1, payloadErrors: 2, lost: 1, firstSeq: 0, lastSeq: 6,
       streams: [{ streamId: 3, received: 7, lost: 1, duplicates: 1, reordered: 1, firstSeq: 0, lastSeq: 6 }],
     });
-    expect(rep.listens[0]!.latencyNs!.max).toBeGreaterThanOrEqual(1_000_000_000);
+    expect(rep.listens[0]!.latencyNs!.max).toBeGreaterThanOrEqual(10_000_000_000);
+  });
+
+  test.each([
+    ['log-bucket histogram', 0],
+    ['exact samples', 1000],
+  ])('latency percentiles come out right from the %s', async (_name, latencySamples) => {
+    // 100 datagrams stamped 0.1 s, 0.2 s, ..., 10 s in the past (shuffled): the one-way latencies are
+    // those plus a little transit, so p50 = 5.0 s, p90 = 9.0 s, p99 = 9.9 s, max = 10 s. One rank
+    // off would be 0.1 s off; the histogram's own error is under 0.8 %.
+    const p = port();
+    const s = await sink({ listen: [`127.0.0.1:${p}`], latencySamples });
+    const order = Array.from({ length: 100 }, (_, i) => (i * 37) % 100);
+    const tx = createSocket('udp4');
+    for (const [seq, i] of order.entries()) {
+      const d = encodePayload(9, BigInt(seq), process.hrtime.bigint() - BigInt(i + 1) * 100_000_000n, 64);
+      await new Promise<void>((r, j) => tx.send(d, p, '127.0.0.1', (e) => (e ? j(e) : r())));
+    }
+    tx.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const lat = (await s.stop()).listens[0]!.latencyNs!;
+    const near = (got: number, want: number) => {
+      expect(got).toBeGreaterThan(want * 0.992 - 1e6);
+      expect(got).toBeLessThan(want * 1.008 + 60e6);
+    };
+    near(lat.p50, 5.0e9);
+    near(lat.p90, 9.0e9);
+    near(lat.p99, 9.9e9);
+    near(lat.p999, 10e9);
+    near(lat.max, 10e9);
+    near(lat.min, 0.1e9);
+    near(lat.mean, 5.05e9);
+    expect(lat.samples).toBe(100);
   });
 
   test('with --expect-count the missing tail counts as lost', async () => {

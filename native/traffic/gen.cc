@@ -3,7 +3,7 @@
 // Usage:
 //   mcr-gen --dst GROUP:PORT [--dst GROUP:PORT ...] [--interface IF] [--bind ADDR[:PORT]]
 //           [--rate PPS | --rate 0] [--count N | --duration SECONDS] [--size PAYLOAD_BYTES]
-//           [--ttl N] [--stream-id N] [--batch N] [--cpu N] [--json] [--help]
+//           [--ttl N] [--stream-id N] [--batch N] [--tx udp|packet] [--cpu N] [--json] [--help]
 //
 // Examples:
 //   # 10k datagrams of 1316 bytes at 20k pps to a group, out of veth0, JSON report on stdout
@@ -12,6 +12,8 @@
 //   mcr-gen --dst 239.1.1.1:5000 --interface veth0 --rate 0 --duration 2 --size 64 --cpu 0
 //   # 50 streams round-robin (stream ids 1..50, each its own sequence), 100k pps in total
 //   mcr-gen $(for i in $(seq 1 50); do echo --dst 239.2.0.$i:6000; done) --rate 100000 --duration 5
+//   # raw frames on an AF_PACKET socket: same bytes on the wire, a fraction of the sender's CPU
+//   mcr-gen --dst 239.1.1.1:5000 --interface veth0 --tx packet --rate 0 --duration 2 --size 64
 //   # unicast to a host, source address pinned
 //   mcr-gen --dst 10.0.0.2:7000 --bind 10.0.0.1 --rate 1000 --count 100
 //
@@ -19,7 +21,7 @@
 // with sendmmsg in batches of max(1, rate/20000) (at most --batch), each batch when its last
 // datagram is due, so a batch never spans more than 50 µs of schedule; the wait sleeps and spins
 // the last µs (lib/clock.h). If the process falls behind (descheduled), it catches up in --batch
-// bursts but forgets debt beyond 1 ms, so a stall never turns into a long line-rate burst.
+// bursts but forgets debt beyond 2 ms, so a stall never turns into a long line-rate burst.
 // --rate 0 sends --batch datagrams per call back to back.
 //
 // Exit: 0 done (count/duration reached or SIGINT/SIGTERM), 64 usage error, 1 setup failure.
@@ -41,6 +43,7 @@
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/net.h"
+#include "lib/packet_tx.h"
 #include "lib/payload.h"
 
 using namespace mcrt;
@@ -60,6 +63,8 @@ const char kUsage[] =
     "  --ttl N              IP TTL / multicast TTL (default 16, >1 so kernel forwarding passes it on)\n"
     "  --stream-id N        stream id of the first --dst; the next ones count up (default 1)\n"
     "  --batch N            largest sendmmsg batch, 1-1024 (default 64)\n"
+    "  --tx udp|packet      udp (default): a UDP socket; packet: whole frames on an AF_PACKET socket,\n"
+    "                       skipping the kernel's UDP/IP output path (multicast only, needs --interface)\n"
     "  --cpu N              pin to CPU N\n"
     "  --json               print the report as JSON on stdout\n"
     "  --help               this text\n";
@@ -87,6 +92,7 @@ struct Config {
   uint32_t batch_max = 64;
   int cpu = -1;
   bool json = false;
+  bool raw = false;  // --tx packet
 };
 
 struct Context {
@@ -97,7 +103,13 @@ struct Context {
   std::vector<uint8_t> buffers;
   std::vector<iovec> iov;
   std::vector<mmsghdr> msgs;
-  std::vector<uint32_t> slot_stream;
+  std::vector<uint32_t> slot_stream;  // per datagram slot
+  std::vector<uint32_t> slot_phase;   // per slot, for --tx packet: which pattern (payload_phase)
+  // --tx packet only: the raw socket, a frame header per stream, the pattern's checksum per phase.
+  PacketTx tx;
+  std::vector<FrameTemplate> frames;
+  std::vector<uint32_t> pattern_sums;
+  uint32_t frame_off = 0;  // bytes before the datagram in a slot (Ethernet + IP + UDP with --tx packet)
   uint64_t sent = 0, errors = 0, retries = 0;
   int last_errno = 0;
   uint64_t t_start = 0, t_end = 0;
@@ -117,7 +129,7 @@ void add_dsts(Config* c, const char* arg) {
 }
 
 void parse_args(Config* c, int argc, char** argv) {
-  enum { O_DST = 1, O_IF, O_BIND, O_RATE, O_COUNT, O_DURATION, O_SIZE, O_TTL, O_SID, O_BATCH, O_CPU, O_JSON, O_HELP };
+  enum { O_DST = 1, O_IF, O_BIND, O_RATE, O_COUNT, O_DURATION, O_SIZE, O_TTL, O_SID, O_BATCH, O_CPU, O_JSON, O_HELP, O_TX };
   static const option opts[] = {
       {"dst", required_argument, nullptr, O_DST},         {"interface", required_argument, nullptr, O_IF},
       {"bind", required_argument, nullptr, O_BIND},       {"rate", required_argument, nullptr, O_RATE},
@@ -125,7 +137,8 @@ void parse_args(Config* c, int argc, char** argv) {
       {"size", required_argument, nullptr, O_SIZE},       {"ttl", required_argument, nullptr, O_TTL},
       {"stream-id", required_argument, nullptr, O_SID},   {"batch", required_argument, nullptr, O_BATCH},
       {"cpu", required_argument, nullptr, O_CPU},         {"json", no_argument, nullptr, O_JSON},
-      {"help", no_argument, nullptr, O_HELP},             {nullptr, 0, nullptr, 0}};
+      {"help", no_argument, nullptr, O_HELP},             {"tx", required_argument, nullptr, O_TX},
+      {nullptr, 0, nullptr, 0}};
   bool has_count = false, has_duration = false;
   opterr = 0;
   int o;
@@ -155,6 +168,11 @@ void parse_args(Config* c, int argc, char** argv) {
       case O_BATCH: c->batch_max = static_cast<uint32_t>(flag_u64("--batch", optarg, 1, 1024)); break;
       case O_CPU: c->cpu = static_cast<int>(flag_u64("--cpu", optarg, 0, CPU_SETSIZE - 1)); break;
       case O_JSON: c->json = true; break;
+      case O_TX:
+        if (std::strcmp(optarg, "udp") == 0) c->raw = false;
+        else if (std::strcmp(optarg, "packet") == 0) c->raw = true;
+        else usage_error("--tx: expected udp or packet, got \"%s\"", optarg);
+        break;
       case O_HELP: std::fputs(kUsage, stdout); std::exit(0);
       case ':': usage_error("%s: missing value", argv[optind - 1]);
       default: usage_error("unknown option \"%s\"", argv[optind - 1]);
@@ -166,12 +184,34 @@ void parse_args(Config* c, int argc, char** argv) {
   if (c->dsts.size() > 65536) usage_error("--dst: at most 65536 destinations, got %zu", c->dsts.size());
   if (static_cast<uint64_t>(c->stream_id) + c->dsts.size() - 1 > UINT32_MAX)
     usage_error("--stream-id: %u + %zu streams overflows 32 bits", c->stream_id, c->dsts.size());
+  if (c->raw) {
+    if (c->iface.empty()) usage_error("--tx packet: needs --interface (raw frames go out of one interface)");
+    for (const Endpoint& d : c->dsts)
+      if (!d.multicast())
+        usage_error("--tx packet: %s is not a multicast group (unicast needs ARP; use --tx udp)", d.text.c_str());
+  }
   if (c->size > kMaxJumboPayload)
     warn("--size %u exceeds %u (a 9000-byte MTU); datagrams will be IP-fragmented", c->size, kMaxJumboPayload);
 }
 
+void setup_packet_socket(Context* ctx) {
+  const Config& c = ctx->cfg;
+  unsigned idx = ifindex_or_die("--interface", c.iface);
+  ctx->tx = packet_tx_open(c.iface, idx, c.has_bind, c.bind_addr, c.bind_port);
+  ctx->fd = ctx->tx.fd;
+  if (c.size + 28 > ctx->tx.mtu)
+    usage_error("--tx packet: --size %u + 28 bytes of IP/UDP exceeds the MTU %u of %s; raw frames are not fragmented",
+                c.size, ctx->tx.mtu, c.iface.c_str());
+  ctx->frame_off = kFrameHeaderLen;
+  for (uint32_t p = 0; p < 256; p++) ctx->pattern_sums.push_back(payload_pattern_sum(0, p, c.size));
+}
+
 void setup_socket(Context* ctx) {
   const Config& c = ctx->cfg;
+  if (c.raw) {
+    setup_packet_socket(ctx);
+    return;
+  }
   ctx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (ctx->fd < 0) fatal_sys("socket(AF_INET, SOCK_DGRAM)");
   set_buffer(ctx->fd, false, 4 << 20, "send socket");
@@ -212,6 +252,19 @@ void setup_socket(Context* ctx) {
   }
 }
 
+// Slot j holds one datagram (--tx udp) or one whole frame (--tx packet) at j * stride.
+size_t stride(const Context* ctx) { return ctx->frame_off + ctx->cfg.size; }
+uint8_t* slot(Context* ctx, uint32_t j) { return ctx->buffers.data() + static_cast<size_t>(j) * stride(ctx); }
+uint8_t* datagram(Context* ctx, uint32_t j) { return slot(ctx, j) + ctx->frame_off; }
+
+// Writes the send timestamp into slots [from, to) and, for raw frames, the UDP checksum that covers it.
+void stamp_slots(Context* ctx, uint32_t from, uint32_t to, uint64_t ts) {
+  for (uint32_t j = from; j < to; j++) {
+    payload_stamp(datagram(ctx, j), ts);
+    if (ctx->cfg.raw) frame_finish(slot(ctx, j), ctx->frames[ctx->slot_stream[j]], ctx->pattern_sums[ctx->slot_phase[j]]);
+  }
+}
+
 void setup_buffers(Context* ctx) {
   const Config& c = ctx->cfg;
   for (size_t i = 0; i < c.dsts.size(); i++) {
@@ -220,21 +273,24 @@ void setup_buffers(Context* ctx) {
     s.sa = c.dsts[i].sockaddr();
     s.id = c.stream_id + static_cast<uint32_t>(i);
     ctx->streams.push_back(s);
+    if (c.raw) ctx->frames.push_back(frame_template(ctx->tx, s.dst, c.size, c.ttl));
   }
-  ctx->buffers.assign(static_cast<size_t>(c.batch_max) * c.size, 0);
+  ctx->buffers.assign(static_cast<size_t>(c.batch_max) * stride(ctx), 0);
+  ctx->slot_stream.resize(c.batch_max);
+  ctx->slot_phase.resize(c.batch_max);
   ctx->iov.resize(c.batch_max);
   ctx->msgs.resize(c.batch_max);
-  ctx->slot_stream.resize(c.batch_max);
   for (uint32_t j = 0; j < c.batch_max; j++) {
-    ctx->iov[j].iov_base = ctx->buffers.data() + static_cast<size_t>(j) * c.size;
-    ctx->iov[j].iov_len = c.size;
+    ctx->iov[j].iov_base = slot(ctx, j);
+    ctx->iov[j].iov_len = stride(ctx);
     ctx->msgs[j] = mmsghdr{};
     ctx->msgs[j].msg_hdr.msg_iov = &ctx->iov[j];
     ctx->msgs[j].msg_hdr.msg_iovlen = 1;
   }
 }
 
-// Sends slots [0, k); returns when every slot was either accepted by the kernel or given up on.
+
+// Sends slots [0, k); returns when every one was either accepted by the kernel or given up on.
 void send_batch(Context* ctx, uint32_t k) {
   uint32_t off = 0;
   unsigned busy = 0;
@@ -254,8 +310,7 @@ void send_batch(Context* ctx, uint32_t k) {
       // drains the queue (on a 2-core box often the same core) gets to run.
       ctx->retries++;
       if (++busy % 16 == 0) usleep(20);
-      uint64_t now = mono_ns();
-      for (uint32_t j = off; j < k; j++) payload_stamp(static_cast<uint8_t*>(ctx->iov[j].iov_base), now);
+      stamp_slots(ctx, off, k, mono_ns());
       if (ctx->stop && busy > 1000) return;
       continue;
     }
@@ -270,10 +325,10 @@ void send_batch(Context* ctx, uint32_t k) {
 
 void run(Context* ctx) {
   const Config& c = ctx->cfg;
-  Pacer pacer;
   const uint32_t batch = c.rate ? static_cast<uint32_t>(std::clamp<uint64_t>(c.rate / 20000, 1, c.batch_max)) : c.batch_max;
   const double ns_per_pkt = c.rate ? 1e9 / static_cast<double>(c.rate) : 0;
-  const uint64_t debt_cap = std::max<uint64_t>(4ull * batch, c.rate / 1000);
+  Pacer pacer(static_cast<uint64_t>(ns_per_pkt * batch));
+  const uint64_t debt_cap = std::max<uint64_t>(4ull * batch, c.rate / 500);
   ctx->t_start = mono_ns();
   double sched_t0 = static_cast<double>(ctx->t_start);
   const uint64_t t_stop = c.duration_s > 0 ? ctx->t_start + static_cast<uint64_t>(c.duration_s * 1e9) : UINT64_MAX;
@@ -302,17 +357,23 @@ void run(Context* ctx) {
     for (uint32_t j = 0; j < k; j++) {
       Stream& s = ctx->streams[rr];
       ctx->slot_stream[j] = static_cast<uint32_t>(rr);
-      ctx->msgs[j].msg_hdr.msg_name = ctx->streams.size() > 1 ? &s.sa : nullptr;
-      ctx->msgs[j].msg_hdr.msg_namelen = ctx->streams.size() > 1 ? sizeof s.sa : 0;
-      payload_write(static_cast<uint8_t*>(ctx->iov[j].iov_base), c.size, s.id, s.next_seq++, 0);
+      if (ctx->streams.size() > 1 && !c.raw) {
+        ctx->msgs[j].msg_hdr.msg_name = &s.sa;
+        ctx->msgs[j].msg_hdr.msg_namelen = sizeof s.sa;
+      }
+      ctx->slot_phase[j] = payload_phase(s.next_seq, s.id);
+      payload_write(datagram(ctx, j), c.size, s.id, s.next_seq++, 0);
       if (++rr == ctx->streams.size()) rr = 0;
     }
     // One clock read per batch, written into every datagram right before the syscall.
-    uint64_t ts = mono_ns();
-    for (uint32_t j = 0; j < k; j++) payload_stamp(static_cast<uint8_t*>(ctx->iov[j].iov_base), ts);
+    stamp_slots(ctx, 0, static_cast<uint32_t>(k), mono_ns());
     send_batch(ctx, static_cast<uint32_t>(k));
     n += k;
   }
+  // A paced run of n datagrams occupies n slots of 1/rate: wait out the last one, so that
+  // achievedPps = sent / elapsed comes out as the rate itself when every datagram left on time.
+  if (c.rate && !ctx->stop)
+    pacer.wait_until(std::min(t_stop, static_cast<uint64_t>(sched_t0 + static_cast<double>(n) * ns_per_pkt)), &ctx->stop);
   ctx->t_end = mono_ns();
 }
 
@@ -330,6 +391,8 @@ void report(const Context* ctx) {
     w.field("achievedPps", pps);
     w.field("ratePps", c.rate);
     w.field("payloadBytes", uint64_t{c.size});
+    w.field("tx", std::string(c.raw ? "packet" : "udp"));
+    w.field("cpuNs", cpu_ns());
     w.key("lastError");
     if (ctx->last_errno) w.value(std::string(strerror(ctx->last_errno))); else w.null();
     w.key("streams");
@@ -349,6 +412,7 @@ void report(const Context* ctx) {
                 (unsigned long long)ctx->sent, c.size, static_cast<double>(elapsed) / 1e9, pps,
                 (unsigned long long)c.rate, c.rate ? "" : " = unpaced", (unsigned long long)ctx->errors,
                 (unsigned long long)ctx->retries);
+    if (ctx->sent) std::printf("  cpu %.0f ns per datagram\n", static_cast<double>(cpu_ns()) / static_cast<double>(ctx->sent));
     if (ctx->last_errno) std::printf("  last error: %s\n", strerror(ctx->last_errno));
     for (const Stream& s : ctx->streams)
       std::printf("  stream %u -> %s: %llu sent\n", s.id, s.dst.text.c_str(), (unsigned long long)s.sent);

@@ -15,12 +15,14 @@
 //   # unicast: just bind the local address
 //   mcr-sink --listen 10.0.0.2:7000 --duration 10
 //
-// Latency is CLOCK_MONOTONIC read in userspace right after recvmmsg returns, minus the send
-// timestamp in the payload. SO_TIMESTAMPNS would give the kernel's arrival time but on
-// CLOCK_REALTIME, and converting it to the generator's monotonic clock adds the (NTP-slewed) offset
-// between the two clocks as an error; the userspace reading instead includes the sink's own wake-up
-// and queueing time, which is the same for every relay compared and what an application would see.
-// All datagrams of one recvmmsg batch share the reading.
+// Latency = arrival time - the send timestamp in the payload (CLOCK_MONOTONIC, lib/payload.h).
+// Arrival time, --rx-timestamp kernel (default): the kernel's SO_TIMESTAMPNS stamp, taken when the
+// datagram entered this namespace's stack. It is CLOCK_REALTIME, so it is converted with the
+// REALTIME - MONOTONIC offset read right after each recvmmsg (both clocks are slewed alike by NTP;
+// only a clock step between arrival and read would show, as one odd sample). This leaves out the
+// sink's own wake-up and queueing, which on a VM is tens of µs with ms outliers and would otherwise
+// blur what a relay adds. --rx-timestamp user: CLOCK_MONOTONIC read in userspace right after
+// recvmmsg returns (one reading per batch), i.e. what an application would see.
 //
 // Ends on --duration (counted from ready), --idle-timeout (no datagram for S seconds, counted from
 // the first datagram), --expect-count reached on every listen, or SIGINT/SIGTERM; then reports.
@@ -64,6 +66,8 @@ const char kUsage[] =
     "  --late-ms MS              a datagram older than this on arrival counts as late (default 100)\n"
     "  --latency-samples N       keep N raw latencies per listen: exact percentiles while they fit\n"
     "                            (default 0: log-bucket histogram, within 0.8 %)\n"
+    "  --rx-timestamp kernel|user  arrival time for latency: the kernel's receive stamp (default) or\n"
+    "                            CLOCK_MONOTONIC after recvmmsg returns (includes the sink's wake-up)\n"
     "  --ready-file PATH         write our pid to PATH once every socket is bound and joined\n"
     "  --cpu N                   pin to CPU N\n"
     "  --json                    print the report as JSON on stdout\n"
@@ -72,6 +76,7 @@ const char kUsage[] =
 constexpr unsigned kBatch = 64;
 constexpr size_t kSlotBytes = 65536;        // any UDP datagram fits; MSG_TRUNC means a bigger one
 constexpr size_t kMaxStreamsPerListen = 256;  // beyond that, datagrams count as payload errors
+constexpr size_t kControlLen = CMSG_SPACE(sizeof(timespec));
 
 struct Config {
   std::vector<Endpoint> listens;
@@ -80,6 +85,7 @@ struct Config {
   uint64_t expect = 0;
   uint64_t late_ns = 100'000'000;
   uint64_t latency_samples = 0;
+  bool kernel_ts = true;
   std::string ready_file;
   int cpu = -1;
   bool json = false;
@@ -109,7 +115,9 @@ struct Context {
   std::vector<uint8_t> buffers;
   std::vector<iovec> iov;
   std::vector<mmsghdr> msgs;
+  std::vector<uint8_t> controls;  // per slot, room for one SCM_TIMESTAMPNS
   size_t listens_done = 0;
+  uint64_t kernel_stamps = 0, user_stamps = 0;
   uint64_t recv_errors = 0;
   uint64_t t_ready = 0, t_first = 0, t_last = 0, t_end = 0;
   volatile bool stop = false;
@@ -128,14 +136,15 @@ void add_listens(Config* c, const char* arg) {
 }
 
 void parse_args(Config* c, int argc, char** argv) {
-  enum { O_LISTEN = 1, O_IF, O_DURATION, O_IDLE, O_EXPECT, O_LATE, O_SAMPLES, O_READY, O_CPU, O_JSON, O_HELP };
+  enum { O_LISTEN = 1, O_IF, O_DURATION, O_IDLE, O_EXPECT, O_LATE, O_SAMPLES, O_READY, O_CPU, O_JSON, O_HELP, O_RXTS };
   static const option opts[] = {
       {"listen", required_argument, nullptr, O_LISTEN},         {"interface", required_argument, nullptr, O_IF},
       {"duration", required_argument, nullptr, O_DURATION},     {"idle-timeout", required_argument, nullptr, O_IDLE},
       {"expect-count", required_argument, nullptr, O_EXPECT},   {"late-ms", required_argument, nullptr, O_LATE},
       {"latency-samples", required_argument, nullptr, O_SAMPLES}, {"ready-file", required_argument, nullptr, O_READY},
       {"cpu", required_argument, nullptr, O_CPU},               {"json", no_argument, nullptr, O_JSON},
-      {"help", no_argument, nullptr, O_HELP},                   {nullptr, 0, nullptr, 0}};
+      {"help", no_argument, nullptr, O_HELP},                   {"rx-timestamp", required_argument, nullptr, O_RXTS},
+      {nullptr, 0, nullptr, 0}};
   opterr = 0;
   int o;
   while ((o = getopt_long(argc, argv, "", opts, nullptr)) != -1) {
@@ -150,6 +159,11 @@ void parse_args(Config* c, int argc, char** argv) {
       case O_READY: c->ready_file = optarg; break;
       case O_CPU: c->cpu = static_cast<int>(flag_u64("--cpu", optarg, 0, CPU_SETSIZE - 1)); break;
       case O_JSON: c->json = true; break;
+      case O_RXTS:
+        if (std::strcmp(optarg, "kernel") == 0) c->kernel_ts = true;
+        else if (std::strcmp(optarg, "user") == 0) c->kernel_ts = false;
+        else usage_error("--rx-timestamp: expected kernel or user, got \"%s\"", optarg);
+        break;
       case O_HELP: std::fputs(kUsage, stdout); std::exit(0);
       case ':': usage_error("%s: missing value", argv[optind - 1]);
       default: usage_error("unknown option \"%s\"", argv[optind - 1]);
@@ -192,6 +206,8 @@ void setup_listen(Context* ctx, Listen* l, unsigned ifindex) {
                 errno == ENOBUFS ? "more than net.ipv4.igmp_max_memberships groups; raise that sysctl"
                                  : "no multicast route? give --interface");
   }
+  if (ctx->cfg.kernel_ts && setsockopt(l->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
+    fatal_sys(what + ": setsockopt(SO_TIMESTAMPNS)", "try --rx-timestamp user");
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = l;
@@ -213,6 +229,7 @@ void setup(Context* ctx) {
   ctx->buffers.assign(kBatch * kSlotBytes, 0);
   ctx->iov.resize(kBatch);
   ctx->msgs.resize(kBatch);
+  ctx->controls.assign(kBatch * kControlLen, 0);
   for (unsigned j = 0; j < kBatch; j++) {
     ctx->iov[j].iov_base = ctx->buffers.data() + j * kSlotBytes;
     ctx->iov[j].iov_len = kSlotBytes;
@@ -274,9 +291,54 @@ void account(Context* ctx, Listen* l, const uint8_t* buf, size_t n, int flags, u
   }
 }
 
+// REALTIME - MONOTONIC right now. The monotonic reading is bracketed by two realtime ones; if we
+// were preempted in between, the bracket is wide and the estimate off by up to half of it, so the
+// tightest of a few tries is kept (normally the first, at well under 1 µs).
+int64_t realtime_offset() {
+  auto ns = [](const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000ll + t.tv_nsec; };
+  int64_t best = 0, best_width = INT64_MAX;
+  for (int i = 0; i < 5 && best_width > 1000; i++) {
+    timespec r1, m, r2;
+    clock_gettime(CLOCK_REALTIME, &r1);
+    clock_gettime(CLOCK_MONOTONIC, &m);
+    clock_gettime(CLOCK_REALTIME, &r2);
+    int64_t width = ns(r2) - ns(r1);
+    if (width < best_width) {
+      best_width = width;
+      best = (ns(r1) + ns(r2)) / 2 - ns(m);
+    }
+  }
+  return best;
+}
+
+// Arrival time of message j on CLOCK_MONOTONIC: the kernel's stamp converted, else @fallback.
+uint64_t arrival_ns(Context* ctx, unsigned j, int64_t offset, uint64_t fallback) {
+  msghdr& h = ctx->msgs[j].msg_hdr;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      int64_t mono = static_cast<int64_t>(ts.tv_sec) * 1000000000ll + ts.tv_nsec - offset;
+      if (mono > 0) {
+        ctx->kernel_stamps++;
+        return static_cast<uint64_t>(mono);
+      }
+    }
+  }
+  ctx->user_stamps++;
+  return fallback;
+}
+
 void drain(Context* ctx, Listen* l) {
+  const bool kts = ctx->cfg.kernel_ts;
   // At most a few batches per wake-up so one busy socket cannot starve 49 others.
   for (int round = 0; round < 4; round++) {
+    if (kts) {
+      for (unsigned j = 0; j < kBatch; j++) {  // the kernel shrinks msg_controllen to what it wrote
+        ctx->msgs[j].msg_hdr.msg_control = ctx->controls.data() + j * kControlLen;
+        ctx->msgs[j].msg_hdr.msg_controllen = kControlLen;
+      }
+    }
     int r = recvmmsg(l->fd, ctx->msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (r < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
@@ -284,11 +346,15 @@ void drain(Context* ctx, Listen* l) {
       return;
     }
     uint64_t now = mono_ns();
+    int64_t offset = kts ? realtime_offset() : 0;
     if (!ctx->t_first) ctx->t_first = now;
     ctx->t_last = now;
-    for (int j = 0; j < r; j++)
-      account(ctx, l, static_cast<const uint8_t*>(ctx->iov[j].iov_base), ctx->msgs[j].msg_len,
-              ctx->msgs[j].msg_hdr.msg_flags, now);
+    for (int j = 0; j < r; j++) {
+      const unsigned u = static_cast<unsigned>(j);
+      uint64_t at = kts ? arrival_ns(ctx, u, offset, now) : now;
+      account(ctx, l, static_cast<const uint8_t*>(ctx->iov[u].iov_base), ctx->msgs[u].msg_len,
+              ctx->msgs[u].msg_hdr.msg_flags, at);
+    }
     if (static_cast<unsigned>(r) < kBatch) return;
   }
 }
@@ -397,6 +463,12 @@ void report_json(Context* ctx) {
   w.field("elapsedNs", ctx->t_end - ctx->t_ready);
   w.field("activeNs", ctx->t_first ? ctx->t_last - ctx->t_first : uint64_t{0});
   w.field("recvErrors", ctx->recv_errors);
+  w.field("cpuNs", cpu_ns());
+  // Which arrival clock the latencies used: "kernel", "user", or "mixed" if some stamps were missing.
+  const char* clock = "user";
+  if (ctx->cfg.kernel_ts && ctx->user_stamps == 0) clock = "kernel";
+  else if (ctx->cfg.kernel_ts && ctx->kernel_stamps > 0) clock = "mixed";
+  w.field("rxTimestamp", std::string(clock));
   w.end_object();
   std::printf("%s\n", w.str().c_str());
 }

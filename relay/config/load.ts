@@ -30,9 +30,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const daemonSettingsSchema = z.strictObject({
   controlSocket: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
+  socketGroup: z.string({ error: 'expected a group name' }).min(1, { error: 'expected a group name' }).optional(),
   stateFile: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
   numWorkers: z.int({ error: 'expected integer 1-64' }).min(1, { error: 'expected integer 1-64' }).max(64, { error: 'expected integer 1-64' }).optional(),
   backend: z.enum(['uring', 'mmsg'], { error: 'expected "uring" or "mmsg"' }).optional(),
+  ringBlocks: z.int({ error: 'expected integer 2-65536' }).min(2, { error: 'expected integer 2-65536' }).max(65536, { error: 'expected integer 2-65536' }).optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),
   logJson: z.boolean({ error: 'expected true or false' }).optional(),
 }, { error: 'expected an object' });

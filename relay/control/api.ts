@@ -49,6 +49,8 @@ export interface WorkerView {
   lastExit: string | null;
   /** ISO time the current instance started. */
   since: string | null;
+  /** Frames this instance has read from its RX rings (its PACKET_FANOUT share), as of the last counter read. */
+  rxFrames: number | null;
 }
 
 export interface VersionView { name: string; version: string; node: string; backend: string; pid: number }

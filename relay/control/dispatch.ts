@@ -20,13 +20,13 @@ export async function dispatch(req: Request, api: ControlApi, lineNo: number): P
     case 'add': {
       if (req.rule === undefined) throw new McrError({ code: 'EINVAL', source, path: 'rule', detail: 'expected a rule object, got nothing (missing)' });
       const rule = parseRule(req.rule, { source: () => source, pathPrefix: ['rule'] });
-      return { rule: await api.add(rule) };
+      return { rule: await anchored(api.add(rule), source, 'rule') };
     }
     case 'remove': {
       if (typeof req.ruleId !== 'string' || req.ruleId === '') {
         throw new McrError({ code: 'EINVAL', source, path: 'ruleId', detail: 'expected the id of a rule (see list)' });
       }
-      return { rule: await api.remove(req.ruleId) };
+      return { rule: await anchored(api.remove(req.ruleId), source) };
     }
     case 'list':
       return { rules: api.list() };
@@ -44,5 +44,15 @@ export async function dispatch(req: Request, api: ControlApi, lineNo: number): P
       return api.reload();
     default:
       throw new McrError({ code: 'ENOSYS', source, path: 'cmd', detail: `unknown command ${JSON.stringify(req.cmd).slice(0, 60)}; expected one of ${COMMANDS.join(', ')}` });
+  }
+}
+
+/** Errors the daemon raises about a rule (ENODEV, EEXIST) carry a path inside it; anchor them at the request. */
+async function anchored<T>(p: Promise<T>, source: string, prefix?: string): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof McrError && err.source === undefined) throw err.path ? err.withSource(source, prefix) : err.withSource(source);
+    throw err;
   }
 }

@@ -4,7 +4,7 @@
  * slow client delays only itself. A line that is not a request gets an error reply and the
  * connection stays open. Tested against a real socket in server.test.ts.
  */
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, chown, readFile, unlink } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
@@ -21,12 +21,31 @@ export interface ControlServer {
 }
 
 /** Listen on `path`; replaces a stale socket file only when nothing answers on it. */
-export async function startControlServer(path: string, api: ControlApi, log: Logger, maxLine = MAX_LINE_BYTES): Promise<ControlServer> {
+/** Connections beyond this get one EBUSY reply and are closed, so a client loop cannot exhaust fds. */
+export const MAX_CONNECTIONS = 64;
+
+export async function startControlServer(path: string, api: ControlApi, log: Logger, maxLine = MAX_LINE_BYTES, group?: string): Promise<ControlServer> {
   const conns = new Set<net.Socket>();
-  const server = net.createServer((sock) => serveConnection(sock, api, log, maxLine, conns));
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  const server = net.createServer((sock) => {
+    if (conns.size >= MAX_CONNECTIONS) {
+      const err = new McrError({ code: 'EBUSY', source: path, detail: `more than ${MAX_CONNECTIONS} control connections open; try again` });
+      log.warn(err.message);
+      sock.end(`${JSON.stringify(errorReply(null, err))}\n`);
+      sock.on('error', () => {});
+      return;
+    }
+    serveConnection(sock, api, log, maxLine, conns);
+  });
+  // 0755: reaching the socket needs search permission on its directory; the socket itself is 0660.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   await listenReplacingStale(server, path);
-  await chmod(path, 0o660);
+  try {
+    await chmod(path, 0o660);
+    if (group !== undefined) await chown(path, -1, await groupId(group));
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   log.info('control socket listening', { path });
   return {
     path,
@@ -58,6 +77,15 @@ async function listenReplacingStale(server: net.Server, path: string): Promise<v
   }
 }
 
+/** Numeric gid of a group name (or a number as text), from /etc/group. */
+async function groupId(name: string): Promise<number> {
+  if (/^\d+$/.test(name)) return Number(name);
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.split(':')[0] === name);
+  const gid = line?.split(':')[2];
+  if (gid === undefined) throw new McrError({ code: 'EINVAL', source: '--socket-group', detail: `no group "${name}" in /etc/group` });
+  return Number(gid);
+}
+
 /** True if something accepts connections on the socket file. */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -73,7 +101,15 @@ function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, maxLine
   let lineNo = 0;
   // Replies go out in request order even when a command awaits the workers.
   let chain = Promise.resolve();
-  const send = (r: Reply) => { if (!sock.destroyed) sock.write(`${JSON.stringify(r)}\n`); };
+  // A client that sends without reading must not make the daemon buffer replies without bound:
+  // stop reading its requests until it has drained what it was sent.
+  const send = (r: Reply) => {
+    if (sock.destroyed) return;
+    if (!sock.write(`${JSON.stringify(r)}\n`)) {
+      sock.pause();
+      sock.once('drain', () => sock.resume());
+    }
+  };
 
   sock.on('data', (chunk: Buffer) => {
     for (const ev of splitter.push(chunk)) {

@@ -5,22 +5,22 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ControlApi, RuleView } from '../control/api.js';
+import type { RuleView } from '../control/api.js';
 import { type ControlServer, startControlServer } from '../control/server.js';
-import { type ConfigFile, type LogLevel, loadConfigFile } from '../config/load.js';
+import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, readState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { sumCounters } from '../stats/counters.js';
 import { RateSampler } from '../stats/rates.js';
-import { buildStatsView } from '../stats/view.js';
-import { packageVersion } from '../version.js';
 import type { DaemonArgs } from './args.js';
+import { createControlApi } from './control-api.js';
 import { type Logger, createLogger } from './log.js';
 import { RuleService } from './rule-service.js';
 import { WorkerPool } from './workers.js';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/mcrd/control.sock';
 export const DEFAULT_STATE_FILE = '/var/lib/mcrd/rules.json';
+export const DEFAULT_RING_BLOCKS = 512;
 
 export interface RunningDaemon { stop(): Promise<void> }
 
@@ -39,7 +39,13 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const backend = args.backend ?? s.backend ?? 'uring';
   const numWorkers = args.numWorkers ?? s.numWorkers ?? 1;
   const fanoutGroup = numWorkers > 1 ? (process.pid % 0xfff0) + 1 : undefined;
-  const makePool = (b: 'uring' | 'mmsg') => new WorkerPool({ count: numWorkers, engine: { backend: b, ...(fanoutGroup ? { fanoutGroup } : {}) }, log });
+  // Ring capacity in time is about blocks × retire timeout (1 ms) at low rates, since the kernel
+  // retires a block when the timeout expires however full it is: 512 blocks ride out ~0.5 s of the
+  // engine thread not being scheduled on a busy host; the engine's default of 64 only ~64 ms.
+  const ringBlockCount = args.ringBlocks ?? s.ringBlocks ?? DEFAULT_RING_BLOCKS;
+  const makePool = (b: 'uring' | 'mmsg') => new WorkerPool({
+    count: numWorkers, log, engine: { backend: b, ringBlockSize: 65536, ringBlockCount, ...(fanoutGroup ? { fanoutGroup } : {}) },
+  });
   let pool = makePool(backend);
   let activeBackend = backend;
   try {
@@ -70,23 +76,13 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
 
-  const api: ControlApi = {
-    add: (r) => rules.add(r),
-    remove: (id) => rules.remove(id),
-    list: () => rules.list(),
-    workers: () => pool.workers(),
-    stats: async () => buildStatsView(rules.list(), rules, sumCounters(await pool.counters()), sampler, Date.now()),
-    logLevel: (level?: LogLevel) => {
-      if (level) { log.info('log level changed', { from: log.level, to: level }); log.level = level; }
-      return { level: log.level };
-    },
-    version: () => ({ name: 'mcrd', version: packageVersion(), node: process.version, backend: activeBackend, pid: process.pid }),
-    reload: () => reload(args, rules, log),
-  };
+  const api = createControlApi({
+    rules, dataPlane: pool, sampler, log, backend: () => activeBackend, reload: () => reload(args, rules, log),
+  });
 
   let server: ControlServer;
   try {
-    server = await startControlServer(socketPath, api, log);
+    server = await startControlServer(socketPath, api, log, undefined, args.socketGroup ?? s.socketGroup);
   } catch (err) {
     sampler.stop();
     await pool.stop();

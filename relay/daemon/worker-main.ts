@@ -69,5 +69,7 @@ process.on('message', (m: ToWorker) => {
 process.on('disconnect', () => {
   try { engine?.stop(); } finally { process.exit(0); }
 });
-// SIGINT from a terminal reaches the whole process group; the supervisor decides when workers stop.
+// SIGINT from a terminal, or systemd's SIGTERM to the whole control group, reach the workers too;
+// the supervisor decides when they stop (it sends 'stop', and a lost supervisor closes the channel).
 process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});

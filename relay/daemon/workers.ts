@@ -14,6 +14,7 @@ import { McrError } from '../errors.js';
 import type { DataPlane } from './data-plane.js';
 import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
 import type { Logger } from './log.js';
+import { sumCounters } from '../stats/counters.js';
 
 export interface WorkerPoolOptions {
   count: number;
@@ -40,11 +41,15 @@ interface Worker {
   pending: Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>;
   onReady: ((err?: WireEngineError) => void) | null;
   timer: NodeJS.Timeout | null;
+  /** The latest counters read from this instance, kept when it dies so totals do not go backwards. */
+  lastCounters: EngineCounters | null;
 }
 
 export class WorkerPool implements DataPlane {
   private readonly pool: Worker[];
   private table: EngineRule[] = [];
+  /** Counters of worker instances that have exited (as last read), so totals survive restarts. */
+  private retired: EngineCounters[] = [];
   private seq = 0;
   private stopping = false;
   limits = { maxRuleSlots: Infinity, maxOutputSlots: Infinity };
@@ -52,7 +57,7 @@ export class WorkerPool implements DataPlane {
   constructor(private readonly o: WorkerPoolOptions) {
     this.pool = Array.from({ length: o.count }, (_, index) => ({
       index, child: null, state: 'stopped' as WorkerState, restarts: 0, fastCrashes: 0, lastExit: null,
-      startedAt: 0, pending: new Map(), onReady: null, timer: null,
+      startedAt: 0, pending: new Map(), onReady: null, timer: null, lastCounters: null,
     }));
   }
 
@@ -67,6 +72,7 @@ export class WorkerPool implements DataPlane {
     return this.pool.map((w) => ({
       index: w.index, pid: w.child?.pid ?? null, state: w.state, restarts: w.restarts, lastExit: w.lastExit,
       since: w.state === 'running' ? new Date(w.startedAt).toISOString() : null,
+      rxFrames: w.lastCounters ? Number(w.lastCounters.global.rxFrames) : null,
     }));
   }
 
@@ -82,10 +88,22 @@ export class WorkerPool implements DataPlane {
     throw (results[bad] as PromiseRejectedResult).reason;
   }
 
+  /**
+   * Counter snapshots of the running workers, plus the last snapshot of every instance that exited,
+   * so totals keep counting across a worker restart (up to the packets since its last read).
+   */
   async counters(): Promise<EngineCounters[]> {
     const live = this.pool.filter((w) => w.state === 'running');
     const rs = await Promise.allSettled(live.map((w) => this.call(w, { type: 'counters', seq: 0 })));
-    return rs.flatMap((r) => (r.status === 'fulfilled' && r.value.type === 'reply' && r.value.ok && r.value.counters ? [r.value.counters] : []));
+    const out: EngineCounters[] = [];
+    rs.forEach((r, i) => {
+      if (r.status === 'fulfilled' && r.value.type === 'reply' && r.value.ok && r.value.counters) {
+        live[i]!.lastCounters = r.value.counters;
+        out.push(r.value.counters);
+      }
+    });
+    if (this.retired.length > 1) this.retired = [sumCounters(this.retired)];
+    return [...out, ...this.retired];
   }
 
   async stop(): Promise<void> {
@@ -96,7 +114,7 @@ export class WorkerPool implements DataPlane {
       if (!c || c.exitCode !== null || c.signalCode !== null) { w.state = 'stopped'; resolve(); return; }
       const kill = setTimeout(() => c.kill('SIGKILL'), 3000);
       c.once('exit', () => { clearTimeout(kill); resolve(); });
-      if (c.connected) c.send({ type: 'stop' } satisfies ToWorker); else c.kill('SIGTERM');
+      if (c.connected) c.send({ type: 'stop' } satisfies ToWorker); else c.kill('SIGKILL');
     })));
   }
 
@@ -111,7 +129,7 @@ export class WorkerPool implements DataPlane {
     if (this.o.count > 1) options.cpu = w.index % availableParallelism();
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
-    child.on('error', (err) => this.o.log.error('worker process error', { worker: w.index, error: err.message }));
+    child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
     child.send({ type: 'init', options, rules: this.table } satisfies ToWorker);
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });
@@ -142,6 +160,7 @@ export class WorkerPool implements DataPlane {
     for (const p of w.pending.values()) p.reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} exited (${why}) before replying` }));
     w.pending.clear();
     w.child = null;
+    if (w.lastCounters) { this.retired.push(w.lastCounters); w.lastCounters = null; }
     if (w.onReady) { w.onReady({ message: w.lastExit ?? why }); w.onReady = null; }
     if (this.stopping) { w.state = 'stopped'; return; }
     if (!w.lastExit?.startsWith('engine start failed')) w.lastExit = why;
@@ -171,7 +190,9 @@ export class WorkerPool implements DataPlane {
         reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${this.o.replyTimeoutMs ?? 5000} ms` }));
       }, this.o.replyTimeoutMs ?? 5000);
       w.pending.set(seq, { resolve: (v) => { clearTimeout(t); resolve(v); }, reject: (e) => { clearTimeout(t); reject(e); } });
-      w.child!.send({ ...m, seq });
+      const c = w.child;
+      if (!c?.connected) { w.pending.get(seq)!.reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} is not running` })); return; }
+      c.send({ ...m, seq });
     });
   }
 }
@@ -179,5 +200,7 @@ export class WorkerPool implements DataPlane {
 function engineError(e: WireEngineError, what: string): McrError {
   const where = e.syscall ? `${e.syscall}${e.iface ? `(${e.iface})` : ''}: ` : '';
   const detail = e.message.includes(e.code ?? '\0') || !e.code ? e.message : `${where}${e.code} ${e.message}`;
-  return new McrError({ code: 'EENGINE', detail: `${what}: ${detail}`, hint: e.hint });
+  // Engine messages often carry their hint already ("EPERM — needs CAP_NET_RAW"); say it once.
+  const hint = e.hint && !detail.includes(e.hint) ? e.hint : undefined;
+  return new McrError({ code: 'EENGINE', detail: `${what}: ${detail}`, hint });
 }

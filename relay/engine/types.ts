@@ -27,6 +27,18 @@ export interface EngineOptions {
   ringBlockCount?: number;
   /** Block retire timeout in ms (TPACKET_V3 tp_retire_blk_tov). */
   ringRetireMs?: number;
+  /**
+   * RX ring format. 3 (default): TPACKET_V3 blocks, one wake-up per block; a partly filled block waits up
+   * to ringRetireMs. 2: TPACKET_V2 fixed slots sized from the interface MTU, one wake-up per frame and no
+   * retire timer (lower latency below saturation). See docs/engine.md.
+   */
+  ringVersion?: 2 | 3;
+  /**
+   * In-kernel BPF filter of the RX sockets. `rules` (default): only IPv4 UDP to the (group, port) pairs of
+   * the rules on that interface reaches the engine. `udp`: all IPv4 UDP does, so traffic for groups without
+   * a rule shows up in `unmatched` (diagnostics; costs CPU on busy links).
+   */
+  filter?: 'rules' | 'udp';
 }
 
 export interface EngineInput {

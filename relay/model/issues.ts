@@ -59,7 +59,7 @@ export function issueToError(issue: z.core.$ZodIssue, input: unknown, ctx: Issue
     local = [...local, key];
     const s = suggestKey(key);
     detail = `unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : ''}${s ? `; did you mean "${s}"?` : ''}`;
-  } else if (issue.code === 'custom' || !issue.message.startsWith('expected ')) {
+  } else if (!issue.message.startsWith('expected ')) {
     detail = issue.message;
   } else {
     detail = `${issue.message}, got ${describeValue(valueAt(input, issue.path))}`;

@@ -15,6 +15,7 @@
 
 #include <linux/if_packet.h>
 
+#include <cstddef>
 #include <map>
 
 namespace mcr {
@@ -66,14 +67,14 @@ void emit_prologue(std::vector<sock_filter>& p) {
   p.push_back(stmt(BPF_RET | BPF_K, 0));
 }
 
-std::vector<sock_filter> any_udp() {
+}  // namespace
+
+std::vector<sock_filter> any_udp_filter() {
   std::vector<sock_filter> p;
   emit_prologue(p);
   p.push_back(stmt(BPF_RET | BPF_K, kBpfAccept));
   return p;
 }
-
-}  // namespace
 
 std::vector<sock_filter> build_filter(const std::set<GroupPort>& pairs) {
   std::map<uint32_t, std::vector<uint16_t>> groups;
@@ -110,7 +111,7 @@ std::vector<sock_filter> build_filter(const std::set<GroupPort>& pairs) {
     p.push_back(stmt(BPF_RET | BPF_K, check_ports ? 0 : kBpfAccept));
     p.push_back(stmt(BPF_RET | BPF_K, kBpfAccept));
   }
-  if (p.size() > kMaxInsns) return any_udp();
+  if (p.size() > kMaxInsns) return any_udp_filter();
   return p;
 }
 

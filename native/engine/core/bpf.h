@@ -27,6 +27,9 @@ inline constexpr uint32_t kBpfAccept = 0x40000;
 
 std::vector<sock_filter> build_filter(const std::set<GroupPort>& pairs);
 
+/* Accepts any IPv4 UDP (after up to two tags), not outgoing: the `udp` filter mode. */
+std::vector<sock_filter> any_udp_filter();
+
 /* A program that accepts nothing (for sockets that must exist but never queue, e.g. port guards). */
 std::vector<sock_filter> drop_all_filter();
 

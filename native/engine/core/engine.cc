@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <algorithm>
 #include <set>
 
 #include "parse.h"
@@ -24,6 +25,7 @@ namespace {
 constexpr int kPollTimeoutMs = 100;         // also the PACKET_STATISTICS period when idle
 constexpr uint64_t kStatsPeriodNs = 100'000'000;
 constexpr uint32_t kBlocksPerPass = 8;      // per socket, so one busy input cannot starve another
+constexpr uint32_t kFramesPerPass = 256;    // V2: frames per batch (and per socket per pass)
 constexpr auto kAckTimeout = std::chrono::seconds(5);
 
 bool is_multicast(uint32_t ip) { return (ip >> 28) == 0xe; }
@@ -55,8 +57,8 @@ uint32_t resolve(const std::string& ifname, const char* syscall, const char* obj
 Engine::Engine(const EngineConfig& cfg) : cfg_(cfg) {
   const RingConfig& r = cfg.ring;
   if (r.block_size < 16384 || r.block_size % static_cast<uint32_t>(getpagesize()) != 0 || r.block_count < 2 ||
-      r.retire_ms < 1)
-    throw SetupError(EINVAL, "Engine", "ring", "", "ringBlockSize must be a page multiple >= 16384, ringBlockCount >= 2, ringRetireMs >= 1");
+      r.retire_ms < 1 || (r.version != 2 && r.version != 3))
+    throw SetupError(EINVAL, "Engine", "ring", "", "ringBlockSize must be a page multiple >= 16384, ringBlockCount >= 2, ringRetireMs >= 1, ringVersion 2 or 3");
   counters_ = CounterBlock::create();
   sender_ = cfg.backend == Backend::Uring ? make_uring_sender() : make_mmsg_sender();
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -143,7 +145,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
       reused_rx.push_back(it->second);
     } else {
       int fanout = cfg_.fanout_group >= 0 ? static_cast<int>((static_cast<uint32_t>(cfg_.fanout_group) + k.second) & 0xffff) : -1;
-      rx_next[k] = std::make_shared<RxSocket>(k.first, k.second, cfg_.ring, fanout, build_filter(n.pairs));
+      rx_next[k] = std::make_shared<RxSocket>(k.first, k.second, cfg_.ring, fanout, filter_for(n.pairs));
     }
   }
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_next;
@@ -182,7 +184,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
         std::set<GroupPort> both = rx_pairs_[k];
         both.insert(n.pairs.begin(), n.pairs.end());
         if (both != rx_pairs_[k]) {
-          s.set_filter(build_filter(both));
+          s.set_filter(filter_for(both));
           widened.push_back(k);
         }
       }
@@ -192,7 +194,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
     for (auto& [s, gp] : guarded) s->unguard(gp.first, gp.second);
     for (const IfKey& k : widened) {
       try {
-        rx_[k]->set_filter(build_filter(rx_pairs_[k]));
+        rx_[k]->set_filter(filter_for(rx_pairs_[k]));
       } catch (...) {
         // the wider filter stays; the lookup still refuses what no rule matches
       }
@@ -241,7 +243,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
     RxSocket& s = *rx_next[k];
     if (rx_pairs_[k] != n.pairs || std::find(widened.begin(), widened.end(), k) != widened.end()) {
       try {
-        s.set_filter(build_filter(n.pairs));
+        s.set_filter(filter_for(n.pairs));
       } catch (...) {
         // keeps the wider filter: harmless, frames without a rule are counted as unmatched
       }
@@ -276,6 +278,10 @@ void Engine::publish(std::unique_ptr<Table> next) {
     }
   }
   // old is destroyed here: sockets only it referenced are closed.
+}
+
+std::vector<sock_filter> Engine::filter_for(const std::set<GroupPort>& pairs) const {
+  return cfg_.filter_any_udp ? any_udp_filter() : build_filter(pairs);
 }
 
 void Engine::wake() {
@@ -376,6 +382,10 @@ void Engine::read_ring_stats(const Table& t) {
 }
 
 bool Engine::drain(RxSocket& rx, Table& t) {
+  return rx.version() == 2 ? drain_frames(rx, t) : drain_blocks(rx, t);
+}
+
+bool Engine::drain_blocks(RxSocket& rx, Table& t) {
   uint32_t n = 0;
   while (n < kBlocksPerPass) {
     const tpacket_block_desc* b = rx.ready_block();
@@ -390,13 +400,39 @@ bool Engine::drain(RxSocket& rx, Table& t) {
   return n == kBlocksPerPass;
 }
 
+bool Engine::drain_frames(RxSocket& rx, Table& t) {
+  // V2: take every filled slot up to a batch, send the batch, then hand the slots back.
+  uint64_t* g = counters_->global();
+  uint32_t n = 0;
+  uint64_t frames = 0, bytes = 0;
+  const uint32_t slot = rx.frame_size();
+  while (n < kFramesPerPass) {
+    const tpacket2_hdr* h = rx.ready_frame(n);
+    if (!h) break;
+    ++n;
+    const auto* base = reinterpret_cast<const uint8_t*>(h);
+    const auto* sll = reinterpret_cast<const sockaddr_ll*>(base + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
+    if (h->tp_mac > slot || h->tp_snaplen > slot - h->tp_mac || sll->sll_pkttype == PACKET_OUTGOING) continue;
+    ++frames;
+    bytes += h->tp_len;
+    handle_frame(rx, t, base + h->tp_mac, h->tp_snaplen,
+                 OobVlan{(h->tp_status & TP_STATUS_VLAN_VALID) != 0, static_cast<uint16_t>(h->tp_vlan_tci)},
+                 uint64_t{h->tp_sec} * 1'000'000'000u + h->tp_nsec);
+  }
+  if (n == 0) return false;
+  if (!t.batch->empty()) sender_->flush(*t.batch, *counters_);
+  rx.release_frames(n);
+  counter_add(g + kRxFrames, frames);
+  counter_add(g + kRxBytes, bytes);
+  return n == kFramesPerPass;
+}
+
 void Engine::process_block(RxSocket& rx, const tpacket_block_desc* b, Table& t) {
   uint64_t* g = counters_->global();
   const auto* base = reinterpret_cast<const uint8_t*>(b);
   const uint32_t block_size = rx.block_size();
   const uint32_t count = b->hdr.bh1.num_pkts;
   uint32_t off = b->hdr.bh1.offset_to_first_pkt;
-  const uint32_t ifindex = rx.ifindex();
   uint64_t frames = 0, bytes = 0;
 
   for (uint32_t i = 0; i < count; ++i) {
@@ -407,35 +443,40 @@ void Engine::process_block(RxSocket& rx, const tpacket_block_desc* b, Table& t) 
         sll->sll_pkttype != PACKET_OUTGOING) {
       ++frames;
       bytes += h->tp_len;
-      const uint8_t* data = base + off + h->tp_mac;
-      const OobVlan oob{(h->tp_status & TP_STATUS_VLAN_VALID) != 0, static_cast<uint16_t>(h->hv1.tp_vlan_tci)};
-      ParsedFrame p;
-      const ParseStatus st = parse_frame(data, h->tp_snaplen, oob, &p);
-      if (st != ParseStatus::Ok) {
-        counter_add(g + kMalformedBase + static_cast<size_t>(st) - 1, 1);
-      } else {
-        const uint32_t ri = t.index.find(ifindex, p.dst_ip, p.dst_port, p.src_ip);
-        if (ri == RuleIndex::kNone) {
-          counter_add(g + kUnmatched, 1);
-        } else {
-          const Table::Rule& r = t.rules[ri];
-          uint64_t* rc = counters_->rule(r.slot);
-          counter_add(rc + kRulePackets, 1);
-          counter_add(rc + kRuleBytes, p.payload_len);
-          counter_set(rc + kRuleLastNs, uint64_t{h->tp_sec} * 1'000'000'000u + h->tp_nsec);
-          const uint8_t* payload = data + p.payload_offset;
-          for (uint32_t k = 0; k < r.out_count; ++k) {
-            const Table::Out& o = t.outs[r.out_begin + k];
-            if (t.batch->add(o.queue, &o.dst, payload, p.payload_len, o.slot)) sender_->flush(*t.batch, *counters_);
-          }
-        }
-      }
+      handle_frame(rx, t, base + off + h->tp_mac, h->tp_snaplen,
+                   OobVlan{(h->tp_status & TP_STATUS_VLAN_VALID) != 0, static_cast<uint16_t>(h->hv1.tp_vlan_tci)},
+                   uint64_t{h->tp_sec} * 1'000'000'000u + h->tp_nsec);
     }
     if (h->tp_next_offset == 0) break;
     off += h->tp_next_offset;
   }
   counter_add(g + kRxFrames, frames);
   counter_add(g + kRxBytes, bytes);
+}
+
+void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t len, OobVlan oob, uint64_t ts_ns) {
+  uint64_t* g = counters_->global();
+  ParsedFrame p;
+  const ParseStatus st = parse_frame(data, len, oob, &p);
+  if (st != ParseStatus::Ok) {
+    counter_add(g + kMalformedBase + static_cast<size_t>(st) - 1, 1);
+    return;
+  }
+  const uint32_t ri = t.index.find(rx.ifindex(), p.dst_ip, p.dst_port, p.src_ip);
+  if (ri == RuleIndex::kNone) {
+    counter_add(g + kUnmatched, 1);
+    return;
+  }
+  const Table::Rule& r = t.rules[ri];
+  uint64_t* rc = counters_->rule(r.slot);
+  counter_add(rc + kRulePackets, 1);
+  counter_add(rc + kRuleBytes, p.payload_len);
+  counter_set(rc + kRuleLastNs, ts_ns);
+  const uint8_t* payload = data + p.payload_offset;
+  for (uint32_t k = 0; k < r.out_count; ++k) {
+    const Table::Out& o = t.outs[r.out_begin + k];
+    if (t.batch->add(o.queue, &o.dst, payload, p.payload_len, o.slot)) sender_->flush(*t.batch, *counters_);
+  }
 }
 
 }  // namespace mcr

@@ -25,6 +25,7 @@
 
 #include "counters.h"
 #include "egress.h"
+#include "parse.h"
 #include "rule_index.h"
 #include "rx_socket.h"
 
@@ -37,6 +38,7 @@ struct EngineConfig {
   int fanout_group = -1;  // < 0: no PACKET_FANOUT
   int cpu = -1;           // < 0: no pinning
   RingConfig ring;
+  bool filter_any_udp = false;  // `udp` filter mode: unknown groups reach the engine (unmatched)
 };
 
 struct OutputSpec {
@@ -106,10 +108,14 @@ class Engine {
 
   void run();
   bool drain(RxSocket& rx, Table& t);
+  bool drain_blocks(RxSocket& rx, Table& t);
+  bool drain_frames(RxSocket& rx, Table& t);
   void process_block(RxSocket& rx, const struct tpacket_block_desc* b, Table& t);
+  void handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t len, OobVlan oob, uint64_t ts_ns);
   void read_ring_stats(const Table& t);
   void publish(std::unique_ptr<Table> next);
   void wake();
+  std::vector<sock_filter> filter_for(const std::set<GroupPort>& pairs) const;
 
   EngineConfig cfg_;
   std::shared_ptr<CounterBlock> counters_;

@@ -6,12 +6,14 @@
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "setup_error.h"
@@ -29,6 +31,18 @@ std::string dotted(uint32_t ip) {
   return buf;
 }
 
+/* V2 slot size: header + sockaddr_ll + MAC offset padding + the largest frame the MTU allows. */
+uint32_t v2_frame_size(int fd, const std::string& ifname) {
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, ifname.c_str(), std::min(ifname.size(), sizeof ifr.ifr_name - 1));
+  int mtu = 1500;
+  if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0) mtu = ifr.ifr_mtu;
+  const uint32_t need = TPACKET_ALIGN(TPACKET2_HDRLEN) + 16 + 14 + 8 + static_cast<uint32_t>(mtu);  // + QinQ tags
+  uint32_t size = 2048;
+  while (size < need) size += 1024;
+  return size;
+}
+
 void attach(int fd, const std::vector<sock_filter>& filter, const std::string& what, const std::string& ifname) {
   sock_fprog prog{static_cast<unsigned short>(filter.size()), const_cast<sock_filter*>(filter.data())};
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
@@ -43,9 +57,9 @@ RxSocket::RxSocket(const std::string& ifname, uint32_t ifindex, const RingConfig
   try {
     fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw SetupError(errno, "socket", "AF_PACKET", ifname, errno == EPERM ? "needs CAP_NET_RAW" : "");
-    int v3 = TPACKET_V3;
-    if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v3, sizeof v3) < 0)
-      throw SetupError(errno, "setsockopt(PACKET_VERSION)", "TPACKET_V3", ifname, "");
+    int version = ring.version == 2 ? TPACKET_V2 : TPACKET_V3;
+    if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0)
+      throw SetupError(errno, "setsockopt(PACKET_VERSION)", ring.version == 2 ? "TPACKET_V2" : "TPACKET_V3", ifname, "");
     int one = 1;
     // Our own egress on this interface (hairpin rules) must not come back in; not fatal on old kernels.
     (void)setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
@@ -57,7 +71,20 @@ RxSocket::RxSocket(const std::string& ifname, uint32_t ifindex, const RingConfig
     req.tp_frame_size = kFrameSize;
     req.tp_frame_nr = (ring.block_size / kFrameSize) * ring.block_count;
     req.tp_retire_blk_tov = ring.retire_ms;
-    if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
+    socklen_t req_len = sizeof req;
+    if (ring.version == 2) {
+      // Same tpacket_req prefix; V2 ignores the V3 tail (a shorter length keeps the kernel from reading it).
+      frame_size_ = v2_frame_size(fd_, ifname);
+      frames_per_block_ = ring.block_size / frame_size_;
+      if (frames_per_block_ == 0)
+        throw SetupError(EINVAL, "setsockopt(PACKET_RX_RING)", "AF_PACKET", ifname,
+                         "ringBlockSize is smaller than one frame for this MTU (" + std::to_string(frame_size_) + " bytes)");
+      frame_count_ = frames_per_block_ * ring.block_count;
+      req.tp_frame_size = frame_size_;
+      req.tp_frame_nr = frame_count_;
+      req_len = sizeof(tpacket_req);
+    }
+    if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, req_len) < 0)
       throw SetupError(errno, "setsockopt(PACKET_RX_RING)", "AF_PACKET", ifname,
                        errno == EINVAL ? "ring block size must be a multiple of the page size and >= 16 KiB"
                                        : "");
@@ -191,6 +218,25 @@ void RxSocket::release_block() {
   auto* b = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(next_block_) * ring_.block_size);
   __atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   next_block_ = (next_block_ + 1) % ring_.block_count;
+}
+
+tpacket2_hdr* RxSocket::ready_frame(uint32_t k) const {
+  const uint32_t i = (next_frame_ + k) % frame_count_;
+  auto* h = reinterpret_cast<tpacket2_hdr*>(map_ + static_cast<size_t>(i / frames_per_block_) * ring_.block_size +
+                                            static_cast<size_t>(i % frames_per_block_) * frame_size_);
+  // Acquire pairs with the kernel's smp_wmb before __packet_set_status(TP_STATUS_USER).
+  uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+  return (status & TP_STATUS_USER) ? h : nullptr;
+}
+
+void RxSocket::release_frames(uint32_t n) {
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint32_t i = (next_frame_ + k) % frame_count_;
+    auto* h = reinterpret_cast<tpacket2_hdr*>(map_ + static_cast<size_t>(i / frames_per_block_) * ring_.block_size +
+                                              static_cast<size_t>(i % frames_per_block_) * frame_size_);
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  }
+  next_frame_ = (next_frame_ + n) % frame_count_;
 }
 
 void RxSocket::read_stats(uint64_t* drops, uint64_t* freezes) {

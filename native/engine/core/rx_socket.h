@@ -24,7 +24,11 @@ namespace mcr {
 struct RingConfig {
   uint32_t block_size = 1u << 16;  // 64 KiB: holds 7 jumbo frames or ~45 frames of 1316-byte payload
   uint32_t block_count = 64;       // 4 MiB per input interface
-  uint32_t retire_ms = 1;          // the kernel's minimum; bounds latency at low rates
+  uint32_t retire_ms = 1;          // the kernel's minimum; bounds latency at low rates (V3 only)
+  // 3: TPACKET_V3 (variable-size frames in blocks, one wake-up per block; a partly filled block waits
+  // for the retire timer). 2: TPACKET_V2 (fixed frame slots sized from the interface MTU, one wake-up
+  // per frame, no retire timer: lowest latency at low and moderate rates).
+  int version = 3;
 };
 
 class RxSocket {
@@ -60,11 +64,19 @@ class RxSocket {
   bool guarded(uint32_t addr, uint16_t port) const { return guards_.count({addr, port}) != 0; }
   std::set<std::pair<uint32_t, uint16_t>> guard_keys() const;
 
-  /* Engine thread only: the block at the consumer position if the kernel handed it over, else null. */
+  int version() const { return ring_.version; }
+
+  /* V3, engine thread only: the block at the consumer position if the kernel handed it over, else null. */
   struct tpacket_block_desc* ready_block() const;
-  /* Engine thread only: give the current block back to the kernel and advance. */
+  /* V3, engine thread only: give the current block back to the kernel and advance. */
   void release_block();
   uint32_t block_size() const { return ring_.block_size; }
+
+  /* V2, engine thread only: the k-th frame after the consumer position if the kernel filled it, else null. */
+  struct tpacket2_hdr* ready_frame(uint32_t k) const;
+  /* V2, engine thread only: give the next n frames back to the kernel and advance past them. */
+  void release_frames(uint32_t n);
+  uint32_t frame_size() const { return frame_size_; }
 
   /* PACKET_STATISTICS since the last call (the kernel resets them on read). */
   void read_stats(uint64_t* drops, uint64_t* freezes);
@@ -78,6 +90,10 @@ class RxSocket {
   uint8_t* map_ = nullptr;
   size_t map_len_ = 0;
   uint32_t next_block_ = 0;
+  uint32_t frame_size_ = 0;      // V2 slot size
+  uint32_t frames_per_block_ = 0;
+  uint32_t frame_count_ = 0;
+  uint32_t next_frame_ = 0;
   std::set<uint32_t> groups_;
   std::map<std::pair<uint32_t, uint16_t>, int> guards_;
 };

@@ -84,6 +84,15 @@ Check payload_parse(const uint8_t* buf, size_t n, Header* out) {
   return Check::ok;
 }
 
+uint32_t payload_pattern_sum(uint64_t seq, uint32_t stream_id, uint32_t len) {
+  const uint8_t* p = pattern_start(seq, stream_id);
+  uint32_t sum = 0;
+  uint32_t i = kHeaderLen;  // even, so words line up with the datagram's own 16-bit words
+  for (; i + 1 < len; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  if (i < len) sum += static_cast<uint32_t>(p[i] << 8);
+  return sum;
+}
+
 bool payload_pattern_ok(const uint8_t* buf, size_t n, const Header& h) {
   if (n <= kHeaderLen) return true;
   return std::memcmp(buf + kHeaderLen, pattern_start(h.seq, h.stream_id) + kHeaderLen, n - kHeaderLen) == 0;

@@ -76,6 +76,18 @@ void payload_stamp(uint8_t* buf, uint64_t send_ns);
  */
 Check payload_parse(const uint8_t* buf, size_t n, Header* out);
 
+/**
+ * payload_pattern_sum - 16-bit one's-complement sum (not folded) of the pattern bytes of a datagram
+ * of @len bytes for (@seq, @stream_id), as the UDP checksum counts them (big-endian words from the
+ * start of the datagram). Depends only on (seq*131 + stream_id) & 0xff and len, so callers cache it.
+ */
+uint32_t payload_pattern_sum(uint64_t seq, uint32_t stream_id, uint32_t len);
+
+/** payload_phase - the (seq*131 + stream_id) & 0xff that selects one of the 256 patterns. */
+inline uint32_t payload_phase(uint64_t seq, uint32_t stream_id) {
+  return static_cast<uint32_t>((seq * 131 + stream_id) & 0xff);
+}
+
 /** payload_pattern_ok - true when every byte after the header matches the pattern for @h. */
 bool payload_pattern_ok(const uint8_t* buf, size_t n, const Header& h);
 

@@ -27,15 +27,7 @@ const num = (s: string): number | string => (/^\d+$/.test(s) ? Number(s) : s);
 
 /** Flags → the rule object the schema validates, with flag names for its error messages. Throws usage errors. */
 export function ruleFromFlags(argv: string[]): Rule {
-  const { values: v } = verbFlags('add', argv, {
-    'input-interface': { type: 'string' },
-    'input-group': { type: 'string' },
-    'input-port': { type: 'string' },
-    'input-source': { type: 'string' },
-    outputs: { type: 'string' },
-    'rule-id': { type: 'string' },
-    ttl: { type: 'string' },
-  });
+  const { values: v } = verbFlags('add', argv, ['input-interface', 'input-group', 'input-port', 'input-source', 'outputs', 'rule-id', 'ttl']);
   for (const f of ['input-interface', 'input-group', 'input-port', 'outputs'] as const) {
     if (v[f] === undefined) throw usageError(`missing, required by add; see mcrctl add --help`, `--${f}`);
   }

@@ -32,6 +32,7 @@ export function usageError(detail: string, source?: string): McrError {
 /** Exit code for an error: usage, connection trouble, or a refusal by mcrd. */
 export function exitCodeFor(err: unknown): number {
   if ((err as { usage?: boolean }).usage) return EXIT.usage;
+  if ((err as { configError?: boolean }).configError) return EXIT.config;
   if (err instanceof McrError) {
     if (err.code === 'EUNAVAIL') return EXIT.unavailable;
     if (err.code === 'EACCES') return EXIT.permission;
@@ -39,10 +40,15 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.refused;
 }
 
-/** Parse a verb's flags strictly; unknown flags are usage errors naming the verb. */
-export function verbFlags<O extends Parameters<typeof parseArgs>[0]['options']>(verb: string, argv: string[], options: O, positionals = false) {
+/**
+ * Parse a verb's flags strictly (all take a string value); unknown flags are usage errors naming
+ * the verb. `--help` is handled by mcrctl.ts before a verb runs.
+ */
+export function verbFlags(verb: string, argv: string[], names: string[], positionals = false): { values: Record<string, string | undefined>; positionals: string[] } {
+  const options = Object.fromEntries(names.map((n) => [n, { type: 'string' as const }]));
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } } as O & { help: { type: 'boolean'; short: 'h' } }, strict: true, allowPositionals: positionals });
+    const r = parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
+    return { values: r.values as Record<string, string | undefined>, positionals: r.positionals };
   } catch (err) {
     throw usageError(`${(err as Error).message.split('\n')[0]}; see mcrctl ${verb} --help`);
   }

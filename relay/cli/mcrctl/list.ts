@@ -21,7 +21,7 @@ export const list: Verb = {
   summary: 'list rules',
   usage: 'usage: mcrctl list',
   async run(argv, ctx) {
-    verbFlags('list', argv, {});
+    verbFlags('list', argv, []);
     const { rules } = await ctx.request<{ rules: RuleView[] }>('list');
     ctx.out(ctx.json ? JSON.stringify({ ok: true, rules }) : renderRules(rules));
   },

@@ -8,7 +8,7 @@ export const logLevel: Verb = {
   summary: 'show or set the daemon log level',
   usage: `usage: mcrctl log-level [${LOG_LEVELS.join('|')}]`,
   async run(argv, ctx) {
-    const { positionals: p } = verbFlags('log-level', argv, {}, true);
+    const { positionals: p } = verbFlags('log-level', argv, [], true);
     if (p.length > 1) throw usageError(`expected one level, got ${p.length} arguments`, 'log-level');
     if (p[0] !== undefined && !(LOG_LEVELS as readonly string[]).includes(p[0])) {
       throw usageError(`expected one of ${LOG_LEVELS.join(', ')}, got ${describeValue(p[0])}`, 'log-level');

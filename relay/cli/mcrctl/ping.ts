@@ -6,7 +6,7 @@ export const ping: Verb = {
   summary: 'check that mcrd answers',
   usage: 'usage: mcrctl ping',
   async run(argv, ctx) {
-    verbFlags('ping', argv, {});
+    verbFlags('ping', argv, []);
     const t0 = process.hrtime.bigint();
     await ctx.request('ping');
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -33,7 +33,7 @@ export const stats: Verb = {
   summary: 'show counters and rates per rule and output',
   usage: 'usage: mcrctl stats',
   async run(argv, ctx) {
-    verbFlags('stats', argv, {});
+    verbFlags('stats', argv, []);
     const s = await ctx.request<StatsView>('stats');
     ctx.out(ctx.json ? JSON.stringify({ ok: true, ...s }) : renderStats(s));
   },

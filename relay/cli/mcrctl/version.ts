@@ -7,7 +7,7 @@ export const version: Verb = {
   summary: 'show the daemon version',
   usage: 'usage: mcrctl version',
   async run(argv, ctx) {
-    verbFlags('version', argv, {});
+    verbFlags('version', argv, []);
     const v = await ctx.request<VersionView>('version');
     ctx.out(ctx.json ? JSON.stringify({ ok: true, ...v }) : `${v.name} ${v.version} (pid ${v.pid}, backend ${v.backend}, node ${v.node})`);
   },

@@ -8,10 +8,10 @@ export const workers: Verb = {
   summary: 'show data-plane worker processes',
   usage: 'usage: mcrctl workers',
   async run(argv, ctx) {
-    verbFlags('workers', argv, {});
+    verbFlags('workers', argv, []);
     const { workers: ws } = await ctx.request<{ workers: WorkerView[] }>('workers');
     if (ctx.json) { ctx.out(JSON.stringify({ ok: true, workers: ws })); return; }
-    ctx.out(table([['WORKER', 'PID', 'STATE', 'RESTARTS', 'SINCE', 'LAST EXIT'],
-      ...ws.map((w) => [String(w.index), String(w.pid ?? '-'), w.state, String(w.restarts), w.since ?? '-', w.lastExit ?? '-'])]));
+    ctx.out(table([['WORKER', 'PID', 'STATE', 'RESTARTS', 'RX FRAMES', 'SINCE', 'LAST EXIT'],
+      ...ws.map((w) => [String(w.index), String(w.pid ?? '-'), w.state, String(w.restarts), w.rxFrames === null ? '-' : String(w.rxFrames), w.since ?? '-', w.lastExit ?? '-'])]));
   },
 };

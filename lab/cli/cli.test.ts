@@ -1,0 +1,46 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { main } from './mcr-lab.js';
+import { parseRelays } from './run.js';
+
+describe('mcr-lab CLI', () => {
+  let out = '';
+  let err = '';
+  beforeEach(() => {
+    out = ''; err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  });
+  afterEach(() => { vi.restoreAllMocks(); });
+
+  test.each(['run', 'validate', 'up', 'down', 'ls', 'report', 'doctor'])('%s --help prints its usage and exits 0', async (verb) => {
+    expect(await main([verb, '--help'])).toBe(0);
+    expect(out).toMatch(new RegExp(`^usage: mcr-lab ${verb}`));
+  });
+
+  test('no command prints the overview and exits 64; an unknown one says which', async () => {
+    expect(await main([])).toBe(64);
+    expect(out).toMatch(/^usage: mcr-lab COMMAND/);
+    expect(await main(['frob'])).toBe(64);
+    expect(err).toMatch(/^mcr-lab: unknown command "frob"/);
+  });
+
+  test('an unknown flag is a usage error naming the flag', async () => {
+    expect(await main(['run', 'x.yaml', '--fast'])).toBe(64);
+    expect(err).toMatch(/Unknown option '--fast'/);
+  });
+
+  test('validate of a shipped scenario exits 0 and summarizes it', async () => {
+    expect(await main(['validate', 'scenarios/fanout-50.yaml'])).toBe(0);
+    expect(out).toContain('scenarios/fanout-50.yaml: ok (fanout-50: 3 hosts, 0 bridges, 2 links, 1 stream → 50 outputs');
+  });
+
+  test('validate of a missing file exits 78 and says it cannot read it', async () => {
+    expect(await main(['validate', 'no/such.yaml'])).toBe(78);
+    expect(err).toMatch(/^no\/such\.yaml cannot read: ENOENT/);
+  });
+
+  test('--relays accepts known relays once each and rejects others', () => {
+    expect(parseRelays('mcrd, socat,mcrd')).toEqual(['mcrd', 'socat']);
+    expect(() => parseRelays('mcrd,bogus')).toThrow('--relays: unknown relay "bogus" (known: mcrd, socat, kernel, direct)');
+  });
+});

@@ -1,0 +1,55 @@
+/** dual-bridge.yaml --quick: relay between two bridged segments; all relays side by side, reports written, nothing left. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Results } from '../results/types.js';
+import { canNetns, fixed, leftovers, mcrdBuilt, readResults, runLab, tmpOut } from './helpers.js';
+
+describe.skipIf(!canNetns)('dual-bridge.yaml --quick', () => {
+  const out = tmpOut('dual');
+  let results: Results;
+  let stdout = '';
+  const relays = mcrdBuilt ? ['mcrd', 'socat', 'kernel', 'direct'] : ['socat', 'kernel', 'direct'];
+
+  beforeAll(async () => {
+    const res = await runLab(['run', 'scenarios/dual-bridge.yaml', '--quick', '--no-progress', '--relays', relays.join(','), '--out', out]);
+    if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
+    stdout = res.stdout;
+    results = readResults(out);
+  });
+  afterAll(async () => { await runLab(['down', '--all']); });
+
+  test('every relay ran every test of the scenario', () => {
+    for (const relay of relays) {
+      expect(results.tests.filter((t) => t.relay === relay).map((t) => t.name).sort(), relay).toEqual(['fixed-100k', 'fixed-10k', 'latency', 'throughput']);
+    }
+  });
+
+  test('at 10k pps every relay delivers across both bridges', () => {
+    for (const relay of relays) {
+      const t = fixed(results, relay, 'fixed-10k')!;
+      expect(t.outputs[0]!.received, relay).toBeGreaterThan(t.sent * 0.99);
+      expect(t.outputs[0]!.payloadErrors, relay).toBe(0);
+    }
+  });
+
+  test('the throughput search found a positive rate within its bounds for each relay', () => {
+    for (const relay of relays) {
+      const t = results.tests.find((x) => x.relay === relay && x.kind === 'throughput');
+      expect(t?.kind).toBe('throughput');
+      if (t?.kind !== 'throughput') continue;
+      expect(t.summary.throughputPps.median, relay).toBeGreaterThanOrEqual(10_000);
+      expect(t.summary.throughputPps.median, relay).toBeLessThanOrEqual(400_000);
+    }
+  });
+
+  test('results.json is written next to the run log, and the summary is printed', () => {
+    expect(existsSync(join(out, 'run.log'))).toBe(true);
+    expect(readFileSync(join(out, 'run.log'), 'utf8')).toMatch(/ip -n mcl[0-9a-f]{6}-sw link add br0 type bridge/);
+    expect(stdout).toMatch(/results: .*results\.json/);
+  });
+
+  test('nothing is left behind', () => {
+    expect(leftovers(results.runId, join(out, 'run.log'))).toEqual({ netns: [], pids: [], states: [] });
+  });
+});

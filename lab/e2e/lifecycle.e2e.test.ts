@@ -1,0 +1,70 @@
+/**
+ * Topology lifecycle through the CLI: up → ls → down RUNID, and `down --all` removing crashed runs and
+ * stray mcl<runid>- namespaces while leaving live runs and namespaces it did not create alone.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { canNetns, runLab } from './helpers.js';
+
+const netns = () => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+const stateDir = existsSync('/run/mcr-lab') ? '/run/mcr-lab' : '/tmp/mcr-lab';
+
+describe.skipIf(!canNetns)('topology lifecycle', () => {
+  const foreign = `mcl-keep-${process.pid}`;
+  const liveId = randomBytes(3).toString('hex');
+  const liveNs = `mcl${liveId}-live`;
+  afterAll(() => {
+    for (const n of [foreign, liveNs]) { try { execFileSync('ip', ['netns', 'del', n]); } catch { /* gone */ } }
+  });
+
+  test('up builds the scenario\'s namespaces and links, ls lists the run, down RUNID removes it', async () => {
+    const up = await runLab(['up', 'scenarios/dual-bridge.yaml']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const runId = /^run ([0-9a-f]{6}) up/.exec(up.stdout)![1]!;
+    const mine = netns().filter((n) => n.startsWith(`mcl${runId}-`)).sort();
+    expect(mine).toEqual([`mcl${runId}-gen`, `mcl${runId}-relay`, `mcl${runId}-sink`, `mcl${runId}-sw`]);
+    const links = execFileSync('ip', ['-n', `mcl${runId}-sw`, '-br', 'link']).toString();
+    expect(links).toMatch(/^br0 /m);
+    expect(links).toMatch(/^br1-3@/m);
+    expect(execFileSync('ip', ['-n', `mcl${runId}-relay`, '-br', 'addr']).toString()).toMatch(/in0@\S+\s+UP\s+10\.0\.0\.20\/24/);
+    expect((await runLab(['ls'])).stdout).toMatch(new RegExp(`^${runId}\\s+dual-bridge\\s+idle`, 'm'));
+    const down = await runLab(['down', runId]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(new RegExp(`^${runId}: removed \\d+ resources`, 'm'));
+    expect(netns().filter((n) => n.startsWith(`mcl${runId}`))).toEqual([]);
+  });
+
+  test('down --all removes stray run namespaces but not a live run nor a namespace that only looks similar', async () => {
+    const strayId = randomBytes(3).toString('hex');
+    const stray = `mcl${strayId}-gen`;
+    for (const n of [stray, foreign, liveNs]) execFileSync('ip', ['netns', 'add', n]);
+    writeFileSync(join(stateDir, `${liveId}.json`), JSON.stringify({
+      version: 1, runId: liveId, prefix: `mcl${liveId}`, scenario: 'live', file: 'x.yaml', ownerPid: process.pid,
+      createdAt: new Date().toISOString(), runDir: join(stateDir, liveId), resources: [{ kind: 'netns', name: liveNs }],
+    }));
+    const res = await runLab(['down', '--all']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`left alone: ${liveId} (live): still running as pid ${process.pid}`);
+    const after = netns();
+    expect(after).not.toContain(stray);
+    expect(after).toContain(foreign);
+    expect(after).toContain(liveNs);
+    const byName = await runLab(['down', liveId]);
+    expect(byName.exitCode, byName.stderr).toBe(0);
+    expect(netns()).not.toContain(liveNs);
+  });
+
+  test('a usage error exits 64 and an invalid scenario 78 with file:line:col', async () => {
+    expect((await runLab(['down'])).exitCode).toBe(64);
+    expect((await runLab(['frobnicate'])).exitCode).toBe(64);
+    const bad = join(stateDir, `bad-${process.pid}.yaml`);
+    writeFileSync(bad, 'name: bad\nhosts: {}\nlinkz: []\n');
+    const res = await runLab(['validate', bad]);
+    expect(res.exitCode).toBe(78);
+    expect(res.stderr).toContain(`${bad}:3:1 linkz: unknown key (did you mean "links"?)`);
+    execFileSync('rm', ['-f', bad]);
+  });
+});

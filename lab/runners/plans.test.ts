@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { loadScenarioText } from '../scenario/load.js';
+import { resolveScenario } from '../scenario/resolve.js';
+import { directPlan } from './direct.js';
+import { kernelPlan, kernelShapeProblem } from './kernel.js';
+import { mcrctlAddArgs } from './mcrd.js';
+import { socatArgv } from './socat.js';
+import { relayedPlan } from './types.js';
+
+const scenario = (file: string) =>
+  resolveScenario(loadScenarioText(readFileSync(new URL(`../../scenarios/${file}`, import.meta.url), 'utf8'), file).scenario);
+
+describe('relay command lines and traffic plans', () => {
+  test('socat receives on the input interface and sends bound to the output interface\'s address', () => {
+    expect(socatArgv(scenario('dual-bridge.yaml'), 0, 0)).toEqual([
+      'socat', '-u', 'UDP4-RECV:5001,ip-add-membership=239.1.1.1:in0,reuseaddr', 'UDP4-SEND:239.9.9.9:5099,bind=10.0.1.20,ip-multicast-ttl=8',
+    ]);
+  });
+
+  test('mcrd gets one rule per stream carrying every output', () => {
+    const args = mcrctlAddArgs(scenario('fanout-50.yaml'), 0);
+    expect(args.slice(0, 7)).toEqual(['add', '--input-interface', 'in0', '--input-group', '239.1.1.1', '--input-port', '5001']);
+    const outputs = args[8]!.split(',');
+    expect(outputs).toHaveLength(50);
+    expect(outputs[0]).toBe('239.10.0.1:6000:out0');
+    expect(outputs[49]).toBe('239.10.0.50:6000:out0');
+  });
+
+  test('relayed plan: the generator sends the input group, sinks join the output groups', () => {
+    expect(relayedPlan(scenario('chain.yaml'))).toEqual({
+      generators: [{ host: 'gen', interface: 'eth0', dst: ['239.1.1.1:5001'], rateFactor: 1, streamName: 's1' }],
+      sinks: [{ output: 'sink1', stream: 's1', host: 'sink', interface: 'eth0', group: '239.9.9.9', port: 5099 }],
+    });
+  });
+
+  test('kernel plan: sinks join the input group, which the MFC forwards unchanged', () => {
+    expect(kernelPlan(scenario('chain.yaml')).sinks).toEqual([{ output: 'sink1', stream: 's1', host: 'sink', interface: 'eth0', group: '239.1.1.1', port: 5001 }]);
+  });
+
+  test('kernel cannot express a fan-out to many groups on one interface', () => {
+    expect(kernelShapeProblem(scenario('chain.yaml'))).toBeUndefined();
+    expect(kernelShapeProblem(scenario('fanout-50.yaml'))).toMatch(/^kernel: the MFC forwards 239\.1\.1\.1 unchanged, once per interface; stream s1 has 50 outputs on out0$/);
+  });
+
+  test('direct plan: the generator on the relay host sends every output group, at rate × outputs', () => {
+    const plan = directPlan(scenario('fanout-50.yaml'));
+    expect(plan.generators).toHaveLength(1);
+    expect(plan.generators[0]).toMatchObject({ host: 'relay', interface: 'out0', rateFactor: 50 });
+    expect(plan.generators[0]!.dst).toHaveLength(50);
+    expect(plan.sinks).toHaveLength(50);
+  });
+});

@@ -1,0 +1,180 @@
+// engine_wrap: the Engine ObjectWrap. Type checks only (relay/ has validated the values), copies the JS
+// objects once into EngineConfig/RuleSpec, and turns SetupError into a JS Error carrying
+// code/errno/syscall/iface/hint (relay/engine/engine.ts rethrows it as EngineError).
+// The wrap owns the engine thread: stop() joins it, and so does the finalizer.
+#include <arpa/inet.h>
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "addon.h"
+#include "engine.h"
+#include "setup_error.h"
+
+namespace mcr {
+
+namespace {
+
+[[noreturn]] void throw_setup(Napi::Env env, const SetupError& e) {
+  Napi::Error err = Napi::Error::New(env, e.what());
+  err.Set("code", e.code);
+  err.Set("errno", Napi::Number::New(env, e.err));
+  err.Set("syscall", e.syscall);
+  if (!e.iface.empty()) err.Set("iface", e.iface);
+  err.Set("hint", e.hint);
+  throw err;
+}
+
+[[noreturn]] void type_error(Napi::Env env, const std::string& path, const char* expected) {
+  throw Napi::TypeError::New(env, path + ": expected " + expected);
+}
+
+Napi::Object object_at(Napi::Env env, Napi::Value v, const std::string& path) {
+  if (!v.IsObject() || v.IsArray()) type_error(env, path, "an object");
+  return v.As<Napi::Object>();
+}
+
+std::string string_at(Napi::Env env, Napi::Object o, const char* key, const std::string& path) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsString()) type_error(env, path + "." + key, "a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+double number_at(Napi::Env env, Napi::Object o, const char* key, const std::string& path, double lo, double hi) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) type_error(env, path + "." + key, "a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= lo && d <= hi) || d != static_cast<double>(static_cast<long long>(d)))
+    throw Napi::RangeError::New(env, path + "." + key + ": expected an integer " + std::to_string(static_cast<long long>(lo)) +
+                                         ".." + std::to_string(static_cast<long long>(hi)));
+  return d;
+}
+
+bool has(Napi::Object o, const char* key) { return o.Has(key) && !o.Get(key).IsUndefined(); }
+
+uint32_t ipv4_at(Napi::Env env, Napi::Object o, const char* key, const std::string& path) {
+  std::string s = string_at(env, o, key, path);
+  in_addr a{};
+  if (inet_pton(AF_INET, s.c_str(), &a) != 1) type_error(env, path + "." + key, "a dotted-quad IPv4 address");
+  return ntohl(a.s_addr);
+}
+
+class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeEngine",
+                       {InstanceMethod("setRules", &EngineWrap::SetRules), InstanceMethod("start", &EngineWrap::Start),
+                        InstanceMethod("stop", &EngineWrap::Stop),
+                        InstanceMethod("counterBuffer", &EngineWrap::CounterBuffer)});
+  }
+
+  explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = object_at(env, info[0], "options");
+    EngineConfig cfg;
+    std::string backend = string_at(env, o, "backend", "options");
+    if (backend == "mmsg")
+      cfg.backend = Backend::Mmsg;
+    else if (backend == "uring")
+      cfg.backend = Backend::Uring;
+    else
+      type_error(env, "options.backend", "'mmsg' or 'uring'");
+    if (has(o, "fanoutGroup")) cfg.fanout_group = static_cast<int>(number_at(env, o, "fanoutGroup", "options", 0, 65535));
+    if (has(o, "cpu")) cfg.cpu = static_cast<int>(number_at(env, o, "cpu", "options", 0, 1023));
+    if (has(o, "ringBlockSize")) cfg.ring.block_size = static_cast<uint32_t>(number_at(env, o, "ringBlockSize", "options", 16384, 1u << 30));
+    if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 2, 65536));
+    if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 1, 1000));
+    if (has(o, "ringVersion")) cfg.ring.version = static_cast<int>(number_at(env, o, "ringVersion", "options", 2, 3));
+    if (has(o, "filter")) {
+      std::string f = string_at(env, o, "filter", "options");
+      if (f != "rules" && f != "udp") type_error(env, "options.filter", "'rules' or 'udp'");
+      cfg.filter_any_udp = f == "udp";
+    }
+    try {
+      engine_ = std::make_unique<Engine>(cfg);
+    } catch (const SetupError& e) {
+      throw_setup(env, e);
+    }
+  }
+
+ private:
+  Napi::Value SetRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsArray()) type_error(env, "rules", "an array");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<RuleSpec> rules;
+    rules.reserve(arr.Length());
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      const std::string p = "rules[" + std::to_string(i) + "]";
+      Napi::Object r = object_at(env, arr.Get(i), p);
+      RuleSpec spec;
+      spec.id = string_at(env, r, "id", p);
+      spec.slot = static_cast<uint32_t>(number_at(env, r, "slot", p, 0, kMaxRuleSlots - 1));
+      Napi::Object in = object_at(env, r.Get("input"), p + ".input");
+      spec.in_ifname = string_at(env, in, "interface", p + ".input");
+      spec.in_group = ipv4_at(env, in, "group", p + ".input");
+      spec.in_port = static_cast<uint16_t>(number_at(env, in, "port", p + ".input", 1, 65535));
+      spec.in_source = has(in, "source") ? ipv4_at(env, in, "source", p + ".input") : 0;
+      Napi::Value outs_v = r.Get("outputs");
+      if (!outs_v.IsArray()) type_error(env, p + ".outputs", "an array");
+      Napi::Array outs = outs_v.As<Napi::Array>();
+      for (uint32_t j = 0; j < outs.Length(); ++j) {
+        const std::string op = p + ".outputs[" + std::to_string(j) + "]";
+        Napi::Object o = object_at(env, outs.Get(j), op);
+        OutputSpec os;
+        os.slot = static_cast<uint32_t>(number_at(env, o, "slot", op, 0, kMaxOutputSlots - 1));
+        os.ifname = string_at(env, o, "interface", op);
+        os.group = ipv4_at(env, o, "group", op);
+        os.port = static_cast<uint16_t>(number_at(env, o, "port", op, 1, 65535));
+        os.ttl = static_cast<int>(number_at(env, o, "ttl", op, 1, 255));
+        os.tos = has(o, "tos") ? static_cast<int>(number_at(env, o, "tos", op, 0, 255)) : -1;
+        spec.outputs.push_back(std::move(os));
+      }
+      rules.push_back(std::move(spec));
+    }
+    try {
+      engine_->set_rules(rules);
+    } catch (const SetupError& e) {
+      throw_setup(env, e);
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    try {
+      engine_->start();
+    } catch (const SetupError& e) {
+      throw_setup(info.Env(), e);
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(info.Env(), std::string("start: ") + e.what());
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    engine_->stop();
+    return info.Env().Undefined();
+  }
+
+  /* The counter block as an external ArrayBuffer; the buffer keeps the memory alive on its own. */
+  Napi::Value CounterBuffer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!buffer_ref_.IsEmpty()) return buffer_ref_.Value();
+    auto* keep = new std::shared_ptr<CounterBlock>(engine_->counters());
+    Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(
+        env, (*keep)->words(), (*keep)->bytes(),
+        [](Napi::Env, void*, std::shared_ptr<CounterBlock>* k) { delete k; }, keep);
+    buffer_ref_ = Napi::Persistent(buf);
+    return buf;
+  }
+
+  std::unique_ptr<Engine> engine_;
+  Napi::Reference<Napi::ArrayBuffer> buffer_ref_;
+};
+
+}  // namespace
+
+void InitEngine(Napi::Env env, Napi::Object exports) { exports.Set("NativeEngine", EngineWrap::Define(env)); }
+
+}  // namespace mcr

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * mcrctl — control a running mcrd over its control socket. Flags match MCR's mcrctl.
+ *
+ *   mcrctl add --input-interface eth0 --input-group 239.1.1.1 --input-port 5000 --outputs 239.2.2.2:6000:eth1
+ *   mcrctl list
+ *   mcrctl --json stats
+ *   mcrctl --socket /tmp/mcrd.sock remove --rule-id cam1
+ *
+ * Exit codes: 0 ok, 1 request refused, 64 usage, 69 daemon unavailable, 77 permission, 78 bad config.
+ */
+import { DEFAULT_SOCKET } from '../control/client.js';
+import { toMcrError } from '../errors.js';
+import { packageVersion } from '../version.js';
+import { add } from './mcrctl/add.js';
+import { config } from './mcrctl/config.js';
+import { EXIT, type Verb, exitCodeFor, makeCtx, usageError } from './mcrctl/context.js';
+import { parseGlobal } from './mcrctl/global.js';
+import { list } from './mcrctl/list.js';
+import { logLevel } from './mcrctl/log-level.js';
+import { ping } from './mcrctl/ping.js';
+import { reload } from './mcrctl/reload.js';
+import { remove } from './mcrctl/remove.js';
+import { stats } from './mcrctl/stats.js';
+import { version } from './mcrctl/version.js';
+import { workers } from './mcrctl/workers.js';
+
+const VERBS: Verb[] = [add, remove, list, stats, workers, ping, version, logLevel, reload, config];
+
+const USAGE = `usage: mcrctl [--socket PATH] [--json] COMMAND [flags]
+
+commands:
+${VERBS.map((v) => `  ${v.name.padEnd(10)} ${v.summary}`).join('\n')}
+
+options:
+  --socket PATH   mcrd's control socket (default ${DEFAULT_SOCKET}; also $MCRD_SOCKET, alias --socket-path)
+  --json          machine-readable output (one JSON object on stdout, errors too)
+  --help          this text; mcrctl COMMAND --help for a command's flags
+
+exit codes: 0 ok, 1 refused by mcrd, 64 usage, 69 mcrd unavailable, 77 permission, 78 bad config`;
+
+async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  let json = argv.includes('--json');
+  try {
+    const g = parseGlobal(argv);
+    json = g.json;
+    if (g.version) { out(`mcrctl ${packageVersion()}`); return EXIT.ok; }
+    if (g.verb === undefined) {
+      if (g.help) { out(USAGE); return EXIT.ok; }
+      throw usageError('missing command; see mcrctl --help');
+    }
+    const verb = VERBS.find((v) => v.name === g.verb);
+    if (!verb) throw usageError(`unknown command ${JSON.stringify(g.verb)}; expected one of ${VERBS.map((v) => v.name).join(', ')}`);
+    if (g.help || g.rest.includes('--help') || g.rest.includes('-h')) { out(verb.usage); return EXIT.ok; }
+    await verb.run(g.rest, makeCtx(g.socket, g.json, out));
+    return EXIT.ok;
+  } catch (err) {
+    const e = toMcrError(err);
+    const wire = (err as { wire?: unknown }).wire ?? e.toWire();
+    if (json) out(JSON.stringify({ ok: false, error: wire }));
+    else process.stderr.write(`mcrctl: ${e.message}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { McrError } from '../errors.js';
+import { loadConfigFile, parseConfigText } from './load.js';
+import { lineOf, locatePaths } from './locate.js';
+
+const sample = new URL('../../test/fixtures/config/mcr-sample.json5', import.meta.url);
+
+async function rejects(p: Promise<unknown>): Promise<McrError> {
+  try { await p; } catch (e) { if (e instanceof McrError) return e; throw e; }
+  throw new Error('expected rejection');
+}
+function throws(fn: () => unknown): McrError {
+  try { fn(); } catch (e) { if (e instanceof McrError) return e; throw e; }
+  throw new Error('expected an McrError');
+}
+
+describe('config loading', () => {
+  test('an MCR rule file loads unchanged, with names as ids and defaults applied', async () => {
+    const c = await loadConfigFile(sample.pathname);
+    expect(c.rules.map((r) => r.id)).toEqual(['camera-1', 'market-data']);
+    expect(c.rules[1]!.outputs).toEqual([
+      { interface: 'eth1', group: '239.10.10.11', port: 6002, ttl: 16 },
+      { interface: 'eth2', group: '10.20.0.5', port: 6002, ttl: 16 },
+    ]);
+    expect(c.warnings).toEqual([]);
+  });
+
+  test('a bad field is reported with file, line, path, expected and got', () => {
+    const text = readFileSync(sample, 'utf8').replace('port: 6002 },\n        { interface: "eth2"', 'port: "80a" },\n        { interface: "eth2"');
+    const e = throws(() => parseConfigText(text, 'mcrd.json5'));
+    expect(e.message).toBe('mcrd.json5:14 rules[1].outputs[0].port: expected integer 1-65535, got "80a" (string)');
+  });
+
+  test('a missing key points at the line of its object', () => {
+    const text = '{\n  rules: [\n    {\n      input: { interface: "eth0", group: "239.1.1.1" },\n      outputs: [{ interface: "eth1", group: "239.2.2.2", port: 1 }],\n    },\n  ],\n}\n';
+    expect(throws(() => parseConfigText(text, 'f.json5')).message).toBe('f.json5:4 rules[0].input.port: expected integer 1-65535, got nothing (missing)');
+  });
+
+  test('a JSON5 syntax error names file and line', () => {
+    const e = throws(() => parseConfigText('{\n rules: [\n  { input: } ]\n}', 'bad.json5'));
+    expect(e.message).toMatch(/^bad\.json5:3: not valid JSON5: invalid character/);
+  });
+
+  test('duplicate names across rules are an error at the second one', () => {
+    const text = readFileSync(sample, 'utf8').replace("'market-data'", '"camera-1"');
+    const e = throws(() => parseConfigText(text, 'mcrd.json5'));
+    expect(e.code).toBe('EEXIST');
+    expect(e.message).toMatch(/^mcrd\.json5:10 rules\[1\]\.id: duplicate rule id "camera-1"/);
+  });
+
+  test('unknown top-level sections are ignored with a warning; daemon settings are read', () => {
+    const c = parseConfigText('{ pim: { enabled: true }, daemon: { numWorkers: 2, backend: "mmsg" }, rules: [] }', 'x.json5');
+    expect(c.warnings).toEqual(['x.json5:1 pim: section not used by mcrd, ignored']);
+    expect(c.settings).toEqual({ numWorkers: 2, backend: 'mmsg' });
+  });
+
+  test('bad daemon settings name the setting', () => {
+    expect(throws(() => parseConfigText('{\n daemon: {\n  numWorkers: 0 } }', 'x.json5')).message)
+      .toBe('x.json5:3 daemon.numWorkers: expected integer 1-64, got 0 (number)');
+  });
+
+  test('an empty file body and a missing rules list mean no rules', () => {
+    expect(parseConfigText('{}', 'x').rules).toEqual([]);
+    expect(throws(() => parseConfigText('[]', 'x')).message).toBe('x: expected an object with a "rules" list at the top');
+  });
+
+  test('a missing file is ENOENT naming the path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcrR-cfg-'));
+    const e = await rejects(loadConfigFile(join(dir, 'nope.json5')));
+    expect(e.code).toBe('ENOENT');
+    expect(e.message).toBe(`${join(dir, 'nope.json5')}: cannot read config: ENOENT`);
+    await writeFile(join(dir, 'ok.json5'), '{rules:[]}');
+    expect((await loadConfigFile(join(dir, 'ok.json5'))).rules).toEqual([]);
+  });
+});
+
+describe('locatePaths', () => {
+  test('records lines of keys and array elements through comments and strings', () => {
+    const text = `{\n  // "rules": fake\n  'a': "x}\\"]",\n  b: [\n    1,\n    /* { */ { c: 2 },\n  ],\n}`;
+    const l = locatePaths(text);
+    expect(l.get('a')).toBe(3);
+    expect(l.get('b')).toBe(4);
+    expect(l.get('b[0]')).toBe(5);
+    expect(l.get('b[1].c')).toBe(6);
+    expect(lineOf(l, ['b', 1, 'missing'])).toBe(6);
+  });
+});

@@ -1,0 +1,24 @@
+import { expect, test } from 'vitest';
+import { parseDaemonArgs } from './args.js';
+
+test('MCR-style invocation parses, with its socket flag alias', () => {
+  expect(parseDaemonArgs(['supervisor', '--control-socket-path', '/var/run/mcr.sock', '--interface', 'eth0'])).toMatchObject({
+    controlSocket: '/var/run/mcr.sock', ignored: [expect.stringContaining('--interface eth0')],
+  });
+});
+
+test('all flags parse to settings', () => {
+  expect(parseDaemonArgs(['--config', 'c.json5', '--control-socket', '/s', '--state-file', '/st', '--num-workers', '2', '--backend', 'sendmmsg', '--log-level', 'debug', '--log-json']))
+    .toMatchObject({ config: 'c.json5', controlSocket: '/s', stateFile: '/st', numWorkers: 2, backend: 'mmsg', logLevel: 'debug', logJson: true });
+});
+
+test.each([
+  [['--num-workers', 'x'], '--num-workers: expected integer 1-64, got "x" (string)'],
+  [['--num-workers', '0'], '--num-workers: expected integer 1-64, got "0" (string)'],
+  [['--backend', 'xdp'], '--backend: expected "uring" or "mmsg", got "xdp" (string)'],
+  [['--log-level', 'loud'], '--log-level: expected one of error, warn, info, debug, got "loud" (string)'],
+  [['worker'], 'unexpected argument "worker"'],
+  [['--frob'], "Unknown option '--frob'"],
+])('%j is refused naming the flag', (argv, message) => {
+  expect(() => parseDaemonArgs(argv)).toThrow(message);
+});

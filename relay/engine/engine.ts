@@ -1,0 +1,241 @@
+/**
+ * Engine: the typed facade over the native packet engine (native/engine). See types.ts for the contract.
+ *
+ *   const engine = new Engine({ backend: 'mmsg' });
+ *   engine.setRules([{ id: 'cam1', slot: 0, input: { interface: 'eth0', group: '239.1.1.1', port: 5000 },
+ *                      outputs: [{ slot: 0, interface: 'eth1', group: '239.2.2.2', port: 5000, ttl: 64 }] }]);
+ *   engine.start();
+ *   engine.counters().rules.get(0)?.packets;
+ *   engine.stop();
+ *
+ * Validation here is about types and ranges (what the native side cannot represent); relay/model has
+ * already checked meaning (interfaces, self-loops). Tests: engine.test.ts, engine.e2e.test.ts.
+ */
+import { loadNative, type NativeEngineHandle, type NativeLayout } from './native.js';
+import type {
+  EngineCounters,
+  EngineOptions,
+  EngineRule,
+  GlobalCounters,
+  MalformedReason,
+  OutputCounters,
+  RuleCounters,
+} from './types.js';
+
+/** A setup failure of the engine (a syscall failed), e.g. `bind(AF_PACKET, eth9): ENODEV — interface does not exist`. */
+export class EngineError extends Error {
+  /** errno name, e.g. ENODEV; EINVAL for inconsistent rules (slots reused, duplicate inputs). */
+  readonly code: string;
+  readonly syscall?: string;
+  readonly iface?: string;
+  readonly hint?: string;
+  readonly errno?: number;
+
+  constructor(message: string, fields: { code: string; syscall?: string; iface?: string; hint?: string; errno?: number }) {
+    super(message);
+    this.name = 'EngineError';
+    this.code = fields.code;
+    if (fields.syscall !== undefined) this.syscall = fields.syscall;
+    if (fields.iface !== undefined) this.iface = fields.iface;
+    if (fields.hint !== undefined) this.hint = fields.hint;
+    if (fields.errno !== undefined) this.errno = fields.errno;
+  }
+}
+
+/** What the native parser found in a frame (parseFrame). */
+export interface ParsedFrame {
+  /** VLAN ids, outermost first (an out-of-band tag, when given, comes first). */
+  vlanIds: number[];
+  source: string;
+  destination: string;
+  sourcePort: number;
+  destinationPort: number;
+  ttl: number;
+  ipOffset: number;
+  ipHeaderLength: number;
+  payloadOffset: number;
+  payloadLength: number;
+}
+
+/**
+ * Parse one Ethernet frame with the engine's own parser.
+ * @param frame bytes from the destination MAC on
+ * @param opts.vlanTci an out-of-band VLAN tag (as TPACKET_V3 reports a stripped one)
+ * @returns the parsed headers, or `{ error }` naming why the engine would drop the frame
+ */
+export function parseFrame(frame: Uint8Array, opts: { vlanTci?: number } = {}): ParsedFrame | { error: MalformedReason } {
+  if (!(frame instanceof Uint8Array)) throw new TypeError(`parseFrame: frame must be a Uint8Array, got ${describe(frame)}`);
+  return loadNative().parseFrame(frame, opts.vlanTci) as ParsedFrame | { error: MalformedReason };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'string' ? `${JSON.stringify(v)} (string)` : `${String(v)} (${typeof v})`;
+}
+
+function checkInt(path: string, v: unknown, lo: number, hi: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new TypeError(`${path}: expected an integer ${lo}-${hi}, got ${describe(v)}`);
+}
+
+function checkString(path: string, v: unknown): void {
+  if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${path}: expected a non-empty string, got ${describe(v)}`);
+}
+
+function validateOptions(opts: unknown): asserts opts is EngineOptions {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts))
+    throw new TypeError(`Engine options: expected an object, got ${describe(opts)}`);
+  const o = opts as Record<string, unknown>;
+  if (o['backend'] !== 'mmsg' && o['backend'] !== 'uring')
+    throw new TypeError(`Engine options.backend: expected 'mmsg' or 'uring', got ${describe(o['backend'])}`);
+  if (o['fanoutGroup'] !== undefined) checkInt('Engine options.fanoutGroup', o['fanoutGroup'], 0, 65535);
+  if (o['cpu'] !== undefined) checkInt('Engine options.cpu', o['cpu'], 0, 1023);
+  if (o['ringBlockSize'] !== undefined) {
+    checkInt('Engine options.ringBlockSize', o['ringBlockSize'], 16384, 2 ** 30);
+    if ((o['ringBlockSize'] as number) % 4096 !== 0)
+      throw new TypeError(`Engine options.ringBlockSize: expected a multiple of 4096, got ${describe(o['ringBlockSize'])}`);
+  }
+  if (o['ringBlockCount'] !== undefined) checkInt('Engine options.ringBlockCount', o['ringBlockCount'], 2, 65536);
+  if (o['ringRetireMs'] !== undefined) checkInt('Engine options.ringRetireMs', o['ringRetireMs'], 1, 1000);
+  if (o['ringVersion'] !== undefined && o['ringVersion'] !== 2 && o['ringVersion'] !== 3)
+    throw new TypeError(`Engine options.ringVersion: expected 2 or 3, got ${describe(o['ringVersion'])}`);
+  if (o['filter'] !== undefined && o['filter'] !== 'rules' && o['filter'] !== 'udp')
+    throw new TypeError(`Engine options.filter: expected 'rules' or 'udp', got ${describe(o['filter'])}`);
+}
+
+function validateRules(rules: unknown, layout: NativeLayout): asserts rules is EngineRule[] {
+  if (!Array.isArray(rules)) throw new TypeError(`setRules: expected an array of rules, got ${describe(rules)}`);
+  rules.forEach((r: unknown, i) => {
+    const p = `rules[${i}]`;
+    if (typeof r !== 'object' || r === null) throw new TypeError(`${p}: expected an object, got ${describe(r)}`);
+    const rule = r as Record<string, unknown>;
+    checkString(`${p}.id`, rule['id']);
+    checkInt(`${p}.slot`, rule['slot'], 0, layout.maxRuleSlots - 1);
+    const input = rule['input'] as Record<string, unknown> | undefined;
+    if (typeof input !== 'object' || input === null) throw new TypeError(`${p}.input: expected an object, got ${describe(input)}`);
+    checkString(`${p}.input.interface`, input['interface']);
+    checkString(`${p}.input.group`, input['group']);
+    checkInt(`${p}.input.port`, input['port'], 1, 65535);
+    if (input['source'] !== undefined) checkString(`${p}.input.source`, input['source']);
+    if (!Array.isArray(rule['outputs'])) throw new TypeError(`${p}.outputs: expected an array, got ${describe(rule['outputs'])}`);
+    (rule['outputs'] as unknown[]).forEach((o: unknown, j) => {
+      const op = `${p}.outputs[${j}]`;
+      if (typeof o !== 'object' || o === null) throw new TypeError(`${op}: expected an object, got ${describe(o)}`);
+      const out = o as Record<string, unknown>;
+      checkInt(`${op}.slot`, out['slot'], 0, layout.maxOutputSlots - 1);
+      checkString(`${op}.interface`, out['interface']);
+      checkString(`${op}.group`, out['group']);
+      checkInt(`${op}.port`, out['port'], 1, 65535);
+      checkInt(`${op}.ttl`, out['ttl'], 1, 255);
+      if (out['tos'] !== undefined) checkInt(`${op}.tos`, out['tos'], 0, 255);
+    });
+  });
+}
+
+/** Native errors carry code/syscall/iface/hint; anything else (TypeError, RangeError) passes through. */
+function rethrow(err: unknown): never {
+  const e = err as Error & { code?: unknown; syscall?: string; iface?: string; hint?: string; errno?: number };
+  if (e instanceof Error && typeof e.code === 'string' && !(e instanceof TypeError) && !(e instanceof RangeError)) {
+    const fields: { code: string; syscall?: string; iface?: string; hint?: string; errno?: number } = { code: e.code };
+    if (e.syscall !== undefined) fields.syscall = e.syscall;
+    if (e.iface !== undefined) fields.iface = e.iface;
+    if (e.hint !== undefined) fields.hint = e.hint;
+    if (e.errno !== undefined) fields.errno = e.errno;
+    throw new EngineError(e.message, fields);
+  }
+  throw err;
+}
+
+export class Engine {
+  static readonly MAX_RULE_SLOTS: number = loadNative().layout.maxRuleSlots;
+  static readonly MAX_OUTPUT_SLOTS: number = loadNative().layout.maxOutputSlots;
+
+  readonly #native: NativeEngineHandle;
+  readonly #layout: NativeLayout;
+  readonly #words: BigUint64Array;
+  #ruleSlots: number[] = [];
+  #outputSlots: number[] = [];
+
+  /** Validates the options and creates the native engine (and, for `uring`, its ring); no thread yet. */
+  constructor(opts: EngineOptions) {
+    validateOptions(opts);
+    const native = loadNative();
+    this.#layout = native.layout;
+    try {
+      this.#native = new native.NativeEngine(opts);
+    } catch (err) {
+      rethrow(err);
+    }
+    this.#words = new BigUint64Array(this.#native.counterBuffer());
+  }
+
+  /**
+   * Replace the whole rule table, all or nothing. Sockets and joins are set up before the atomic swap;
+   * on failure an EngineError is thrown and the running table keeps forwarding untouched.
+   */
+  setRules(rules: EngineRule[]): void {
+    validateRules(rules, this.#layout);
+    try {
+      this.#native.setRules(rules);
+    } catch (err) {
+      rethrow(err);
+    }
+    this.#ruleSlots = rules.map((r) => r.slot);
+    this.#outputSlots = rules.flatMap((r) => r.outputs.map((o) => o.slot));
+  }
+
+  /** Spawn the engine thread (no-op if running). */
+  start(): void {
+    try {
+      this.#native.start();
+    } catch (err) {
+      rethrow(err);
+    }
+  }
+
+  /** Signal the engine thread and join it; idempotent. The native finalizer does the same on GC. */
+  stop(): void {
+    this.#native.stop();
+  }
+
+  /** A snapshot of the counters, read from shared memory (no syscall); rules/outputs of the current table. */
+  counters(): EngineCounters {
+    const w = this.#words;
+    const l = this.#layout;
+    const at = (i: number): bigint => w[i] ?? 0n;
+    const malformed = {} as Record<MalformedReason, bigint>;
+    l.malformedNames.forEach((name, i) => {
+      malformed[name as MalformedReason] = at(l.malformedBase + i);
+    });
+    const global: GlobalCounters = {
+      rxFrames: at(l.rxFrames),
+      rxBytes: at(l.rxBytes),
+      ringDrops: at(l.ringDrops),
+      ringFreezes: at(l.ringFreezes),
+      unmatched: at(l.unmatched),
+      malformed,
+    };
+    const rules = new Map<number, RuleCounters>();
+    for (const slot of this.#ruleSlots) {
+      const base = l.ruleBase + slot * l.ruleWords;
+      rules.set(slot, { packets: at(base + l.rulePackets), bytes: at(base + l.ruleBytes), lastPacketNs: at(base + l.ruleLastNs) });
+    }
+    const outputs = new Map<number, OutputCounters>();
+    for (const slot of this.#outputSlots) {
+      const base = l.outputBase + slot * l.outputWords;
+      const errorsByErrno: Record<string, bigint> = {};
+      l.errnoNames.forEach((name, i) => {
+        const v = at(base + l.outErrnoBase + i);
+        if (v !== 0n) errorsByErrno[name] = v;
+      });
+      outputs.set(slot, {
+        packets: at(base + l.outPackets),
+        bytes: at(base + l.outBytes),
+        sendErrors: at(base + l.outSendErrors),
+        errorsByErrno,
+      });
+    }
+    return { global, rules, outputs };
+  }
+}

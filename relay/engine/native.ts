@@ -1,0 +1,97 @@
+/**
+ * Loads the native addon `build/Release/mcr_native.node` (built by `npm install` / node-gyp).
+ *
+ * The path is resolved from this file's location by walking up to the package root, so it works both
+ * from the sources (relay/engine/) and from the compiled tree (dist/relay/engine/). MCR_NATIVE_ADDON
+ * overrides it (e.g. to load a sanitizer build).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EngineOptions, EngineRule } from './types.js';
+
+/** Offsets (in 64-bit words) of the counter block, exported by native/engine/addon/layout_wrap.cc. */
+export interface NativeLayout {
+  totalWords: number;
+  maxRuleSlots: number;
+  maxOutputSlots: number;
+  ruleBase: number;
+  ruleWords: number;
+  outputBase: number;
+  outputWords: number;
+  rxFrames: number;
+  rxBytes: number;
+  ringDrops: number;
+  ringFreezes: number;
+  unmatched: number;
+  malformedBase: number;
+  txBatches: number;
+  rxBlocks: number;
+  tableGeneration: number;
+  rulePackets: number;
+  ruleBytes: number;
+  ruleLastNs: number;
+  outPackets: number;
+  outBytes: number;
+  outSendErrors: number;
+  outErrnoBase: number;
+  malformedNames: string[];
+  errnoNames: string[];
+}
+
+export interface NativeParsedFrame {
+  vlanIds: number[];
+  source: string;
+  destination: string;
+  sourcePort: number;
+  destinationPort: number;
+  ttl: number;
+  ipOffset: number;
+  ipHeaderLength: number;
+  payloadOffset: number;
+  payloadLength: number;
+}
+
+export interface NativeEngineHandle {
+  setRules(rules: EngineRule[]): void;
+  start(): void;
+  stop(): void;
+  counterBuffer(): ArrayBuffer;
+}
+
+export interface NativeModule {
+  parseFrame(frame: Uint8Array, vlanTci?: number): NativeParsedFrame | { error: string };
+  layout: NativeLayout;
+  NativeEngine: new (opts: EngineOptions) => NativeEngineHandle;
+}
+
+const ADDON = join('build', 'Release', 'mcr_native.node');
+
+/** Directory holding package.json and build/, found by walking up from this module. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`mcr: package root (with binding.gyp) not found above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+let cached: NativeModule | undefined;
+
+/** The addon, loaded once. Throws with the path and a build hint if it is missing. */
+export function loadNative(): NativeModule {
+  if (cached) return cached;
+  const path = process.env['MCR_NATIVE_ADDON'] ?? join(packageRoot(), ADDON);
+  const require = createRequire(import.meta.url);
+  try {
+    cached = require(path) as NativeModule;
+  } catch (err) {
+    const e = new Error(`mcr: cannot load the native engine ${path}: ${(err as Error).message} (build it with \`npm run install\`)`);
+    (e as Error & { cause: unknown }).cause = err;
+    throw e;
+  }
+  return cached;
+}

@@ -1,0 +1,37 @@
+/**
+ * An in-process DataPlane for control-plane tests: it keeps the applied table in memory, can be told
+ * to refuse the next table (as an EngineError would), and reports counters the test sets. It stands
+ * in for worker processes, which need the native engine and root; the real ones run in relay/e2e.
+ */
+import type { WorkerView } from '../../relay/control/api.js';
+import type { DataPlane } from '../../relay/daemon/data-plane.js';
+import type { EngineCounters, EngineRule } from '../../relay/engine/types.js';
+import { McrError } from '../../relay/errors.js';
+
+export class MemoryDataPlane implements DataPlane {
+  table: EngineRule[] = [];
+  applied: EngineRule[][] = [];
+  private refusal: string | undefined;
+  snapshot: EngineCounters | undefined;
+
+  /** Make the next apply() fail with this engine message. */
+  refuseNext(message: string): void { this.refusal = message; }
+
+  async apply(rules: EngineRule[]): Promise<void> {
+    if (this.refusal) {
+      const m = this.refusal;
+      this.refusal = undefined;
+      throw new McrError({ code: 'EENGINE', detail: `the packet engine refused the rule table: ${m}` });
+    }
+    this.table = structuredClone(rules);
+    this.applied.push(this.table);
+  }
+
+  async counters(): Promise<EngineCounters[]> { return this.snapshot ? [this.snapshot] : []; }
+
+  workers(): WorkerView[] {
+    return [{ index: 0, pid: process.pid, state: 'running', restarts: 0, lastExit: null, since: new Date(0).toISOString(), rxFrames: null }];
+  }
+
+  async stop(): Promise<void> {}
+}
