@@ -4,7 +4,9 @@
  * issue-4 ratios with their targets. Covered by bench/table.test.ts (on ci/ fixtures).
  */
 import { measure } from '../ci/metrics.js';
-import { cpuAt, latencyAt, nearestReference, searchCapped, throughputCeiling, throughputPps, type Bound, type Found } from '../ci/quantities.js';
+import {
+  cpuAt, latencyAt, nearestReference, searchCapped, throughputCeiling, throughputPps, throughputTestOf, type Bound, type Found,
+} from '../ci/quantities.js';
 import type { LoadedResults } from '../ci/results-file.js';
 import type { RelayName, Results } from '../lab/results/types.js';
 
@@ -67,13 +69,13 @@ export function scenarioNumbers(r: Results): ScenarioNumbers {
   const relays = RELAYS.map((relay): RelayNumbers => {
     const skip = r.skipped.find((s) => s.relay === relay);
     const tp = throughputPps(r, relay);
-    const tpTest = r.tests.find((t) => t.kind === 'throughput' && t.relay === relay);
+    const tpTest = throughputTestOf(r, relay);
     const below = throughputCeiling(r, relay);
     return {
       relay,
       throughputPps: val(tp),
       ...(below !== undefined && { throughputBelow: below }),
-      ...(tpTest?.kind === 'throughput' && {
+      ...(tpTest && {
         throughputRange: [tpTest.summary.throughputPps.min, tpTest.summary.throughputPps.max] as [number, number],
         throughputCapped: searchCapped(tpTest),
       }),

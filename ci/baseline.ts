@@ -61,7 +61,7 @@ export function baselineFrom(measured: Measured[], old: Baseline = {}): Baseline
     if (!found.ok) continue;
     const prev = old[def.id];
     next[def.id] = {
-      value: Number(found.value.toPrecision(4)),
+      value: Number(Math.max(found.value, def.baselineFloor ?? -Infinity).toPrecision(4)),
       tolerance: prev?.tolerance ?? def.defaultTolerance,
       direction: def.direction,
       required: prev?.required ?? def.defaultRequired,

@@ -53,7 +53,7 @@ describe('perf-regression job on fixture results', () => {
     const r = await withResults(healthy);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.junit).toContain('failures="0"');
-    expect(r.summary).toContain('PASS: 8 pass');
+    expect(r.summary).toContain('PASS: 9 pass');
     expect(r.stdout).toContain(r.summary);
   });
 

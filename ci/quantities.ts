@@ -8,14 +8,14 @@
  */
 import type { FixedRateTest, LatencyTest, RelayName, Results, ThroughputTest, Trial } from '../lab/results/types.js';
 
-/** A number found in a results file, or why it is not there. */
 /**
  * Whether a value is exact or only bounds the truth: `lower` = the true value is at least this (a
  * throughput search whose top rate passed), `upper` = at most this, `unknown` = built from bounds
- * pointing different ways (lower / lower), so it says nothing for sure.
+ * pointing different ways (a floor divided by a floor), so it says nothing for sure.
  */
 export type Bound = 'lower' | 'upper' | 'unknown';
 
+/** A number found in a results file (with where it came from), or why it is not there. */
 export type Found = { ok: true; value: number; note: string; bound?: Bound } | { ok: false; reason: string };
 
 /** Loss the issue's throughput targets allow ("highest rate with < 0.1 % loss"). */
@@ -41,6 +41,12 @@ function skippedReason(r: Results, relay: RelayName): string | undefined {
 const sameRate = (a: number, b: number): boolean => Math.abs(a - b) <= 0.01 * Math.max(a, b);
 const kpps = (pps: number): string => `${(pps / 1000).toFixed(pps < 10_000 ? 1 : 0)}k pps`;
 
+/** The relay's throughput test: the one named "throughput" if there are several. */
+export function throughputTestOf(r: Results, relay: RelayName): ThroughputTest | undefined {
+  const tp = r.tests.filter((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === relay);
+  return tp.find((t) => t.name === 'throughput') ?? tp[0];
+}
+
 /**
  * A relay's highest rate with < 0.1 % loss: the median of its throughput test, else the highest
  * fixed rate whose median loss stays within THROUGHPUT_LOSS.
@@ -48,8 +54,7 @@ const kpps = (pps: number): string => `${(pps / 1000).toFixed(pps < 10_000 ? 1 :
 export function throughputPps(r: Results, relay: RelayName): Found {
   const skip = skippedReason(r, relay);
   if (skip) return notFound(skip);
-  const tp = r.tests.filter((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === relay);
-  const chosen = tp.find((t) => t.name === 'throughput') ?? tp[0];
+  const chosen = throughputTestOf(r, relay);
   if (chosen) {
     const capped = searchCapped(chosen);
     const median = chosen.summary.throughputPps.median;
@@ -66,7 +71,7 @@ export function throughputPps(r: Results, relay: RelayName): Found {
  * (the lab then reports 0): its real throughput is somewhere below this.
  */
 export function throughputCeiling(r: Results, relay: RelayName): number | undefined {
-  const t = r.tests.find((x): x is ThroughputTest => x.kind === 'throughput' && x.relay === relay);
+  const t = throughputTestOf(r, relay);
   if (!t || t.summary.throughputPps.median > 0) return undefined;
   const offered = t.repetitions.flatMap((x) => x.steps.map((s) => s.offeredPps));
   return offered.length ? Math.min(...offered) : undefined;

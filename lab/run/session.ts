@@ -83,9 +83,10 @@ async function runTest(
     case 'throughput': {
       const reps: Array<{ throughputPps: number; steps: Trial[] }> = [];
       for (let r = 1; r <= t.repetitions; r++) {
-        reps.push(await throughputSearch((pps) => trial(pps, r), {
+        const found = await throughputSearch((pps) => trial(pps, r), {
           minPps: t.minPps, maxPps: t.maxPps, lossTolerance: t.lossTolerance, resolutionPps: t.resolutionPps, maxSteps: t.maxSteps,
-        }));
+        });
+        reps.push({ throughputPps: creditedThroughput(found.throughputPps, found.steps, t.lossTolerance), steps: found.steps });
       }
       return throughputTest(t.name, relay, t.lossTolerance, reps);
     }
@@ -102,6 +103,19 @@ async function runTest(
       return latencyTest(t.name, relay, rate, t.loadFraction, trials);
     }
   }
+}
+
+/**
+ * A pass only proves the rate that was actually offered: when the generator fell short in the passing
+ * trial by more than 2 % (a busy machine), the throughput credited is what it achieved there, never
+ * the rate asked for.
+ */
+export function creditedThroughput(throughputPps: number, steps: Trial[], lossTolerance: number): number {
+  const passing = steps.filter((x) => x.offeredPps === throughputPps && x.lossRatio <= lossTolerance);
+  if (passing.length === 0) return throughputPps;
+  const best = Math.max(...passing.map((x) => x.achievedPps));
+  // Within 2 % is pacing granularity (a 1 s trial ends a batch early), not a generator that fell behind.
+  return best >= 0.98 * throughputPps ? throughputPps : Math.round(best);
 }
 
 /** 200 unmeasured datagrams per generator, then a pause for them to drain. */

@@ -50,6 +50,16 @@ export interface SinkOptions {
   lateMs?: number;
   /** Raw latency samples kept per listen for exact percentiles. */
   latencySamples?: number;
+  /**
+   * Arrival time used for latency: "kernel" (default; the kernel's receive stamp, leaves out the
+   * sink's own wake-up) or "user" (CLOCK_MONOTONIC after recvmmsg returns).
+   */
+  rxTimestamp?: 'kernel' | 'user';
+  /**
+   * µs to sleep after each wake-up with traffic so the next one reads more (default 200 with kernel
+   * timestamps, 0 with user ones): far less sink CPU at high rates, latencies unchanged.
+   */
+  coalesceUs?: number;
   cpu?: number;
   signal?: AbortSignal;
   /** How long to wait for the sink to be ready (default 10 s). */
@@ -164,6 +174,12 @@ export function sinkArgs(o: SinkOptions): string[] {
   if (late !== undefined) args.push('--late-ms', String(late));
   const samples = checkInt(fn, 'latencySamples', o.latencySamples, 0, 100_000_000);
   if (samples !== undefined) args.push('--latency-samples', String(samples));
+  if (o.rxTimestamp !== undefined) {
+    if (o.rxTimestamp !== 'kernel' && o.rxTimestamp !== 'user') fail(fn, 'rxTimestamp', '"kernel" or "user"', o.rxTimestamp);
+    args.push('--rx-timestamp', o.rxTimestamp);
+  }
+  const coalesce = checkInt(fn, 'coalesceUs', o.coalesceUs, 0, 100_000);
+  if (coalesce !== undefined) args.push('--coalesce-us', String(coalesce));
   const cpu = checkInt(fn, 'cpu', o.cpu, 0, 1023);
   if (cpu !== undefined) args.push('--cpu', String(cpu));
   checkName(fn, 'netns', o.netns);

@@ -3,7 +3,7 @@
  * (`cleanup`), SIGTERM on abort escalating to SIGKILL after 2 s, and failures turned into a
  * TrafficToolError whose message ends with the tool's last stderr lines.
  */
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 
 import { assertBuilt, type NativeTool } from './binaries.js';
 import { inNetns } from './options.js';
@@ -51,7 +51,7 @@ export interface SpawnOptions {
 }
 
 /** Start @tool with @args (in a namespace if asked). The caller awaits the result. */
-export function spawnTool(tool: NativeTool, args: string[], o: SpawnOptions): ResultPromise<{ cleanup: true }> {
+export function spawnTool(tool: NativeTool, args: string[], o: SpawnOptions) {
   const [file, argv] = inNetns(o.netns, [assertBuilt(tool), ...args]);
   return execa(file, argv, {
     cleanup: true,
@@ -61,5 +61,5 @@ export function spawnTool(tool: NativeTool, args: string[], o: SpawnOptions): Re
     ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}),
     stdin: 'ignore',
     maxBuffer: 64 * 1024 * 1024,
-  }) as unknown as ResultPromise<{ cleanup: true }>;
+  });
 }

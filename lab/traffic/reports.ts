@@ -76,6 +76,8 @@ export const SinkReportSchema = z.object({
   recvErrors: count,
   /** CPU time the sink used (user + system). */
   cpuNs: count,
+  /** Arrival clock of the latencies: the kernel's receive stamp, userspace after recvmmsg, or both. */
+  rxTimestamp: z.enum(['kernel', 'user', 'mixed']),
 });
 export type SinkReport = z.infer<typeof SinkReportSchema>;
 

@@ -92,10 +92,20 @@ describe.skipIf(!canNetns)('mcr-gen to mcr-sink over a veth pair', () => {
     });
   });
 
+  /** The receiving namespace's IP reassembly counter (/proc/net/snmp "Ip: ... ReasmReqds"). */
+  async function reassemblies(): Promise<number> {
+    const lines = (await inNs(NS_B, 'cat', '/proc/net/snmp')).stdout.split('\n').filter((l) => l.startsWith('Ip:'));
+    const [names, values] = lines.map((l) => l.split(/\s+/));
+    return Number(values![names!.indexOf('ReasmReqds')]);
+  }
+
   test('jumbo 8000-byte payloads cross an MTU 9000 link unfragmented and verified', async () => {
+    const before = await reassemblies();
+    expect(before).toBeGreaterThanOrEqual(0); // a number, not NaN from a parse miss
     const { gen, rx } = await transfer('239.77.3.1:5002', { count: 2000, ratePps: 5000, payloadBytes: 8000 });
     expect(gen.sent).toBe(2000);
     expect(rx.listens[0]).toMatchObject({ received: 2000, bytes: 16_000_000, lost: 0, payloadErrors: 0 });
+    expect(await reassemblies()).toBe(before);
   });
 
   test('raw frames (--tx packet) arrive as valid UDP: checksums, headers and patterns all verified', async () => {
@@ -105,6 +115,14 @@ describe.skipIf(!canNetns)('mcr-gen to mcr-sink over a veth pair', () => {
     expect(rx.listens[0]).toMatchObject({ received: 10_000, lost: 0, duplicates: 0, reordered: 0, payloadErrors: 0 });
     const small = await transfer('239.77.5.2:5004', { count: 1000, ratePps: 10_000, payloadBytes: 33, tx: 'packet' });
     expect(small.rx.listens[0]).toMatchObject({ received: 1000, lost: 0, payloadErrors: 0 });
+    // Several groups from one raw socket: each frame carries its own MAC, IP and UDP headers.
+    const dsts = ['239.77.5.3:5005', '239.77.5.4:5006', '239.77.5.5:5007'];
+    const sink = await startSink({ netns: NS_B, listen: dsts, interface: IF_B, expectCount: 500, idleTimeoutS: 3 });
+    await runGenerator({ netns: NS_A, dst: dsts, interface: IF_A, ratePps: 10_000, count: 1500, payloadBytes: 200, tx: 'packet' });
+    const multi = await sink.done;
+    expect(multi.listens.map((l) => [l.group, l.port, l.received, l.lost, l.payloadErrors])).toEqual(
+      dsts.map((d) => [d.split(':')[0], Number(d.split(':')[1]), 500, 0, 0]),
+    );
   });
 
   test('a sink stopped early reports what it got so far', async () => {
@@ -113,6 +131,21 @@ describe.skipIf(!canNetns)('mcr-gen to mcr-sink over a veth pair', () => {
     await new Promise((r) => setTimeout(r, 300));
     const rx = await sink.stop();
     expect(rx.listens[0]).toMatchObject({ received: 500, lost: 0, lastSeq: 499 });
+  });
+
+  test('measure: paced rates are held (printed, not asserted)', async () => {
+    const lines: string[] = [];
+    for (const ratePps of [1000, 20_000, 150_000, 300_000]) {
+      const sink = await startSink({ netns: NS_B, listen: ['239.77.8.1:5008'], interface: IF_B, idleTimeoutS: 1 });
+      const gen = await runGenerator({ netns: NS_A, dst: ['239.77.8.1:5008'], interface: IF_A, ratePps, durationS: 2, payloadBytes: 1316 });
+      const l = (await sink.done).listens[0]!;
+      lines.push(
+        `${ratePps} pps asked: ${gen.achievedPps.toFixed(0)} achieved, ${(gen.cpuNs / 2e7).toFixed(1)} % CPU; ` +
+          `received ${l.received}/${gen.sent}, latency p50 ${((l.latencyNs?.p50 ?? 0) / 1e3).toFixed(1)} µs p99 ${((l.latencyNs?.p99 ?? 0) / 1e3).toFixed(1)} µs`,
+      );
+      expect(l.payloadErrors).toBe(0);
+    }
+    console.log(`mcr-gen paced, 1316 B, 2 s:\n  ${lines.join('\n  ')}`);
   });
 
   test('measure: unpaced generator rate for 2 s (printed, not asserted)', async () => {

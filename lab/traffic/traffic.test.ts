@@ -60,6 +60,8 @@ describe('flag validation', () => {
     [['--listen', '239.1.1.1:5000,239.1.1.1:5000'], 'is given twice'],
     [['--listen', '239.1.1.1:5000', '--idle-timeout', '-1'], '--idle-timeout: expected seconds'],
     [['--listen', '239.1.1.1:5000', '--expect-count', '0'], '--expect-count: expected an integer'],
+    [['--listen', '239.1.1.1:5000', '--rx-timestamp', 'nic'], '--rx-timestamp: expected kernel or user, got "nic"'],
+    [['--listen', '239.1.1.1:5000', '--coalesce-us', '1e3'], '--coalesce-us: expected an integer 0-100000'],
   ])('mcr-sink %j is a usage error mentioning %s', async (args, message) => {
     const r = await run('mcr-sink', args);
     expect(r.exitCode).toBe(64);
@@ -90,6 +92,16 @@ describe('flag validation', () => {
   ])('runGenerator(%j) throws a TypeError: %s', async (o, message) => {
     await expect(runGenerator(o)).rejects.toThrow(TypeError);
     await expect(runGenerator(o)).rejects.toThrow(message);
+  });
+
+  test.each([
+    [{ listen: ['127.0.0.1:5000'], coalesceUs: -5 }, 'startSink: coalesceUs: expected an integer 0-100000, got -5 (number)'],
+    [{ listen: ['127.0.0.1:5000'], rxTimestamp: 'nic' as 'user' }, 'startSink: rxTimestamp: expected "kernel" or "user", got "nic" (string)'],
+    [{ listen: [] }, 'startSink: listen: expected a non-empty array'],
+    [{ listen: ['127.0.0.1:5000'], idleTimeoutS: 0 }, 'startSink: idleTimeoutS: expected seconds > 0'],
+  ])('startSink(%j) throws a TypeError: %s', async (o, message) => {
+    await expect(startSink(o)).rejects.toThrow(TypeError);
+    await expect(startSink(o)).rejects.toThrow(message);
   });
 
   test('startSink rejects a duplicate listen before starting anything', async () => {
@@ -259,6 +271,16 @@ describe('sink accounting', () => {
     expect(lat.samples).toBe(100);
   });
 
+  test.each(['kernel', 'user'] as const)('--rx-timestamp %s is used and reported', async (rxTimestamp) => {
+    const p = port();
+    const s = await sink({ listen: [`127.0.0.1:${p}`], expectCount: 200, idleTimeoutS: 5, rxTimestamp });
+    await runGenerator({ dst: [`127.0.0.1:${p}`], ratePps: 10_000, count: 200, payloadBytes: 64 });
+    const rep = await s.done;
+    expect(rep.rxTimestamp).toBe(rxTimestamp);
+    // Arrival can never precede the send stamp: a bad clock conversion would show here as 0.
+    expect(rep.listens[0]!.latencyNs!.min).toBeGreaterThan(0);
+  });
+
   test('with --expect-count the missing tail counts as lost', async () => {
     const p = port();
     const s = await sink({ listen: [`127.0.0.1:${p}`], expectCount: 100 });
@@ -266,6 +288,33 @@ describe('sink accounting', () => {
     await new Promise((r) => setTimeout(r, 200));
     const rep = await s.stop();
     expect(rep.listens[0]).toMatchObject({ received: 60, lost: 40, lastSeq: 59 });
+  });
+
+  test('SIGINT ends an unpaced mcr-gen early, cleanly, with its report', async () => {
+    const p = port();
+    const rx = createSocket('udp4'); // something listening, so the sends succeed
+    await new Promise<void>((r) => rx.bind(p, '127.0.0.1', r));
+    try {
+      const child = execa(nativeBinary('mcr-gen'), ['--dst', `127.0.0.1:${p}`, '--rate', '1000', '--duration', '60', '--json'], { reject: false });
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode).toBe(0);
+      const rep = JSON.parse(r.stdout) as { sent: number; elapsedNs: number };
+      expect(rep.sent).toBeGreaterThan(0);
+      expect(rep.elapsedNs).toBeLessThan(30e9);
+    } finally {
+      rx.close();
+    }
+  });
+
+  test('aborting runGenerator kills it and rejects as canceled', async () => {
+    const ac = new AbortController();
+    const run = runGenerator({ dst: [`127.0.0.1:${port()}`], ratePps: 100, durationS: 60, payloadBytes: 64, signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    const err: unknown = await run.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrafficToolError);
+    expect((err as TrafficToolError).isCanceled).toBe(true);
   });
 
   test('aborting the signal kills the sink and its done rejects as canceled', async () => {

@@ -289,7 +289,6 @@ void setup_buffers(Context* ctx) {
   }
 }
 
-
 // Sends slots [0, k); returns when every one was either accepted by the kernel or given up on.
 void send_batch(Context* ctx, uint32_t k) {
   uint32_t off = 0;

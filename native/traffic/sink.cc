@@ -3,8 +3,8 @@
 //
 // Usage:
 //   mcr-sink --listen GROUP:PORT[,GROUP:PORT...] [--interface IF] [--duration S | --idle-timeout S]
-//            [--expect-count N] [--late-ms MS] [--latency-samples N] [--ready-file PATH] [--cpu N]
-//            [--json] [--help]
+//            [--expect-count N] [--late-ms MS] [--latency-samples N] [--rx-timestamp kernel|user]
+//            [--coalesce-us N] [--ready-file PATH] [--cpu N] [--json] [--help]
 //
 // Examples:
 //   # wait for 10k datagrams on a group joined on veth1, JSON report, ready file for the lab to poll
@@ -23,6 +23,11 @@
 // sink's own wake-up and queueing, which on a VM is tens of µs with ms outliers and would otherwise
 // blur what a relay adds. --rx-timestamp user: CLOCK_MONOTONIC read in userspace right after
 // recvmmsg returns (one reading per batch), i.e. what an application would see.
+//
+// Wake-ups: with kernel timestamps the sink sleeps --coalesce-us (200) after each wake-up with
+// traffic, then reads everything that arrived meanwhile: at 150k pps that cut its CPU per datagram
+// from ~1.5-2.5 µs to ~1.1 µs here, without touching the latency figures. The 8 MB receive buffers
+// hold far more than 200 µs of traffic at any rate veth reaches.
 //
 // Ends on --duration (counted from ready), --idle-timeout (no datagram for S seconds, counted from
 // the first datagram), --expect-count reached on every listen, or SIGINT/SIGTERM; then reports.
@@ -68,6 +73,8 @@ const char kUsage[] =
     "                            (default 0: log-bucket histogram, within 0.8 %)\n"
     "  --rx-timestamp kernel|user  arrival time for latency: the kernel's receive stamp (default) or\n"
     "                            CLOCK_MONOTONIC after recvmmsg returns (includes the sink's wake-up)\n"
+    "  --coalesce-us N           after a wake-up with traffic, sleep N µs before waiting again, so each\n"
+    "                            wake-up reads more datagrams (default 200 with kernel timestamps, else 0)\n"
     "  --ready-file PATH         write our pid to PATH once every socket is bound and joined\n"
     "  --cpu N                   pin to CPU N\n"
     "  --json                    print the report as JSON on stdout\n"
@@ -86,6 +93,7 @@ struct Config {
   uint64_t late_ns = 100'000'000;
   uint64_t latency_samples = 0;
   bool kernel_ts = true;
+  int64_t coalesce_us = -1;  // -1: default (200 with kernel timestamps, 0 with user ones)
   std::string ready_file;
   int cpu = -1;
   bool json = false;
@@ -136,7 +144,7 @@ void add_listens(Config* c, const char* arg) {
 }
 
 void parse_args(Config* c, int argc, char** argv) {
-  enum { O_LISTEN = 1, O_IF, O_DURATION, O_IDLE, O_EXPECT, O_LATE, O_SAMPLES, O_READY, O_CPU, O_JSON, O_HELP, O_RXTS };
+  enum { O_LISTEN = 1, O_IF, O_DURATION, O_IDLE, O_EXPECT, O_LATE, O_SAMPLES, O_READY, O_CPU, O_JSON, O_HELP, O_RXTS, O_COALESCE };
   static const option opts[] = {
       {"listen", required_argument, nullptr, O_LISTEN},         {"interface", required_argument, nullptr, O_IF},
       {"duration", required_argument, nullptr, O_DURATION},     {"idle-timeout", required_argument, nullptr, O_IDLE},
@@ -144,7 +152,7 @@ void parse_args(Config* c, int argc, char** argv) {
       {"latency-samples", required_argument, nullptr, O_SAMPLES}, {"ready-file", required_argument, nullptr, O_READY},
       {"cpu", required_argument, nullptr, O_CPU},               {"json", no_argument, nullptr, O_JSON},
       {"help", no_argument, nullptr, O_HELP},                   {"rx-timestamp", required_argument, nullptr, O_RXTS},
-      {nullptr, 0, nullptr, 0}};
+      {"coalesce-us", required_argument, nullptr, O_COALESCE},  {nullptr, 0, nullptr, 0}};
   opterr = 0;
   int o;
   while ((o = getopt_long(argc, argv, "", opts, nullptr)) != -1) {
@@ -159,6 +167,7 @@ void parse_args(Config* c, int argc, char** argv) {
       case O_READY: c->ready_file = optarg; break;
       case O_CPU: c->cpu = static_cast<int>(flag_u64("--cpu", optarg, 0, CPU_SETSIZE - 1)); break;
       case O_JSON: c->json = true; break;
+      case O_COALESCE: c->coalesce_us = static_cast<int64_t>(flag_u64("--coalesce-us", optarg, 0, 100000)); break;
       case O_RXTS:
         if (std::strcmp(optarg, "kernel") == 0) c->kernel_ts = true;
         else if (std::strcmp(optarg, "user") == 0) c->kernel_ts = false;
@@ -170,6 +179,9 @@ void parse_args(Config* c, int argc, char** argv) {
     }
   }
   if (optind < argc) usage_error("unexpected argument \"%s\" (flags take the form --name VALUE)", argv[optind]);
+  if (c->coalesce_us < 0) c->coalesce_us = c->kernel_ts ? 200 : 0;
+  if (c->coalesce_us > 0 && !c->kernel_ts)
+    warn("--coalesce-us %lld with --rx-timestamp user: latencies include up to that much extra wait", (long long)c->coalesce_us);
   if (c->listens.empty()) usage_error("--listen: missing; give at least one GROUP:PORT, e.g. --listen 239.1.1.1:5000");
   for (size_t i = 0; i < c->listens.size(); i++)
     for (size_t j = 0; j < i; j++)
@@ -331,8 +343,10 @@ uint64_t arrival_ns(Context* ctx, unsigned j, int64_t offset, uint64_t fallback)
 
 void drain(Context* ctx, Listen* l) {
   const bool kts = ctx->cfg.kernel_ts;
-  // At most a few batches per wake-up so one busy socket cannot starve 49 others.
-  for (int round = 0; round < 4; round++) {
+  // A few batches per wake-up so one busy socket cannot starve 49 others; when coalescing, a
+  // wake-up comes only every --coalesce-us, so take all that piled up meanwhile.
+  const int rounds = ctx->cfg.coalesce_us > 0 ? 64 : 4;
+  for (int round = 0; round < rounds; round++) {
     if (kts) {
       for (unsigned j = 0; j < kBatch; j++) {  // the kernel shrinks msg_controllen to what it wrote
         ctx->msgs[j].msg_hdr.msg_control = ctx->controls.data() + j * kControlLen;
@@ -388,6 +402,13 @@ void run(Context* ctx) {
       fatal_sys("epoll_pwait");
     }
     for (int i = 0; i < n; i++) drain(ctx, static_cast<Listen*>(events[i].data.ptr));
+    // Coalescing: the arrival time comes from the kernel's stamp, so reading later costs no
+    // accuracy, and fewer, fuller wake-ups cost far less CPU (on this VM a wake-up costs more than
+    // reading a datagram), leaving it to the generator or relay sharing the core.
+    if (n > 0 && c.coalesce_us > 0) {
+      timespec ts{0, static_cast<long>(c.coalesce_us) * 1000};
+      clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
+    }
   }
   ctx->t_end = mono_ns();
 }

@@ -23,6 +23,8 @@ export interface ControlServer {
 /** Listen on `path`; replaces a stale socket file only when nothing answers on it. */
 /** Connections beyond this get one EBUSY reply and are closed, so a client loop cannot exhaust fds. */
 export const MAX_CONNECTIONS = 64;
+/** A connection silent this long is closed, so half-open or forgotten clients free their slot. */
+export const IDLE_TIMEOUT_MS = 60_000;
 
 export async function startControlServer(path: string, api: ControlApi, log: Logger, maxLine = MAX_LINE_BYTES, group?: string): Promise<ControlServer> {
   const conns = new Set<net.Socket>();
@@ -37,7 +39,11 @@ export async function startControlServer(path: string, api: ControlApi, log: Log
     serveConnection(sock, api, log, maxLine, conns);
   });
   // 0755: reaching the socket needs search permission on its directory; the socket itself is 0660.
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw new McrError({ code: 'EACCES', source: path, detail: `cannot create the control socket's directory (${(err as NodeJS.ErrnoException).code})`, hint: 'run as root or pass --control-socket PATH' });
+  }
   await listenReplacingStale(server, path);
   try {
     await chmod(path, 0o660);
@@ -97,6 +103,10 @@ function answers(path: string): Promise<boolean> {
 
 function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, maxLine: number, conns: Set<net.Socket>): void {
   conns.add(sock);
+  sock.setTimeout(IDLE_TIMEOUT_MS, () => {
+    log.debug('closing idle control connection');
+    sock.destroy();
+  });
   const splitter = new LineSplitter(maxLine);
   let lineNo = 0;
   // Replies go out in request order even when a command awaits the workers.

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/load.js';
 import { McrError, describeValue } from '../errors.js';
+import { parseListen } from '../stats/metrics.js';
 
 export const MCRD_USAGE = `usage: mcrd [supervisor] [options]
 
@@ -26,6 +27,7 @@ options:
                           32 MiB, which rides out ~0.5 s of the engine thread not being scheduled)
   --log-level LEVEL       error, warn, info (default) or debug
   --log-json              log JSON lines instead of text
+  --metrics-listen A:P    serve Prometheus metrics at http://A:P/metrics (e.g. 127.0.0.1:9477)
   --check FILE            validate FILE and exit
   --help, --version`;
 
@@ -39,6 +41,7 @@ export interface DaemonArgs {
   ringBlocks?: number;
   logLevel?: LogLevel;
   logJson?: boolean;
+  metricsListen?: string;
   check?: string;
   help: boolean;
   version: boolean;
@@ -67,6 +70,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
         'ring-blocks': { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
+        'metrics-listen': { type: 'string' },
         check: { type: 'string' },
         interface: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -88,6 +92,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   if (v['socket-group'] !== undefined) out.socketGroup = v['socket-group'];
   if (v.check !== undefined) out.check = v.check;
   if (v['log-json']) out.logJson = true;
+  if (v['metrics-listen'] !== undefined) { parseListen(v['metrics-listen']); out.metricsListen = v['metrics-listen']; }
   if (v.interface !== undefined) out.ignored.push(`--interface ${v.interface} (rules name their interfaces)`);
   const n = v['num-workers'];
   if (n !== undefined) {

@@ -10,7 +10,9 @@ import { type ControlServer, startControlServer } from '../control/server.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, readState } from '../config/state.js';
 import { McrError } from '../errors.js';
+import { inputKey } from '../model/rule.js';
 import { sumCounters } from '../stats/counters.js';
+import { renderMetrics, startMetricsServer } from '../stats/metrics.js';
 import { RateSampler } from '../stats/rates.js';
 import type { DaemonArgs } from './args.js';
 import { createControlApi } from './control-api.js';
@@ -33,7 +35,11 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   for (const i of args.ignored) log.warn(`ignored flag ${i}`);
   const socketPath = args.controlSocket ?? s.controlSocket ?? DEFAULT_CONTROL_SOCKET;
   const stateFile = args.stateFile ?? s.stateFile ?? DEFAULT_STATE_FILE;
-  mkdirSync(dirname(stateFile), { recursive: true, mode: 0o750 });
+  try {
+    mkdirSync(dirname(stateFile), { recursive: true, mode: 0o750 });
+  } catch (err) {
+    throw new McrError({ code: 'EACCES', source: stateFile, detail: `cannot create the state directory (${(err as NodeJS.ErrnoException).code})`, hint: 'run as root or pass --state-file PATH' });
+  }
   const saved = await readState(stateFile);
 
   const backend = args.backend ?? s.backend ?? 'uring';
@@ -88,6 +94,19 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     await pool.stop();
     throw err;
   }
+  const metricsListen = args.metricsListen ?? s.metricsListen;
+  let metrics: { close(): Promise<void>; port: number } | undefined;
+  if (metricsListen) {
+    try {
+      metrics = await startMetricsServer(metricsListen, async () => renderMetrics(await api.stats(), api.workers()));
+    } catch (err) {
+      sampler.stop();
+      await server.close();
+      await pool.stop();
+      throw err;
+    }
+    log.info('metrics listening', { url: `http://${metricsListen.replace(/:\d+$/, `:${metrics.port}`)}/metrics` });
+  }
   log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend: activeBackend, rules: rules.list().length });
 
   let stopping: Promise<void> | undefined;
@@ -95,6 +114,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     log.info('mcrd stopping');
     sampler.stop();
     await server.close();
+    await metrics?.close();
     await pool.stop();
     log.info('mcrd stopped');
   })());
@@ -111,10 +131,18 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 /** Config rules, plus runtime rules from the state file that the config does not override. */
 function initialTable(config: ConfigFile, saved: StoredRule[], log: Logger): StoredRule[] {
   const fromConfig: StoredRule[] = config.rules.map((r) => ({ ...r, origin: 'config' }));
-  const ids = new Set(fromConfig.map((r) => r.id));
-  const runtime = saved.filter((r) => r.origin === 'runtime');
-  for (const r of runtime) if (ids.has(r.id)) log.warn('saved rule replaced by the config rule of the same id', { id: r.id });
-  return [...fromConfig, ...runtime.filter((r) => !ids.has(r.id))];
+  return [...fromConfig, ...runtimeNotIn(fromConfig, saved.filter((r) => r.origin === 'runtime'), log)];
+}
+
+/** Runtime rules that neither share an id nor an input with `config` (the config file wins). */
+function runtimeNotIn(config: Array<{ id: string; input: StoredRule['input'] }>, runtime: StoredRule[], log: Logger): StoredRule[] {
+  const ids = new Set(config.map((r) => r.id));
+  const inputs = new Set(config.map((r) => inputKey(r.input)));
+  return runtime.filter((r) => {
+    const clash = ids.has(r.id) || inputs.has(inputKey(r.input));
+    if (clash) log.warn('runtime rule replaced by a config rule with the same id or input', { id: r.id });
+    return !clash;
+  });
 }
 
 async function reload(args: DaemonArgs, rules: RuleService, log: Logger) {
@@ -124,7 +152,7 @@ async function reload(args: DaemonArgs, rules: RuleService, log: Logger) {
   const current = rules.list();
   const next: StoredRule[] = [
     ...config.rules.map((r): StoredRule => ({ ...r, origin: 'config' })),
-    ...current.filter((r) => r.origin === 'runtime' && !config.rules.some((c) => c.id === r.id)),
+    ...runtimeNotIn(config.rules, current.filter((r) => r.origin === 'runtime'), log),
   ];
   const before = new Map(current.map((r) => [r.id, r] as const));
   const same = (a: RuleView | undefined, b: StoredRule) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);

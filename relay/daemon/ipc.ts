@@ -2,7 +2,7 @@
  * Messages between the supervisor and its data-plane workers over the fork() IPC channel
  * (serialization: 'advanced', so bigint counters and Maps cross as they are).
  *
- *   supervisor → worker: { type: 'init', options, rules }      construct Engine, setRules, start
+ *   supervisor → worker: { type: 'init', index, options, rules }  construct Engine, setRules, start
  *                        { type: 'setRules', seq, rules }       swap the table (all-or-nothing)
  *                        { type: 'counters', seq }              counter snapshot
  *                        { type: 'stop' }                       stop the engine and exit 0
@@ -22,7 +22,7 @@ export interface WireEngineError {
 }
 
 export type ToWorker =
-  | { type: 'init'; options: EngineOptions; rules: EngineRule[] }
+  | { type: 'init'; index: number; options: EngineOptions; rules: EngineRule[] }
   | { type: 'setRules'; seq: number; rules: EngineRule[] }
   | { type: 'counters'; seq: number }
   | { type: 'stop' };

@@ -130,7 +130,7 @@ export class WorkerPool implements DataPlane {
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
-    child.send({ type: 'init', options, rules: this.table } satisfies ToWorker);
+    child.send({ type: 'init', index: w.index, options, rules: this.table } satisfies ToWorker);
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });
   }
@@ -171,7 +171,9 @@ export class WorkerPool implements DataPlane {
       this.o.log.error('worker keeps crashing; not restarting it', { worker: w.index, crashes: w.fastCrashes, last: w.lastExit });
       return;
     }
-    const delay = Math.min((this.o.baseBackoffMs ?? 250) * 2 ** (w.fastCrashes - 1), this.o.maxBackoffMs ?? 10_000);
+    // A first crash restarts at once (its share of the traffic is not being forwarded); repeated fast
+    // crashes back off exponentially: 0, 250 ms, 500 ms, 1 s, ... capped.
+    const delay = w.fastCrashes === 1 ? 0 : Math.min((this.o.baseBackoffMs ?? 250) * 2 ** (w.fastCrashes - 2), this.o.maxBackoffMs ?? 10_000);
     w.state = 'restarting';
     this.o.log.warn('worker exited; restarting', { worker: w.index, why, inMs: delay });
     w.timer = setTimeout(() => {

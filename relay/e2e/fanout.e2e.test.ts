@@ -31,7 +31,7 @@ describe.skipIf(!canNetns)('mcrd fan-out 1-to-3 over two egress interfaces', () 
     await lab.veth(r, 'r1', '10.2.0.1/24', a, 'a0', '10.2.0.2/24');
     await lab.veth(r, 'r2', '10.3.0.1/24', b, 'b0', '10.3.0.2/24');
     dir = await mkdtemp(join(tmpdir(), 'mcrR-fan-'));
-    mcrd = await startMcrd({ netns: r, dir });
+    mcrd = await startMcrd({ netns: r, dir, args: ['--metrics-listen', '127.0.0.1:9477'] });
   });
 
   afterAll(async () => {
@@ -55,5 +55,9 @@ describe.skipIf(!canNetns)('mcrd fan-out 1-to-3 over two egress interfaces', () 
     const st = JSON.parse((await mcrd.ctl(['--json', 'stats'])).stdout) as { rules: Array<{ packets: number; outputs: Array<{ packets: number }> }> };
     expect(st.rules[0]!.packets).toBe(gen.sent);
     expect(st.rules[0]!.outputs.map((o) => o.packets)).toEqual([gen.sent, gen.sent, gen.sent]);
+    // The same counts over Prometheus, scraped from inside the relay's namespace.
+    const scrape = await lab.exec(r, [process.execPath, '-e', 'fetch("http://127.0.0.1:9477/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))']);
+    expect(scrape).toContain(`mcr_output_packets_total{rule="fan",output="239.2.2.3:6003:r2"} ${gen.sent}\n`);
+    expect(scrape).toContain(`mcr_rule_packets_total{rule="fan"} ${gen.sent}\n`);
   });
 });

@@ -92,4 +92,21 @@ describe.skipIf(!canNetns)('mcrd resilience', () => {
     expect(l.lost).toBeLessThan(10_000);
     expect(l.duplicates).toBe(0);
   });
+
+  test('a supervisor killed with SIGKILL takes its workers down; restarted, it has the same rules and relays again', async () => {
+    await mcrd.ctl(['add', '--rule-id', 'rt', '--input-interface', 'r0', '--input-group', '239.1.1.3', '--input-port', '5003', '--outputs', '239.2.2.3:6003:r1']);
+    const rulesBefore = JSON.parse((await mcrd.ctl(['--json', 'list'])).stdout) as { rules: unknown[] };
+    const worker = (JSON.parse((await mcrd.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers[0]!;
+    process.kill(mcrd.pid, 'SIGKILL');
+    await mcrd.exited;
+    // The worker notices its IPC channel closing and exits by itself.
+    await waitFor(() => { try { process.kill(worker.pid!, 0); return false; } catch { return true; } }, `worker ${worker.pid} gone`, 5000);
+    mcrd = await startMcrd({ netns: r, dir, args: ['--config', config] });
+    expect((JSON.parse((await mcrd.ctl(['--json', 'list'])).stdout) as { rules: unknown[] }).rules).toEqual(rulesBefore.rules);
+    const sink = await startSink({ netns: s, listen: ['239.2.2.3:6003'], interface: 's0', idleTimeoutS: 1.5, durationS: 20 });
+    const gen = await runGenerator({ netns: g, dst: ['239.1.1.3:5003'], interface: 'g0', ratePps: 5_000, count: 5_000, payloadBytes: 1000 });
+    const l = (await sink.done).listens[0]!;
+    recordDelivery('after supervisor SIGKILL + restart, 5k pps x 1 s', l.received, gen.sent, { lost: l.lost });
+    expect(l).toMatchObject({ received: gen.sent, lost: 0 });
+  });
 });

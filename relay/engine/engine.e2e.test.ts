@@ -194,8 +194,12 @@ describe.skipIf(!isRoot)('native engine end to end', () => {
     return e;
   }
 
-  test.each(['mmsg', 'uring'] as const)('backend %s relays 1:1 multicast byte-exact, in order, and counts it', async (backend) => {
-    const e = engine({ backend }, [rule('a', 3, IN, [out(7, 'r1', '239.2.2.1', 6000)])]);
+  test.each([
+    ['mmsg', 3],
+    ['uring', 3],
+    ['mmsg', 2],
+  ] as const)('backend %s with TPACKET_V%i relays 1:1 multicast byte-exact, in order, and counts it', async (backend, ringVersion) => {
+    const e = engine({ backend, ringVersion }, [rule('a', 3, IN, [out(7, 'r1', '239.2.2.1', 6000)])]);
     await e.ready();
     const rx = await receiver(6000, '239.2.2.1', '10.91.2.2', 500);
     send('10.91.1.1', '239.1.1.1', 5000, 500, 1316);
@@ -279,8 +283,8 @@ describe.skipIf(!isRoot)('native engine end to end', () => {
     await e.stop();
   });
 
-  test('8000-byte payloads cross MTU 9000 links intact', async () => {
-    const e = engine({ backend: 'mmsg' }, [rule('jumbo', 0, IN, [out(0, 'r1', '239.2.2.8', 6008)])]);
+  test.each([3, 2] as const)('8000-byte payloads cross MTU 9000 links intact (TPACKET_V%i)', async (ringVersion) => {
+    const e = engine({ backend: 'mmsg', ringVersion }, [rule('jumbo', 0, IN, [out(0, 'r1', '239.2.2.8', 6008)])]);
     await e.ready();
     const rx = await receiver(6008, '239.2.2.8', '10.91.2.2', 200);
     send('10.91.1.1', '239.1.1.1', 5000, 200, 8000);
@@ -288,6 +292,26 @@ describe.skipIf(!isRoot)('native engine end to end', () => {
     const c = await e.counters();
     expect(c.global.malformed['fragment']).toBe('0');
     await e.stop();
+  });
+
+  test('memberships follow the rules: IGMP join + L2 by default, L2 only with igmpJoin false, gone after removal', async () => {
+    const maddr = () => inNs(R, 'ip', 'maddr', 'show', 'dev', 'r0');
+    const joined = engine({ backend: 'mmsg' }, [rule('a', 0, { interface: 'r0', group: '239.1.1.44', port: 5000 }, [out(0, 'r1', '239.2.2.1', 6000)])]);
+    await joined.ready();
+    expect(maddr()).toMatch(/link\s+01:00:5e:01:01:2c/);
+    expect(maddr()).toMatch(/inet\s+239\.1\.1\.44/);
+    expect(await joined.setRules([])).toEqual({ ok: true });
+    expect(maddr()).not.toMatch(/239\.1\.1\.44|01:00:5e:01:01:2c/);
+    await joined.stop();
+
+    const l2 = engine({ backend: 'mmsg', igmpJoin: false }, [rule('a', 0, { interface: 'r0', group: '239.1.1.44', port: 5000 }, [out(0, 'r1', '239.2.2.44', 6044)])]);
+    await l2.ready();
+    expect(maddr()).toMatch(/link\s+01:00:5e:01:01:2c/);
+    expect(maddr()).not.toMatch(/inet\s+239\.1\.1\.44/);
+    const rx = await receiver(6044, '239.2.2.44', '10.91.2.2', 50);
+    send('10.91.1.1', '239.1.1.44', 5000, 50, 200);
+    expect((await rx.done).payloads).toEqual(expectedPayloads(50, 200));
+    await l2.stop();
   });
 
   test('adding and removing another rule while a stream flows loses none of that stream', async () => {

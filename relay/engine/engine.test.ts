@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Engine, EngineError, parseFrame } from './engine.js';
+import { benchRuleLookup, Engine, EngineError, parseFrame } from './engine.js';
 import { packageRoot } from './native.js';
 import type { EngineOptions, EngineRule, MalformedReason } from './types.js';
 
@@ -137,6 +137,16 @@ describe('parseFrame', () => {
   });
 });
 
+describe('benchRuleLookup', () => {
+  test('every timed lookup hits, with and without source-specific rules', () => {
+    for (const source of [false, true]) {
+      const r = benchRuleLookup(1000, 100_000, source);
+      expect(r.hits).toBe(100_000);
+      expect(r.nsPerLookup).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('Engine options and rules are type-checked', () => {
   test.each([
     [{ backend: 'dpdk' }, /options\.backend: expected 'mmsg' or 'uring', got "dpdk"/],
@@ -146,6 +156,8 @@ describe('Engine options and rules are type-checked', () => {
     [{ backend: 'mmsg', ringBlockSize: 20000 }, /multiple of 4096/],
     [{ backend: 'mmsg', ringBlockCount: 1 }, /options\.ringBlockCount/],
     [{ backend: 'mmsg', filter: 'all' }, /options\.filter/],
+    [{ backend: 'mmsg', igmpJoin: 'yes' }, /options\.igmpJoin: expected a boolean/],
+    [{ backend: 'mmsg', ringVersion: 1 }, /options\.ringVersion: expected 2 or 3, got 1/],
     [null, /Engine options: expected an object/],
   ])('new Engine(%j) throws a TypeError naming the field', (opts, message) => {
     expect(() => new Engine(opts as unknown as EngineOptions)).toThrow(TypeError);
@@ -216,6 +228,25 @@ describe.skipIf(!isRoot)('setRules is all-or-nothing (root; uses lo)', () => {
     } finally {
       e.stop();
       e.stop();
+    }
+  });
+
+  test('two engines in one fanout group share the input: every packet is taken once', async () => {
+    const a = new Engine({ backend: 'mmsg', fanoutGroup: 4242 });
+    const b = new Engine({ backend: 'mmsg', fanoutGroup: 4242 });
+    try {
+      a.setRules(good);
+      b.setRules(good);
+      a.start();
+      b.start();
+      await sendOnLo(20);
+      const total = () => (a.counters().rules.get(1)?.packets ?? 0n) + (b.counters().rules.get(1)?.packets ?? 0n);
+      await until(() => total() === 20n);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(total()).toBe(20n);
+    } finally {
+      a.stop();
+      b.stop();
     }
   });
 

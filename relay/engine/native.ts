@@ -62,6 +62,7 @@ export interface NativeEngineHandle {
 
 export interface NativeModule {
   parseFrame(frame: Uint8Array, vlanTci?: number): NativeParsedFrame | { error: string };
+  benchRuleLookup(rules: number, lookups: number, sourceRules?: boolean): { nsPerLookup: number; hits: number };
   layout: NativeLayout;
   NativeEngine: new (opts: EngineOptions) => NativeEngineHandle;
 }

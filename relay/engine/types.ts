@@ -39,6 +39,12 @@ export interface EngineOptions {
    * a rule shows up in `unmatched` (diagnostics; costs CPU on busy links).
    */
   filter?: 'rules' | 'udp';
+  /**
+   * Join input groups in the kernel (IP_ADD_MEMBERSHIP, so it sends IGMP reports and switches deliver the
+   * group). Default true. false: L2 membership only (PACKET_ADD_MEMBERSHIP) — cheaper per packet, but
+   * IGMP reports must then come from mcrd itself.
+   */
+  igmpJoin?: boolean;
 }
 
 export interface EngineInput {

@@ -86,6 +86,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 2, 65536));
     if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 1, 1000));
     if (has(o, "ringVersion")) cfg.ring.version = static_cast<int>(number_at(env, o, "ringVersion", "options", 2, 3));
+    if (has(o, "igmpJoin")) {
+      if (!o.Get("igmpJoin").IsBoolean()) type_error(env, "options.igmpJoin", "a boolean");
+      cfg.igmp_join = o.Get("igmpJoin").As<Napi::Boolean>().Value();
+    }
     if (has(o, "filter")) {
       std::string f = string_at(env, o, "filter", "options");
       if (f != "rules" && f != "udp") type_error(env, "options.filter", "'rules' or 'udp'");
@@ -95,6 +99,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       engine_ = std::make_unique<Engine>(cfg);
     } catch (const SetupError& e) {
       throw_setup(env, e);
+    } catch (const std::exception& e) {  // node-addon-api only converts Napi::Error by itself
+      throw Napi::Error::New(env, std::string("Engine: ") + e.what());
     }
   }
 
@@ -137,6 +143,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       engine_->set_rules(rules);
     } catch (const SetupError& e) {
       throw_setup(env, e);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, std::string("setRules: ") + e.what());
     }
     return env.Undefined();
   }
@@ -146,7 +154,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       engine_->start();
     } catch (const SetupError& e) {
       throw_setup(info.Env(), e);
-    } catch (const std::system_error& e) {
+    } catch (const std::exception& e) {
       throw Napi::Error::New(info.Env(), std::string("start: ") + e.what());
     }
     return info.Env().Undefined();

@@ -1,11 +1,12 @@
-// parse_wrap: exposes the native parser to JS as parseFrame(frame: Uint8Array, vlanTci?: number).
-// Used by relay/engine/engine.ts parseFrame() (tests, benches); the engine itself never calls it.
+// parse_wrap: exposes the native parser to JS as parseFrame(frame: Uint8Array, vlanTci?: number), and
+// benchRuleLookup (the rule index timed in C++). Used by relay/engine/engine.ts (tests, bench/).
 #include <napi.h>
 
 #include <string>
 
 #include "addon.h"
 #include "parse.h"
+#include "rule_bench.h"
 
 namespace mcr {
 
@@ -50,10 +51,25 @@ Napi::Value ParseFrame(const Napi::CallbackInfo& info) {
   return out;
 }
 
+/* benchRuleLookup(rules, lookups, sourceRules?) -> { nsPerLookup, hits }: times the index in C++. */
+Napi::Value BenchRuleLookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "benchRuleLookup(rules: number, lookups: number, sourceRules?: boolean)");
+  const bool source = info.Length() > 2 && info[2].ToBoolean().Value();
+  RuleBenchResult r = bench_rule_lookup(info[0].As<Napi::Number>().Uint32Value(),
+                                        static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()), source);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("nsPerLookup", Napi::Number::New(env, r.ns_per_lookup));
+  out.Set("hits", Napi::Number::New(env, static_cast<double>(r.hits)));
+  return out;
+}
+
 }  // namespace
 
 void InitParse(Napi::Env env, Napi::Object exports) {
   exports.Set("parseFrame", Napi::Function::New(env, ParseFrame, "parseFrame"));
+  exports.Set("benchRuleLookup", Napi::Function::New(env, BenchRuleLookup, "benchRuleLookup"));
 }
 
 }  // namespace mcr

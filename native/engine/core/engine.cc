@@ -145,7 +145,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
       reused_rx.push_back(it->second);
     } else {
       int fanout = cfg_.fanout_group >= 0 ? static_cast<int>((static_cast<uint32_t>(cfg_.fanout_group) + k.second) & 0xffff) : -1;
-      rx_next[k] = std::make_shared<RxSocket>(k.first, k.second, cfg_.ring, fanout, filter_for(n.pairs));
+      rx_next[k] = std::make_shared<RxSocket>(k.first, k.second, cfg_.ring, fanout, filter_for(n.pairs), cfg_.igmp_join);
     }
   }
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_next;

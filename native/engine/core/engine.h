@@ -38,7 +38,11 @@ struct EngineConfig {
   int fanout_group = -1;  // < 0: no PACKET_FANOUT
   int cpu = -1;           // < 0: no pinning
   RingConfig ring;
-  bool filter_any_udp = false;  // `udp` filter mode: unknown groups reach the engine (unmatched)
+  bool filter_any_udp = false;
+  // Kernel IGMP join per input group (so switches and NICs deliver it). false: L2 membership only; the
+  // kernel's IP layer then drops the group early instead of running it through UDP demux (issue 4: ~15 %
+  // throughput), and IGMP reports must come from elsewhere (mcrd's own reporter/querier).
+  bool igmp_join = true;  // `udp` filter mode: unknown groups reach the engine (unmatched)
 };
 
 struct OutputSpec {

@@ -52,8 +52,8 @@ void attach(int fd, const std::vector<sock_filter>& filter, const std::string& w
 }  // namespace
 
 RxSocket::RxSocket(const std::string& ifname, uint32_t ifindex, const RingConfig& ring, int fanout_id,
-                   const std::vector<sock_filter>& filter)
-    : ifname_(ifname), ifindex_(ifindex), ring_(ring) {
+                   const std::vector<sock_filter>& filter, bool igmp_join)
+    : ifname_(ifname), ifindex_(ifindex), ring_(ring), igmp_join_(igmp_join) {
   try {
     fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw SetupError(errno, "socket", "AF_PACKET", ifname, errno == EPERM ? "needs CAP_NET_RAW" : "");
@@ -126,7 +126,7 @@ void RxSocket::set_filter(const std::vector<sock_filter>& filter) { attach(fd_, 
 
 void RxSocket::join(uint32_t group) {
   if (groups_.count(group)) return;
-  if (igmp_fd_ < 0) {
+  if (igmp_join_ && igmp_fd_ < 0) {
     igmp_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (igmp_fd_ < 0) throw SetupError(errno, "socket", "AF_INET", ifname_, "");
     int zero = 0;
@@ -148,7 +148,7 @@ void RxSocket::join(uint32_t group) {
   ip_mreqn mq{};
   mq.imr_multiaddr.s_addr = htonl(group);
   mq.imr_ifindex = static_cast<int>(ifindex_);
-  if (setsockopt(igmp_fd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mq, sizeof mq) < 0 && errno != EADDRINUSE) {
+  if (igmp_join_ && setsockopt(igmp_fd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mq, sizeof mq) < 0 && errno != EADDRINUSE) {
     int err = errno;
     (void)setsockopt(fd_, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr);
     throw SetupError(err, "setsockopt(IP_ADD_MEMBERSHIP)", dotted(group), ifname_,
@@ -170,7 +170,7 @@ void RxSocket::leave(uint32_t group) {
   ip_mreqn mq{};
   mq.imr_multiaddr.s_addr = htonl(group);
   mq.imr_ifindex = static_cast<int>(ifindex_);
-  (void)setsockopt(igmp_fd_, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mq, sizeof mq);
+  if (igmp_fd_ >= 0) (void)setsockopt(igmp_fd_, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mq, sizeof mq);
 }
 
 void RxSocket::guard(uint32_t addr, uint16_t port) {

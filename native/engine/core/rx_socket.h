@@ -22,8 +22,11 @@
 namespace mcr {
 
 struct RingConfig {
-  uint32_t block_size = 1u << 16;  // 64 KiB: holds 7 jumbo frames or ~45 frames of 1316-byte payload
-  uint32_t block_count = 64;       // 4 MiB per input interface
+  // 32 KiB holds 3 jumbo frames or ~22 frames of 1316-byte payload. Many small blocks rather than few
+  // big ones: at low rates the retire timer closes a block every retire_ms whatever its size, so the
+  // ring absorbs an engine stall of block_count * retire_ms (256 ms here), not of its byte size.
+  uint32_t block_size = 1u << 15;
+  uint32_t block_count = 256;  // 8 MiB per input interface
   uint32_t retire_ms = 1;          // the kernel's minimum; bounds latency at low rates (V3 only)
   // 3: TPACKET_V3 (variable-size frames in blocks, one wake-up per block; a partly filled block waits
   // for the retire timer). 2: TPACKET_V2 (fixed frame slots sized from the interface MTU, one wake-up
@@ -35,10 +38,11 @@ class RxSocket {
  public:
   /**
    * Open, size the ring, attach @filter, bind to @ifname and join PACKET_FANOUT @fanout_id (if >= 0).
+   * @igmp_join: join groups in the kernel's IP layer too (IGMP reports); false = L2 membership only.
    * Throws SetupError naming the syscall and interface (ENODEV if the interface does not exist).
    */
   RxSocket(const std::string& ifname, uint32_t ifindex, const RingConfig& ring, int fanout_id,
-           const std::vector<sock_filter>& filter);
+           const std::vector<sock_filter>& filter, bool igmp_join = true);
   ~RxSocket();
   RxSocket(const RxSocket&) = delete;
   RxSocket& operator=(const RxSocket&) = delete;
@@ -50,7 +54,7 @@ class RxSocket {
   /* Replace the BPF filter (atomic in the kernel). Throws SetupError. */
   void set_filter(const std::vector<sock_filter>& filter);
 
-  /* Multicast input: L2 membership + IGMP join. Throws SetupError; no-op if already joined. */
+  /* Multicast input: L2 membership (+ IGMP join unless disabled). Throws SetupError; no-op if joined. */
   void join(uint32_t group);
   /* Best effort; no-op if not joined. */
   void leave(uint32_t group);
@@ -85,6 +89,7 @@ class RxSocket {
   std::string ifname_;
   uint32_t ifindex_;
   RingConfig ring_;
+  bool igmp_join_;
   int fd_ = -1;
   int igmp_fd_ = -1;  // AF_INET socket holding the IGMP memberships of this interface
   uint8_t* map_ = nullptr;

@@ -1,0 +1,58 @@
+/**
+ * WorkerPool supervision with fixture workers (test/fixtures/workers/) that speak the worker IPC
+ * protocol without the native engine: restart with backoff, give-up on a crash loop, all-or-nothing
+ * apply with rollback. The real worker with the real engine runs in relay/e2e.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterEach, expect, test } from 'vitest';
+import type { EngineRule } from '../engine/types.js';
+import { silentLogger } from './log.js';
+import { WorkerPool } from './workers.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/workers/${name}`, import.meta.url));
+const pools: WorkerPool[] = [];
+afterEach(async () => { await Promise.all(pools.splice(0).map((p) => p.stop())); });
+
+const rule = (id: string, slot: number): EngineRule => ({
+  id, slot, input: { interface: 'eth0', group: '239.1.1.1', port: 5000 + slot }, outputs: [{ slot, interface: 'eth1', group: '239.2.2.2', port: 6000, ttl: 16 }],
+});
+
+test('a worker that keeps crashing is restarted with backoff, then reported failed instead of looping', async () => {
+  const pool = new WorkerPool({ count: 1, engine: { backend: 'mmsg' }, log: silentLogger(), entry: fixture('crashes-on-init.mjs'), baseBackoffMs: 20, maxFastCrashes: 3 });
+  pools.push(pool);
+  await expect(pool.start()).rejects.toThrow('no data-plane worker could start');
+  const deadline = Date.now() + 10_000;
+  while (pool.workers()[0]!.state !== 'failed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(pool.workers()[0]).toMatchObject({ state: 'failed', restarts: 3, lastExit: 'exit 3', pid: null });
+  await expect(pool.apply([])).rejects.toMatchObject({ code: 'EWORKER' });
+});
+
+test('a table one worker refuses is rolled back on the others and the engine error is returned', async () => {
+  const pool = new WorkerPool({ count: 2, engine: { backend: 'mmsg' }, log: silentLogger(), entry: fixture('second-refuses.mjs') });
+  pools.push(pool);
+  await pool.start();
+  expect(pool.limits).toEqual({ maxRuleSlots: 128, maxOutputSlots: 256 });
+  await pool.apply([rule('good', 0)]);
+  const err = await pool.apply([rule('good', 0), rule('bad', 1)]).catch((e: unknown) => e);
+  expect(err).toMatchObject({ code: 'EENGINE', message: 'the packet engine refused the rule table: setsockopt(IP_MULTICAST_IF, eth9): ENODEV (is the interface up?)' });
+  // Both workers run the previous table again: only slot 0 is counted, once per worker.
+  const snaps = await pool.counters();
+  expect(snaps.map((c) => [...c.rules.keys()])).toEqual([[0], [0]]);
+});
+
+test('a worker killed from outside is restarted at once with the current table, and its counts are kept', async () => {
+  const pool = new WorkerPool({ count: 1, engine: { backend: 'mmsg' }, log: silentLogger(), entry: fixture('second-refuses.mjs') });
+  pools.push(pool);
+  await pool.start();
+  await pool.apply([rule('a', 3)]);
+  await pool.counters();
+  const pid = pool.workers()[0]!.pid!;
+  process.kill(pid, 'SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (!(pool.workers()[0]!.state === 'running' && pool.workers()[0]!.pid !== pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  expect(pool.workers()[0]).toMatchObject({ state: 'running', restarts: 1, lastExit: 'signal SIGKILL' });
+  const snaps = await pool.counters();
+  // The new instance runs rule slot 3; the dead one's last counts are carried as a retired snapshot.
+  expect(snaps).toHaveLength(2);
+  expect(snaps.every((c) => c.rules.get(3)?.packets === 1n)).toBe(true);
+});
