@@ -5,7 +5,7 @@
  */
 import { measure } from '../ci/metrics.js';
 import {
-  cpuAt, latencyAt, nearestReference, searchCapped, throughputCeiling, throughputPps, throughputTestOf, type Bound, type Found,
+  cpuAt, latencyAt, nearestReference, throughputCeiling, throughputPps, throughputTestOf, type Bound, type Found,
 } from '../ci/quantities.js';
 import type { LoadedResults } from '../ci/results-file.js';
 import type { RelayName, Results } from '../lab/results/types.js';
@@ -17,7 +17,7 @@ export interface RelayNumbers {
   /** Highest rate with < 0.1 % loss (input rate for fan-out). */
   throughputPps: number | null;
   throughputRange?: [number, number];
-  /** The search's highest offered rate passed: throughputPps is a lower bound. */
+  /** The relay kept up with all that was offered (search ceiling, or a generator that fell short): throughputPps is a floor. */
   throughputCapped?: boolean;
   /** No searched rate passed (throughput 0): the lowest rate tried, which the real figure is below. */
   throughputBelow?: number;
@@ -75,10 +75,8 @@ export function scenarioNumbers(r: Results): ScenarioNumbers {
       relay,
       throughputPps: val(tp),
       ...(below !== undefined && { throughputBelow: below }),
-      ...(tpTest && {
-        throughputRange: [tpTest.summary.throughputPps.min, tpTest.summary.throughputPps.max] as [number, number],
-        throughputCapped: searchCapped(tpTest),
-      }),
+      ...(tpTest && { throughputRange: [tpTest.summary.throughputPps.min, tpTest.summary.throughputPps.max] as [number, number] }),
+      ...(tp.ok && tp.bound === 'lower' && { throughputCapped: true }),
       ...latencyOf(r, relay),
       cpuNsPerPacket: cpuOf(r, relay),
       ...(skip && { skipped: skip.reason }),

@@ -15,7 +15,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab } from '../ci/lab-run.js';
+import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab, type LabRun } from '../ci/lab-run.js';
 import { loadResults, type LoadedResults } from '../ci/results-file.js';
 import { macroSummary } from './macro.js';
 import { releaseEngines, SUITES } from './micro/index.js';
@@ -107,8 +107,8 @@ async function runMicro(o: Options): Promise<{ outcomes: SuiteOutcome[]; failed:
   return { outcomes, failed };
 }
 
-async function runMacro(o: Options, runDir: string): Promise<LoadedResults[]> {
-  if (o.results) return Promise.all(o.results.map((p) => loadResults(p)));
+async function runMacro(o: Options, runDir: string): Promise<LabRun> {
+  if (o.results) return { loaded: await Promise.all(o.results.map((p) => loadResults(p))), failures: [] };
   if (process.getuid?.() !== 0) throw new Error('the macro suite builds network namespaces and needs root (sudo npm run bench, or --micro-only)');
   return runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: runDir, log, repeat: o.repeat, ...(o.lab && { labCli: o.lab }) });
 }
@@ -127,11 +127,13 @@ async function main(argv: string[]): Promise<number> {
   let macroError: string | undefined;
   if (o.macro) {
     try {
-      files = await runMacro(o, join(o.out, 'runs', stamp));
+      const run = await runMacro(o, join(o.out, 'runs', stamp));
+      files = run.loaded;
+      if (run.failures.length > 0) macroError = run.failures.map((f) => `${f.scenario}: ${f.message.split('\n')[0]}`).join('; ');
     } catch (err) {
       macroError = (err as Error).message;
-      log(`bench: macro suite failed: ${macroError}`);
     }
+    if (macroError !== undefined) log(`bench: macro suite failed: ${macroError}`);
   }
 
   const record: BenchRecord = {
@@ -148,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
   await writeFile(join(o.out, 'latest.md'), md);
   process.stdout.write(md);
   log(`bench: wrote ${recordFile} and ${join(o.out, 'latest.md')}`);
-  if (o.updateReadme && record.macro) {
+  if (o.updateReadme && record.macro && macroError === undefined) {
     await updateReadme(o.readme, renderBenchMarkdown(record, '###'));
     log(`bench: updated the performance section of ${o.readme}`);
   } else if (o.updateReadme) {

@@ -86,6 +86,12 @@ describe('bench table', () => {
     expect(md).toContain('| rule lookup | skipped: no JS surface | | | |');
   });
 
+  test('a partly failed macro run shows what it has and says which runs failed', () => {
+    const text = renderBenchMarkdown(record({ macroError: 'fanout-50: mcr-lab run fanout-50 wrote no results.json' }));
+    expect(text).toContain('Some lab runs failed, their rows are missing: fanout-50: mcr-lab run fanout-50 wrote no results.json');
+    expect(text).toContain('| chain | 290k pps |');
+  });
+
   test('without a macro run the table says why', () => {
     const { macro: _drop, ...rest } = record();
     expect(renderBenchMarkdown({ ...rest, macroError: 'needs root' })).toContain('Macro suite not run: needs root');

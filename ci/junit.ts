@@ -4,6 +4,7 @@
  * <skipped>. Covered by ci/report.test.ts.
  */
 import type { Comparison, Report } from './compare.js';
+import type { LabFailure } from './lab-run.js';
 import { formatBounded, formatLimit, formatValue } from './format.js';
 
 /** Escapes text for XML attributes and content, dropping characters XML 1.0 forbids. */
@@ -39,16 +40,24 @@ function testcase(c: Comparison): string {
 /**
  * Renders the JUnit XML document.
  * @param timestamp ISO time of the run, recorded on the testsuite
+ * @param labFailures lab runs that produced no results, one <error> testcase each
  */
-export function renderJunit(report: Report, timestamp: string): string {
+export function renderJunit(report: Report, timestamp: string, labFailures: LabFailure[] = []): string {
   const cs = report.comparisons;
   const failures = cs.filter((c) => c.failed).length;
   const skipped = cs.filter((c) => !c.failed && c.verdict === 'missing').length;
-  const counts = `tests="${cs.length}" failures="${failures}" errors="0" skipped="${skipped}"`;
+  const counts = `tests="${cs.length + labFailures.length}" failures="${failures}" errors="${labFailures.length}" skipped="${skipped}"`;
+  // A lab run that failed is an <error> (the measurement broke), not a <failure> (mcrd got slower).
+  const errors = labFailures.map((f) => [
+    `    <testcase classname="mcr.perf.lab" name="${xml(`lab run ${f.scenario}`)}" time="0">`,
+    `      <error type="lab" message="${xml(f.message.split('\n')[0] ?? '')}">${xml(f.message)}</error>`,
+    '    </testcase>',
+  ].join('\n'));
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="mcr performance" ${counts}>`,
     `  <testsuite name="perf-regression" ${counts} timestamp="${xml(timestamp)}">`,
+    ...errors,
     ...cs.map(testcase),
     '  </testsuite>',
     '</testsuites>',

@@ -71,25 +71,38 @@ async function runOne(cli: string, root: string, file: string, out: string, labe
   return loadResults(resultsFile);
 }
 
+/** A scenario run that produced no usable results.json, and why. */
+export interface LabFailure { scenario: string; message: string }
+
+export interface LabRun { loaded: LoadedResults[]; failures: LabFailure[] }
+
 /**
  * Runs every scenario in turn, `repeat` times each (never in parallel: they would share the
- * machine's cores). With repeat > 1 each run goes to OUT/<scenario>/run-<i>/.
- * @returns the loaded results, in scenario order
- * @throws Error naming the scenario, with the lab's last output lines, when one left no results.json
+ * machine's cores). With repeat > 1 each run goes to OUT/<scenario>/run-<i>/. A run that fails is
+ * recorded and the others still run, so one broken scenario does not hide the rest's numbers.
+ * @returns the loaded results in scenario order, and the runs that failed (the lab's last output
+ *   lines in their message)
+ * @throws Error only when the lab CLI is not there at all
  */
-export async function runLab(opts: LabRunOptions): Promise<LoadedResults[]> {
+export async function runLab(opts: LabRunOptions): Promise<LabRun> {
   const root = repoRoot();
   const cli = opts.labCli ?? join(root, 'dist/lab/cli/mcr-lab.js');
   if (!existsSync(cli)) throw new Error(`${cli} not found: build the lab first (npm run build:ts)`);
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const loaded: LoadedResults[] = [];
+  const failures: LabFailure[] = [];
   const repeat = opts.repeat ?? 1;
   for (const scenario of opts.scenarios) {
     for (let run = 1; run <= repeat; run++) {
       const name = scenario.replace(/^.*\//, '').replace(/\.yaml$/, '');
-      loaded.push(await runOne(cli, root, scenarioPath(root, scenario), resolve(opts.outDir, name, ...(repeat > 1 ? [`run-${run}`] : [])),
-        `${name}${repeat > 1 ? ` run ${run}/${repeat}` : ''}`, opts, log));
+      const label = `${name}${repeat > 1 ? ` run ${run}/${repeat}` : ''}`;
+      try {
+        loaded.push(await runOne(cli, root, scenarioPath(root, scenario), resolve(opts.outDir, name, ...(repeat > 1 ? [`run-${run}`] : [])), label, opts, log));
+      } catch (err) {
+        log(`perf: ${label} failed: ${(err as Error).message.split('\n')[0]}`);
+        failures.push({ scenario: label, message: (err as Error).message });
+      }
     }
   }
-  return loaded;
+  return { loaded, failures };
 }

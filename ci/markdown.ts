@@ -4,6 +4,7 @@
  */
 import type { Comparison, Report } from './compare.js';
 import { formatBounded, formatExpected, formatKernel } from './format.js';
+import type { LabFailure } from './lab-run.js';
 import type { LoadedResults } from './results-file.js';
 
 const VERDICT: Record<Comparison['verdict'], string> = {
@@ -49,15 +50,23 @@ export function machineLine(files: LoadedResults[]): string {
  * Renders the summary.
  * @param report comparison result
  * @param files the results files it was computed from (named under the table, machine described)
+ * @param failures lab runs that produced no results, listed above the table
  */
-export function renderMarkdown(report: Report, files: LoadedResults[]): string {
+export function renderMarkdown(report: Report, files: LoadedResults[], failures: LabFailure[] = []): string {
   const rows = report.comparisons.map((c) =>
     `| ${cell(c.title)} | ${formatBounded(c.have, c.unit, c.bound)} | ${cell(formatExpected(c.expected, c.unit))} | ${verdictOf(c)} | ${cell(c.note)} |`);
   const sources = files.map((f) => `- \`${f.path}\`: ${f.results.scenario.name}${f.results.scenario.quick ? ' (quick)' : ''}, ` +
     `relays ${f.results.relays.join(', ')}${f.results.skipped.length ? `; skipped ${f.results.skipped.map((s) => `${s.relay} (${s.reason})`).join(', ')}` : ''}`);
-  return [
-    `## mcr performance regression check — ${headline(report)}`,
+  const failed = failures.length === 0 ? [] : [
+    `**${failures.length} lab run(s) failed**; their metrics are missing below:`,
     '',
+    ...failures.map((f) => `- ${f.scenario}: ${cell(f.message.split('\n')[0] ?? '')}`),
+    '',
+  ];
+  return [
+    `## mcr performance regression check — ${failures.length ? 'ERROR (lab run failed), ' : ''}${headline(report)}`,
+    '',
+    ...failed,
     '| metric | this run | baseline expects | verdict | measured as |',
     '|---|---|---|---|---|',
     ...rows,

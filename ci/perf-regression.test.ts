@@ -13,8 +13,18 @@ const root = join(ciDir, '..');
 const script = join(root, 'dist/ci/perf-regression.js');
 const fixture = (name: string): string => join(ciDir, 'fixtures', name);
 const healthy = ['chain.json', 'dual-bridge.json', 'fanout-50.json'];
-// Running the lab needs root; as root, the non-root refusal is checked by running the job as nobody.
+// Running the lab needs root; as root, the non-root refusal is checked by running the job as nobody,
+// which needs node and the script reachable by "others" (not so when node lives under /root).
 const isRoot = process.getuid?.() === 0;
+function othersCanReach(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  return parts.every((_, i) => {
+    const p = `/${parts.slice(0, i + 1).join('/')}`;
+    const mode = statSync(p).mode;
+    return i === parts.length - 1 ? (mode & 0o005) !== 0 : (mode & 0o001) !== 0;
+  });
+}
+const nobodyCanRun = isRoot && existsSync(script) && othersCanReach(process.execPath) && othersCanReach(script);
 let tmp: string;
 
 beforeAll(async () => {
@@ -124,10 +134,25 @@ describe('perf-regression job on fixture results', () => {
     expect(r.summary).toContain('median of 3 runs');
   });
 
-  test.skipIf(!isRoot)('a lab run that leaves no results.json exits 70 naming the scenario', async () => {
+  test.skipIf(!isRoot)('a lab run that leaves no results.json exits 70, and the other scenarios are still compared and published', async () => {
     const r = await job(['--lab', fixture('writes-results.mjs'), '--scenarios', 'chain,dual-bridge'], { FAKE_LAB_DUAL_BRIDGE: 'none' });
     expect(r.exitCode).toBe(70);
-    expect(r.stderr).toMatch(/mcr-lab run dual-bridge wrote no .*runs\/dual-bridge\/results\.json/);
+    expect(r.stderr).toContain('perf-regression: 1 lab run(s) failed: dual-bridge');
+    expect(testcase(r.junit, 'lab run dual-bridge')).toMatch(/<error type="lab" message="mcr-lab run dual-bridge wrote no .*runs\/dual-bridge\/results\.json/);
+    expect(r.junit).toContain('errors="1"');
+    expect(r.summary).toMatch(/^## mcr performance regression check — ERROR \(lab run failed\), /);
+    expect(r.summary).toContain('| Chain throughput, mcrd / socat | 4.50× |');
+    expect(r.summary).toContain('| Dual-bridge throughput, mcrd / socat | – |');
+  });
+
+  test.skipIf(!isRoot)('--update-baseline refuses to write a baseline from a run whose lab failed', async () => {
+    const baseline = join(tmp, 'kept-baseline.json');
+    await copyFile(join(ciDir, 'baseline.json'), baseline);
+    const before = await readFile(baseline, 'utf8');
+    const r = await job(['--lab', fixture('writes-results.mjs'), '--baseline', baseline, '--update-baseline'], { FAKE_LAB_FANOUT_50: 'none' });
+    expect(r.exitCode).toBe(70);
+    expect(r.stderr).toContain('not updating');
+    expect(await readFile(baseline, 'utf8')).toBe(before);
   });
 });
 
@@ -160,7 +185,7 @@ describe('perf-regression job on bad input', () => {
     expect(r.stderr).toContain('chain.throughput.mcrd/socat.tolerance: expected a number');
   });
 
-  test.skipIf(!isRoot)('running the lab without root exits 77 and points at --results', async () => {
+  test.skipIf(!nobodyCanRun)('running the lab without root exits 77 and points at --results', async () => {
     // As nobody: the refusal comes before anything is written, so no output directory is needed.
     const r = await execa(process.execPath, [script, '--out', join(tmpdir(), 'mcr-perf-nobody-never-written'), '--lab', fixture('writes-results.mjs')],
       { reject: false, uid: 65534, gid: 65534 });

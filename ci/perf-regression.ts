@@ -9,7 +9,7 @@
  *   node dist/ci/perf-regression.js --update-baseline              # accept this run as the new baseline
  *
  * Exit: 0 pass (also with improvements), 1 regression or required metric missing, 64 usage,
- * 70 lab run or results file failed, 77 lab run without root, 78 bad baseline. Tests: ci/perf-regression.test.ts.
+ * 70 a lab run or results file failed (summary and JUnit still written after a failed lab run), 77 lab run without root, 78 bad baseline. Tests: ci/perf-regression.test.ts.
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,10 +17,10 @@ import { parseArgs } from 'node:util';
 import { baselineFrom, loadBaseline, writeBaseline, type Baseline } from './baseline.js';
 import { compareMeasured } from './compare.js';
 import { renderJunit } from './junit.js';
-import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab } from './lab-run.js';
+import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab, type LabRun } from './lab-run.js';
 import { renderMarkdown } from './markdown.js';
 import { measure } from './metrics.js';
-import { loadResults, type LoadedResults } from './results-file.js';
+import { loadResults } from './results-file.js';
 
 const USAGE = `usage: perf-regression [options]
 
@@ -100,12 +100,12 @@ function parseOptions(argv: string[]): Options | 'help' {
   };
 }
 
-async function gatherResults(o: Options): Promise<LoadedResults[]> {
+async function gatherResults(o: Options): Promise<LabRun> {
   if (!o.results && process.getuid?.() !== 0) {
     throw new ExitError('running the lab needs root (network namespaces): run as root, or compare existing files with --results', 77);
   }
   try {
-    if (o.results) return await Promise.all(o.results.map((p) => loadResults(resolve(p))));
+    if (o.results) return { loaded: await Promise.all(o.results.map((p) => loadResults(resolve(p)))), failures: [] };
     return await runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: join(o.out, 'runs'), repeat: o.repeat, ...(o.lab && { labCli: o.lab }) });
   } catch (err) {
     throw new ExitError((err as Error).message, 70);
@@ -130,24 +130,32 @@ async function main(argv: string[]): Promise<number> {
   }
   // Baseline first: a broken baseline should not cost a 10-minute lab run to discover.
   const baseline = await readBaseline(o);
-  const files = await gatherResults(o);
+  const { loaded: files, failures } = await gatherResults(o);
   const measured = measure(files);
   const report = compareMeasured(measured, baseline);
-  const summary = renderMarkdown(report, files);
+  const summary = renderMarkdown(report, files, failures);
 
+  // Summary and JUnit are written even when a lab run failed: CI publishes them either way.
   await mkdir(o.out, { recursive: true });
   await writeFile(join(o.out, 'summary.md'), summary);
-  await writeFile(join(o.out, 'junit.xml'), renderJunit(report, new Date().toISOString()));
-  await writeFile(join(o.out, 'comparison.json'), JSON.stringify({ ...report, results: files.map((f) => f.path) }, null, 2) + '\n');
+  await writeFile(join(o.out, 'junit.xml'), renderJunit(report, new Date().toISOString(), failures));
+  await writeFile(join(o.out, 'comparison.json'), JSON.stringify({ ...report, labFailures: failures, results: files.map((f) => f.path) }, null, 2) + '\n');
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summary);
   process.stdout.write(summary);
 
+  if (o.updateBaseline && failures.length > 0) {
+    throw new ExitError(`not updating ${o.baseline}: ${failures.length} lab run(s) failed (${failures.map((f) => f.scenario).join(', ')})`, 70);
+  }
   if (o.updateBaseline) {
     await writeBaseline(o.baseline, baselineFrom(measured, baseline));
     process.stdout.write(`\nperf-regression: wrote ${o.baseline} from this run; review and commit it\n`);
     return 0;
   }
   process.stdout.write(`\nperf-regression: wrote ${join(o.out, 'summary.md')} and ${join(o.out, 'junit.xml')}\n`);
+  if (failures.length > 0) {
+    process.stderr.write(`perf-regression: ${failures.length} lab run(s) failed: ${failures.map((f) => f.scenario).join(', ')}\n`);
+    return 70;
+  }
   return report.failed ? 1 : 0;
 }
 

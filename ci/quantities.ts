@@ -56,9 +56,13 @@ export function throughputPps(r: Results, relay: RelayName): Found {
   if (skip) return notFound(skip);
   const chosen = throughputTestOf(r, relay);
   if (chosen) {
+    const mid = chosen.summary.throughputPps.median;
+    const reached = generatorReached(chosen);
+    if (reached !== undefined) {
+      return found(reached, `${relay} ${chosen.name} ${kpps(reached)} (the generator reached only that of ${kpps(mid)} offered: a lower bound)`, 'lower');
+    }
     const capped = searchCapped(chosen);
-    const median = chosen.summary.throughputPps.median;
-    return found(median, `${relay} ${chosen.name} median ${kpps(median)}${capped ? ' (search ceiling reached: a lower bound)' : ''}`, capped ? 'lower' : undefined);
+    return found(mid, `${relay} ${chosen.name} median ${kpps(mid)}${capped ? ' (search ceiling reached: a lower bound)' : ''}`, capped ? 'lower' : undefined);
   }
   const clean = fixedRate(r, relay).filter((t) => t.summary.lossRatio.median <= THROUGHPUT_LOSS);
   if (clean.length === 0) return notFound(`no throughput test (or fixed rate with < 0.1 % loss) for ${relay} in ${r.scenario.name}`);
@@ -75,6 +79,24 @@ export function throughputCeiling(r: Results, relay: RelayName): number | undefi
   if (!t || t.summary.throughputPps.median > 0) return undefined;
   const offered = t.repetitions.flatMap((x) => x.steps.map((s) => s.offeredPps));
   return offered.length ? Math.min(...offered) : undefined;
+}
+
+/** Below this share of the offered rate, a trial measured the generator rather than the relay. */
+export const GENERATOR_SHORTFALL = 0.95;
+
+/**
+ * When the generator could not send the rate the search reports (its passing step achieved less than
+ * GENERATOR_SHORTFALL of what was offered), the median rate it did send: the relay kept up with all of
+ * it, so that is what is known. Undefined when the generator kept up.
+ */
+export function generatorReached(t: ThroughputTest): number | undefined {
+  const achieved = t.repetitions.map((rep) => {
+    const step = rep.steps.find((x) => sameRate(x.offeredPps, rep.throughputPps));
+    return step ? Math.min(step.achievedPps, step.offeredPps) : rep.throughputPps;
+  });
+  if (achieved.length === 0) return undefined;
+  const m = median(achieved);
+  return m < GENERATOR_SHORTFALL * t.summary.throughputPps.median ? m : undefined;
 }
 
 /** Whether a search's highest offered step passed, so it never found the relay's limit and its figure is a floor. */

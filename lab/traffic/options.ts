@@ -32,6 +32,9 @@ export interface GenOptions {
    * the wire at a lower CPU cost per datagram; multicast destinations and `interface` required.
    */
   tx?: 'udp' | 'packet';
+  /** Sender threads, each with its own socket and every Nth destination (needs >= N destinations). */
+  threads?: number;
+  /** Pin to this CPU (with threads, thread t to cpu + t). */
   cpu?: number;
   signal?: AbortSignal;
 }
@@ -148,6 +151,11 @@ export function genArgs(o: GenOptions): string[] {
     if (o.tx !== 'udp' && o.tx !== 'packet') fail(fn, 'tx', '"udp" or "packet"', o.tx);
     if (o.tx === 'packet' && iface === undefined) fail(fn, 'interface', 'an interface name (tx "packet" sends raw frames out of it)', o.interface);
     args.push('--tx', o.tx);
+  }
+  const threads = checkInt(fn, 'threads', o.threads, 1, 64);
+  if (threads !== undefined) {
+    if (threads > dst.length) fail(fn, 'threads', `at most dst.length (${dst.length}): a stream never spans threads`, threads);
+    args.push('--threads', String(threads));
   }
   const cpu = checkInt(fn, 'cpu', o.cpu, 0, 1023);
   if (cpu !== undefined) args.push('--cpu', String(cpu));

@@ -3,7 +3,7 @@
  * binaries' output before the lab relies on it. Field meanings: docs/traffic.md.
  *
  * Example (mcr-gen): {"sent":10000,"errors":0,"retries":0,"elapsedNs":499950123,"achievedPps":20002.0,
- *   "ratePps":20000,"payloadBytes":1316,"tx":"udp","cpuNs":41200000,"lastError":null,"streams":[{"streamId":1,"dst":"239.1.1.1:5000","sent":10000}]}
+ *   "ratePps":20000,"payloadBytes":1316,"tx":"udp","threads":1,"cpuNs":41200000,"lastError":null,"streams":[{"streamId":1,"dst":"239.1.1.1:5000","sent":10000}]}
  */
 import { z } from 'zod';
 
@@ -19,6 +19,7 @@ export const GenReportSchema = z.object({
   payloadBytes: count,
   /** "udp" (UDP socket) or "packet" (raw frames on AF_PACKET). */
   tx: z.enum(['udp', 'packet']),
+  threads: count,
   /** CPU time the generator used (user + system, incl. softirq work done in its context). */
   cpuNs: count,
   lastError: z.string().nullable(),

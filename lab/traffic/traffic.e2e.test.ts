@@ -169,6 +169,12 @@ describe.skipIf(!canNetns)('mcr-gen to mcr-sink over a veth pair', () => {
         expect(l.payloadErrors).toBe(0);
       }
     }
+    // Two sender threads (one per vCPU), four streams, raw frames: the most this machine can send.
+    const four = ['239.77.9.11:5009', '239.77.9.12:5009', '239.77.9.13:5009', '239.77.9.14:5009'];
+    for (const tx of ['udp', 'packet'] as const) {
+      const g = await runGenerator({ netns: NS_A, dst: four, interface: IF_A, ratePps: 0, durationS: 2, payloadBytes: 64, tx, threads: 2 });
+      lines.push(`64 B ${tx}, 2 threads x 2 streams: ${Math.round(g.achievedPps)} pps (${Math.round(g.cpuNs / g.sent)} ns CPU each)`);
+    }
     console.log(`mcr-gen --rate 0 over veth:\n  ${lines.join('\n  ')}`);
   });
 });

@@ -46,6 +46,7 @@ describe('flag validation', () => {
     [['--dst', '239.1.1.1:5000', '--bogus'], 'unknown option "--bogus"'],
     [['--dst', '239.1.1.1:5000', '--bind', '10.0.0'], '--bind: expected ADDR or ADDR:PORT'],
     [['--dst', '239.1.1.1:5000', '--tx', 'raw'], '--tx: expected udp or packet, got "raw"'],
+    [['--dst', '239.1.1.1:5000', '--threads', '2'], '--threads 2: needs at least as many --dst (got 1)'],
     [['--dst', '239.1.1.1:5000', '--tx', 'packet'], '--tx packet: needs --interface'],
     [['--dst', '10.0.0.1:5000', '--tx', 'packet', '--interface', 'lo'], '10.0.0.1:5000 is not a multicast group'],
   ])('mcr-gen %j is a usage error mentioning %s', async (args, message) => {
@@ -89,6 +90,7 @@ describe('flag validation', () => {
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, durationS: 1, payloadBytes: 64 }, 'count and durationS'],
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, payloadBytes: 64 }, 'count/durationS'],
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 64, tx: 'packet' as const }, 'interface: expected an interface name'],
+    [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 64, threads: 2 }, 'threads: expected at most dst.length (1)'],
   ])('runGenerator(%j) throws a TypeError: %s', async (o, message) => {
     await expect(runGenerator(o)).rejects.toThrow(TypeError);
     await expect(runGenerator(o)).rejects.toThrow(message);
@@ -184,6 +186,16 @@ describe('sink accounting', () => {
     expect(lat.min).toBeLessThanOrEqual(lat.p50);
     expect(lat.p50).toBeLessThanOrEqual(lat.p99);
     expect(lat.p99).toBeLessThanOrEqual(lat.max);
+  });
+
+  test('two sender threads split the streams and keep each one in order', async () => {
+    const ports = [port(), port(), port(), port(), port()];
+    const s = await sink({ listen: ports.map((q) => `127.0.0.1:${q}`), expectCount: 200, idleTimeoutS: 5 });
+    const gen = await runGenerator({ dst: ports.map((q) => `127.0.0.1:${q}`), ratePps: 10_000, count: 1000, payloadBytes: 100, threads: 2 });
+    expect(gen).toMatchObject({ sent: 1000, threads: 2 });
+    expect(gen.streams.map((st) => [st.streamId, st.sent])).toEqual(ports.map((_, i) => [1 + i, 200]));
+    const rep = await s.done;
+    rep.listens.forEach((l) => expect(l).toMatchObject({ received: 200, lost: 0, duplicates: 0, reordered: 0, payloadErrors: 0, lastSeq: 199 }));
   });
 
   test('several destinations become separate streams, each with its own sequence', async () => {

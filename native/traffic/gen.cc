@@ -3,7 +3,7 @@
 // Usage:
 //   mcr-gen --dst GROUP:PORT [--dst GROUP:PORT ...] [--interface IF] [--bind ADDR[:PORT]]
 //           [--rate PPS | --rate 0] [--count N | --duration SECONDS] [--size PAYLOAD_BYTES]
-//           [--ttl N] [--stream-id N] [--batch N] [--tx udp|packet] [--cpu N] [--json] [--help]
+//           [--ttl N] [--stream-id N] [--batch N] [--tx udp|packet] [--threads N] [--cpu N] [--json] [--help]
 //
 // Examples:
 //   # 10k datagrams of 1316 bytes at 20k pps to a group, out of veth0, JSON report on stdout
@@ -14,14 +14,20 @@
 //   mcr-gen $(for i in $(seq 1 50); do echo --dst 239.2.0.$i:6000; done) --rate 100000 --duration 5
 //   # raw frames on an AF_PACKET socket: same bytes on the wire, a fraction of the sender's CPU
 //   mcr-gen --dst 239.1.1.1:5000 --interface veth0 --tx packet --rate 0 --duration 2 --size 64
+//   # two sender threads (one per core), each with half of the 4 streams
+//   mcr-gen --dst 239.1.1.1:5000,239.1.1.2:5000,239.1.1.3:5000,239.1.1.4:5000 --interface veth0 --threads 2 --rate 0 --duration 2
 //   # unicast to a host, source address pinned
 //   mcr-gen --dst 10.0.0.2:7000 --bind 10.0.0.1 --rate 1000 --count 100
 //
 // Pacing: datagram n (over all streams) is due at t0 + n/rate on CLOCK_MONOTONIC. Datagrams go out
-// with sendmmsg in batches of max(1, rate/20000) (at most --batch), each batch when its last
-// datagram is due, so a batch never spans more than 50 µs of schedule; the wait sleeps and spins
-// the last µs (lib/clock.h). If the process falls behind (descheduled), it catches up in --batch
-// bursts but forgets debt beyond 2 ms, so a stall never turns into a long line-rate burst.
+// with sendmmsg in batches of max(1, rate/10000) (at most --batch), each batch when its last
+// datagram is due, so a batch never spans more than 100 µs of schedule; the wait sleeps and spins
+// the last µs (lib/clock.h). 100 µs rather than 50: on this VM each wake-up costs ~10 µs of CPU, and
+// halving them cut the generator's CPU at 300k pps from ~2.6 to ~1.6 µs per datagram (and at 20k pps
+// from ~45 % to ~23 % of a core), which the sink or relay sharing the core needs more than the
+// generator needs 50 µs granularity.
+// If the process falls behind (descheduled), it catches up in --batch bursts but forgets debt
+// beyond 2 ms, so a stall never turns into a long line-rate burst.
 // --rate 0 sends --batch datagrams per call back to back.
 //
 // Exit: 0 done (count/duration reached or SIGINT/SIGTERM), 64 usage error, 1 setup failure.
@@ -29,14 +35,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lib/cli.h"
@@ -49,6 +60,8 @@
 using namespace mcrt;
 
 namespace {
+
+constexpr uint64_t kBatchesPerSecond = 10000;  // at most; see "Pacing" above
 
 const char kUsage[] =
     "usage: mcr-gen --dst GROUP:PORT [--dst ...] [options]\n"
@@ -65,11 +78,14 @@ const char kUsage[] =
     "  --batch N            largest sendmmsg batch, 1-1024 (default 64)\n"
     "  --tx udp|packet      udp (default): a UDP socket; packet: whole frames on an AF_PACKET socket,\n"
     "                       skipping the kernel's UDP/IP output path (multicast only, needs --interface)\n"
-    "  --cpu N              pin to CPU N\n"
+    "  --threads N          N sender threads, each with its own socket and every Nth --dst (needs >= N\n"
+    "                       destinations; a stream never spans threads)\n"
+    "  --cpu N              pin to CPU N (with --threads, thread t to CPU N+t)\n"
     "  --json               print the report as JSON on stdout\n"
     "  --help               this text\n";
 
 struct Stream {
+  size_t index = 0;  // position among all --dst, for the report
   Endpoint dst;
   sockaddr_in sa{};
   uint32_t id = 0;
@@ -93,7 +109,14 @@ struct Config {
   int cpu = -1;
   bool json = false;
   bool raw = false;  // --tx packet
+  uint32_t threads = 1;
+  // Per sender thread (filled by split_config): which of the --dst it sends and their stream ids.
+  std::vector<size_t> indexes;
+  std::vector<uint32_t> ids;
 };
+
+// Set by SIGINT/SIGTERM; every sender thread polls it.
+volatile bool g_stop = false;
 
 struct Context {
   Config cfg;
@@ -113,7 +136,7 @@ struct Context {
   uint64_t sent = 0, errors = 0, retries = 0;
   int last_errno = 0;
   uint64_t t_start = 0, t_end = 0;
-  volatile bool stop = false;
+  const volatile bool* stop = &g_stop;
 };
 
 void add_dsts(Config* c, const char* arg) {
@@ -129,7 +152,7 @@ void add_dsts(Config* c, const char* arg) {
 }
 
 void parse_args(Config* c, int argc, char** argv) {
-  enum { O_DST = 1, O_IF, O_BIND, O_RATE, O_COUNT, O_DURATION, O_SIZE, O_TTL, O_SID, O_BATCH, O_CPU, O_JSON, O_HELP, O_TX };
+  enum { O_DST = 1, O_IF, O_BIND, O_RATE, O_COUNT, O_DURATION, O_SIZE, O_TTL, O_SID, O_BATCH, O_CPU, O_JSON, O_HELP, O_TX, O_THREADS };
   static const option opts[] = {
       {"dst", required_argument, nullptr, O_DST},         {"interface", required_argument, nullptr, O_IF},
       {"bind", required_argument, nullptr, O_BIND},       {"rate", required_argument, nullptr, O_RATE},
@@ -138,7 +161,7 @@ void parse_args(Config* c, int argc, char** argv) {
       {"stream-id", required_argument, nullptr, O_SID},   {"batch", required_argument, nullptr, O_BATCH},
       {"cpu", required_argument, nullptr, O_CPU},         {"json", no_argument, nullptr, O_JSON},
       {"help", no_argument, nullptr, O_HELP},             {"tx", required_argument, nullptr, O_TX},
-      {nullptr, 0, nullptr, 0}};
+      {"threads", required_argument, nullptr, O_THREADS}, {nullptr, 0, nullptr, 0}};
   bool has_count = false, has_duration = false;
   opterr = 0;
   int o;
@@ -168,6 +191,7 @@ void parse_args(Config* c, int argc, char** argv) {
       case O_BATCH: c->batch_max = static_cast<uint32_t>(flag_u64("--batch", optarg, 1, 1024)); break;
       case O_CPU: c->cpu = static_cast<int>(flag_u64("--cpu", optarg, 0, CPU_SETSIZE - 1)); break;
       case O_JSON: c->json = true; break;
+      case O_THREADS: c->threads = static_cast<uint32_t>(flag_u64("--threads", optarg, 1, 64)); break;
       case O_TX:
         if (std::strcmp(optarg, "udp") == 0) c->raw = false;
         else if (std::strcmp(optarg, "packet") == 0) c->raw = true;
@@ -184,6 +208,9 @@ void parse_args(Config* c, int argc, char** argv) {
   if (c->dsts.size() > 65536) usage_error("--dst: at most 65536 destinations, got %zu", c->dsts.size());
   if (static_cast<uint64_t>(c->stream_id) + c->dsts.size() - 1 > UINT32_MAX)
     usage_error("--stream-id: %u + %zu streams overflows 32 bits", c->stream_id, c->dsts.size());
+  if (c->threads > c->dsts.size())
+    usage_error("--threads %u: needs at least as many --dst (got %zu); one stream is never split across threads, "
+                "that would reorder it", c->threads, c->dsts.size());
   if (c->raw) {
     if (c->iface.empty()) usage_error("--tx packet: needs --interface (raw frames go out of one interface)");
     for (const Endpoint& d : c->dsts)
@@ -234,6 +261,9 @@ void setup_socket(Context* ctx) {
       fatal_sys("setsockopt(IP_MULTICAST_IF, --bind address)", "is the --bind address configured on an interface here?");
   }
   if (c.has_bind) {
+    // Sender threads share the --bind address and port; nothing is received on them anyway.
+    int one = 1;
+    if (setsockopt(ctx->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) fatal_sys("setsockopt(SO_REUSEADDR)");
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_addr = c.bind_addr;
@@ -271,7 +301,8 @@ void setup_buffers(Context* ctx) {
     Stream s;
     s.dst = c.dsts[i];
     s.sa = c.dsts[i].sockaddr();
-    s.id = c.stream_id + static_cast<uint32_t>(i);
+    s.index = c.indexes[i];
+    s.id = c.ids[i];
     ctx->streams.push_back(s);
     if (c.raw) ctx->frames.push_back(frame_template(ctx->tx, s.dst, c.size, c.ttl));
   }
@@ -310,7 +341,7 @@ void send_batch(Context* ctx, uint32_t k) {
       ctx->retries++;
       if (++busy % 16 == 0) usleep(20);
       stamp_slots(ctx, off, k, mono_ns());
-      if (ctx->stop && busy > 1000) return;
+      if (*ctx->stop && busy > 1000) return;
       continue;
     }
     ctx->errors++;
@@ -324,7 +355,7 @@ void send_batch(Context* ctx, uint32_t k) {
 
 void run(Context* ctx) {
   const Config& c = ctx->cfg;
-  const uint32_t batch = c.rate ? static_cast<uint32_t>(std::clamp<uint64_t>(c.rate / 20000, 1, c.batch_max)) : c.batch_max;
+  const uint32_t batch = c.rate ? static_cast<uint32_t>(std::clamp<uint64_t>(c.rate / kBatchesPerSecond, 1, c.batch_max)) : c.batch_max;
   const double ns_per_pkt = c.rate ? 1e9 / static_cast<double>(c.rate) : 0;
   Pacer pacer(static_cast<uint64_t>(ns_per_pkt * batch));
   const uint64_t debt_cap = std::max<uint64_t>(4ull * batch, c.rate / 500);
@@ -333,7 +364,7 @@ void run(Context* ctx) {
   const uint64_t t_stop = c.duration_s > 0 ? ctx->t_start + static_cast<uint64_t>(c.duration_s * 1e9) : UINT64_MAX;
   uint64_t n = 0;  // datagrams handed out so far (over all streams)
   size_t rr = 0;
-  while (!ctx->stop) {
+  while (!*ctx->stop) {
     if (c.count && n >= c.count) break;
     uint64_t now = mono_ns();
     if (now >= t_stop) break;
@@ -343,7 +374,7 @@ void run(Context* ctx) {
     if (c.rate) {
       uint64_t due_last = static_cast<uint64_t>(sched_t0 + static_cast<double>(n + want - 1) * ns_per_pkt);
       if (now < due_last) {
-        pacer.wait_until(std::min(due_last, t_stop), &ctx->stop);
+        pacer.wait_until(std::min(due_last, t_stop), ctx->stop);
         continue;
       }
       uint64_t avail = static_cast<uint64_t>((static_cast<double>(now) - sched_t0) / ns_per_pkt) + 1 - n;
@@ -371,36 +402,79 @@ void run(Context* ctx) {
   }
   // A paced run of n datagrams occupies n slots of 1/rate: wait out the last one, so that
   // achievedPps = sent / elapsed comes out as the rate itself when every datagram left on time.
-  if (c.rate && !ctx->stop)
-    pacer.wait_until(std::min(t_stop, static_cast<uint64_t>(sched_t0 + static_cast<double>(n) * ns_per_pkt)), &ctx->stop);
+  if (c.rate && !*ctx->stop)
+    pacer.wait_until(std::min(t_stop, static_cast<uint64_t>(sched_t0 + static_cast<double>(n) * ns_per_pkt)), ctx->stop);
   ctx->t_end = mono_ns();
 }
 
-void report(const Context* ctx) {
-  const Config& c = ctx->cfg;
-  uint64_t elapsed = ctx->t_end - ctx->t_start;
-  double pps = elapsed ? static_cast<double>(ctx->sent) * 1e9 / static_cast<double>(elapsed) : 0;
+/**
+ * split_config - one Config per sender thread: thread t sends --dst t, t+T, t+2T, ... (a stream
+ * never spans threads, so its sequence stays in order) at the rate and count share of its streams.
+ */
+std::vector<Config> split_config(const Config& all) {
+  const uint32_t T = all.threads;
+  const size_t S = all.dsts.size();
+  std::vector<Config> out(T, all);
+  for (Config& c : out) { c.dsts.clear(); c.indexes.clear(); c.ids.clear(); c.count = 0; }
+  for (size_t i = 0; i < S; i++) {
+    Config& c = out[i % T];
+    c.dsts.push_back(all.dsts[i]);
+    c.indexes.push_back(i);
+    c.ids.push_back(all.stream_id + static_cast<uint32_t>(i));
+    // --count N over S streams: N/S each, the first N%S streams one more (as round-robin would).
+    if (all.count) c.count += all.count / S + (i < all.count % S ? 1 : 0);
+  }
+  uint64_t rate_left = all.rate;
+  for (Config& c : out) {
+    c.rate = all.rate * c.dsts.size() / S;
+    rate_left -= c.rate;
+  }
+  out[0].rate += rate_left;  // what integer division dropped, so the rates add up exactly
+  for (Config& c : out) {
+    if (all.rate && c.rate == 0) c.rate = 1;
+    if (all.cpu >= 0) c.cpu = static_cast<int>((static_cast<unsigned>(all.cpu) + static_cast<unsigned>(&c - out.data())) %
+                                               std::max(1u, std::thread::hardware_concurrency()));
+  }
+  return out;
+}
+
+void report(const Config& c, const std::vector<std::unique_ptr<Context>>& senders) {
+  uint64_t sent = 0, errors = 0, retries = 0, t_start = UINT64_MAX, t_end = 0;
+  int last_errno = 0;
+  std::vector<const Stream*> streams(c.dsts.size());
+  for (const auto& ctx : senders) {
+    sent += ctx->sent;
+    errors += ctx->errors;
+    retries += ctx->retries;
+    t_start = std::min(t_start, ctx->t_start);
+    t_end = std::max(t_end, ctx->t_end);
+    if (ctx->last_errno) last_errno = ctx->last_errno;
+    for (const Stream& s : ctx->streams) streams[s.index] = &s;
+  }
+  uint64_t elapsed = t_end - t_start;
+  double pps = elapsed ? static_cast<double>(sent) * 1e9 / static_cast<double>(elapsed) : 0;
   if (c.json) {
     JsonWriter w;
     w.begin_object();
-    w.field("sent", ctx->sent);
-    w.field("errors", ctx->errors);
-    w.field("retries", ctx->retries);
+    w.field("sent", sent);
+    w.field("errors", errors);
+    w.field("retries", retries);
     w.field("elapsedNs", elapsed);
     w.field("achievedPps", pps);
     w.field("ratePps", c.rate);
     w.field("payloadBytes", uint64_t{c.size});
     w.field("tx", std::string(c.raw ? "packet" : "udp"));
+    w.field("threads", uint64_t{c.threads});
     w.field("cpuNs", cpu_ns());
     w.key("lastError");
-    if (ctx->last_errno) w.value(std::string(strerror(ctx->last_errno))); else w.null();
+    if (last_errno) w.value(std::string(strerror(last_errno))); else w.null();
     w.key("streams");
     w.begin_array();
-    for (const Stream& s : ctx->streams) {
+    for (const Stream* s : streams) {
       w.begin_object();
-      w.field("streamId", uint64_t{s.id});
-      w.field("dst", s.dst.text);
-      w.field("sent", s.sent);
+      w.field("streamId", uint64_t{s->id});
+      w.field("dst", s->dst.text);
+      w.field("sent", s->sent);
       w.end_object();
     }
     w.end_array();
@@ -408,29 +482,50 @@ void report(const Context* ctx) {
     std::printf("%s\n", w.str().c_str());
   } else {
     std::printf("mcr-gen: sent %llu datagrams of %u bytes in %.3f s = %.0f pps (asked %llu%s), %llu errors, %llu retries\n",
-                (unsigned long long)ctx->sent, c.size, static_cast<double>(elapsed) / 1e9, pps,
-                (unsigned long long)c.rate, c.rate ? "" : " = unpaced", (unsigned long long)ctx->errors,
-                (unsigned long long)ctx->retries);
-    if (ctx->sent) std::printf("  cpu %.0f ns per datagram\n", static_cast<double>(cpu_ns()) / static_cast<double>(ctx->sent));
-    if (ctx->last_errno) std::printf("  last error: %s\n", strerror(ctx->last_errno));
-    for (const Stream& s : ctx->streams)
-      std::printf("  stream %u -> %s: %llu sent\n", s.id, s.dst.text.c_str(), (unsigned long long)s.sent);
+                (unsigned long long)sent, c.size, static_cast<double>(elapsed) / 1e9, pps,
+                (unsigned long long)c.rate, c.rate ? "" : " = unpaced", (unsigned long long)errors,
+                (unsigned long long)retries);
+    if (sent) std::printf("  cpu %.0f ns per datagram\n", static_cast<double>(cpu_ns()) / static_cast<double>(sent));
+    if (last_errno) std::printf("  last error: %s\n", strerror(last_errno));
+    for (const Stream* s : streams)
+      std::printf("  stream %u -> %s: %llu sent\n", s->id, s->dst.text.c_str(), (unsigned long long)s->sent);
   }
   std::fflush(stdout);
+}
+
+void run_pinned(Context* ctx) {
+  if (ctx->cfg.cpu >= 0) pin_cpu(static_cast<unsigned>(ctx->cfg.cpu));
+  run(ctx);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   set_prog("mcr-gen");
-  static Context ctx;  // static: the signal handler's flag must outlive main's frame
-  parse_args(&ctx.cfg, argc, argv);
-  if (ctx.cfg.cpu >= 0) pin_cpu(static_cast<unsigned>(ctx.cfg.cpu));
-  install_stop_handlers(&ctx.stop);
-  setup_socket(&ctx);
-  setup_buffers(&ctx);
-  run(&ctx);
-  report(&ctx);
-  close(ctx.fd);
+  Config cfg;
+  parse_args(&cfg, argc, argv);
+  install_stop_handlers(&g_stop);
+  // Every socket is set up before the first datagram goes out, so a setup error exits cleanly.
+  std::vector<std::unique_ptr<Context>> senders;
+  for (const Config& c : split_config(cfg)) {
+    senders.push_back(std::make_unique<Context>());
+    senders.back()->cfg = c;
+    setup_socket(senders.back().get());
+    setup_buffers(senders.back().get());
+  }
+  // Worker threads start with SIGINT/SIGTERM blocked, so the signal (and its EINTR) lands in the
+  // main thread; the others see the flag at their next batch (sleeps are at most 50 ms long).
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < senders.size(); t++) workers.emplace_back(run_pinned, senders[t].get());
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  run_pinned(senders[0].get());
+  for (std::thread& w : workers) w.join();
+  report(cfg, senders);
+  for (const auto& ctx : senders) close(ctx->fd);
   return 0;
 }

@@ -3,11 +3,11 @@
  * messages on stderr, --json on stdout. A full daemon needs root and the engine: see relay/e2e.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { tempDir } from '../../test/support/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 function run(bin: 'mcrd' | 'mcrctl', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -22,7 +22,7 @@ describe('mcrd', () => {
   test('--check accepts a valid MCR rule file (exit 0) and names the bad field of another (exit 78)', async () => {
     const ok = await run('mcrd', ['--check', join(root, 'test/fixtures/config/mcr-sample.json5')]);
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/mcr-sample\.json5: ok, 2 rules\n$/) });
-    const dir = await mkdtemp(join(tmpdir(), 'mcrR-cli-'));
+    const dir = await tempDir('cli');
     const bad = join(dir, 'bad.json5');
     await writeFile(bad, '{\n  rules: [\n    { input: { interface: "eth0", group: "239.1.1.1", port: 5000 },\n      outputs: [{ interface: "eth1", group: "239.2.2.2", port: "80a" }] },\n  ],\n}\n');
     expect(await run('mcrd', ['--check', bad])).toEqual({
@@ -38,7 +38,7 @@ describe('mcrd', () => {
 
 describe('mcrctl', () => {
   test('no daemon: exit 69 with advice, as text or JSON', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mcrR-cli-'));
+    const dir = await tempDir('cli');
     const sock = join(dir, 'none.sock');
     expect(await run('mcrctl', ['--socket', sock, 'list'])).toEqual({ code: 69, stdout: '', stderr: `mcrctl: mcrd not running? no socket at ${sock}\n` });
     const j = await run('mcrctl', ['--socket', sock, '--json', 'ping']);
@@ -58,7 +58,7 @@ describe('mcrctl config check', () => {
   test('validates a file locally: exit 0 for a good file, 78 naming line and field for a bad one', async () => {
     const good = await run('mcrctl', ['config', 'check', join(root, 'test/fixtures/config/mcr-sample.json5')]);
     expect(good).toMatchObject({ code: 0, stdout: expect.stringMatching(/: ok, 2 rules\n$/) });
-    const dir = await mkdtemp(join(tmpdir(), 'mcrR-cli-'));
+    const dir = await tempDir('cli');
     const bad = join(dir, 'bad.json5');
     await writeFile(bad, '{ rules: [ { input: { interface: "eth0", group: "239.1.1.1", port: 5000 }, outputs: [{ interface: "eth0", group: "239.1.1.1", port: 5000 }] } ] }');
     expect(await run('mcrctl', ['config', 'check', bad])).toMatchObject({ code: 78, stderr: expect.stringContaining(`${bad}:1 rules[0].outputs[0]: self-loop`) });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { McrError } from '../errors.js';
 import { loadConfigFile, parseConfigText } from './load.js';
 import { lineOf, locatePaths } from './locate.js';
+import { tempDir } from '../../test/support/tmp.js';
 
 const sample = new URL('../../test/fixtures/config/mcr-sample.json5', import.meta.url);
 
@@ -69,7 +69,7 @@ describe('config loading', () => {
   });
 
   test('a missing file is ENOENT naming the path', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mcrR-cfg-'));
+    const dir = await tempDir('cfg');
     const e = await rejects(loadConfigFile(join(dir, 'nope.json5')));
     expect(e.code).toBe('ENOENT');
     expect(e.message).toBe(`${join(dir, 'nope.json5')}: cannot read config: ENOENT`);

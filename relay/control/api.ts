@@ -6,7 +6,13 @@ import type { LogLevel } from '../config/load.js';
 import type { RuleOrigin } from '../config/state.js';
 import type { Rule } from '../model/rule.js';
 
-export interface RuleView extends Rule { origin: RuleOrigin }
+export interface RuleView extends Rule {
+  origin: RuleOrigin;
+  /** active: installed in the engine; waiting: an interface it names does not exist (yet). */
+  state?: 'active' | 'waiting';
+  /** The missing interface of a waiting rule. */
+  waitingFor?: string;
+}
 
 export interface OutputStatsView {
   interface: string; group: string; port: number;

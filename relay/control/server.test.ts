@@ -1,6 +1,5 @@
-import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
@@ -10,20 +9,21 @@ import { RuleService } from '../daemon/rule-service.js';
 import { RateSampler } from '../stats/rates.js';
 import { sumCounters } from '../stats/counters.js';
 import { ControlClient } from './client.js';
-import { type ControlServer, startControlServer } from './server.js';
+import { type ControlServer, type ControlServerOptions, startControlServer } from './server.js';
+import { tempDir } from '../../test/support/tmp.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
 
-async function daemon(maxLine?: number) {
-  const dir = await mkdtemp(join(tmpdir(), 'mcrR-ctl-'));
+async function daemon(opts: ControlServerOptions = {}) {
+  const dir = await tempDir('ctl');
   const path = join(dir, 'control.sock');
   const dp = new MemoryDataPlane();
   const log = silentLogger();
   const rules = new RuleService({ dataPlane: dp, log, interfaceExists: (n) => ['eth0', 'eth1'].includes(n) });
   const sampler = new RateSampler(async () => sumCounters(await dp.counters()));
   const api = createControlApi({ rules, dataPlane: dp, sampler, log, backend: () => 'mmsg', reload: async () => ({ added: [], removed: [], changed: [], unchanged: 0 }) });
-  const server: ControlServer = await startControlServer(path, api, log, maxLine);
+  const server: ControlServer = await startControlServer(path, api, log, opts);
   cleanups.push(() => server.close());
   return { path, dp, rules, sampler, server, dir };
 }
@@ -60,12 +60,12 @@ describe('control server on a real Unix socket', () => {
 
   test('the socket can be handed to a group (root only)', async () => {
     if (process.getuid?.() !== 0) return;
-    const dir = await mkdtemp(join(tmpdir(), 'mcrR-ctl-'));
+    const dir = await tempDir('ctl');
     const path = join(dir, 'g.sock');
-    const srv = await startControlServer(path, {} as never, silentLogger(), undefined, '65534');
+    const srv = await startControlServer(path, {} as never, silentLogger(), { group: '65534' });
     cleanups.push(() => srv.close());
     expect((await stat(path)).gid).toBe(65534);
-    await expect(startControlServer(join(dir, 'h.sock'), {} as never, silentLogger(), undefined, 'mcrR-nogroup')).rejects.toThrow('--socket-group: no group "mcrR-nogroup" in /etc/group');
+    await expect(startControlServer(join(dir, 'h.sock'), {} as never, silentLogger(), { group: 'mcrR-nogroup' })).rejects.toThrow('--socket-group: no group "mcrR-nogroup" in /etc/group');
   });
 
   test('add, list, stats and remove round-trip through the client', async () => {
@@ -115,7 +115,7 @@ describe('control server on a real Unix socket', () => {
   });
 
   test('garbage, unknown commands and oversize lines get error replies and the connection stays usable', async () => {
-    const { path } = await daemon(1024);
+    const { path } = await daemon({ maxLine: 1024 });
     const r = await raw(path);
     r.write('hello\n');
     r.write('[1,2]\n');
@@ -160,6 +160,16 @@ describe('control server on a real Unix socket', () => {
     expect(await again.request('ping')).toEqual({ pong: true });
   });
 
+  test('an idle (or half-open) connection is closed, freeing its slot', async () => {
+    const { path } = await daemon({ idleMs: 100, maxConnections: 1 });
+    const idle = net.connect(path);
+    const closed = new Promise((r) => idle.once('close', r));
+    await closed;
+    const c = await ControlClient.connect(path);
+    cleanups.push(() => c.close());
+    expect(await c.request('ping')).toEqual({ pong: true });
+  });
+
   test('requests pipelined in one write are answered in order', async () => {
     const { path } = await daemon();
     const r = await raw(path);
@@ -194,7 +204,7 @@ describe('control server on a real Unix socket', () => {
 
 describe('client advice', () => {
   test('no socket, refused connection and permission give advice', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mcrR-cli-'));
+    const dir = await tempDir('cli');
     await expect(ControlClient.connect(join(dir, 'none.sock'))).rejects.toMatchObject({ code: 'EUNAVAIL', message: `mcrd not running? no socket at ${join(dir, 'none.sock')}` });
     await writeFile(join(dir, 'plain'), '');
     await expect(ControlClient.connect(join(dir, 'plain'), { retryMs: 200 })).rejects.toMatchObject({ code: 'EUNAVAIL', message: expect.stringContaining('mcrd not running (connection refused') });

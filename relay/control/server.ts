@@ -26,17 +26,29 @@ export const MAX_CONNECTIONS = 64;
 /** A connection silent this long is closed, so half-open or forgotten clients free their slot. */
 export const IDLE_TIMEOUT_MS = 60_000;
 
-export async function startControlServer(path: string, api: ControlApi, log: Logger, maxLine = MAX_LINE_BYTES, group?: string): Promise<ControlServer> {
+export interface ControlServerOptions {
+  /** Longest request line in bytes (default 64 KiB). */
+  maxLine?: number;
+  /** Group (name or gid) to own the socket. */
+  group?: string;
+  idleMs?: number;
+  maxConnections?: number;
+  /** Called once per reply: the request's cmd (undefined if the line was no request) and `ok` or the error code. */
+  onReply?: (cmd: string | undefined, result: string) => void;
+}
+
+export async function startControlServer(path: string, api: ControlApi, log: Logger, opts: ControlServerOptions = {}): Promise<ControlServer> {
+  const { maxLine = MAX_LINE_BYTES, group, idleMs = IDLE_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS, onReply } = opts;
   const conns = new Set<net.Socket>();
   const server = net.createServer((sock) => {
-    if (conns.size >= MAX_CONNECTIONS) {
-      const err = new McrError({ code: 'EBUSY', source: path, detail: `more than ${MAX_CONNECTIONS} control connections open; try again` });
+    if (conns.size >= maxConnections) {
+      const err = new McrError({ code: 'EBUSY', source: path, detail: `more than ${maxConnections} control connections open; try again` });
       log.warn(err.message);
       sock.end(`${JSON.stringify(errorReply(null, err))}\n`);
       sock.on('error', () => {});
       return;
     }
-    serveConnection(sock, api, log, maxLine, conns);
+    serveConnection(sock, api, log, { maxLine, idleMs, onReply }, conns);
   });
   // 0755: reaching the socket needs search permission on its directory; the socket itself is 0660.
   try {
@@ -101,9 +113,12 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, maxLine: number, conns: Set<net.Socket>): void {
+interface ConnOptions { maxLine: number; idleMs: number; onReply: ControlServerOptions['onReply'] }
+
+function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, o: ConnOptions, conns: Set<net.Socket>): void {
+  const { maxLine, idleMs } = o;
   conns.add(sock);
-  sock.setTimeout(IDLE_TIMEOUT_MS, () => {
+  sock.setTimeout(idleMs, () => {
     log.debug('closing idle control connection');
     sock.destroy();
   });
@@ -128,28 +143,33 @@ function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, maxLine
       if (ev.kind === 'oversize') {
         const err = new McrError({ code: 'EMSGSIZE', source: `line ${n}`, detail: `request longer than ${ev.limit} bytes, discarded up to the next newline` });
         log.warn(err.message);
-        chain = chain.then(() => send(errorReply(null, err)));
+        chain = chain.then(() => { o.onReply?.(undefined, err.code); send(errorReply(null, err)); });
         continue;
       }
-      chain = chain.then(() => handleLine(ev.text, n, api, log)).then(send);
+      chain = chain.then(() => handleLine(ev.text, n, api, log)).then(({ cmd, reply }) => {
+        o.onReply?.(cmd, reply.ok ? 'ok' : reply.error.code);
+        send(reply);
+      });
     }
   });
   sock.on('error', (err) => log.debug('control connection error', { error: err.message }));
   sock.on('close', () => conns.delete(sock));
 }
 
-async function handleLine(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<Reply> {
+async function handleLine(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<{ cmd: string | undefined; reply: Reply }> {
   let id = null as Reply['id'];
+  let cmd: string | undefined;
   try {
     const req = parseRequest(text, lineNo);
     id = req.id;
+    cmd = req.cmd;
     log.debug('control request', { id: req.id, cmd: req.cmd });
-    return okReply(id, await dispatch(req, api, lineNo));
+    return { cmd, reply: okReply(id, await dispatch(req, api, lineNo)) };
   } catch (e) {
     const err = toMcrError(e);
     if (id === null) id = errorRequestId(e);
     // The daemon logs exactly the text it sends back.
     log.warn(err.message);
-    return errorReply(id, err);
+    return { cmd, reply: errorReply(id, err) };
   }
 }

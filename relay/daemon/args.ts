@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/load.js';
 import { McrError, describeValue } from '../errors.js';
-import { parseListen } from '../stats/metrics.js';
+import { parseListen } from '../metrics/listen.js';
 
 export const MCRD_USAGE = `usage: mcrd [supervisor] [options]
 

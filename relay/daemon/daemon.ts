@@ -5,14 +5,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RuleView } from '../control/api.js';
 import { type ControlServer, startControlServer } from '../control/server.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, readState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { inputKey } from '../model/rule.js';
 import { sumCounters } from '../stats/counters.js';
-import { renderMetrics, startMetricsServer } from '../stats/metrics.js';
+import { daemonMetricsCollector } from '../metrics/collect.js';
+import { ControlRequestCounter } from '../metrics/requests.js';
+import { startMetricsServer } from '../metrics/server.js';
 import { RateSampler } from '../stats/rates.js';
 import type { DaemonArgs } from './args.js';
 import { createControlApi } from './control-api.js';
@@ -28,6 +29,7 @@ export interface RunningDaemon { stop(): Promise<void> }
 
 /** Start everything; resolves once the control socket answers. Throws McrError on a bad start. */
 export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
+  const startedAtMs = Date.now();
   const config: ConfigFile = args.config ? await loadConfigFile(args.config) : { rules: [], settings: {}, warnings: [] };
   const s = config.settings;
   const log = createLogger({ level: args.logLevel ?? s.logLevel ?? 'info', json: args.logJson ?? s.logJson ?? false });
@@ -81,37 +83,53 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
+  // Interfaces come and go (hot-plug, VLANs, tunnels): follow them once a second, so a waiting rule
+  // starts when its interface appears and a re-created interface gets fresh sockets.
+  const watcher = setInterval(() => {
+    rules.refresh().catch((err: Error) => log.error(`interface change not applied: ${err.message}`));
+  }, 1000);
+  watcher.unref();
 
   const api = createControlApi({
     rules, dataPlane: pool, sampler, log, backend: () => activeBackend, reload: () => reload(args, rules, log),
   });
 
+  const requests = new ControlRequestCounter();
   let server: ControlServer;
   try {
-    server = await startControlServer(socketPath, api, log, undefined, args.socketGroup ?? s.socketGroup);
+    server = await startControlServer(socketPath, api, log, {
+      group: args.socketGroup ?? s.socketGroup,
+      onReply: (cmd, result) => requests.record(cmd, result),
+    });
   } catch (err) {
+    clearInterval(watcher);
     sampler.stop();
     await pool.stop();
     throw err;
   }
   const metricsListen = args.metricsListen ?? s.metricsListen;
-  let metrics: { close(): Promise<void>; port: number } | undefined;
+  let metrics: { close(): Promise<void>; address: string } | undefined;
   if (metricsListen) {
     try {
-      metrics = await startMetricsServer(metricsListen, async () => renderMetrics(await api.stats(), api.workers()));
+      metrics = await startMetricsServer({
+        listen: metricsListen, log,
+        collect: daemonMetricsCollector({ rules, dataPlane: pool, requests, backend: () => activeBackend, startedAtMs }),
+      });
     } catch (err) {
+      clearInterval(watcher);
       sampler.stop();
       await server.close();
       await pool.stop();
       throw err;
     }
-    log.info('metrics listening', { url: `http://${metricsListen.replace(/:\d+$/, `:${metrics.port}`)}/metrics` });
+    log.info('metrics listening', { url: `http://${metrics.address}/metrics` });
   }
   log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend: activeBackend, rules: rules.list().length });
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     log.info('mcrd stopping');
+    clearInterval(watcher);
     sampler.stop();
     await server.close();
     await metrics?.close();
@@ -149,13 +167,13 @@ async function reload(args: DaemonArgs, rules: RuleService, log: Logger) {
   if (!args.config) throw new McrError({ code: 'EINVAL', detail: 'mcrd was started without --config; nothing to reload' });
   const config = await loadConfigFile(args.config);
   for (const w of config.warnings) log.warn(w);
-  const current = rules.list();
+  const current = rules.configured();
   const next: StoredRule[] = [
     ...config.rules.map((r): StoredRule => ({ ...r, origin: 'config' })),
     ...runtimeNotIn(config.rules, current.filter((r) => r.origin === 'runtime'), log),
   ];
   const before = new Map(current.map((r) => [r.id, r] as const));
-  const same = (a: RuleView | undefined, b: StoredRule) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  const same = (a: StoredRule | undefined, b: StoredRule) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
   const diff = {
     added: next.filter((r) => !before.has(r.id)).map((r) => r.id),
     removed: current.filter((r) => !next.some((n) => n.id === r.id)).map((r) => r.id),

@@ -1,5 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
@@ -7,6 +5,7 @@ import { readState } from '../config/state.js';
 import { parseRule } from '../model/validate.js';
 import { silentLogger } from './log.js';
 import { RuleService } from './rule-service.js';
+import { tempDir } from '../../test/support/tmp.js';
 
 const mk = (port: number, name?: string, outs = [6000]) => parseRule({
   ...(name ? { name } : {}),
@@ -16,7 +15,7 @@ const mk = (port: number, name?: string, outs = [6000]) => parseRule({
 
 async function setup(ifaces = ['eth0', 'eth1']) {
   const dp = new MemoryDataPlane();
-  const stateFile = join(await mkdtemp(join(tmpdir(), 'mcrR-rs-')), 'rules.json');
+  const stateFile = join(await tempDir('rs'), 'rules.json');
   const svc = new RuleService({ dataPlane: dp, stateFile, log: silentLogger(), interfaceExists: (n) => ifaces.includes(n) });
   return { dp, svc, stateFile };
 }
@@ -79,5 +78,50 @@ describe('RuleService', () => {
     const b = svc.list().find((r) => r.id === 'b')!;
     await svc.replaceAll([{ ...mk(5002, 'c'), origin: 'config' }, b]);
     expect(dp.table.find((r) => r.id === 'b')!.slot).toBe(1);
+  });
+});
+
+describe('RuleService following interfaces', () => {
+  const withIfaces = async (ifs: Record<string, number>) => {
+    const dp = new MemoryDataPlane();
+    const svc = new RuleService({ dataPlane: dp, log: silentLogger(), interfaceIndex: (n) => ifs[n] });
+    return { dp, svc };
+  };
+
+  test('a configured rule whose interface is missing waits, blocks nothing, and starts when the interface appears', async () => {
+    const ifs: Record<string, number> = { eth0: 2 };
+    const { dp, svc } = await withIfaces(ifs);
+    await svc.replaceAll([{ ...mk(5000, 'a'), origin: 'config' }]);
+    expect(svc.list()[0]).toMatchObject({ id: 'a', state: 'waiting', waitingFor: 'eth1' });
+    expect(dp.table).toEqual([]);
+    ifs.eth1 = 3;
+    await svc.refresh();
+    expect(svc.list()[0]).toMatchObject({ id: 'a', state: 'active' });
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+  });
+
+  test('a vanished interface withdraws only its rules, and other changes still apply', async () => {
+    const ifs: Record<string, number> = { eth0: 2, eth1: 3, eth2: 4 };
+    const { dp, svc } = await withIfaces(ifs);
+    await svc.add(mk(5000, 'a'));
+    await svc.add(parseRule({ name: 'b', input: { interface: 'eth0', group: '239.1.1.1', port: 5001 }, outputs: [{ interface: 'eth2', group: '239.2.2.2', port: 1 }] }));
+    delete ifs.eth1;
+    await svc.refresh();
+    expect(dp.table.map((r) => r.id)).toEqual(['b']);
+    await svc.add(parseRule({ name: 'c', input: { interface: 'eth0', group: '239.1.1.1', port: 5002 }, outputs: [{ interface: 'eth2', group: '239.2.2.2', port: 2 }] }));
+    expect(dp.table.map((r) => r.id)).toEqual(['b', 'c']);
+    expect(svc.list().map((r) => [r.id, r.state])).toEqual([['a', 'waiting'], ['b', 'active'], ['c', 'active']]);
+  });
+
+  test('an interface deleted and re-created (new ifindex) gets its rules withdrawn and re-installed', async () => {
+    const ifs: Record<string, number> = { eth0: 2, eth1: 3 };
+    const { dp, svc } = await withIfaces(ifs);
+    await svc.add(mk(5000, 'a'));
+    const before = dp.applied.length;
+    ifs.eth1 = 9;
+    await svc.refresh();
+    expect(dp.applied.slice(before).map((t) => t.map((r) => r.id))).toEqual([[], ['a']]);
+    await svc.refresh();
+    expect(dp.applied.length).toBe(before + 2);
   });
 });

@@ -31,7 +31,8 @@ describe.skipIf(!canNetns)('mcrd fan-out 1-to-3 over two egress interfaces', () 
     await lab.veth(r, 'r1', '10.2.0.1/24', a, 'a0', '10.2.0.2/24');
     await lab.veth(r, 'r2', '10.3.0.1/24', b, 'b0', '10.3.0.2/24');
     dir = await mkdtemp(join(tmpdir(), 'mcrR-fan-'));
-    mcrd = await startMcrd({ netns: r, dir, args: ['--metrics-listen', '127.0.0.1:9477'] });
+    // The sendmmsg backend here; the other suites run the default, io_uring.
+    mcrd = await startMcrd({ netns: r, dir, args: ['--backend', 'mmsg'] });
   });
 
   afterAll(async () => {
@@ -44,20 +45,17 @@ describe.skipIf(!canNetns)('mcrd fan-out 1-to-3 over two egress interfaces', () 
     const res = await mcrd.ctl(['add', '--rule-id', 'fan', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000',
       '--outputs', '239.2.2.1:6001:r1,239.2.2.2:6002:r1,239.2.2.3:6003:r2']);
     expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect((await mcrd.ctl(['version'])).stdout).toContain('backend mmsg');
     const sinkA = await startSink({ netns: a, listen: ['239.2.2.1:6001', '239.2.2.2:6002'], interface: 'a0', idleTimeoutS: 1.5, durationS: 20 });
     const sinkB = await startSink({ netns: b, listen: ['239.2.2.3:6003'], interface: 'b0', idleTimeoutS: 1.5, durationS: 20 });
     const gen = await runGenerator({ netns: g, dst: ['239.1.1.1:5000'], interface: 'g0', ratePps: 10_000, count: 20_000, payloadBytes: 1316 });
     const [ra, rb] = await Promise.all([sinkA.done, sinkB.done]);
     const outs = [...ra.listens, ...rb.listens];
-    for (const l of outs) recordDelivery(`fan-out 1-to-3 ${l.group}:${l.port}, 10k pps x 2 s`, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
+    for (const l of outs) recordDelivery(`fan-out 1-to-3 ${l.group}:${l.port} (sendmmsg), 10k pps x 2 s`, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
     expect(outs).toHaveLength(3);
     for (const l of outs) expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, reordered: 0, payloadErrors: 0 });
     const st = JSON.parse((await mcrd.ctl(['--json', 'stats'])).stdout) as { rules: Array<{ packets: number; outputs: Array<{ packets: number }> }> };
     expect(st.rules[0]!.packets).toBe(gen.sent);
     expect(st.rules[0]!.outputs.map((o) => o.packets)).toEqual([gen.sent, gen.sent, gen.sent]);
-    // The same counts over Prometheus, scraped from inside the relay's namespace.
-    const scrape = await lab.exec(r, [process.execPath, '-e', 'fetch("http://127.0.0.1:9477/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))']);
-    expect(scrape).toContain(`mcr_output_packets_total{rule="fan",output="239.2.2.3:6003:r2"} ${gen.sent}\n`);
-    expect(scrape).toContain(`mcr_rule_packets_total{rule="fan"} ${gen.sent}\n`);
   });
 });

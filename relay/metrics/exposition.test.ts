@@ -114,6 +114,14 @@ describe('renderMetrics', () => {
     expect(value(fams.get('mcr_output_send_errors_total'), { output_interface: 'eth2', errno: 'other' })).toBe('0');
   });
 
+  test('an errno literally named "other" folds into the other series instead of duplicating it', () => {
+    const m = full();
+    m.counters.outputs.set(10, { packets: 1n, bytes: 1n, sendErrors: 5n, errorsByErrno: { other: 2n, EPERM: 3n } });
+    const fams = parseExposition(renderMetrics(m));
+    const errs = fams.get('mcr_output_send_errors_total')!.samples.filter((s) => s.labels.output_interface === 'eth1' && s.labels.rule === 'cam1');
+    expect(errs.map((s) => [s.labels.errno, s.value])).toEqual([['EPERM', '3'], ['other', '2']]);
+  });
+
   test('workers: counts per state, restarts and pid per worker', () => {
     const fams = parseExposition(renderMetrics(full()));
     expect(value(fams.get('mcr_workers'), { state: 'running' })).toBe('1');

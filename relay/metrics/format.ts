@@ -22,9 +22,14 @@ export interface Family {
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const NEEDS_ESCAPE = /[\\"\n]/;
+/** Label names already checked; a scrape repeats the same few names thousands of times. */
+const goodLabels = new Set<string>();
 
 /** Label values escape backslash, double quote and newline (the only escapes the format defines). */
 export function escapeLabelValue(v: string): string {
+  // Most values (ids, addresses, ports) need no escaping; skip the three replaces for them.
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -65,7 +70,10 @@ export function renderFamily(f: Family): string {
 function renderLabels(labels: Labels | undefined): string {
   if (!labels) return '';
   const parts = Object.entries(labels).map(([k, v]) => {
-    if (!LABEL.test(k) || k.startsWith('__')) throw new Error(`label name ${JSON.stringify(k)} is not a valid Prometheus label name`);
+    if (!goodLabels.has(k)) {
+      if (!LABEL.test(k) || k.startsWith('__')) throw new Error(`label name ${JSON.stringify(k)} is not a valid Prometheus label name`);
+      goodLabels.add(k);
+    }
     return `${k}="${escapeLabelValue(String(v))}"`;
   });
   return parts.length ? `{${parts.join(',')}}` : '';

@@ -37,7 +37,7 @@ export interface MetricsServerOptions {
 }
 
 export interface MetricsServer {
-  /** Where it listens, as `127.0.0.1:9477` / `[::1]:9477` (the real port when 0 was asked). */
+  /** Where it listens, as `127.0.0.1:9477` / `[::1]:9477` (the real port when 0 was asked); the caller logs it. */
   address: string;
   port: number;
   close(): Promise<void>;
@@ -82,7 +82,6 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   server.on('error', (err) => o.log?.error('metrics server error', { error: err.message }));
   const port = (server.address() as AddressInfo).port;
   const address = formatListen({ host: where.host, port });
-  o.log?.info('metrics listening', { address, path: '/metrics' });
   return {
     address, port,
     close: () => new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@
 #include <linux/if_packet.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <map>
 
 namespace mcr {
@@ -28,43 +29,71 @@ constexpr size_t kMaxPortsPerGroup = 200;  // keeps every conditional jump withi
 sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
 sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
 
+/* Conditional jumps by label, resolved once the labels are placed (offsets are relative, 8-bit). */
+class Asm {
+ public:
+  static constexpr int kNext = -1;
+  explicit Asm(std::vector<sock_filter>& p) : p_(p) {}
+  void op(uint16_t code, uint32_t k) { p_.push_back(stmt(code, k)); }
+  void jeq(uint32_t k, int jt, int jf) {
+    fix_.push_back({p_.size(), jt, jf});
+    p_.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 0));
+  }
+  void label(int l) { at_[l] = p_.size(); }
+  void resolve() {
+    for (const Fix& f : fix_) {
+      if ((f.jt != kNext && at_.at(f.jt) <= f.at) || (f.jf != kNext && at_.at(f.jf) <= f.at)) abort();  // backward
+      if (f.jt != kNext) p_[f.at].jt = static_cast<uint8_t>(at_.at(f.jt) - f.at - 1);
+      if (f.jf != kNext) p_[f.at].jf = static_cast<uint8_t>(at_.at(f.jf) - f.at - 1);
+    }
+  }
+
+ private:
+  struct Fix {
+    size_t at;
+    int jt, jf;
+  };
+  std::vector<sock_filter>& p_;
+  std::vector<Fix> fix_;
+  std::map<int, size_t> at_;
+};
+
 /* Shared prologue: reject outgoing, skip up to two tags, leave X = IPv4 header offset, check UDP. */
 void emit_prologue(std::vector<sock_filter>& p) {
-  p.push_back(stmt(BPF_LD | BPF_B | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)));
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1));
-  p.push_back(stmt(BPF_RET | BPF_K, 0));
-  // [3] ldh [12]
-  p.push_back(stmt(BPF_LD | BPF_H | BPF_ABS, 12));
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 12, 0));  // -> x14 at 17
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0x8100, 1, 0));
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0x88a8, 0, 8));  // else -> drop at 15
-  // [7] tag1
-  p.push_back(stmt(BPF_LD | BPF_H | BPF_ABS, 16));
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 10, 0));  // -> x18 at 19
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0x8100, 1, 0));
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0x88a8, 0, 4));  // else -> drop at 15
-  // [11] tag2
-  p.push_back(stmt(BPF_LD | BPF_H | BPF_ABS, 20));
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 8, 2));  // -> x22 at 21, else drop at 15
-  // [13],[14] unused padding keeps the offsets above readable; both drop
-  p.push_back(stmt(BPF_RET | BPF_K, 0));
-  p.push_back(stmt(BPF_RET | BPF_K, 0));
-  // [15] drop
-  p.push_back(stmt(BPF_RET | BPF_K, 0));
-  p.push_back(stmt(BPF_RET | BPF_K, 0));
-  // [17] x14
-  p.push_back(stmt(BPF_LDX | BPF_W | BPF_IMM, 14));
-  p.push_back(stmt(BPF_JMP | BPF_JA, 4));  // -> ip at 23
-  // [19] x18
-  p.push_back(stmt(BPF_LDX | BPF_W | BPF_IMM, 18));
-  p.push_back(stmt(BPF_JMP | BPF_JA, 2));
-  // [21] x22
-  p.push_back(stmt(BPF_LDX | BPF_W | BPF_IMM, 22));
-  p.push_back(stmt(BPF_JMP | BPF_JA, 0));
-  // [23] ip: protocol must be UDP
-  p.push_back(stmt(BPF_LD | BPF_B | BPF_IND, 9));
-  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 17, 1, 0));
-  p.push_back(stmt(BPF_RET | BPF_K, 0));
+  enum { kDrop, kTag1, kTag2, kX14, kX18, kX22, kIp, kUdp };
+  constexpr int N = Asm::kNext;
+  Asm a(p);
+  a.op(BPF_LD | BPF_B | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE));
+  a.jeq(PACKET_OUTGOING, kDrop, N);
+  a.op(BPF_LD | BPF_H | BPF_ABS, 12);
+  a.jeq(0x0800, kX14, N);
+  a.jeq(0x8100, kTag1, N);
+  a.jeq(0x88a8, kTag1, kDrop);
+  a.label(kTag1);
+  a.op(BPF_LD | BPF_H | BPF_ABS, 16);
+  a.jeq(0x0800, kX18, N);
+  a.jeq(0x8100, kTag2, N);
+  a.jeq(0x88a8, kTag2, kDrop);
+  a.label(kTag2);
+  a.op(BPF_LD | BPF_H | BPF_ABS, 20);
+  a.jeq(0x0800, kX22, kDrop);
+  a.label(kDrop);
+  a.op(BPF_RET | BPF_K, 0);
+  a.label(kX14);
+  a.op(BPF_LDX | BPF_W | BPF_IMM, 14);
+  a.op(BPF_JMP | BPF_JA, 4);  // -> ip
+  a.label(kX18);
+  a.op(BPF_LDX | BPF_W | BPF_IMM, 18);
+  a.op(BPF_JMP | BPF_JA, 2);
+  a.label(kX22);
+  a.op(BPF_LDX | BPF_W | BPF_IMM, 22);
+  a.op(BPF_JMP | BPF_JA, 0);
+  a.label(kIp);
+  a.op(BPF_LD | BPF_B | BPF_IND, 9);
+  a.jeq(17, kUdp, N);  // jumps only go forward: a local drop, not back to kDrop
+  a.op(BPF_RET | BPF_K, 0);
+  a.label(kUdp);
+  a.resolve();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // egress_mmsg: the default backend. One sendmmsg(2) per socket queue; on a failed message, sendmmsg
 // reports only "n sent", so the call is repeated from the failed message to learn (and count) its errno,
 // then continues past it. Errors are counted per output slot by errno, never fatal.
+// MSG_DONTWAIT: a full send buffer (an egress queue the device does not drain, e.g. no carrier) costs
+// EAGAIN drops on that output instead of blocking the engine thread, every other output and stop().
 #include <cerrno>
 
 #include "egress.h"
@@ -17,7 +19,7 @@ class MmsgSender final : public Sender {
       SendBatch::Queue& q = batch.queues_[qi];
       uint32_t i = 0;
       while (i < q.count) {
-        int n = sendmmsg(q.fd, &q.msgs[i], q.count - i, 0);
+        int n = sendmmsg(q.fd, &q.msgs[i], q.count - i, MSG_DONTWAIT);
         counter_add(g + kTxBatches, 1);
         if (n > 0) {
           for (uint32_t j = i; j < i + static_cast<uint32_t>(n); ++j)

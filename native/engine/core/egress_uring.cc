@@ -78,6 +78,7 @@ class UringSender final : public Sender {
         sqe->fd = q.fd;
         sqe->addr = reinterpret_cast<uint64_t>(&q.msgs[mpos].msg_hdr);
         sqe->len = 1;
+        sqe->msg_flags = MSG_DONTWAIT;  // as in egress_mmsg.cc: never park a send in io-wq
         sqe->user_data = (uint64_t{qi} << 32) | mpos;
         sq_array_[idx] = idx;
         ++tail;

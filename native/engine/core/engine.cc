@@ -137,12 +137,10 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
 
   // 4. Sockets: reuse what exists, open what is new. New ones close themselves if we throw.
   std::map<IfKey, std::shared_ptr<RxSocket>> rx_next;
-  std::vector<std::shared_ptr<RxSocket>> reused_rx;
   for (auto& [k, n] : need) {
     auto it = rx_.find(k);
     if (it != rx_.end()) {
       rx_next[k] = it->second;
-      reused_rx.push_back(it->second);
     } else {
       int fanout = cfg_.fanout_group >= 0 ? static_cast<int>((static_cast<uint32_t>(cfg_.fanout_group) + k.second) & 0xffff) : -1;
       rx_next[k] = std::make_shared<RxSocket>(k.first, k.second, cfg_.ring, fanout, filter_for(n.pairs), cfg_.igmp_join);

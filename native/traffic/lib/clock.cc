@@ -32,6 +32,14 @@ Pacer::Pacer(uint64_t interval_ns) : margin_ns_(0), max_margin_ns_(interval_ns /
 void Pacer::wait_until(uint64_t deadline_ns, const volatile bool* stop) {
   uint64_t now = mono_ns();
   if (now >= deadline_ns) return;
+  // Long waits (low rates) sleep in slices of at most 50 ms, so a stop request is seen soon even
+  // by a thread that does not receive the signal itself.
+  while (deadline_ns - now > margin_ns_ + 50'000'000 && !*stop) {
+    timespec slice{0, 50'000'000};
+    clock_nanosleep(CLOCK_MONOTONIC, 0, &slice, nullptr);
+    now = mono_ns();
+    if (now >= deadline_ns) return;
+  }
   if (deadline_ns - now > margin_ns_ + 1000) {
     uint64_t wake = deadline_ns - margin_ns_;
     timespec ts{static_cast<time_t>(wake / 1000000000ull), static_cast<long>(wake % 1000000000ull)};

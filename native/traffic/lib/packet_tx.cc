@@ -79,6 +79,7 @@ PacketTx packet_tx_open(const std::string& iface, unsigned ifindex, bool has_bin
   // our traffic land somewhere harmless.
   tx.port_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (tx.port_fd < 0) fatal_sys("--tx packet: socket(AF_INET, SOCK_DGRAM)");
+  if (setsockopt(tx.port_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) fatal_sys("setsockopt(SO_REUSEADDR)");
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(bind_port);
