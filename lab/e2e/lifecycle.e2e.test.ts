@@ -57,6 +57,41 @@ describe.skipIf(!canNetns)('topology lifecycle', () => {
     expect(netns()).not.toContain(liveNs);
   });
 
+  test('up applies per-host sysctls and routes from the scenario', async () => {
+    const file = join(stateDir, `routes-${process.pid}.yaml`);
+    writeFileSync(file, `name: routes
+hosts:
+  gen: { routes: [{ to: default, via: 10.0.0.2 }] }
+  relay: { sysctls: { rp_filter: 2, forwarding: 1 }, routes: [{ to: 10.99.0.0/24, via: 10.0.0.1, dev: in0 }] }
+  sink: {}
+links:
+  - a: { host: gen, interface: eth0, address: 10.0.0.1/24 }
+    b: { host: relay, interface: in0, address: 10.0.0.2/24 }
+    mtu: 9000
+  - a: { host: relay, interface: out0, address: 10.0.1.1/24 }
+    b: { host: sink, interface: eth0, address: 10.0.1.2/24 }
+relay: { host: relay }
+streams:
+  - { name: s1, source: { host: gen, interface: eth0 }, group: 239.1.1.1, port: 5001, input: in0,
+      outputs: [{ name: o1, interface: out0, group: 239.9.9.9, port: 5099, sink: { host: sink, interface: eth0 } }] }
+tests: [{ name: f, kind: fixed-rate, ratePps: 100 }]
+`);
+    const up = await runLab(['up', file]);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const runId = /^run ([0-9a-f]{6}) up/.exec(up.stdout)![1]!;
+    try {
+      const ns = (h: string) => `mcl${runId}-${h}`;
+      expect(execFileSync('ip', ['-n', ns('gen'), 'route', 'show', 'default']).toString()).toMatch(/^default via 10\.0\.0\.2 dev eth0/);
+      expect(execFileSync('ip', ['-n', ns('relay'), 'route', 'show', '10.99.0.0/24']).toString()).toMatch(/^10\.99\.0\.0\/24 via 10\.0\.0\.1 dev in0/);
+      const sysctl = (k: string) => execFileSync('ip', ['netns', 'exec', ns('relay'), 'sysctl', '-n', k]).toString().trim();
+      expect([sysctl('net.ipv4.conf.in0.rp_filter'), sysctl('net.ipv4.conf.all.rp_filter'), sysctl('net.ipv4.ip_forward'), sysctl('net.ipv4.conf.out0.forwarding')]).toEqual(['2', '2', '1', '1']);
+      expect(execFileSync('ip', ['-n', ns('relay'), 'link', 'show', 'in0']).toString()).toMatch(/mtu 9000/);
+    } finally {
+      expect((await runLab(['down', runId])).exitCode).toBe(0);
+      execFileSync('rm', ['-f', file]);
+    }
+  });
+
   test('a usage error exits 64 and an invalid scenario 78 with file:line:col', async () => {
     expect((await runLab(['down'])).exitCode).toBe(64);
     expect((await runLab(['frobnicate'])).exitCode).toBe(64);

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { tempDir } from '../../test/support/tmp.js';
+import { startControlServer } from '../control/server.js';
+import { silentLogger } from '../daemon/log.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 function run(bin: 'mcrd' | 'mcrctl', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -51,6 +53,23 @@ describe('mcrctl', () => {
     expect(r).toEqual({ code: 64, stdout: '', stderr: 'mcrctl: --input-port: expected integer 1-65535, got "x" (string)\n' });
     expect((await run('mcrctl', ['frob'])).code).toBe(64);
     expect((await run('mcrctl', ['add', '--help'])).stdout).toMatch(/^usage: mcrctl add --input-interface IF/);
+  });
+});
+
+describe('mcrctl permissions', () => {
+  test.skipIf(process.getuid?.() !== 0)('a user outside the socket\'s group is told what is needed (exit 77)', async () => {
+    const dir = await tempDir('cli');
+    const sock = join(dir, 'c.sock');
+    const srv = await startControlServer(sock, {} as never, silentLogger());
+    try {
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(root, 'dist/relay/cli/mcrctl.js'), '--socket', sock, 'ping'],
+          (err, _out, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+      });
+      expect(r).toEqual({ code: 77, stderr: `mcrctl: permission denied on ${sock}: needs group mcrd or root\n` });
+    } finally {
+      await srv.close();
+    }
   });
 });
 

@@ -170,6 +170,19 @@ describe('control server on a real Unix socket', () => {
     expect(await c.request('ping')).toEqual({ pong: true });
   });
 
+  test('a client that sends without reading does not hold up another client', async () => {
+    const { path } = await daemon();
+    const hog = net.connect(path);
+    await new Promise((r) => hog.once('connect', r));
+    cleanups.push(() => { hog.destroy(); });
+    hog.pause(); // never reads its replies
+    const burst = `${JSON.stringify({ id: 0, cmd: 'list' })}\n`.repeat(20_000);
+    hog.write(burst);
+    const c = await ControlClient.connect(path);
+    cleanups.push(() => c.close());
+    expect(await c.request('ping')).toEqual({ pong: true });
+  });
+
   test('requests pipelined in one write are answered in order', async () => {
     const { path } = await daemon();
     const r = await raw(path);

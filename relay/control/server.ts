@@ -20,7 +20,6 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-/** Listen on `path`; replaces a stale socket file only when nothing answers on it. */
 /** Connections beyond this get one EBUSY reply and are closed, so a client loop cannot exhaust fds. */
 export const MAX_CONNECTIONS = 64;
 /** A connection silent this long is closed, so half-open or forgotten clients free their slot. */
@@ -31,12 +30,18 @@ export interface ControlServerOptions {
   maxLine?: number;
   /** Group (name or gid) to own the socket. */
   group?: string;
+  /** Close a connection silent this long (default 60 s). */
   idleMs?: number;
+  /** Concurrent connections served (default 64). */
   maxConnections?: number;
   /** Called once per reply: the request's cmd (undefined if the line was no request) and `ok` or the error code. */
   onReply?: (cmd: string | undefined, result: string) => void;
 }
 
+/**
+ * Listen on `path` (mode 0660, optionally chowned to `opts.group`); replaces a stale socket file only
+ * when nothing answers on it. Throws McrError if another mcrd answers there or the path is unusable.
+ */
 export async function startControlServer(path: string, api: ControlApi, log: Logger, opts: ControlServerOptions = {}): Promise<ControlServer> {
   const { maxLine = MAX_LINE_BYTES, group, idleMs = IDLE_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS, onReply } = opts;
   const conns = new Set<net.Socket>();

@@ -22,7 +22,7 @@ options:
   --socket-group GROUP    group owning the control socket (mode 0660); default: mcrd's own group
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
   --num-workers N         data-plane worker processes, 1-64 (default 1)
-  --backend uring|mmsg    egress batching: io_uring or sendmmsg (default mmsg)
+  --backend uring|mmsg    egress batching: io_uring (default; falls back to sendmmsg if unavailable) or sendmmsg
   --ring-blocks N         RX ring blocks of 64 KiB per input interface and worker, 2-65536 (default 512:
                           32 MiB, which rides out ~0.5 s of the engine thread not being scheduled)
   --log-level LEVEL       error, warn, info (default) or debug

@@ -111,6 +111,8 @@ function validateOptions(opts: unknown): asserts opts is EngineOptions {
   if (o['ringRetireMs'] !== undefined) checkInt('Engine options.ringRetireMs', o['ringRetireMs'], 1, 1000);
   if (o['ringVersion'] !== undefined && o['ringVersion'] !== 2 && o['ringVersion'] !== 3)
     throw new TypeError(`Engine options.ringVersion: expected 2 or 3, got ${describe(o['ringVersion'])}`);
+  if (o['egress'] !== undefined && o['egress'] !== 'socket' && o['egress'] !== 'packet')
+    throw new TypeError(`Engine options.egress: expected 'socket' or 'packet', got ${describe(o['egress'])}`);
   if (o['igmpJoin'] !== undefined && typeof o['igmpJoin'] !== 'boolean')
     throw new TypeError(`Engine options.igmpJoin: expected a boolean, got ${describe(o['igmpJoin'])}`);
   if (o['filter'] !== undefined && o['filter'] !== 'rules' && o['filter'] !== 'udp')
@@ -161,8 +163,14 @@ function rethrow(err: unknown): never {
 }
 
 export class Engine {
-  static readonly MAX_RULE_SLOTS: number = loadNative().layout.maxRuleSlots;
-  static readonly MAX_OUTPUT_SLOTS: number = loadNative().layout.maxOutputSlots;
+  /** Rule slots are 0..MAX_RULE_SLOTS-1 (read from the addon on first use, so importing never loads it). */
+  static get MAX_RULE_SLOTS(): number {
+    return loadNative().layout.maxRuleSlots;
+  }
+  /** Output slots are 0..MAX_OUTPUT_SLOTS-1. */
+  static get MAX_OUTPUT_SLOTS(): number {
+    return loadNative().layout.maxOutputSlots;
+  }
 
   readonly #native: NativeEngineHandle;
   readonly #layout: NativeLayout;

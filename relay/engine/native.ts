@@ -90,7 +90,7 @@ export function loadNative(): NativeModule {
   try {
     cached = require(path) as NativeModule;
   } catch (err) {
-    const e = new Error(`mcr: cannot load the native engine ${path}: ${(err as Error).message} (build it with \`npm run install\`)`);
+    const e = new Error(`mcr: cannot load the native engine ${path}: ${(err as Error).message.split('\n')[0]} (build it with \`npm run install\`)`);
     (e as Error & { cause: unknown }).cause = err;
     throw e;
   }

@@ -45,6 +45,13 @@ export interface EngineOptions {
    * IGMP reports must then come from mcrd itself.
    */
   igmpJoin?: boolean;
+  /**
+   * Egress path of multicast outputs. `socket` (default): AF_INET UDP sockets (kernel routing, netfilter).
+   * `packet`: AF_PACKET raw frames with headers built by the engine (cheaper per packet; needs an IPv4
+   * address on the output interface, else that output falls back to a socket). Unicast outputs always
+   * use sockets.
+   */
+  egress?: 'socket' | 'packet';
 }
 
 export interface EngineInput {

@@ -86,6 +86,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 2, 65536));
     if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 1, 1000));
     if (has(o, "ringVersion")) cfg.ring.version = static_cast<int>(number_at(env, o, "ringVersion", "options", 2, 3));
+    if (has(o, "egress")) {
+      std::string eg = string_at(env, o, "egress", "options");
+      if (eg != "socket" && eg != "packet") type_error(env, "options.egress", "'socket' or 'packet'");
+      cfg.egress_packet = eg == "packet";
+    }
     if (has(o, "igmpJoin")) {
       if (!o.Get("igmpJoin").IsBoolean()) type_error(env, "options.igmpJoin", "a boolean");
       cfg.igmp_join = o.Get("igmpJoin").As<Napi::Boolean>().Value();

@@ -1,6 +1,7 @@
 // egress: EgressSocket setup and SendBatch storage (see egress.h).
 #include "egress.h"
 
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <unistd.h>
 
@@ -21,6 +22,22 @@ void opt(int fd, int level, int name, int value, const char* what, const std::st
 }  // namespace
 
 EgressSocket::EgressSocket(const EgressKey& key, uint32_t ifindex) {
+  if (key.packet) {
+    // Protocol 0: a send-only socket, it never queues received frames.
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw SetupError(errno, "socket", "AF_PACKET", key.ifname, errno == EPERM ? "needs CAP_NET_RAW" : "");
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = static_cast<int>(ifindex);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
+      int err = errno;
+      close(fd_);
+      throw SetupError(err, "bind", "AF_PACKET", key.ifname, "");
+    }
+    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &kSndBuf, sizeof kSndBuf) < 0)
+      (void)setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &kSndBuf, sizeof kSndBuf);
+    return;
+  }
   fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw SetupError(errno, "socket", "AF_INET", key.ifname, "");
   try {
@@ -53,8 +70,10 @@ SendBatch::SendBatch(const std::vector<int>& fds) {
     Queue& q = queues_[i];
     q.fd = fds[i];
     q.msgs = std::make_unique<mmsghdr[]>(kQueueCap);
-    q.iov = std::make_unique<iovec[]>(kQueueCap);
+    q.iov = std::make_unique<iovec[]>(2 * kQueueCap);
     q.slots = std::make_unique<uint32_t[]>(kQueueCap);
+    q.lens = std::make_unique<uint32_t[]>(kQueueCap);
+    q.hdrs = std::make_unique<uint8_t[]>(static_cast<size_t>(kQueueCap) * kRawHeader);
   }
   dirty_.reserve(fds.size());
 }

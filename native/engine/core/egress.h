@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "counters.h"
+#include "egress_packet.h"
 
 namespace mcr {
 
@@ -23,14 +24,17 @@ struct EgressKey {
   std::string ifname;
   int ttl;
   int tos;  // -1 = leave the kernel default
+  bool packet = false;  // AF_PACKET raw socket (ttl/tos are then in each output's header template)
   bool operator<(const EgressKey& o) const {
+    if (packet != o.packet) return packet < o.packet;
     if (ifname != o.ifname) return ifname < o.ifname;
     if (ttl != o.ttl) return ttl < o.ttl;
     return tos < o.tos;
   }
 };
 
-/* A UDP socket bound to an interface (SO_BINDTODEVICE) with TTL/TOS set and multicast loop off. */
+/* A UDP socket bound to an interface (SO_BINDTODEVICE) with TTL/TOS set and multicast loop off; or,
+   for key.packet, an AF_PACKET raw socket bound to the interface for sending only. */
 class EgressSocket {
  public:
   EgressSocket(const EgressKey& key, uint32_t ifindex);  // throws SetupError
@@ -56,16 +60,41 @@ class SendBatch {
     uint32_t i = q.count++;
     if (i == 0) dirty_.push_back(queue);  // capacity reserved up front: never reallocates
     mmsghdr& m = q.msgs[i];
-    q.iov[i] = iovec{const_cast<uint8_t*>(payload), len};
+    q.iov[2 * i] = iovec{const_cast<uint8_t*>(payload), len};
     m.msg_hdr.msg_name = const_cast<sockaddr_in*>(dst);
     m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
-    m.msg_hdr.msg_iov = &q.iov[i];
+    m.msg_hdr.msg_iov = &q.iov[2 * i];
     m.msg_hdr.msg_iovlen = 1;
     m.msg_hdr.msg_control = nullptr;
     m.msg_hdr.msg_controllen = 0;
     m.msg_hdr.msg_flags = 0;
     m.msg_len = 0;
     q.slots[i] = out_slot;
+    q.lens[i] = len;
+    ++pending_;
+    return q.count == kQueueCap;
+  }
+
+  /* Queue one raw frame: the headers go into this message's own slot, the payload stays in the ring. */
+  bool add_packet(uint32_t queue, const PacketTemplate& t, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
+    Queue& q = queues_[queue];
+    uint32_t i = q.count++;
+    if (i == 0) dirty_.push_back(queue);
+    uint8_t* hdr = &q.hdrs[static_cast<size_t>(i) * kRawHeader];
+    packet_fill(hdr, t, len, q.ip_id++);
+    mmsghdr& m = q.msgs[i];
+    q.iov[2 * i] = iovec{hdr, kRawHeader};
+    q.iov[2 * i + 1] = iovec{const_cast<uint8_t*>(payload), len};
+    m.msg_hdr.msg_name = nullptr;  // the socket is bound to the interface
+    m.msg_hdr.msg_namelen = 0;
+    m.msg_hdr.msg_iov = &q.iov[2 * i];
+    m.msg_hdr.msg_iovlen = 2;
+    m.msg_hdr.msg_control = nullptr;
+    m.msg_hdr.msg_controllen = 0;
+    m.msg_hdr.msg_flags = 0;
+    m.msg_len = 0;
+    q.slots[i] = out_slot;
+    q.lens[i] = len;
     ++pending_;
     return q.count == kQueueCap;
   }
@@ -76,8 +105,11 @@ class SendBatch {
     int fd;
     uint32_t count = 0;
     std::unique_ptr<mmsghdr[]> msgs;
-    std::unique_ptr<iovec[]> iov;
+    std::unique_ptr<iovec[]> iov;      // two per message: [headers,] payload
     std::unique_ptr<uint32_t[]> slots;
+    std::unique_ptr<uint32_t[]> lens;  // payload bytes, what output counters count
+    std::unique_ptr<uint8_t[]> hdrs;   // raw-egress headers, kRawHeader per message
+    uint16_t ip_id = 0;
   };
   std::vector<Queue> queues_;
   std::vector<uint32_t> dirty_;  // queues with count > 0, in first-use order

@@ -23,7 +23,7 @@ class MmsgSender final : public Sender {
         counter_add(g + kTxBatches, 1);
         if (n > 0) {
           for (uint32_t j = i; j < i + static_cast<uint32_t>(n); ++j)
-            SendBatch::account(counters, q.slots[j], q.msgs[j].msg_len, q.msgs[j].msg_len);
+            SendBatch::account(counters, q.slots[j], q.msgs[j].msg_len, q.lens[j]);
           i += static_cast<uint32_t>(n);
         } else {
           int err = n < 0 ? errno : EIO;

@@ -124,7 +124,7 @@ class UringSender final : public Sender {
         const auto qi = static_cast<uint32_t>(c.user_data >> 32);
         const auto mi = static_cast<uint32_t>(c.user_data);
         SendBatch::Queue& q = batch.queues_[qi];
-        SendBatch::account(counters, q.slots[mi], c.res, c.res > 0 ? static_cast<uint32_t>(c.res) : 0);
+        SendBatch::account(counters, q.slots[mi], c.res, q.lens[mi]);
       }
       __atomic_store_n(cq_head_, head, __ATOMIC_RELEASE);
     }

@@ -148,15 +148,28 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
   }
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_next;
   std::map<std::pair<EgressKey, uint32_t>, uint32_t> queue_of;
+  std::vector<Table::Out> outs;  // in rule/output order; step 6 assigns them to rules
   for (const RuleSpec& r : rules) {
     for (const OutputSpec& o : r.outputs) {
-      EgressKey ek{o.ifname, o.ttl, o.tos};
-      std::pair<EgressKey, uint32_t> key{ek, resolve(o.ifname, "setsockopt(SO_BINDTODEVICE)", "UDP")};
-      if (egress_next.count(key)) continue;
-      auto it = egress_.find(key);
-      egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, key.second);
-      queue_of[key] = static_cast<uint32_t>(next->egress.size());
-      next->egress.push_back(egress_next[key]);
+      Table::Out out{};
+      const uint32_t ifindex = resolve(o.ifname, "setsockopt(SO_BINDTODEVICE)", "UDP");
+      // Raw egress only where it can build every header itself: multicast, an IPv4 address, Ethernet.
+      out.packet = cfg_.egress_packet && is_multicast(o.group) &&
+                   packet_template(o.ifname, o.group, o.port, o.ttl, o.tos, &out.tmpl);
+      EgressKey ek = out.packet ? EgressKey{o.ifname, 0, 0, true} : EgressKey{o.ifname, o.ttl, o.tos, false};
+      std::pair<EgressKey, uint32_t> key{ek, ifindex};
+      if (!egress_next.count(key)) {
+        auto it = egress_.find(key);
+        egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, ifindex);
+        queue_of[key] = static_cast<uint32_t>(next->egress.size());
+        next->egress.push_back(egress_next[key]);
+      }
+      out.queue = queue_of.at(key);
+      out.slot = o.slot;
+      out.dst.sin_family = AF_INET;
+      out.dst.sin_addr.s_addr = htonl(o.group);
+      out.dst.sin_port = htons(o.port);
+      outs.push_back(out);
     }
   }
 
@@ -201,19 +214,11 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
   }
 
   // 6. The table proper. Nothing below can fail except allocation.
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const RuleSpec& r = rules[i];
-    Table::Rule tr{r.slot, static_cast<uint32_t>(next->outs.size()), static_cast<uint32_t>(r.outputs.size())};
-    for (const OutputSpec& o : r.outputs) {
-      Table::Out out{};
-      out.queue = queue_of.at({EgressKey{o.ifname, o.ttl, o.tos}, resolve(o.ifname, "setsockopt(SO_BINDTODEVICE)", "UDP")});
-      out.slot = o.slot;
-      out.dst.sin_family = AF_INET;
-      out.dst.sin_addr.s_addr = htonl(o.group);
-      out.dst.sin_port = htons(o.port);
-      next->outs.push_back(out);
-    }
-    next->rules.push_back(tr);
+  next->outs = std::move(outs);
+  uint32_t out_begin = 0;
+  for (const RuleSpec& r : rules) {
+    next->rules.push_back(Table::Rule{r.slot, out_begin, static_cast<uint32_t>(r.outputs.size())});
+    out_begin += static_cast<uint32_t>(r.outputs.size());
   }
   for (auto& [k, s] : rx_next) next->rx.push_back(s);
   std::vector<int> fds;
@@ -473,7 +478,17 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
   const uint8_t* payload = data + p.payload_offset;
   for (uint32_t k = 0; k < r.out_count; ++k) {
     const Table::Out& o = t.outs[r.out_begin + k];
-    if (t.batch->add(o.queue, &o.dst, payload, p.payload_len, o.slot)) sender_->flush(*t.batch, *counters_);
+    bool full;
+    if (o.packet) {
+      if (p.payload_len + 28 > o.tmpl.mtu) {  // what a UDP socket would refuse with DF set
+        SendBatch::account(*counters_, o.slot, -EMSGSIZE, 0);
+        continue;
+      }
+      full = t.batch->add_packet(o.queue, o.tmpl, payload, p.payload_len, o.slot);
+    } else {
+      full = t.batch->add(o.queue, &o.dst, payload, p.payload_len, o.slot);
+    }
+    if (full) sender_->flush(*t.batch, *counters_);
   }
 }
 

@@ -42,7 +42,9 @@ struct EngineConfig {
   // Kernel IGMP join per input group (so switches and NICs deliver it). false: L2 membership only; the
   // kernel's IP layer then drops the group early instead of running it through UDP demux (issue 4: ~15 %
   // throughput), and IGMP reports must come from elsewhere (mcrd's own reporter/querier).
-  bool igmp_join = true;  // `udp` filter mode: unknown groups reach the engine (unmatched)
+  bool igmp_join = true;
+  // AF_PACKET egress for multicast outputs (headers built by the engine); unicast stays on UDP sockets.
+  bool egress_packet = false;  // `udp` filter mode: unknown groups reach the engine (unmatched)
 };
 
 struct OutputSpec {
@@ -75,6 +77,8 @@ struct Table {
     uint32_t queue;  // index into egress / batch queues
     uint32_t slot;
     sockaddr_in dst;
+    bool packet;          // raw AF_PACKET egress with headers from tmpl
+    PacketTemplate tmpl;  // valid when packet
   };
 
   uint64_t generation = 0;

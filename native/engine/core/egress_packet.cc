@@ -1,0 +1,73 @@
+// egress_packet: see egress_packet.h.
+#include "egress_packet.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace mcr {
+
+namespace {
+
+void put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void put32(uint8_t* p, uint32_t v) {
+  put16(p, static_cast<uint16_t>(v >> 16));
+  put16(p + 2, static_cast<uint16_t>(v));
+}
+
+}  // namespace
+
+bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, ifname.c_str(), std::min(ifname.size(), sizeof ifr.ifr_name - 1));
+  ifreq hw = ifr, addr = ifr, mtu = ifr;
+  const bool ok = ioctl(fd, SIOCGIFHWADDR, &hw) == 0 && hw.ifr_hwaddr.sa_family == ARPHRD_ETHER &&
+                  ioctl(fd, SIOCGIFADDR, &addr) == 0 && ioctl(fd, SIOCGIFMTU, &mtu) == 0;
+  close(fd);
+  if (!ok) return false;
+  uint8_t* h = out->bytes;
+  std::memset(h, 0, kRawHeader);
+  const uint8_t dmac[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>((group >> 16) & 0x7f), static_cast<uint8_t>(group >> 8),
+                           static_cast<uint8_t>(group)};
+  std::memcpy(h, dmac, 6);
+  std::memcpy(h + 6, hw.ifr_hwaddr.sa_data, 6);
+  put16(h + 12, 0x0800);
+  uint8_t* ip = h + 14;
+  ip[0] = 0x45;
+  ip[1] = static_cast<uint8_t>(tos < 0 ? 0 : tos);
+  put16(ip + 6, 0x4000);  // DF: relayed datagrams are never fragmented
+  ip[8] = static_cast<uint8_t>(ttl);
+  ip[9] = 17;
+  put32(ip + 12, ntohl(reinterpret_cast<sockaddr_in*>(&addr.ifr_addr)->sin_addr.s_addr));
+  put32(ip + 16, group);
+  put16(ip + 20, port);
+  put16(ip + 22, port);
+  out->mtu = static_cast<uint32_t>(mtu.ifr_mtu);
+  return true;
+}
+
+void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, uint16_t ip_id) {
+  std::memcpy(hdr, t.bytes, kRawHeader);
+  uint8_t* ip = hdr + 14;
+  put16(ip + 2, static_cast<uint16_t>(28 + payload_len));
+  put16(ip + 4, ip_id);
+  uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  put16(ip + 10, static_cast<uint16_t>(~sum));
+  put16(ip + 24, static_cast<uint16_t>(8 + payload_len));
+}
+
+}  // namespace mcr
