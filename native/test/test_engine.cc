@@ -120,6 +120,7 @@ void forward_swap_and_failed_swap(Backend backend, int ring_version, bool egress
   cfg.backend = backend;
   cfg.ring.version = ring_version;
   cfg.egress_packet = egress_packet;
+  cfg.busy_poll_us = egress_packet ? 50 : 0;  // exercise the spin path in one variant
   Engine e(cfg);
   e.set_rules({rule(1, 2, 6000)});
   e.start();
@@ -184,6 +185,30 @@ TEST_CASE(engine_tpacket_v2_forwards_swaps_and_survives_a_failed_swap) {
 
 TEST_CASE(engine_packet_egress_forwards_swaps_and_survives_a_failed_swap) {
   report(in_private_netns([] { forward_swap_and_failed_swap(Backend::Mmsg, 3, true); }));
+}
+
+TEST_CASE(engine_tpacket_v2_full_small_ring_is_drained_once) {
+  // 2 blocks x 16 KiB of 2 KiB slots = 16 slots. Fill all of them before the thread starts: one drain
+  // pass must take each frame exactly once, not wrap around onto slots it already holds.
+  report(in_private_netns([] {
+    int tx = raw_socket("b0", 1000), rx = raw_socket("b1", 1000);
+    CHILD_CHECK(tx >= 0 && rx >= 0);
+    EngineConfig cfg;
+    cfg.ring = RingConfig{16384, 2, 1, 2};
+    Engine e(cfg);
+    e.set_rules({rule(1, 2, 6000)});
+    inject(tx, 0xef010101, 5000, 20, 300);  // 4 beyond the ring: dropped by the kernel
+    usleep(50 * 1000);
+    e.start();
+    bool ok = false;
+    CHILD_CHECK(capture(rx, 0xef020202, 6000, 16, 300, 5, &ok) == 16 && ok);
+    const auto& c = *e.counters();
+    CHILD_CHECK(eventually_eq(c.output(2) + kOutPackets, 16));
+    CHILD_CHECK(eventually_eq(c.global() + kRingDrops, 4));
+    usleep(100 * 1000);
+    CHILD_CHECK(counter_get(c.global() + kRxFrames) == 16);
+    e.stop();
+  }));
 }
 
 TEST_CASE(engine_rejects_reused_slots_and_duplicate_inputs) {

@@ -158,6 +158,7 @@ describe('Engine options and rules are type-checked', () => {
     [{ backend: 'mmsg', filter: 'all' }, /options\.filter/],
     [{ backend: 'mmsg', igmpJoin: 'yes' }, /options\.igmpJoin: expected a boolean/],
     [{ backend: 'mmsg', egress: 'raw' }, /options\.egress: expected 'socket' or 'packet'/],
+    [{ backend: 'mmsg', busyPollUs: -5 }, /options\.busyPollUs/],
     [{ backend: 'mmsg', ringVersion: 1 }, /options\.ringVersion: expected 2 or 3, got 1/],
     [null, /Engine options: expected an object/],
   ])('new Engine(%j) throws a TypeError naming the field', (opts, message) => {

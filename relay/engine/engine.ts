@@ -111,6 +111,7 @@ function validateOptions(opts: unknown): asserts opts is EngineOptions {
   if (o['ringRetireMs'] !== undefined) checkInt('Engine options.ringRetireMs', o['ringRetireMs'], 1, 1000);
   if (o['ringVersion'] !== undefined && o['ringVersion'] !== 2 && o['ringVersion'] !== 3)
     throw new TypeError(`Engine options.ringVersion: expected 2 or 3, got ${describe(o['ringVersion'])}`);
+  if (o['busyPollUs'] !== undefined) checkInt('Engine options.busyPollUs', o['busyPollUs'], 0, 1_000_000);
   if (o['egress'] !== undefined && o['egress'] !== 'socket' && o['egress'] !== 'packet')
     throw new TypeError(`Engine options.egress: expected 'socket' or 'packet', got ${describe(o['egress'])}`);
   if (o['igmpJoin'] !== undefined && typeof o['igmpJoin'] !== 'boolean')

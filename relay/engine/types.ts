@@ -52,6 +52,8 @@ export interface EngineOptions {
    * use sockets.
    */
   egress?: 'socket' | 'packet';
+  /** Keep polling the RX rings this many µs after the last frame before sleeping in poll() (0 = off). */
+  busyPollUs?: number;
 }
 
 export interface EngineInput {

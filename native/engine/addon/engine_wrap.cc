@@ -86,6 +86,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 2, 65536));
     if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 1, 1000));
     if (has(o, "ringVersion")) cfg.ring.version = static_cast<int>(number_at(env, o, "ringVersion", "options", 2, 3));
+    if (has(o, "busyPollUs")) cfg.busy_poll_us = static_cast<uint32_t>(number_at(env, o, "busyPollUs", "options", 0, 1000000));
     if (has(o, "egress")) {
       std::string eg = string_at(env, o, "egress", "options");
       if (eg != "socket" && eg != "packet") type_error(env, "options.egress", "'socket' or 'packet'");

@@ -44,7 +44,9 @@ struct EngineConfig {
   // throughput), and IGMP reports must come from elsewhere (mcrd's own reporter/querier).
   bool igmp_join = true;
   // AF_PACKET egress for multicast outputs (headers built by the engine); unicast stays on UDP sockets.
-  bool egress_packet = false;  // `udp` filter mode: unknown groups reach the engine (unmatched)
+  bool egress_packet = false;
+  // Keep polling the rings for this long after the last frame instead of sleeping (0 = off).
+  uint32_t busy_poll_us = 0;  // `udp` filter mode: unknown groups reach the engine (unmatched)
 };
 
 struct OutputSpec {
@@ -138,6 +140,7 @@ class Engine {
   bool running_ = false;
   std::thread thread_;
   uint64_t next_generation_ = 1;
+  uint64_t last_work_ns_ = 0;  // engine thread only
 
   std::map<IfKey, std::shared_ptr<RxSocket>> rx_;
   std::map<IfKey, std::set<GroupPort>> rx_pairs_;  // what each RX socket's filter admits

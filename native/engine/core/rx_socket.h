@@ -81,6 +81,7 @@ class RxSocket {
   /* V2, engine thread only: give the next n frames back to the kernel and advance past them. */
   void release_frames(uint32_t n);
   uint32_t frame_size() const { return frame_size_; }
+  uint32_t frame_count() const { return frame_count_; }
 
   /* PACKET_STATISTICS since the last call (the kernel resets them on read). */
   void read_stats(uint64_t* drops, uint64_t* freezes);
