@@ -29,7 +29,8 @@ export interface BenchRecord {
   quick: boolean;
   machine: Machine;
   micro: SuiteOutcome[];
-  macro?: MacroSummary & { results: string[] };
+  /** `measuredAt`: when the lab ran (earliest results startedAt), which differs from startedAt with --results. */
+  macro?: MacroSummary & { results: string[]; measuredAt: string };
   /** Why the macro suite did not run or failed, when it did not complete. */
   macroError?: string;
 }

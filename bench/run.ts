@@ -140,7 +140,12 @@ async function main(argv: string[]): Promise<number> {
     kind: 'mcr-bench', version: BENCH_RECORD_VERSION, startedAt, finishedAt: new Date().toISOString(), quick: o.quick,
     machine: describeMachine(files[0]?.results.environment),
     micro: micro.outcomes,
-    ...(files.length > 0 && { macro: { ...macroSummary(files), results: files.map((f) => f.path) } }),
+    ...(files.length > 0 && {
+      macro: {
+        ...macroSummary(files), results: files.map((f) => f.path),
+        measuredAt: files.map((f) => f.results.startedAt).sort()[0]!,
+      },
+    }),
     ...(o.macro && macroError !== undefined && { macroError }),
   };
   await mkdir(o.out, { recursive: true });

@@ -18,7 +18,7 @@ function record(over: Partial<BenchRecord> = {}): BenchRecord {
       { suite: 'parser', results: [{ suite: 'parser', task: 'parseFrame plain', opsPerSec: 5_000_000, meanNs: 200, p99Ns: 450, rmePct: 1, samples: 100 }] },
       { suite: 'rule lookup', results: [], skipped: 'no JS surface' },
     ],
-    macro: { ...macroSummary(files), results: files.map((f) => f.path) },
+    macro: { ...macroSummary(files), results: files.map((f) => f.path), measuredAt: '2026-11-22T04:00:00.000Z' },
     ...over,
   };
 }
@@ -27,7 +27,9 @@ describe('bench table', () => {
   const md = renderBenchMarkdown(record());
 
   test('describes the machine from the lab environment', () => {
-    expect(md).toContain('(quick mode) on fixture-vm: 2 × Fixture vCPU, 4.0 GiB, Linux 6.1.0-fixture;');
+    expect(md).toContain('Measured 2026-11-22 04:00 UTC (quick mode) on fixture-vm: 2 × Fixture vCPU, 4.0 GiB, Linux 6.1.0-fixture;');
+    // The lab ran earlier than the micro-benchmarks (--results): both times are given.
+    expect(md).toContain('; micro-benchmarks 2026-11-22 05:00 UTC.');
     expect(md).toContain('mcrd 0.1.0, socat 1.7.4.4');
   });
 
@@ -49,11 +51,11 @@ describe('bench table', () => {
   });
 
   test('a target below its figure reads not met, an unmeasured one says why', () => {
-    const r = record({ macro: { ...macroSummary(files.slice(0, 2)), results: [] } });
+    const r = record({ macro: { ...macroSummary(files.slice(0, 2)), results: [], measuredAt: '2026-11-22T04:00:00.000Z' } });
     const text = renderBenchMarkdown(r);
     expect(text).toContain('| Fan-out 1→50 total output / mcrd 1:1 chain rate | ≥ 0.900× | – | not measured (no results for scenario fanout-50) |');
     const slow: LoadedResults[] = [{ path: 'x', results: buildResults(FIXTURES['chain-regressed.json']!) }];
-    expect(renderBenchMarkdown(record({ macro: { ...macroSummary(slow), results: [] } }))).toContain('| Chain throughput, mcrd / kernel | ≥ 0.850× | 0.500× | ❌ not met |');
+    expect(renderBenchMarkdown(record({ macro: { ...macroSummary(slow), results: [], measuredAt: '2026-11-22T04:00:00.000Z' } }))).toContain('| Chain throughput, mcrd / kernel | ≥ 0.850× | 0.500× | ❌ not met |');
   });
 
   test('a search ceiling reached reads ≥, a search that found nothing reads < its lowest rate', () => {
@@ -66,7 +68,7 @@ describe('bench table', () => {
         t.summary.throughputPps = { median: 0, min: 0, max: 0, n: 3 };
       }
     }
-    const text = renderBenchMarkdown(record({ macro: { ...macroSummary([{ path: 'x', results: r }]), results: [] } }));
+    const text = renderBenchMarkdown(record({ macro: { ...macroSummary([{ path: 'x', results: r }]), results: [], measuredAt: '2026-11-22T04:00:00.000Z' } }));
     expect(text).toContain('| chain | 290k pps | ≥ 300k pps | < 59k pps | 270k pps | ≤ 0.900× | ≥ 4.59× |');
     expect(text).toContain('| Chain throughput, mcrd / socat | ≥ 4.00× | ≥ 4.59× | ✅ met |');
     // kernel's figure is a floor, so mcrd / kernel is a ceiling: "met" on it is no proof.
@@ -75,7 +77,7 @@ describe('bench table', () => {
 
   test('repeated runs of a scenario get one numbered row each', () => {
     const twice = [files[0]!, files[0]!, files[1]!];
-    const text = renderBenchMarkdown(record({ macro: { ...macroSummary(twice), results: [] } }));
+    const text = renderBenchMarkdown(record({ macro: { ...macroSummary(twice), results: [], measuredAt: '2026-11-22T04:00:00.000Z' } }));
     expect(text).toContain('| chain run 1 | 290k pps |');
     expect(text).toContain('| chain run 2 | 290k pps |');
     expect(text).toContain('| dual-bridge | – |');

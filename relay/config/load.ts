@@ -34,6 +34,8 @@ export const daemonSettingsSchema = z.strictObject({
   stateFile: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
   numWorkers: z.int({ error: 'expected integer 1-64' }).min(1, { error: 'expected integer 1-64' }).max(64, { error: 'expected integer 1-64' }).optional(),
   backend: z.enum(['uring', 'mmsg'], { error: 'expected "uring" or "mmsg"' }).optional(),
+  ring: z.enum(['v2', 'v3'], { error: 'expected "v2" or "v3"' }).optional(),
+  egress: z.enum(['packet', 'socket'], { error: 'expected "packet" or "socket"' }).optional(),
   ringBlocks: z.int({ error: 'expected integer 2-65536' }).min(2, { error: 'expected integer 2-65536' }).max(65536, { error: 'expected integer 2-65536' }).optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),
   metricsListen: z.string({ error: 'expected ADDR:PORT' }).regex(/^(\[[^\]]+\]|[^:]+):\d{1,5}$/, { error: 'expected ADDR:PORT' }).optional(),

@@ -23,8 +23,12 @@ options:
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
   --num-workers N         data-plane worker processes, 1-64 (default 1)
   --backend uring|mmsg    egress batching: io_uring (default; falls back to sendmmsg if unavailable) or sendmmsg
+  --ring v2|v3            RX ring format (default v2: a wake-up per frame, no block-retire delay;
+                          v3 batches frames into blocks the kernel retires after 1 ms — see docs/engine.md)
   --ring-blocks N         RX ring blocks of 64 KiB per input interface and worker, 2-65536 (default 512:
                           32 MiB, which rides out ~0.5 s of the engine thread not being scheduled)
+  --egress packet|socket  how multicast outputs are sent (default packet: AF_PACKET frames built by the
+                          engine; socket: AF_INET UDP sockets). Unicast outputs always use sockets
   --log-level LEVEL       error, warn, info (default) or debug
   --log-json              log JSON lines instead of text
   --metrics-listen A:P    serve Prometheus metrics at http://A:P/metrics (e.g. 127.0.0.1:9477)
@@ -39,6 +43,8 @@ export interface DaemonArgs {
   numWorkers?: number;
   backend?: 'uring' | 'mmsg';
   ringBlocks?: number;
+  ring?: 'v2' | 'v3';
+  egress?: 'packet' | 'socket';
   logLevel?: LogLevel;
   logJson?: boolean;
   metricsListen?: string;
@@ -50,6 +56,13 @@ export interface DaemonArgs {
 }
 
 const usage = (detail: string, source?: string) => new McrError({ code: 'EINVAL', detail, source });
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw usage(`expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${describeValue(value)}`, flag);
+  }
+  return value as T;
+}
 
 /** Parse argv (without node and script). Throws McrError (EINVAL) on bad usage. */
 export function parseDaemonArgs(argv: string[]): DaemonArgs {
@@ -68,6 +81,8 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
         'num-workers': { type: 'string' },
         backend: { type: 'string' },
         'ring-blocks': { type: 'string' },
+        ring: { type: 'string' },
+        egress: { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
         'metrics-listen': { type: 'string' },
@@ -104,6 +119,8 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
     if (!/^\d+$/.test(rb) || Number(rb) < 2 || Number(rb) > 65536) throw usage(`expected integer 2-65536, got ${describeValue(rb)}`, '--ring-blocks');
     out.ringBlocks = Number(rb);
   }
+  if (v.ring !== undefined) out.ring = oneOf(v.ring, ['v2', 'v3'] as const, '--ring');
+  if (v.egress !== undefined) out.egress = oneOf(v.egress, ['packet', 'socket'] as const, '--egress');
   const b = v.backend;
   if (b !== undefined) {
     const norm = b === 'sendmmsg' ? 'mmsg' : b === 'io_uring' ? 'uring' : b;

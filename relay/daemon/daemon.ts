@@ -51,8 +51,13 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   // retires a block when the timeout expires however full it is: 512 blocks ride out ~0.5 s of the
   // engine thread not being scheduled on a busy host; the engine's default of 64 only ~64 ms.
   const ringBlockCount = args.ringBlocks ?? s.ringBlocks ?? DEFAULT_RING_BLOCKS;
+  // TPACKET_V2 + engine-built frames won side by side (docs/engine.md, issue 4): V3's block-retire timer
+  // adds ~0.5 ms at low rates, and AF_PACKET egress skips the UDP socket layer on every send.
+  const ringVersion = (args.ring ?? s.ring ?? 'v2') === 'v2' ? 2 : 3;
+  const egress = args.egress ?? s.egress ?? 'packet';
   const makePool = (b: 'uring' | 'mmsg') => new WorkerPool({
-    count: numWorkers, log, engine: { backend: b, ringBlockSize: 65536, ringBlockCount, ...(fanoutGroup ? { fanoutGroup } : {}) },
+    count: numWorkers, log,
+    engine: { backend: b, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, ...(fanoutGroup ? { fanoutGroup } : {}) },
   });
   let pool = makePool(backend);
   let activeBackend = backend;

@@ -14,7 +14,7 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { packageRoot } from './native.js';
 import type { EngineOptions, EngineRule } from './types.js';
 
@@ -38,27 +38,31 @@ class JsonChild {
   readonly proc: ChildProcessWithoutNullStreams;
   readonly lines: unknown[] = [];
   private waiters: Array<() => void> = [];
+  private ended = false; // stdout fully read: only then is a missing line really missing
   stderr = '';
 
   constructor(argv: string[]) {
     this.proc = spawn(argv[0]!, argv.slice(1), { stdio: 'pipe' });
+    children.push(this);
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: this.proc.stdout }).on('line', (l) => {
+    const rl = createInterface({ input: this.proc.stdout });
+    rl.on('line', (l) => {
       this.lines.push(JSON.parse(l));
       for (const w of this.waiters.splice(0)) w();
     });
-    this.proc.on('exit', () => {
+    rl.on('close', () => {
+      this.ended = true;
       for (const w of this.waiters.splice(0)) w();
     });
   }
 
-  /** The next line (index `n`), waiting up to `ms`. */
+  /** Line `n` (0-based), waiting up to `ms`; fails at once if the child ended without writing it. */
   async line<T = Record<string, unknown>>(n: number, ms = 15_000): Promise<T> {
     const end = Date.now() + ms;
     while (this.lines.length <= n) {
-      if (Date.now() > end || this.proc.exitCode !== null)
+      if (Date.now() > end || this.ended)
         throw new Error(
-          `${this.proc.exitCode !== null ? `exited (${this.proc.exitCode ?? this.proc.signalCode})` : `gave up after ${ms} ms`} waiting for line ${n} from ${this.proc.spawnargs.join(' ')}; stderr: ${this.stderr}`,
+          `${this.ended ? `output ended (exit ${this.proc.exitCode ?? this.proc.signalCode})` : `gave up after ${ms} ms`} waiting for line ${n} from ${this.proc.spawnargs.join(' ')}; stderr: ${this.stderr}`,
         );
       await new Promise<void>((r) => {
         this.waiters.push(r);
@@ -69,9 +73,12 @@ class JsonChild {
   }
 
   kill(): void {
-    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
   }
 }
+
+/** Every child of the current test; afterEach kills them, so a failed test leaves no engine forwarding. */
+const children: JsonChild[] = [];
 
 interface Counters {
   global: { rxFrames: string; unmatched: string; ringDrops: string; malformed: Record<string, string> };
@@ -177,6 +184,10 @@ describe.skipIf(!isRoot)('native engine end to end', () => {
     link(S, 's0', '10.91.1.1/24', R, 'r0', '10.91.1.2/24');
     link(R, 'r1', '10.91.2.1/24', K, 'k1', '10.91.2.2/24');
     link(R, 'r2', '10.91.3.1/24', K, 'k2', '10.91.3.2/24');
+  });
+
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill();
   });
 
   afterAll(() => {
