@@ -66,7 +66,7 @@ describe('mcrctl permissions', () => {
         execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(root, 'dist/relay/cli/mcrctl.js'), '--socket', sock, 'ping'],
           (err, _out, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
       });
-      expect(r).toEqual({ code: 77, stderr: `mcrctl: permission denied on ${sock}: needs group mcrd or root\n` });
+      expect(r).toEqual({ code: 77, stderr: `mcrctl: permission denied on ${sock}: needs group mcrd (or the one given to mcrd --socket-group) or root\n` });
     } finally {
       await srv.close();
     }

@@ -38,7 +38,7 @@ export const daemonSettingsSchema = z.strictObject({
   egress: z.enum(['packet', 'socket'], { error: 'expected "packet" or "socket"' }).optional(),
   ringBlocks: z.int({ error: 'expected integer 2-65536' }).min(2, { error: 'expected integer 2-65536' }).max(65536, { error: 'expected integer 2-65536' }).optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),
-  metricsListen: z.string({ error: 'expected ADDR:PORT' }).regex(/^(\[[^\]]+\]|[^:]+):\d{1,5}$/, { error: 'expected ADDR:PORT' }).optional(),
+  metricsListen: z.string({ error: 'expected ADDR:PORT' }).regex(/^(\[[^\]]+\]|[^:]*):\d{1,5}$/, { error: 'expected ADDR:PORT' }).optional(),
   logJson: z.boolean({ error: 'expected true or false' }).optional(),
 }, { error: 'expected an object' });
 export type DaemonSettings = z.infer<typeof daemonSettingsSchema>;

@@ -1,9 +1,10 @@
 /**
  * Control-socket client (mcrctl, tests): connect, send requests, match replies by id.
  * Connection failures become advice, as smcroutectl does: no socket → "mcrd not running? no socket
- * at PATH"; EACCES → "needs group mcrd or root"; a refused connect is retried briefly first, since
+ * at PATH"; EACCES → "needs group G or root" (G: the socket's group); a refused connect is retried briefly first, since
  * mcrd may be restarting. Tested in server.test.ts.
  */
+import { readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { McrError, type McrErrorCode } from '../errors.js';
 import { LineSplitter } from './framing.js';
@@ -102,7 +103,7 @@ function connectError(path: string, code: string | undefined, err: Error): McrEr
       return new McrError({ code: 'EUNAVAIL', detail: `mcrd not running? no socket at ${path}` });
     case 'EACCES':
     case 'EPERM':
-      return new McrError({ code: 'EACCES', detail: `permission denied on ${path}: needs group mcrd or root` });
+      return new McrError({ code: 'EACCES', detail: `permission denied on ${path}: needs ${socketGroupName(path)} or root` });
     case 'ECONNREFUSED':
       return new McrError({ code: 'EUNAVAIL', detail: `mcrd not running (connection refused at ${path})` });
     default:
@@ -117,5 +118,25 @@ export async function requestOnce<T = unknown>(path: string, cmd: string, args: 
     return await c.request<T>(cmd, args);
   } finally {
     c.close();
+  }
+}
+
+/** Names the group that owns the socket, since that (not always "mcrd") is what grants access. */
+function socketGroupName(path: string): string {
+  try {
+    const gid = statSync(path).gid;
+    const line = readGroupFile().find((l) => l.split(':')[2] === String(gid));
+    return `group ${line?.split(':')[0] ?? gid} (the socket's group)`;
+  } catch {
+    // The socket's directory is usually closed to outsiders too, so the default group is the best advice.
+    return 'group mcrd (or the one given to mcrd --socket-group)';
+  }
+}
+
+function readGroupFile(): string[] {
+  try {
+    return readFileSync('/etc/group', 'utf8').split('\n');
+  } catch {
+    return [];
   }
 }

@@ -49,6 +49,7 @@ export async function startControlServer(path: string, api: ControlApi, log: Log
     if (conns.size >= maxConnections) {
       const err = new McrError({ code: 'EBUSY', source: path, detail: `more than ${maxConnections} control connections open; try again` });
       log.warn(err.message);
+      onReply?.(undefined, 'EBUSY');
       sock.end(`${JSON.stringify(errorReply(null, err))}\n`);
       sock.on('error', () => {});
       return;
