@@ -11,7 +11,7 @@
  * Validation here is about types and ranges (what the native side cannot represent); relay/model has
  * already checked meaning (interfaces, self-loops). Tests: engine.test.ts, engine.e2e.test.ts.
  */
-import { loadNative, type NativeEngineHandle, type NativeLayout } from './native.js';
+import { loadNative, type NativeEngineHandle, type NativeLayout, type NativeParsedFrame } from './native.js';
 import type {
   EngineCounters,
   EngineOptions,
@@ -43,19 +43,7 @@ export class EngineError extends Error {
 }
 
 /** What the native parser found in a frame (parseFrame). */
-export interface ParsedFrame {
-  /** VLAN ids, outermost first (an out-of-band tag, when given, comes first). */
-  vlanIds: number[];
-  source: string;
-  destination: string;
-  sourcePort: number;
-  destinationPort: number;
-  ttl: number;
-  ipOffset: number;
-  ipHeaderLength: number;
-  payloadOffset: number;
-  payloadLength: number;
-}
+export type ParsedFrame = NativeParsedFrame;
 
 /**
  * Parse one Ethernet frame with the engine's own parser.

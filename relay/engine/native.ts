@@ -41,6 +41,7 @@ export interface NativeLayout {
 }
 
 export interface NativeParsedFrame {
+  /** VLAN ids, outermost first (an out-of-band tag, when given, comes first). */
   vlanIds: number[];
   source: string;
   destination: string;
