@@ -15,7 +15,7 @@ export async function nativeExport(name: string): Promise<{ value: unknown; from
   if (typeof engine !== 'string' && engine[name] !== undefined) return { value: engine[name], from: 'relay/engine/engine.js' };
   const addonPath = join(repoRoot(), 'build/Release/mcr_native.node');
   const why = typeof engine === 'string' ? engine : `relay/engine/engine.js has no ${name} export`;
-  if (!existsSync(addonPath)) return `${why}; ${addonPath} not built (npx node-gyp rebuild)`;
+  if (!existsSync(addonPath)) return `${why}; ${addonPath} not built (npm run install)`;
   try {
     const addon = createRequire(import.meta.url)(addonPath) as Record<string, unknown>;
     if (addon[name] !== undefined) return { value: addon[name], from: 'build/Release/mcr_native.node' };

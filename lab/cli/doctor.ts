@@ -37,7 +37,7 @@ export async function doctorCmd(argv: string[]): Promise<number> {
   const rootDir = projectRoot();
   for (const bin of ['mcr-gen', 'mcr-sink']) {
     const p = join(process.env['MCR_NATIVE_DIR'] ?? join(rootDir, 'build/Release'), bin);
-    checks.push({ name: bin, ok: existsSync(p), detail: existsSync(p) ? p : `no ${p}`, fix: 'npm install (or npx node-gyp rebuild -j 2)' });
+    checks.push({ name: bin, ok: existsSync(p), detail: existsSync(p) ? p : `no ${p}`, fix: 'npm install (or npm run install)' });
   }
   for (const f of ['mcrd', 'mcrctl']) {
     const p = join(rootDir, `dist/relay/cli/${f}.js`);

@@ -159,7 +159,7 @@ export function verifyEnvironment(s: ResolvedScenario, relays: RelayName[], proj
   if (s.links.some((l) => l.netem)) need(which('tc') !== undefined, '`tc` not found (needed for netem): apt-get install iproute2');
   for (const tool of opts.traffic === false ? [] : ['mcr-gen', 'mcr-sink'] as const) {
     const path = nativeBinary(tool);
-    need(exists(path), `${tool} not built (no ${path}): npm install, or npx node-gyp rebuild -j 2`);
+    need(exists(path), `${tool} not built (no ${path}): npm install, or npm run install`);
   }
   if (relays.includes('socat')) need(which('socat') !== undefined, 'socat not found: apt-get install socat');
   if (relays.includes('kernel')) need(which('smcrouted') !== undefined && which('smcroutectl') !== undefined, 'smcroute not found (kernel relay): apt-get install smcroute');

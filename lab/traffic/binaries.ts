@@ -41,7 +41,7 @@ export function nativeBinary(name: NativeTool): string {
 export function assertBuilt(name: NativeTool): string {
   const path = nativeBinary(name);
   if (!existsSync(path)) {
-    throw new Error(`${name}: native binary not built (no ${path}); run \`npm install\` or \`npx node-gyp rebuild -j 2\``);
+    throw new Error(`${name}: native binary not built (no ${path}); run \`npm install\` or \`npm run install\``);
   }
   return path;
 }

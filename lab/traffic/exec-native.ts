@@ -13,7 +13,7 @@ import { nativeBinary, type NativeTool } from './binaries.js';
 export function execNative(tool: NativeTool): void {
   const bin = nativeBinary(tool);
   if (!existsSync(bin)) {
-    process.stderr.write(`${tool}: native binary not built (no ${bin}); run \`npm install\` or \`npx node-gyp rebuild -j 2\`\n`);
+    process.stderr.write(`${tool}: native binary not built (no ${bin}); run \`npm install\` or \`npm run install\`\n`);
     process.exit(69);
   }
   const child = spawn(bin, process.argv.slice(2), { stdio: 'inherit' });
