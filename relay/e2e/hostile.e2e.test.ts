@@ -37,41 +37,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
-import { canNetns, sh, skipReason, waitFor } from '../../test/support/netns.js';
+import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 
 const run = promisify(execFile);
 const floodSource = fileURLToPath(new URL('../../test/fixtures/frame_flood.c', import.meta.url));
 
 if (!canNetns) console.warn(`skipping hostile-input e2e: ${skipReason}`);
-
-/** Namespaces named `mcrH-<tag>-<pid>-<name>`, all deleted by destroy() (veths go with them). */
-class HostileLab {
-  private readonly created: string[] = [];
-  private readonly prefix = `mcrH-${process.pid % 1000}`;
-  async ns(name: string): Promise<string> {
-    const full = `${this.prefix}-${name}`;
-    await sh(['ip', 'netns', 'add', full]);
-    this.created.push(full);
-    await this.exec(full, ['ip', 'link', 'set', 'lo', 'up']);
-    return full;
-  }
-  exec(ns: string, argv: string[]): Promise<string> { return sh(['ip', 'netns', 'exec', ns, ...argv]); }
-  async veth(nsA: string, ifA: string, addrA: string, nsB: string, ifB: string, addrB: string): Promise<void> {
-    await sh(['ip', 'link', 'add', ifA, 'netns', nsA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB]);
-    for (const [ns, ifn, addr] of [[nsA, ifA, addrA], [nsB, ifB, addrB]] as const) {
-      await this.exec(ns, ['ip', 'addr', 'add', addr, 'dev', ifn]);
-      await this.exec(ns, ['ip', 'link', 'set', ifn, 'up']);
-    }
-  }
-  async destroy(): Promise<void> {
-    const errors: string[] = [];
-    for (const ns of this.created.reverse()) {
-      try { await sh(['ip', 'netns', 'del', ns]); } catch (e) { errors.push((e as Error).message); }
-    }
-    this.created.length = 0;
-    if (errors.length) throw new Error(`teardown: ${errors.join('; ')}`);
-  }
-}
 
 interface GlobalStats { rxFrames: number; unmatched: number; malformed: Record<string, number> }
 interface Stats { global: GlobalStats; rules: Array<{ id: string; packets: number; bytes: number }> }
@@ -111,7 +82,7 @@ class RawConn {
 }
 
 describe.skipIf(!canNetns)('mcrd under hostile input', () => {
-  const lab = new HostileLab();
+  let lab: Lab | undefined;
   let g: string; let r: string; let s: string;
   let dir: string;
   let flood: string;
@@ -121,6 +92,7 @@ describe.skipIf(!canNetns)('mcrd under hostile input', () => {
     dir = await mkdtemp(join(tmpdir(), 'mcrH-hostile-'));
     flood = join(dir, 'frame_flood');
     await run('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', flood, floodSource]);
+    lab = await Lab.create('h', 'mcrH');
     g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
     await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
     await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
@@ -134,7 +106,7 @@ describe.skipIf(!canNetns)('mcrd under hostile input', () => {
 
   afterAll(async () => {
     await mcrd?.stop();
-    await lab.destroy();
+    await lab?.destroy();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -144,7 +116,7 @@ describe.skipIf(!canNetns)('mcrd under hostile input', () => {
     return JSON.parse(res.stdout) as Stats;
   }
   const rule = (st: Stats, id: string) => st.rules.find((x) => x.id === id)!;
-  const rxPackets = async (ns: string, ifn: string) => Number((await lab.exec(ns, ['cat', `/sys/class/net/${ifn}/statistics/rx_packets`])).trim());
+  const rxPackets = async (ns: string, ifn: string) => Number((await lab!.exec(ns, ['cat', `/sys/class/net/${ifn}/statistics/rx_packets`])).trim());
 
   test('a flood of malformed frames is counted by reason and dropped; the real stream arrives whole', async () => {
     const before = await stats();

@@ -33,9 +33,12 @@ export class Lab {
 
   private constructor(readonly prefix: string) {}
 
-  /** A lab whose namespaces are `mcrR-<tag>-<pid%1000>-...`; short, so names stay readable in `ip netns`. */
-  static async create(tag: string): Promise<Lab> {
-    return new Lab(`mcrR-${tag}-${process.pid % 1000}`);
+  /**
+   * A lab whose namespaces are `<family>-<tag>-<pid%1000>-...`; short, so names stay readable in `ip netns`.
+   * `family` (default `mcrR`) lets a suite keep its leftovers recognisable apart from the others'.
+   */
+  static async create(tag: string, family = 'mcrR'): Promise<Lab> {
+    return new Lab(`${family}-${tag}-${process.pid % 1000}`);
   }
 
   /** Create namespace `<prefix>-<name>` with lo up; returns its full name. */
