@@ -57,46 +57,21 @@ class SendBatch {
   /* Queue one send; returns true when that socket's queue is full and the batch must be flushed. */
   bool add(uint32_t queue, const sockaddr_in* dst, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
     Queue& q = queues_[queue];
-    uint32_t i = q.count++;
-    if (i == 0) dirty_.push_back(queue);  // capacity reserved up front: never reallocates
-    mmsghdr& m = q.msgs[i];
+    uint32_t i = next_message(q, queue);
     q.iov[2 * i] = iovec{const_cast<uint8_t*>(payload), len};
-    m.msg_hdr.msg_name = const_cast<sockaddr_in*>(dst);
-    m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
-    m.msg_hdr.msg_iov = &q.iov[2 * i];
-    m.msg_hdr.msg_iovlen = 1;
-    m.msg_hdr.msg_control = nullptr;
-    m.msg_hdr.msg_controllen = 0;
-    m.msg_hdr.msg_flags = 0;
-    m.msg_len = 0;
-    q.slots[i] = out_slot;
-    q.lens[i] = len;
-    ++pending_;
-    return q.count == kQueueCap;
+    return finish_message(q, i, const_cast<sockaddr_in*>(dst), sizeof(sockaddr_in), 1, len, out_slot);
   }
 
   /* Queue one raw frame: the headers go into this message's own slot, the payload stays in the ring. */
   bool add_packet(uint32_t queue, const PacketTemplate& t, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
     Queue& q = queues_[queue];
-    uint32_t i = q.count++;
-    if (i == 0) dirty_.push_back(queue);
+    uint32_t i = next_message(q, queue);
     uint8_t* hdr = &q.hdrs[static_cast<size_t>(i) * kRawHeader];
     packet_fill(hdr, t, len, q.ip_id++);
-    mmsghdr& m = q.msgs[i];
     q.iov[2 * i] = iovec{hdr, kRawHeader};
     q.iov[2 * i + 1] = iovec{const_cast<uint8_t*>(payload), len};
-    m.msg_hdr.msg_name = nullptr;  // the socket is bound to the interface
-    m.msg_hdr.msg_namelen = 0;
-    m.msg_hdr.msg_iov = &q.iov[2 * i];
-    m.msg_hdr.msg_iovlen = 2;
-    m.msg_hdr.msg_control = nullptr;
-    m.msg_hdr.msg_controllen = 0;
-    m.msg_hdr.msg_flags = 0;
-    m.msg_len = 0;
-    q.slots[i] = out_slot;
-    q.lens[i] = len;
-    ++pending_;
-    return q.count == kQueueCap;
+    // No destination: the raw socket is bound to the interface.
+    return finish_message(q, i, nullptr, 0, 2, len, out_slot);
   }
 
   bool empty() const { return pending_ == 0; }
@@ -114,6 +89,28 @@ class SendBatch {
   std::vector<Queue> queues_;
   std::vector<uint32_t> dirty_;  // queues with count > 0, in first-use order
   uint32_t pending_ = 0;
+
+  uint32_t next_message(Queue& q, uint32_t queue) {
+    uint32_t i = q.count++;
+    if (i == 0) dirty_.push_back(queue);  // capacity reserved up front: never reallocates
+    return i;
+  }
+  /* Fill message i's header around the iovecs already set; returns true when the queue is full. */
+  bool finish_message(Queue& q, uint32_t i, void* name, socklen_t namelen, size_t iovlen, uint32_t len, uint32_t out_slot) {
+    mmsghdr& m = q.msgs[i];
+    m.msg_hdr.msg_name = name;
+    m.msg_hdr.msg_namelen = namelen;
+    m.msg_hdr.msg_iov = &q.iov[2 * i];
+    m.msg_hdr.msg_iovlen = iovlen;
+    m.msg_hdr.msg_control = nullptr;
+    m.msg_hdr.msg_controllen = 0;
+    m.msg_hdr.msg_flags = 0;
+    m.msg_len = 0;
+    q.slots[i] = out_slot;
+    q.lens[i] = len;
+    ++pending_;
+    return q.count == kQueueCap;
+  }
 
   /* Account one finished message: success (bytes >= 0) or failure (-errno). */
   static void account(CounterBlock& c, uint32_t out_slot, long result, uint32_t len) {
