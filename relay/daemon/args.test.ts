@@ -8,8 +8,8 @@ test('MCR-style invocation parses, with its socket flag alias', () => {
 });
 
 test('all flags parse to settings', () => {
-  expect(parseDaemonArgs(['--config', 'c.json5', '--control-socket', '/s', '--state-file', '/st', '--num-workers', '2', '--backend', 'sendmmsg', '--log-level', 'debug', '--log-json']))
-    .toMatchObject({ config: 'c.json5', controlSocket: '/s', stateFile: '/st', numWorkers: 2, backend: 'mmsg', logLevel: 'debug', logJson: true });
+  expect(parseDaemonArgs(['--config', 'c.json5', '--control-socket', '/s', '--state-file', '/st', '--num-workers', '2', '--backend', 'sendmmsg', '--log-level', 'debug', '--log-json', '--busy-poll-us', '50']))
+    .toMatchObject({ config: 'c.json5', controlSocket: '/s', stateFile: '/st', numWorkers: 2, backend: 'mmsg', logLevel: 'debug', logJson: true, busyPollUs: 50 });
 });
 
 test.each([
@@ -17,6 +17,8 @@ test.each([
   [['--num-workers', '0'], '--num-workers: expected integer 1-64, got "0" (string)'],
   [['--backend', 'xdp'], '--backend: expected "uring" or "mmsg", got "xdp" (string)'],
   [['--log-level', 'loud'], '--log-level: expected one of error, warn, info, debug, got "loud" (string)'],
+  [['--busy-poll-us', '5ms'], '--busy-poll-us: expected integer 0-1000000 (µs), got "5ms" (string)'],
+  [['--busy-poll-us', '1000001'], '--busy-poll-us: expected integer 0-1000000 (µs), got "1000001" (string)'],
   [['worker'], 'unexpected argument "worker"'],
   [['--frob'], "Unknown option '--frob'"],
 ])('%j is refused naming the flag', (argv, message) => {

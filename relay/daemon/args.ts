@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/load.js';
 import { McrError, describeValue } from '../errors.js';
 import { parseListen } from '../metrics/listen.js';
+import { parseUserSpec } from './privilege.js';
 
 export const MCRD_USAGE = `usage: mcrd [supervisor] [options]
 
@@ -20,6 +21,9 @@ options:
   --config FILE           JSON5 rule file (MCR format) applied at start and on SIGHUP
   --control-socket PATH   control socket (default /run/mcrd/control.sock; alias --control-socket-path)
   --socket-group GROUP    group owning the control socket (mode 0660); default: mcrd's own group
+  --user USER[:GROUP]     started as root, switch to USER (and GROUP, default USER's own; supplementary
+                          groups from /etc/group) keeping only CAP_NET_RAW, after creating the state and
+                          socket directories for it; workers inherit that. See docs/install.md
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
   --num-workers N         data-plane worker processes, 1-64 (default 1)
   --backend uring|mmsg    egress batching: io_uring (default; falls back to sendmmsg if unavailable) or sendmmsg
@@ -29,6 +33,9 @@ options:
                           32 MiB, which rides out ~0.5 s of the engine thread not being scheduled)
   --egress packet|socket  how multicast outputs are sent (default packet: AF_PACKET frames built by the
                           engine; socket: AF_INET UDP sockets). Unicast outputs always use sockets
+  --busy-poll-us N        after traffic, keep checking the RX rings for N µs before sleeping, 0-1000000
+                          (default 0: sleep at once). Trades CPU for latency: a frame arriving within the
+                          window costs no wake-up; see docs/performance.md for the measured trade
   --log-level LEVEL       error, warn, info (default) or debug
   --log-json              log JSON lines instead of text
   --metrics-listen A:P    serve Prometheus metrics at http://A:P/metrics (e.g. 127.0.0.1:9477)
@@ -39,12 +46,14 @@ export interface DaemonArgs {
   config?: string;
   controlSocket?: string;
   socketGroup?: string;
+  user?: string;
   stateFile?: string;
   numWorkers?: number;
   backend?: 'uring' | 'mmsg';
   ringBlocks?: number;
   ring?: 'v2' | 'v3';
   egress?: 'packet' | 'socket';
+  busyPollUs?: number;
   logLevel?: LogLevel;
   logJson?: boolean;
   metricsListen?: string;
@@ -78,11 +87,13 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
         'control-socket-path': { type: 'string' },
         'state-file': { type: 'string' },
         'socket-group': { type: 'string' },
+        user: { type: 'string', short: 'u' },
         'num-workers': { type: 'string' },
         backend: { type: 'string' },
         'ring-blocks': { type: 'string' },
         ring: { type: 'string' },
         egress: { type: 'string' },
+        'busy-poll-us': { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
         'metrics-listen': { type: 'string' },
@@ -105,6 +116,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   if (sock !== undefined) out.controlSocket = sock;
   if (v['state-file'] !== undefined) out.stateFile = v['state-file'];
   if (v['socket-group'] !== undefined) out.socketGroup = v['socket-group'];
+  if (v.user !== undefined) { parseUserSpec(v.user); out.user = v.user; }
   if (v.check !== undefined) out.check = v.check;
   if (v['log-json']) out.logJson = true;
   if (v['metrics-listen'] !== undefined) { parseListen(v['metrics-listen']); out.metricsListen = v['metrics-listen']; }
@@ -118,6 +130,11 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   if (rb !== undefined) {
     if (!/^\d+$/.test(rb) || Number(rb) < 2 || Number(rb) > 65536) throw usage(`expected integer 2-65536, got ${describeValue(rb)}`, '--ring-blocks');
     out.ringBlocks = Number(rb);
+  }
+  const bp = v['busy-poll-us'];
+  if (bp !== undefined) {
+    if (!/^\d+$/.test(bp) || Number(bp) > 1_000_000) throw usage(`expected integer 0-1000000 (µs), got ${describeValue(bp)}`, '--busy-poll-us');
+    out.busyPollUs = Number(bp);
   }
   if (v.ring !== undefined) out.ring = oneOf(v.ring, ['v2', 'v3'] as const, '--ring');
   if (v.egress !== undefined) out.egress = oneOf(v.egress, ['packet', 'socket'] as const, '--egress');

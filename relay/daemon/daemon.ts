@@ -18,6 +18,8 @@ import { RateSampler } from '../stats/rates.js';
 import type { DaemonArgs } from './args.js';
 import { createControlApi } from './control-api.js';
 import { type Logger, createLogger } from './log.js';
+import { dropToUser } from './privilege.js';
+import { LinkWatch } from './link-watch.js';
 import { RuleService } from './rule-service.js';
 import { WorkerPool } from './workers.js';
 
@@ -37,6 +39,14 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   for (const i of args.ignored) log.warn(`ignored flag ${i}`);
   const socketPath = args.controlSocket ?? s.controlSocket ?? DEFAULT_CONTROL_SOCKET;
   const stateFile = args.stateFile ?? s.stateFile ?? DEFAULT_STATE_FILE;
+  // --user: switch before any worker is forked (they inherit it), so only this start-up runs as root.
+  const user = args.user ?? s.user;
+  if (user !== undefined) {
+    await dropToUser({
+      spec: user, source: args.user !== undefined ? '--user' : `${args.config} daemon.user`, stateFile, socketPath,
+      socketGroup: args.socketGroup ?? s.socketGroup, metricsListen: args.metricsListen ?? s.metricsListen, config: args.config, log,
+    });
+  }
   try {
     mkdirSync(dirname(stateFile), { recursive: true, mode: 0o750 });
   } catch (err) {
@@ -55,9 +65,10 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   // adds ~0.5 ms at low rates, and AF_PACKET egress skips the UDP socket layer on every send.
   const ringVersion = (args.ring ?? s.ring ?? 'v2') === 'v2' ? 2 : 3;
   const egress = args.egress ?? s.egress ?? 'packet';
+  const busyPollUs = args.busyPollUs ?? s.busyPollUs ?? 0;
   const makePool = (b: 'uring' | 'mmsg') => new WorkerPool({
     count: numWorkers, log,
-    engine: { backend: b, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, ...(fanoutGroup ? { fanoutGroup } : {}) },
+    engine: { backend: b, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, ...(fanoutGroup ? { fanoutGroup } : {}) },
   });
   let pool = makePool(backend);
   let activeBackend = backend;
@@ -88,12 +99,17 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
-  // Interfaces come and go (hot-plug, VLANs, tunnels): follow them once a second, so a waiting rule
-  // starts when its interface appears and a re-created interface gets fresh sockets.
-  const watcher = setInterval(() => {
-    rules.refresh().catch((err: Error) => log.error(`interface change not applied: ${err.message}`));
-  }, 1000);
-  watcher.unref();
+  // Interfaces come and go (hot-plug, VLANs, tunnels, readdressing): netlink says when, the rule
+  // service works out what (waiting rule starts, re-created interface gets fresh sockets, new source
+  // address on an output). See link-watch.ts and rule-service.ts.
+  const watcher = new LinkWatch({
+    log,
+    onChange: (why) => {
+      log.debug('interfaces changed; refreshing rules', { why });
+      rules.refresh().catch((err: Error) => log.error(`interface change not applied: ${err.message}`));
+    },
+  });
+  watcher.start();
 
   const api = createControlApi({
     rules, dataPlane: pool, sampler, log, backend: () => activeBackend, reload: () => reload(args, rules, log),
@@ -107,7 +123,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
       onReply: (cmd, result) => requests.record(cmd, result),
     });
   } catch (err) {
-    clearInterval(watcher);
+    watcher.stop();
     sampler.stop();
     await pool.stop();
     throw err;
@@ -121,7 +137,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
         collect: daemonMetricsCollector({ rules, dataPlane: pool, requests, backend: () => activeBackend, startedAtMs }),
       });
     } catch (err) {
-      clearInterval(watcher);
+      watcher.stop();
       sampler.stop();
       await server.close();
       await pool.stop();
@@ -134,7 +150,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     log.info('mcrd stopping');
-    clearInterval(watcher);
+    watcher.stop();
     sampler.stop();
     await server.close();
     await metrics?.close();
