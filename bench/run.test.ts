@@ -46,9 +46,22 @@ describe('npm run bench', () => {
     const control = rec!.micro.find((s) => s.suite === 'control protocol')!;
     expect(control.skipped).toBeUndefined();
     expect(control.results.map((t) => t.task)).toContain('add line end to end (split, parse, validate, reply)');
-    expect(control.results.every((t) => t.meanNs > 0 && t.opsPerSec > 0)).toBe(true);
+    expect(control.results.every((t) => t.timedIn === undefined && t.meanNs > 0 && t.opsPerSec > 0)).toBe(true);
+    // Rule lookup is timed in C++ (the addon's benchRuleLookup), 1 to 100 000 rules, with and without source rules.
+    const lookup = rec!.micro.find((s) => s.suite === 'rule lookup')!;
+    expect(lookup.skipped).toBeUndefined();
+    expect(lookup.results.map((t) => t.task)).toEqual([
+      '1 any-source', '1,000 any-source', '100,000 any-source',
+      '1 any-source + 1 source-specific', '1,000 any-source + 1,000 source-specific', '100,000 any-source + 100,000 source-specific',
+    ]);
+    for (const t of lookup.results) {
+      expect(t).toMatchObject({ timedIn: 'native', opsPerCall: 1_000_000, unit: 'lookups' });
+      if (t.timedIn === 'native') expect(t.minNs > 0 && t.minNs <= t.medianNs && t.medianNs <= t.maxNs && t.calls >= 5).toBe(true);
+    }
     const md = await readFile(join(out, 'latest.md'), 'utf8');
     expect(md).toContain('| control protocol | add line end to end (split, parse, validate, reply) |');
+    expect(md).toContain('each call times 1,000,000 lookups in a loop');
+    expect(md).toMatch(/\| rule lookup \| 100,000 any-source \| [\d.]+ ns \| [\d.]+ ns – [\d.]+ ns \| \d+ \|/);
     expect(r.stdout.trim()).toBe(md.trim());
   });
 
@@ -62,10 +75,13 @@ describe('npm run bench', () => {
     const [rec] = await records(out);
     expect(rec!.macro!.scenarios.map((s) => s.scenario)).toEqual(['chain', 'dual-bridge', 'fanout-50']);
     expect(rec!.macro!.results.map((p) => p.slice(out.length))).toEqual(
-      ['chain', 'dual-bridge', 'fanout-50'].map((s) => expect.stringMatching(new RegExp(`^/runs/[^/]+/${s}/results\\.json$`))));
+      ['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll'].map((s) => expect.stringMatching(new RegExp(`^/runs/[^/]+/${s}/results\\.json$`))));
+    expect(rec!.macro!.scaling!.map((r) => [r.relay, r.workers])).toEqual([['direct', undefined], ['mcrd', 1], ['mcrd', 2]]);
     const text = await readFile(readme, 'utf8');
     expect(text).toMatch(/^# mcr\n\n<!-- perf:start -->\n### mcr performance\n/);
     expect(text).toContain('| chain | 290k pps | 300k pps | 60k pps | 270k pps | 0.900× | 4.50× |');
+    expect(text).toContain('| mcrd, 2 workers | 4 | 90k pps | 360k pps |');
+    expect(text).toContain('| mcrd --busy-poll-us 200 | 50k pps | 14.0 µs | 120.0 µs | 4.0 µs | 60.0 µs | 20000 ns |');
     expect(text).toMatch(/<!-- perf:end -->\n\nrest\n$/);
     expect(text).not.toContain('old');
   });

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the micro-benchmarks (bench/micro/*.bench.ts, tinybench) then the macro suite
- * through mcr-lab (chain, dual-bridge, fanout-50 with mcrd, socat, kernel and direct), written to
+ * `npm run bench`: the micro-benchmarks (bench/micro/*.bench.ts, tinybench, and rule lookup timed in
+ * C++) then the macro suite through mcr-lab (chain, dual-bridge, fanout-50 with mcrd, socat, kernel
+ * and direct; scaling with mcrd at 1 and 2 workers and direct; the latency suite of ci/latency.ts:
+ * the chain at 10k and 50k pps without CPU placement, mcrd default and busy-polling), written to
  * bench/results/<timestamp>.json and bench/results/latest.md, and printed.
  *
  *   sudo npm run bench                          # everything, full lab runs (long)
@@ -27,7 +29,9 @@ import { renderBenchMarkdown } from './table.js';
 const USAGE = `usage: npm run bench -- [options]   (node dist/bench/run.js [options])
 
 Micro-benchmarks of the hot pieces, then chain, dual-bridge and fanout-50 through mcr-lab with
-mcrd, socat, kernel and direct. Writes bench/results/<timestamp>.json and bench/results/latest.md.
+mcrd, socat, kernel and direct, scaling (4 streams) with mcrd at 1 and 2 workers and direct, and
+the latency suite (chain at 10k and 50k pps without CPU placement: direct, kernel, mcrd, and mcrd
+--busy-poll-us 200; --scenarios latency runs only that). Writes bench/results/<timestamp>.json and bench/results/latest.md.
 
 options:
   --quick               quick lab runs and shorter micro-benchmarks

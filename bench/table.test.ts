@@ -6,9 +6,10 @@ import type { LoadedResults } from '../ci/results-file.js';
 import { macroSummary } from './macro.js';
 import { PERF_END, PERF_START, replacePerfSection } from './readme.js';
 import { describeMachine, type BenchRecord } from './record.js';
-import { formatNs, renderBenchMarkdown } from './table.js';
+import { formatNs, renderBenchMarkdown, short } from './table.js';
 
-const files: LoadedResults[] = ['chain.json', 'dual-bridge.json', 'fanout-50.json'].map((n) => ({ path: n, results: buildResults(FIXTURES[n]!) }));
+const files: LoadedResults[] = ['chain.json', 'dual-bridge.json', 'fanout-50.json', 'scaling-1w.json', 'scaling-2w.json', 'latency-default.json', 'latency-busy-poll.json']
+  .map((n) => ({ path: n, results: buildResults(FIXTURES[n]!) }));
 
 function record(over: Partial<BenchRecord> = {}): BenchRecord {
   return {
@@ -16,7 +17,12 @@ function record(over: Partial<BenchRecord> = {}): BenchRecord {
     machine: describeMachine(files[0]!.results.environment),
     micro: [
       { suite: 'parser', results: [{ suite: 'parser', task: 'parseFrame plain', opsPerSec: 5_000_000, meanNs: 200, p99Ns: 450, rmePct: 1, samples: 100 }] },
-      { suite: 'rule lookup', results: [], skipped: 'no JS surface' },
+      { suite: 'engine counters', results: [], skipped: 'no Engine export' },
+      {
+        suite: 'rule lookup', results: [
+          { suite: 'rule lookup', task: '1,000 any-source', timedIn: 'native', medianNs: 6.2, minNs: 5.9, maxNs: 9.1, calls: 9, opsPerCall: 1_000_000, unit: 'lookups', opsPerSec: 1e9 / 6.2 },
+        ],
+      },
     ],
     macro: { ...macroSummary(files), results: files.map((f) => f.path), measuredAt: '2026-11-22T04:00:00.000Z' },
     ...over,
@@ -39,15 +45,75 @@ describe('bench table', () => {
     expect(md).toContain('| fanout-50 (1 → 50, input rate) | – | – | 1.0k pps (50k pps out) | 5.0k pps (250k pps out) | – | 5.00× |');
   });
 
-  test('latency and CPU per packet rows for the chain, with latency added over direct', () => {
-    expect(md).toContain('| mcrd | 50k pps | 35.0 µs | 150.0 µs | 15.0 µs | 90.0 µs | 4000 ns |');
-    expect(md).toContain('| direct | 50k pps | 20.0 µs | 60.0 µs | – | – | – |');
+  test('latency and CPU per packet rows for the chain, with latency added over direct and the relay core\'s cost for every relay', () => {
+    expect(md).toContain('| relay | at | p50 | p99 | p50 added | p99 added | process CPU / packet | relay core / packet | relay core / packet at 150k pps |');
+    expect(md).toContain('| mcrd | 50k pps | 35.0 µs | 150.0 µs | 15.0 µs | 90.0 µs | 4000 ns | 4200 ns | 3600 ns |');
+    // Kernel forwarding has no process, but its relay core has a cost.
+    expect(md).toContain('| kernel | 50k pps | 23.0 µs | 70.0 µs | 3.0 µs | 10.0 µs | – | 3300 ns | 3000 ns |');
+    expect(md).toContain('| direct | 50k pps | 20.0 µs | 60.0 µs | – | – | – | – | – |');
+    // The fixtures give direct no relay-core figure: no background sentence.
+    expect(md).not.toContain('background (other processes');
+  });
+
+  test('direct\'s relay-core figure is named as the core\'s background, so a reader can weigh the CPU ratios', () => {
+    const r = buildResults(FIXTURES['chain.json']!);
+    for (const t of r.tests) {
+      if (t.kind === 'latency' && t.relay === 'direct') for (const x of t.repetitions) x.relayCoreNsPerPacket = 900;
+    }
+    const text = renderBenchMarkdown(record({ macro: { ...macroSummary([{ path: 'x', results: r }]), results: [], measuredAt: '2026-11-22T04:00:00.000Z' } }));
+    expect(text).toContain('| direct | 50k pps | 20.0 µs | 60.0 µs | – | – | – | 900 ns | – |');
+    expect(text).toContain('its relay-core figure is that core\'s background (other processes, timer ticks) spread over the same packets: 900 ns per packet here.');
+  });
+
+  test('the scaling runs get their own table, direct first, not rows of the throughput table', () => {
+    expect(md).toContain('| run | streams | zero-loss rate per stream offered | zero-loss total | most forwarded, total | duplicates | reordered |');
+    expect(md).toContain('| direct (ceiling) | 4 | 150k pps | 600k pps | 734k pps | 0 | 0 |');
+    expect(md).toContain('| mcrd, 1 worker | 4 | 60k pps | 240k pps |');
+    expect(md).toContain('| mcrd, 2 workers | 4 | 90k pps | 360k pps |');
+    expect(md).not.toMatch(/^\| scaling/m);
+  });
+
+  test('new issue-4 targets: relay-core cost, queues below the throughput, scaling, with the exact criteria', () => {
+    expect(md).toContain('| Chain relay-core CPU per packet at 150k pps, mcrd / kernel | ≤ 1.30× | 1.20× | ✅ met |');
+    expect(md).toContain('| Chain relay-core CPU per packet at 50k pps, mcrd / kernel | ≤ 1.30× | 1.27× | ✅ met |');
+    expect(md).toContain('| Chain: mcrd worst p99 at any tested rate below its throughput | < 1.00 ms | 800.0 µs at 150k pps (fixed-150k; throughput 270k pps) | ✅ met |');
+    expect(md).toContain('| Scaling: total throughput over 4 streams, mcrd 2 workers / 1 worker | > 1.00× | 1.50× | ✅ met |');
+    expect(md).toContain('| Scaling: duplicates + reordered within a stream, mcrd 2 workers, all trials | ≤ 0 | 0 | ✅ met |');
+    expect(md).toContain('must stay under 1 ms');
+  });
+
+  test('a strict target is not met at its own value: equal throughput with 2 workers is no rise', () => {
+    const same = [files[3]!, { path: 'w2', results: buildResults({ ...FIXTURES['scaling-2w.json']!, relays: { mcrd: { throughputPps: 60_000 } } }) }];
+    const text = renderBenchMarkdown(record({ macro: { ...macroSummary(same), results: [], measuredAt: '2026-11-22T04:00:00.000Z' } }));
+    expect(text).toContain('| Scaling: total throughput over 4 streams, mcrd 2 workers / 1 worker | > 1.00× | 1.00× | ❌ not met |');
   });
 
   test('each issue-4 target says met or not met with the measured figure', () => {
     expect(md).toContain('| Chain throughput, mcrd / kernel | ≥ 0.850× | 0.900× | ✅ met |');
     expect(md).toContain('| Chain throughput, mcrd / socat | ≥ 4.00× | 4.50× | ✅ met |');
-    expect(md).toContain('| Chain p50 latency added by mcrd (vs direct) | ≤ 20.0 µs | 15.0 µs | ✅ met |');
+    expect(md).toContain('| Chain p50 latency added by mcrd, defaults (vs direct; 50k pps, no CPU placement) | ≤ 20.0 µs | 12.0 µs (mcrd process CPU 6.5 µs per packet at 50k pps) | ✅ met |');
+  });
+
+  test('the latency targets come from the latency suite, per mcrd configuration with its CPU cost, kernel for context; the placed chain\'s are not targets', () => {
+    expect(md).toContain('| Chain p99 latency added by mcrd, defaults (vs direct; 50k pps, no CPU placement) | ≤ 200.0 µs | 140.0 µs | ✅ met |');
+    expect(md).toContain('| Chain p50 latency added by mcrd --busy-poll-us 200 (vs direct; 50k pps, no CPU placement) | ≤ 20.0 µs | 4.0 µs (mcrd process CPU 20.0 µs per packet at 50k pps) | ✅ met |');
+    expect(md).toContain('| Chain p99 latency added by mcrd --busy-poll-us 200 (vs direct; 50k pps, no CPU placement) | ≤ 200.0 µs | 60.0 µs | ✅ met |');
+    expect(md).toContain('| Context: chain p50 latency added by kernel forwarding (vs direct; 50k pps, no CPU placement) | ≤ 20.0 µs | 6.0 µs | ✅ met |');
+    expect(md).toContain('| Chain, no CPU placement, mcrd defaults: worst p99 at 10k and 50k pps | < 1.00 ms | 200.0 µs at 50k pps (fixed-50k) | ✅ met |');
+    expect(md).toContain('| Chain, no CPU placement, mcrd --busy-poll-us 200: worst p99 at 10k and 50k pps | < 1.00 ms | 120.0 µs at 50k pps (fixed-50k) | ✅ met |');
+    expect(md).not.toContain('with CPU placement (vs direct)');
+    expect(md).toContain('Latency-added rows: the latency suite, without placement, at 50k pps');
+  });
+
+  test('the latency suite gets its own table: each configuration at 10k and 50k pps, added over direct, process CPU; no throughput rows', () => {
+    expect(md).toContain('the chain at fixed rates **without CPU placement** (`cpus: false`), 3 repetitions per rate');
+    expect(md).toContain('| relay | at | p50 | p99 | p50 added | p99 added | process CPU / packet |');
+    expect(md).toContain('| direct | 50k pps | 10.0 µs | 60.0 µs | – | – | – |');
+    expect(md).toContain('| kernel | 50k pps | 16.0 µs | 100.0 µs | 6.0 µs | 40.0 µs | – |');
+    expect(md).toContain('| mcrd (defaults) | 10k pps | 20.0 µs | 150.0 µs | 12.0 µs | 110.0 µs | – |');
+    expect(md).toContain('| mcrd (defaults) | 50k pps | 22.0 µs | 200.0 µs | 12.0 µs | 140.0 µs | 6500 ns |');
+    expect(md).toContain('| mcrd --busy-poll-us 200 | 50k pps | 14.0 µs | 120.0 µs | 4.0 µs | 60.0 µs | 20000 ns |');
+    expect(md).not.toMatch(/^\| latency-/m);
   });
 
   test('a target below its figure reads not met, an unmeasured one says why', () => {
@@ -85,7 +151,14 @@ describe('bench table', () => {
 
   test('micro results and skipped suites are listed', () => {
     expect(md).toContain('| parser | parseFrame plain | 200 ns | 450 ns | 5,000,000 |');
-    expect(md).toContain('| rule lookup | skipped: no JS surface | | | |');
+    expect(md).toContain('| engine counters | skipped: no Engine export | | | |');
+  });
+
+  test('tasks timed in C++ get their own table saying how they were timed, not tinybench columns', () => {
+    expect(md).toContain('Timed inside C++ (a JS call per operation would time N-API, not the code): each call times 1,000,000 lookups in a loop; ' +
+      'ns per operation is the median over the calls (one warm-up call not counted), with the fastest and slowest call:');
+    expect(md).toContain('| rule lookup | 1,000 any-source | 6.2 ns | 5.9 ns – 9.1 ns | 9 | 161.3 M |');
+    expect(md).not.toMatch(/\| rule lookup \| 1,000 any-source \| [^|]+ \| [^|]+ \| [\d,]+ \|$/m);
   });
 
   test('a partly failed macro run shows what it has and says which runs failed', () => {
@@ -97,6 +170,12 @@ describe('bench table', () => {
   test('without a macro run the table says why', () => {
     const { macro: _drop, ...rest } = record();
     expect(renderBenchMarkdown({ ...rest, macroError: 'needs root' })).toContain('Macro suite not run: needs root');
+  });
+
+  test('a long reason is cut for its table cell', () => {
+    expect(short(`mcr-sink failed: ${'x'.repeat(300)}`)).toHaveLength(160);
+    expect(short(`mcr-sink failed: ${'x'.repeat(300)}`)).toMatch(/^mcr-sink failed: x+…$/);
+    expect(short('kernel:  no\nMFC')).toBe('kernel: no MFC');
   });
 
   test.each([[12.34, '12.3 ns'], [930, '930 ns'], [11_287, '11.3 µs'], [9_500, '9.50 µs'], [2_500_000, '2.50 ms']])('%d ns reads %s', (ns, text) => {

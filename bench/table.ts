@@ -5,10 +5,17 @@
  */
 import { formatBounded, formatKernel, formatPps, formatValue } from '../ci/format.js';
 import { cell } from '../ci/markdown.js';
-import type { RatioRow, RelayNumbers, ScenarioNumbers } from './macro.js';
+import { BUSY_POLL_US, LATENCY_REPETITIONS } from '../ci/latency.js';
+import type { LatencyRow, RatioRow, RelayNumbers, ScalingRow, ScenarioNumbers } from './macro.js';
 import type { BenchRecord, Machine } from './record.js';
 
 const dash = '–';
+
+/** Long reasons (a lab error quoting a whole command line) cut for a table cell; the record keeps them whole. */
+export function short(text: string, max = 160): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length <= max ? one : `${one.slice(0, max - 1).trimEnd()}…`;
+}
 
 const when = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -22,7 +29,7 @@ export function machineSentence(m: Machine): string {
 
 function throughputCell(r: RelayNumbers | undefined, outputs: number): string {
   if (!r) return dash;
-  if (r.skipped) return `skipped (${cell(r.skipped)})`;
+  if (r.skipped) return `skipped (${cell(short(r.skipped))})`;
   if (r.throughputPps === null) return dash;
   if (r.throughputBelow !== undefined) return `< ${formatPps(r.throughputBelow)}`;
   const total = outputs > 1 ? ` (${formatPps(r.throughputPps * outputs)} out)` : '';
@@ -66,34 +73,93 @@ function throughputTable(scenarios: ScenarioNumbers[]): string[] {
 function latencyTable(chain: ScenarioNumbers | undefined): string[] {
   if (!chain) return [];
   const direct = chain.relays.find((r) => r.relay === 'direct');
+  const ns = (v: number | null): string => (v === null ? dash : `${Math.round(v)} ns`);
   const rows = chain.relays.filter((r) => r.latencyP50Us !== null).map((r) => {
     const added = (mine: number | null, base: number | null | undefined): string =>
       r.relay === 'direct' || mine === null || base == null || direct?.latencyPps !== r.latencyPps ? dash : formatValue(mine - base, 'µs');
-    const ns = r.cpuNsPerPacket === null ? dash : `${Math.round(r.cpuNsPerPacket)} ns`;
     return `| ${r.relay} | ${r.latencyPps === null ? dash : formatPps(r.latencyPps)} | ${formatValue(r.latencyP50Us, 'µs')} | ` +
-      `${formatValue(r.latencyP99Us, 'µs')} | ${added(r.latencyP50Us, direct?.latencyP50Us)} | ${added(r.latencyP99Us, direct?.latencyP99Us)} | ${ns} |`;
+      `${formatValue(r.latencyP99Us, 'µs')} | ${added(r.latencyP50Us, direct?.latencyP50Us)} | ${added(r.latencyP99Us, direct?.latencyP99Us)} | ` +
+      `${ns(r.cpuNsPerPacket)} | ${ns(r.coreNsPerPacket)} | ${ns(r.coreNsPerPacket150k)} |`;
   });
   if (rows.length === 0) return [];
+  const background = direct?.coreNsPerPacket ?? null;
+  const caveat = background === null ? [] : [
+    '',
+    `direct forwards nothing, so its relay-core figure is that core's background (other processes, timer ticks) spread over the same ` +
+      `packets: ${ns(background)} per packet here. A relay's figure near it measures the machine, not the relay; the CPU ratios in ` +
+      'the targets below are only as good as that margin.',
+  ];
   return [
     '',
-    'Latency (generator → sink, medians of repetitions) and relay CPU per forwarded packet, chain, at the measured rate nearest 50k pps:',
+    'Latency (generator → sink, medians of repetitions) and CPU per forwarded packet, chain, at the measured rate nearest 50k pps. ' +
+      '"process CPU": user + system time of the relay\'s processes (none for kernel forwarding); "relay core": busy time of the core the ' +
+      'relay is placed on, whatever ran there (softirq included), the same measure for every relay (direct: that core\'s background):',
     '',
-    '| relay | at | p50 | p99 | p50 added | p99 added | CPU / packet |',
-    '|---|---|---|---|---|---|---|',
+    '| relay | at | p50 | p99 | p50 added | p99 added | process CPU / packet | relay core / packet | relay core / packet at 150k pps |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    ...caveat,
+  ];
+}
+
+function latencySuiteTable(rows: LatencyRow[] | undefined): string[] {
+  if (!rows || rows.length === 0) return [];
+  const ns = (v: number | null): string => (v === null ? dash : `${Math.round(v)} ns`);
+  const body = rows.map((r) => `| ${cell(r.config)} | ${formatPps(r.pps)} | ${formatValue(r.p50Us, 'µs')} | ${formatValue(r.p99Us, 'µs')} | ` +
+    `${formatValue(r.p50AddedUs, 'µs')} | ${formatValue(r.p99AddedUs, 'µs')} | ${ns(r.cpuNsPerPacket)} |`);
+  const runs = Math.max(...rows.map((r) => r.runs));
+  return [
+    '',
+    `Latency suite (ci/latency.ts: the chain at fixed rates **without CPU placement** (\`cpus: false\`), ${LATENCY_REPETITIONS} repetitions per ` +
+      `rate, medians${runs > 1 ? `, then the median over ${runs} runs` : ''}; added = over direct of the same run at the same rate). mcrd runs once with its ` +
+      `defaults and once with \`--busy-poll-us ${BUSY_POLL_US}\`, which spins its core to skip the idle-vCPU wake-up; "process CPU" is what that costs:`,
+    '',
+    '| relay | at | p50 | p99 | p50 added | p99 added | process CPU / packet |',
+    '|---|---|---|---|---|---|---|',
+    ...body,
+  ];
+}
+
+function scalingTable(rows: ScalingRow[] | undefined): string[] {
+  if (!rows || rows.length === 0) return [];
+  const body = rows.map((r) => {
+    const who = r.relay === 'direct' ? 'direct (ceiling)' : `mcrd, ${r.workers} worker${r.workers === 1 ? '' : 's'}`;
+    const per = r.perStreamPps === null ? `${dash}${r.note ? ` (${cell(short(r.note))})` : ''}` : `${r.capped ? '≥ ' : ''}${formatPps(r.perStreamPps)}`;
+    const total = r.totalPps === null ? dash : `${r.totalCapped ? '≥ ' : ''}${formatPps(r.totalPps)}`;
+    const fwd = r.maxForwardingPps === null ? dash : formatPps(r.maxForwardingPps);
+    return `| ${who} | ${r.streams} | ${per} | ${total} | ${fwd} | ${r.duplicates} | ${r.reordered} |`;
+  });
+  return [
+    '',
+    'Scaling (scenarios/scaling.yaml: the chain topology with 4 streams of 64-byte datagrams, one generator per stream; ' +
+      'zero-loss = every stream < 0.1 % loss, the total is what the generators actually sent at that step (≥: they sent less than offered, ' +
+      'and all of it arrived); most forwarded = the highest sum over streams that arrived in any trial, overloaded or not; ' +
+      'duplicates and reordered summed over every stream of every trial). On a 2-CPU machine the second worker shares its CPU with ' +
+      'the generators and the sink, so this shows whether a second worker helps there, not how mcrd scales on free cores:',
+    '',
+    '| run | streams | zero-loss rate per stream offered | zero-loss total | most forwarded, total | duplicates | reordered |',
+    '|---|---|---|---|---|---|---|',
+    ...body,
   ];
 }
 
 function targetsTable(ratios: RatioRow[]): string[] {
   const rows = ratios.map((r) => {
-    const op = r.direction === 'higher-is-better' ? '≥' : '≤';
-    const met = r.met === null ? `not measured (${cell(r.note)})` : r.met ? '✅ met' : '❌ not met';
+    const op = r.direction === 'higher-is-better' ? (r.strict ? '>' : '≥') : (r.strict ? '<' : '≤');
+    const met = r.met === null ? `not measured (${cell(short(r.note))})` : r.met ? '✅ met' : '❌ not met';
     // A figure that only bounds the truth says so, and "met" on a bound pointing the wrong way is not proof.
     const unsure = r.met !== null && r.bound !== undefined &&
       !(r.bound === 'lower' && r.direction === 'higher-is-better' && r.met) && !(r.bound === 'upper' && r.direction === 'higher-is-better' && !r.met);
-    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatBounded(r.value, r.unit, r.bound)} | ${met}${unsure ? ' (bound only: see note in the record)' : ''} |`;
+    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatBounded(r.value, r.unit, r.bound)}${r.at ? ` ${cell(r.at)}` : ''} | ${met}${unsure ? ' (bound only: see note in the record)' : ''} |`;
   });
-  return ['', 'Targets of issue 4:', '', '| ratio | target | measured | |', '|---|---|---|---|', ...rows];
+  return [
+    '', 'Targets of issue 4. Throughput, loss and CPU rows: the chain, dual-bridge and fan-out runs with CPU placement (traffic on one ' +
+      'CPU, the relay on the other). Latency-added rows: the latency suite, without placement, at 50k pps, mcrd with its defaults and with ' +
+      `--busy-poll-us ${BUSY_POLL_US} (its process CPU per packet in brackets), kernel for context. Queues: the worst of mcrd's p99 latencies ` +
+      '(each the worst output\'s p99 as the median over repetitions) must stay under 1 ms, over every fixed-rate and latency test offered ' +
+      'below mcrd\'s own measured throughput in the placed runs, and at 10k and 50k pps (all below it) in the latency suite without placement:', '',
+    '| ratio | target | measured | |', '|---|---|---|---|', ...rows,
+  ];
 }
 
 /** A per-call time: `930 ns`, `11.3 µs`, `93.6 µs`, `1.2 ms`. */
@@ -108,8 +174,29 @@ function microTable(record: BenchRecord): string[] {
   if (record.micro.length === 0) return [];
   const rows = record.micro.flatMap((s) => s.skipped
     ? [`| ${s.suite} | skipped: ${cell(s.skipped)} | | | |`]
-    : s.results.map((r) => `| ${s.suite} | ${cell(r.task)} | ${formatNs(r.meanNs)} | ${formatNs(r.p99Ns)} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} |`));
-  return ['', 'Micro-benchmarks (tinybench; time per call, mean and p99 over samples):', '', '| suite | task | mean | p99 | calls/s |', '|---|---|---|---|---|', ...rows];
+    : s.results.flatMap((r) => r.timedIn === 'native' ? [] : [
+      `| ${s.suite} | ${cell(r.task)} | ${formatNs(r.meanNs)} | ${formatNs(r.p99Ns)} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} |`]));
+  return [
+    '', 'Micro-benchmarks (tinybench; time per call, mean and p99 over samples):', '', '| suite | task | mean | p99 | calls/s |', '|---|---|---|---|---|',
+    ...rows, ...nativeTable(record),
+  ];
+}
+
+/**
+ * Tasks timed inside C++: not comparable with the tinybench rows (no N-API call in them), so they
+ * get their own table saying how they were timed.
+ */
+function nativeTable(record: BenchRecord): string[] {
+  const results = record.micro.flatMap((s) => s.results.flatMap((r) => (r.timedIn === 'native' ? [r] : [])));
+  if (results.length === 0) return [];
+  const perCall = [...new Set(results.map((r) => `${r.opsPerCall.toLocaleString('en-US')} ${r.unit}`))].join(' or ');
+  const rows = results.map((r) => `| ${r.suite} | ${cell(r.task)} | ${formatNs(r.medianNs)} | ${formatNs(r.minNs)} – ${formatNs(r.maxNs)} | ${r.calls} | ` +
+    `${(r.opsPerSec / 1e6).toFixed(1)} M |`);
+  return [
+    '', `Timed inside C++ (a JS call per operation would time N-API, not the code): each call times ${perCall} in a loop; ` +
+      'ns per operation is the median over the calls (one warm-up call not counted), with the fastest and slowest call:', '',
+    '| suite | task | ns per operation (median) | range over calls | calls | operations/s |', '|---|---|---|---|---|---|', ...rows,
+  ];
 }
 
 /**
@@ -127,9 +214,11 @@ export function renderBenchMarkdown(record: BenchRecord, heading = '##'): string
     '',
   ];
   if (record.macro) {
-    if (record.macroError) lines.push(`Some lab runs failed, their rows are missing: ${cell(record.macroError)}`, '');
+    if (record.macroError) lines.push(`Some lab runs failed, their rows are missing: ${cell(short(record.macroError, 400))}`, '');
     lines.push(...throughputTable(record.macro.scenarios));
     lines.push(...latencyTable(record.macro.scenarios.find((s) => s.scenario === 'chain')));
+    lines.push(...latencySuiteTable(record.macro.latency));
+    lines.push(...scalingTable(record.macro.scaling));
     lines.push(...targetsTable(record.macro.ratios));
   } else {
     lines.push(`Macro suite not run: ${record.macroError ?? 'skipped (--micro-only)'}`);

@@ -53,12 +53,13 @@ export async function loadBaseline(path: string): Promise<Baseline> {
 /**
  * A new baseline from this run's values. Tolerance, direction and `required` are kept from the old
  * baseline where it has the metric (they are policy, not measurements); metrics this run could not
- * compute keep their old entry, so a skipped relay does not silently drop its guard.
+ * compute keep their old entry, so a skipped relay does not silently drop its guard. Metrics marked
+ * noBaseline (reported, too unstable to guard) get no entry.
  */
 export function baselineFrom(measured: Measured[], old: Baseline = {}): Baseline {
   const next: Baseline = { ...old };
   for (const { def, found } of measured) {
-    if (!found.ok) continue;
+    if (!found.ok || def.noBaseline !== undefined) continue;
     const prev = old[def.id];
     next[def.id] = {
       value: Number(Math.max(found.value, def.baselineFloor ?? -Infinity).toPrecision(4)),

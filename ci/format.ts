@@ -4,10 +4,14 @@
  */
 import type { BaselineEntry } from './baseline.js';
 
-/** A metric value with its unit: ratios as `0.912×`, latencies as `12.3 µs`, loss as `0.050 %`; `–` for none. */
+/**
+ * A metric value with its unit: ratios as `0.912×`, latencies as `12.3 µs` (`11.50 ms` from 1 ms on),
+ * loss as `0.050 %`, counts as `1,234`; `–` for none.
+ */
 export function formatValue(v: number | null | undefined, unit: string): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  if (unit === 'µs') return `${v.toFixed(1)} µs`;
+  if (unit === 'µs') return Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`;
+  if (unit === 'count') return Math.round(v).toLocaleString('en-US');
   if (unit === 'loss') return `${(v * 100).toFixed(v < 0.001 ? 3 : 2)} %`;
   if (unit === 'ratio') return `${v.toFixed(v >= 10 ? 1 : v >= 1 ? 2 : 3)}×`;
   return unit ? `${v.toPrecision(3)} ${unit}` : v.toPrecision(3);

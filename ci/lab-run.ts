@@ -14,8 +14,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { loadResults, type LoadedResults } from './results-file.js';
+import { isLatency, LATENCY_SOURCE, planLatency } from './latency.js';
+import { isScaling, planScaling, type PlannedRun } from './scaling.js';
 
-export const DEFAULT_SCENARIOS = ['chain', 'dual-bridge', 'fanout-50'] as const;
+export const DEFAULT_SCENARIOS = ['chain', 'dual-bridge', 'fanout-50', 'scaling', 'latency'] as const;
 export const DEFAULT_RELAYS = ['mcrd', 'socat', 'kernel', 'direct'] as const;
 
 /** The repository root: the nearest directory above this module holding package.json. */
@@ -49,13 +51,13 @@ export function scenarioPath(root: string, scenario: string): string {
   return scenario.includes('/') || scenario.endsWith('.yaml') ? resolve(scenario) : join(root, 'scenarios', `${scenario}.yaml`);
 }
 
-async function runOne(cli: string, root: string, file: string, out: string, label: string, opts: LabRunOptions,
+async function runOne(cli: string, root: string, planned: PlannedRun, out: string, label: string, opts: LabRunOptions,
   log: (line: string) => void): Promise<LoadedResults> {
   const resultsFile = join(out, 'results.json');
   await mkdir(out, { recursive: true });
   // A results.json left by an earlier run must not pass for this one's.
   await rm(resultsFile, { force: true });
-  const args = ['run', file, ...(opts.quick ? ['--quick'] : []), '--relays', opts.relays.join(','), '--out', out, '--json'];
+  const args = ['run', planned.file, ...(opts.quick ? ['--quick'] : []), '--relays', planned.relays.join(','), '--out', out, '--json'];
   log(`perf: mcr-lab ${args.join(' ')}`);
   const started = Date.now();
   const run = await execa(process.execPath, [cli, ...args], {
@@ -69,6 +71,18 @@ async function runOne(cli: string, root: string, file: string, out: string, labe
     throw new Error(`mcr-lab run ${label} wrote no ${resultsFile}: ${run.shortMessage ?? `exit ${run.exitCode}`}\n${tail}`);
   }
   return loadResults(resultsFile);
+}
+
+/**
+ * The lab runs one scenario argument stands for: itself with the relays asked for, or for the
+ * scaling scenario one variant per mcrd worker count, or for `latency` the two variants of the chain
+ * that ci/latency.ts derives (both written to OUT/scenarios/).
+ */
+async function planRuns(root: string, scenario: string, opts: LabRunOptions): Promise<PlannedRun[]> {
+  if (isLatency(scenario)) return planLatency(scenarioPath(root, LATENCY_SOURCE), opts.relays, join(opts.outDir, 'scenarios'));
+  const file = scenarioPath(root, scenario);
+  if (isScaling(scenario)) return planScaling(file, opts.relays, join(opts.outDir, 'scenarios'));
+  return [{ name: scenario.replace(/^.*\//, '').replace(/\.yaml$/, ''), file, relays: [...opts.relays] }];
 }
 
 /** A scenario run that produced no usable results.json, and why. */
@@ -93,14 +107,23 @@ export async function runLab(opts: LabRunOptions): Promise<LabRun> {
   const failures: LabFailure[] = [];
   const repeat = opts.repeat ?? 1;
   for (const scenario of opts.scenarios) {
-    for (let run = 1; run <= repeat; run++) {
-      const name = scenario.replace(/^.*\//, '').replace(/\.yaml$/, '');
-      const label = `${name}${repeat > 1 ? ` run ${run}/${repeat}` : ''}`;
-      try {
-        loaded.push(await runOne(cli, root, scenarioPath(root, scenario), resolve(opts.outDir, name, ...(repeat > 1 ? [`run-${run}`] : [])), label, opts, log));
-      } catch (err) {
-        log(`perf: ${label} failed: ${(err as Error).message.split('\n')[0]}`);
-        failures.push({ scenario: label, message: (err as Error).message });
+    let planned: PlannedRun[];
+    try {
+      planned = await planRuns(root, scenario, opts);
+    } catch (err) {
+      failures.push({ scenario, message: (err as Error).message });
+      continue;
+    }
+    if (planned.length === 0) log(`perf: ${scenario} not run: it compares mcrd with itself and mcrd is not among --relays`);
+    for (const p of planned) {
+      for (let run = 1; run <= repeat; run++) {
+        const label = `${p.name}${repeat > 1 ? ` run ${run}/${repeat}` : ''}`;
+        try {
+          loaded.push(await runOne(cli, root, p, resolve(opts.outDir, p.name, ...(repeat > 1 ? [`run-${run}`] : [])), label, opts, log));
+        } catch (err) {
+          log(`perf: ${label} failed: ${(err as Error).message.split('\n')[0]}`);
+          failures.push({ scenario: label, message: (err as Error).message });
+        }
       }
     }
   }

@@ -12,7 +12,8 @@ const ciDir = import.meta.dirname;
 const root = join(ciDir, '..');
 const script = join(root, 'dist/ci/perf-regression.js');
 const fixture = (name: string): string => join(ciDir, 'fixtures', name);
-const healthy = ['chain.json', 'dual-bridge.json', 'fanout-50.json'];
+const LATENCY = ['latency-default.json', 'latency-busy-poll.json'];
+const healthy = ['chain.json', 'dual-bridge.json', 'fanout-50.json', 'scaling-1w.json', 'scaling-2w.json', ...LATENCY];
 // Running the lab needs root; as root, the non-root refusal is checked by running the job as nobody,
 // which needs node and the script reachable by "others" (not so when node lives under /root).
 const isRoot = process.getuid?.() === 0;
@@ -63,12 +64,16 @@ describe('perf-regression job on fixture results', () => {
     const r = await withResults(healthy);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.junit).toContain('failures="0"');
-    expect(r.summary).toContain('PASS: 9 pass');
+    // Reported without a baseline: the two 2-worker/1-worker ratios (too unstable to guard), the placed
+    // chain's latency (idle-vCPU wake-ups) and kernel's latency added (context).
+    expect(r.summary).toContain('PASS: 17 pass, 5 without baseline');
+    expect(r.summary).toContain('| Chain p50 latency added by mcrd --busy-poll-us 200 (vs direct; 50k pps, no CPU placement) | 4.0 µs | ≤ 60.0 µs (20.0 µs +200 %) | ✅ pass |');
+    expect(r.summary).toContain('| Scaling: total throughput over 4 streams, mcrd 2 workers / 1 worker | 1.50× | no baseline | ➖ no baseline |');
     expect(r.stdout).toContain(r.summary);
   });
 
   test('a regression beyond tolerance exits 1 and fails its junit testcases', async () => {
-    const r = await withResults(['chain-regressed.json', 'dual-bridge.json', 'fanout-50.json']);
+    const r = await withResults(['chain-regressed.json', 'dual-bridge.json', 'fanout-50.json', ...LATENCY]);
     expect(r.exitCode, r.stderr).toBe(1);
     expect(testcase(r.junit, 'chain.throughput.mcrd/socat')).toContain('<failure type="regression" message="have 2.50×, expected ≥ 3.00×');
     expect(testcase(r.junit, 'chain.throughput.mcrd/kernel')).toContain('<failure type="regression"');
@@ -76,11 +81,38 @@ describe('perf-regression job on fixture results', () => {
     expect(r.summary).toContain('FAIL: 2 regressions');
   });
 
+  test('a multi-millisecond queue below the throughput and a relay core far costlier than the kernel\'s fail the job', async () => {
+    const r = await withResults(['chain-queue-regressed.json', 'dual-bridge.json', 'fanout-50.json', 'scaling-1w.json', 'scaling-2w.json', ...LATENCY]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(testcase(r.junit, 'chain.queue.mcrd-worst-p99-below-throughput'))
+      .toContain('<failure type="regression" message="have 3.00 ms, expected ≤ 2.00 ms (baseline 1.00 ms, tolerance 100 %, lower-is-better)"');
+    expect(testcase(r.junit, 'chain.relay-core-per-packet.mcrd/kernel@150k'))
+      .toContain('<failure type="regression" message="have 2.50×, expected ≤ 1.82× (baseline 1.30×, tolerance 40 %, lower-is-better)"');
+    expect(r.summary).toContain('FAIL: 2 regressions');
+  });
+
+  test('duplicates or reordering with 2 workers fail the job', async () => {
+    const r = await withResults(['chain.json', 'dual-bridge.json', 'fanout-50.json', 'scaling-1w.json', 'scaling-2w-duplicates.json', ...LATENCY]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(testcase(r.junit, 'scaling.dup-reorder.mcrd-2w')).toContain('<failure type="regression" message="have 45, expected ≤ 0 (baseline 0, tolerance 0 %, lower-is-better)"');
+  });
+
   test('noise within tolerance passes', async () => {
-    const r = await withResults(['chain-noisy.json', 'dual-bridge.json', 'fanout-50.json']);
+    const r = await withResults(['chain-noisy.json', 'dual-bridge.json', 'fanout-50.json', ...LATENCY]);
     expect(r.exitCode, r.stdout).toBe(0);
     expect(r.junit).toContain('failures="0"');
     expect(r.summary).toContain('| Chain throughput, mcrd / socat | 3.92× |');
+  });
+
+  test('mcrd\'s defaults queueing in the latency suite fail the job; shared-VM latency noise does not', async () => {
+    const r = await withResults(['chain.json', 'dual-bridge.json', 'fanout-50.json', 'latency-default-regressed.json', 'latency-busy-poll.json']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(testcase(r.junit, 'latency.p50-added.mcrd'))
+      .toContain('<failure type="regression" message="have 120.0 µs, expected ≤ 80.0 µs (baseline 20.0 µs, tolerance 300 %, lower-is-better)"');
+    expect(testcase(r.junit, 'latency-default.queue.mcrd-worst-p99')).toContain('<failure type="regression" message="have 4.00 ms, expected ≤ 3.00 ms');
+    const noisy = await withResults(['chain.json', 'dual-bridge.json', 'fanout-50.json', 'latency-default-noisy.json', 'latency-busy-poll.json']);
+    expect(noisy.exitCode, noisy.stdout).toBe(0);
+    expect(noisy.junit).toContain('failures="0"');
   });
 
   test('a missing required metric fails the job', async () => {
@@ -90,13 +122,13 @@ describe('perf-regression job on fixture results', () => {
   });
 
   test('a missing metric the baseline does not require is reported and passes', async () => {
-    const r = await withResults(['chain-kernel-skipped.json', 'dual-bridge.json', 'fanout-50.json']);
+    const r = await withResults(['chain-kernel-skipped.json', 'dual-bridge.json', 'fanout-50.json', ...LATENCY]);
     expect(r.exitCode, r.stdout).toBe(0);
     expect(testcase(r.junit, 'chain.throughput.mcrd/kernel')).toContain('<skipped message="missing (not required): kernel skipped in chain: smcroute not installed"/>');
   });
 
   test('an improvement is reported but passes', async () => {
-    const r = await withResults(['chain-improved.json', 'dual-bridge.json', 'fanout-50.json']);
+    const r = await withResults(['chain-improved.json', 'dual-bridge.json', 'fanout-50.json', ...LATENCY]);
     expect(r.exitCode).toBe(0);
     expect(r.summary).toContain('| Chain throughput, mcrd / socat | 6.75× | ≥ 3.00× (4.00× −25 %) | ⬆️ improved |');
   });
@@ -108,9 +140,9 @@ describe('perf-regression job on fixture results', () => {
     expect(update.exitCode, update.stderr).toBe(0);
     const written = JSON.parse(await readFile(baseline, 'utf8'));
     expect(written['chain.throughput.mcrd/socat']).toEqual({ value: 4.5, tolerance: 0.25, direction: 'higher-is-better', required: true });
-    const noisy = await withResults(['chain-noisy.json', 'dual-bridge.json', 'fanout-50.json'], '--baseline', baseline);
+    const noisy = await withResults(['chain-noisy.json', 'dual-bridge.json', 'fanout-50.json', ...LATENCY], '--baseline', baseline);
     expect(noisy.exitCode).toBe(0);
-    const regressed = await withResults(['chain-regressed.json', 'dual-bridge.json', 'fanout-50.json'], '--baseline', baseline);
+    const regressed = await withResults(['chain-regressed.json', 'dual-bridge.json', 'fanout-50.json', ...LATENCY], '--baseline', baseline);
     expect(regressed.exitCode).toBe(1);
   });
 
@@ -119,8 +151,17 @@ describe('perf-regression job on fixture results', () => {
     const r = await job(['--lab', fixture('writes-results.mjs')], { FAKE_LAB_LOG: log, FAKE_LAB_CHAIN: fixture('chain-regressed.json') });
     expect(r.exitCode, r.stderr).toBe(1);
     const calls = (await readFile(log, 'utf8')).trim().split('\n');
-    expect(calls).toEqual(['chain', 'dual-bridge', 'fanout-50'].map((s) =>
-      `run ${join(root, 'scenarios', `${s}.yaml`)} --quick --relays mcrd,socat,kernel,direct --out ${join(r.out, 'runs', s)} --json`));
+    expect(calls).toEqual([
+      ...['chain', 'dual-bridge', 'fanout-50'].map((s) =>
+        `run ${join(root, 'scenarios', `${s}.yaml`)} --quick --relays mcrd,socat,kernel,direct --out ${join(r.out, 'runs', s)} --json`),
+      // The scaling scenario runs once per mcrd worker count, from variants written next to the runs.
+      `run ${join(r.out, 'runs', 'scenarios', 'scaling-1w.yaml')} --quick --relays mcrd,direct --out ${join(r.out, 'runs', 'scaling-1w')} --json`,
+      `run ${join(r.out, 'runs', 'scenarios', 'scaling-2w.yaml')} --quick --relays mcrd --out ${join(r.out, 'runs', 'scaling-2w')} --json`,
+      // The latency suite: the chain without placement, mcrd default and busy-polling (ci/latency.ts).
+      `run ${join(r.out, 'runs', 'scenarios', 'latency-default.yaml')} --quick --relays direct,kernel,mcrd --out ${join(r.out, 'runs', 'latency-default')} --json`,
+      `run ${join(r.out, 'runs', 'scenarios', 'latency-busy-poll.yaml')} --quick --relays direct,mcrd --out ${join(r.out, 'runs', 'latency-busy-poll')} --json`,
+    ]);
+    expect(await readFile(join(r.out, 'runs', 'scenarios', 'scaling-2w.yaml'), 'utf8')).toMatch(/relay:\n {2}host: relay\n {2}mcrd:\n {4}workers: 2\n/);
     expect(r.stderr).toContain('writes-results: chain progress 100%');
     expect(testcase(r.junit, 'chain.throughput.mcrd/socat')).toContain('<failure type="regression"');
   });
@@ -130,7 +171,7 @@ describe('perf-regression job on fixture results', () => {
     const r = await job(['--lab', fixture('writes-results.mjs'), '--repeat', '3'], { FAKE_LAB_LOG: log });
     expect(r.exitCode, r.stderr).toBe(0);
     const outs = (await readFile(log, 'utf8')).trim().split('\n').map((l) => l.split(' --out ')[1]!.split(' ')[0]);
-    expect(outs).toEqual(['chain', 'dual-bridge', 'fanout-50'].flatMap((s) => [1, 2, 3].map((i) => join(r.out, 'runs', s, `run-${i}`))));
+    expect(outs).toEqual(['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll'].flatMap((s) => [1, 2, 3].map((i) => join(r.out, 'runs', s, `run-${i}`))));
     expect(r.summary).toContain('median of 3 runs');
   });
 

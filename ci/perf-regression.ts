@@ -25,7 +25,8 @@ import { loadResults } from './results-file.js';
 const USAGE = `usage: perf-regression [options]
 
 Runs the quick benchmark set through mcr-lab, compares mcrd's ratios (vs kernel, vs socat, fan-out vs
-1:1, latency added, CPU per packet) with the baseline, writes summary.md and junit.xml, prints the
+1:1, latency added, relay-core CPU per packet vs kernel, worst p99 below its throughput, duplicates
+and reordering with 2 workers) with the baseline, writes summary.md and junit.xml, prints the
 summary. Exit 0 pass, 1 regression, 64 usage, 70 lab/results failure, 77 not root, 78 bad baseline.
 
 options:

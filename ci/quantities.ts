@@ -15,8 +15,11 @@ import type { FixedRateTest, LatencyTest, RelayName, Results, ThroughputTest, Tr
  */
 export type Bound = 'lower' | 'upper' | 'unknown';
 
-/** A number found in a results file (with where it came from), or why it is not there. */
-export type Found = { ok: true; value: number; note: string; bound?: Bound } | { ok: false; reason: string };
+/**
+ * A number found in a results file (with where it came from), or why it is not there. `at`: a short
+ * qualifier the bench table prints next to the value (`at 121k pps (latency)`).
+ */
+export type Found = { ok: true; value: number; note: string; bound?: Bound; at?: string } | { ok: false; reason: string };
 
 /** Loss the issue's throughput targets allow ("highest rate with < 0.1 % loss"). */
 export const THROUGHPUT_LOSS = 0.001;
@@ -126,7 +129,11 @@ export function fanoutOutputPps(r: Results, relay: RelayName): Found {
 }
 
 /** One latency or CPU observation at one offered rate, with the test it came from. */
-export interface AtRate { offeredPps: number; value: number; test: string }
+export interface AtRate {
+  offeredPps: number; value: number; test: string;
+  /** Median over repetitions of what the generator sent and of the worst output's loss (coreAt fills them). */
+  achievedPps?: number; loss?: number;
+}
 
 export function latencyAt(r: Results, relay: RelayName, pct: 'p50' | 'p99'): AtRate[] {
   // Dedicated latency tests first: they are what "latency at the test's rate" means in the issue.
@@ -191,19 +198,6 @@ export function latencyAddedUs(r: Results, relay: RelayName, pct: 'p50' | 'p99')
   return found((mine.value - base.value) / 1000, `${relay} ${us(mine.value)} − direct ${us(base.value)} at ${kpps(mine.offeredPps)}`);
 }
 
-/** CPU per forwarded packet of `a` over that of `b`, measured at the same offered rate. */
-export function cpuPerPacketRatio(r: Results, a: RelayName, b: RelayName): Found {
-  for (const who of [a, b]) {
-    const skip = skippedReason(r, who);
-    if (skip) return notFound(skip);
-  }
-  const pair = pairAtSameRate(cpuAt(r, a), cpuAt(r, b));
-  if (!pair) return notFound(`no CPU-per-packet figures of ${a} and ${b} at the same rate in ${r.scenario.name}`);
-  const [x, y] = pair;
-  if (y.value <= 0) return notFound(`${b} CPU per packet is ${y.value} ns in ${r.scenario.name}`);
-  return found(x.value / y.value, `${a} ${x.value.toFixed(0)} ns / ${b} ${y.value.toFixed(0)} ns per packet at ${kpps(x.offeredPps)}`);
-}
-
 /** The rate at which socat loses half in the chain (issue 4), where mcrd must lose nothing. */
 export const LOSS_CHECK_PPS = 150_000;
 
@@ -214,4 +208,184 @@ export function lossAt(r: Results, relay: RelayName, pps: number): Found {
   const t = fixedRate(r, relay).find((x) => sameRate(x.offeredPps, pps));
   if (!t) return notFound(`no fixed-rate test of ${relay} at ${kpps(pps)} in ${r.scenario.name} (add one to the scenario)`);
   return found(t.summary.lossRatio.median, `${relay} ${t.name}: loss ${t.summary.lossRatio.median} of ${t.repetitions.length} repetition(s)`);
+}
+
+/**
+ * Relay-core ns per forwarded packet (issue 4's efficiency target: the busy time of the relay's core,
+ * measured the same way for every relay, kernel forwarding included), by offered rate: fixed-rate
+ * tests, then latency tests. Empty for results of a lab without CPU placement.
+ */
+export function coreAt(r: Results, relay: RelayName): AtRate[] {
+  const load = (trials: Trial[]): Pick<AtRate, 'achievedPps' | 'loss'> => (trials.length === 0 ? {} : {
+    achievedPps: median(trials.map((x) => x.achievedPps)), loss: median(trials.map((x) => x.lossRatio)),
+  });
+  const fixed = fixedRate(r, relay).flatMap((t) => {
+    const s = t.summary.relayCoreNsPerPacket;
+    return s ? [{ offeredPps: t.offeredPps, value: s.median, test: t.name, ...load(t.repetitions) }] : [];
+  });
+  const lat = r.tests.filter((t): t is LatencyTest => t.kind === 'latency' && t.relay === relay).flatMap((t) => {
+    const per = t.repetitions.flatMap((x) => (x.relayCoreNsPerPacket === undefined ? [] : [x.relayCoreNsPerPacket]));
+    return per.length ? [{ offeredPps: t.offeredPps, value: median(per), test: t.name, ...load(t.repetitions) }] : [];
+  });
+  return [...fixed, ...lat];
+}
+
+/** Two trials ran at the same load when what their generators sent is within 10 %. */
+const SAME_LOAD = 0.9;
+
+/**
+ * Relay-core CPU per forwarded packet of `a` over `b` at one offered rate both were measured at:
+ * `pps` when given (within 1 %), else the common rate nearest REFERENCE_PPS. Per-packet costs fall
+ * with the rate (fixed costs spread over more packets), so when the generators of the two tests sent
+ * rates more than 10 % apart (one fell short on a busy machine) no ratio is given.
+ * A relay that lost more than 0.1 % there was overloaded; the note says so.
+ */
+export function coreRatio(r: Results, a: RelayName, b: RelayName, pps?: number): Found {
+  for (const who of [a, b]) {
+    const skip = skippedReason(r, who);
+    if (skip) return notFound(skip);
+  }
+  const at = (list: AtRate[]): AtRate[] => (pps === undefined ? list : list.filter((x) => sameRate(x.offeredPps, pps)));
+  const pair = pairAtSameRate(at(coreAt(r, a)), at(coreAt(r, b)));
+  const where = pps === undefined ? 'at the same rate' : `at ${kpps(pps)}`;
+  if (!pair) {
+    const have = (who: RelayName): string => (coreAt(r, who).length ? 'measured' : 'absent');
+    return notFound(`no relay-core CPU per packet of ${a} and ${b} ${where} in ${r.scenario.name} (${a} ${have(a)}, ${b} ${have(b)}; ` +
+      'the lab records relayCoreNsPerPacket per fixed-rate test)');
+  }
+  const [x, y] = pair;
+  if (x.achievedPps !== undefined && y.achievedPps !== undefined && Math.min(x.achievedPps, y.achievedPps) < SAME_LOAD * Math.max(x.achievedPps, y.achievedPps)) {
+    return notFound(`not the same load: the generator sent ${kpps(x.achievedPps)} in ${a}'s ${x.test} test and ${kpps(y.achievedPps)} in ${b}'s ` +
+      `(${kpps(x.offeredPps)} offered, ${r.scenario.name})`);
+  }
+  if (y.value <= 0) return notFound(`${b} relay-core CPU per packet is ${y.value} ns in ${r.scenario.name}`);
+  const over = [[a, x], [b, y]].flatMap(([who, o]) => {
+    const v = o as AtRate;
+    return v.loss !== undefined && v.loss > THROUGHPUT_LOSS ? [`${String(who)} lost ${(v.loss * 100).toFixed(1)} %`] : [];
+  });
+  return {
+    ok: true, value: x.value / y.value,
+    note: `${a} ${x.value.toFixed(0)} ns / ${b} ${y.value.toFixed(0)} ns of relay-core busy time per packet at ${kpps(x.offeredPps)}` +
+      (over.length ? ` (overloaded: ${over.join(', ')})` : ''),
+    ...(over.length > 0 && { at: `(${over.join(', ')}: overloaded)` }),
+  };
+}
+
+/**
+ * Issue 4's "no multi-millisecond queues below the throughput rate": the worst p99 latency (µs) of
+ * `relay` over every fixed-rate and latency test it ran at an offered rate below its own measured
+ * throughput in this run. Each test's p99 is the worst output's p99, median over repetitions.
+ * A throughput that is only a floor (search ceiling reached) still bounds: tests below it are below
+ * the real rate too.
+ */
+export function worstP99BelowThroughputUs(r: Results, relay: RelayName): Found {
+  const skip = skippedReason(r, relay);
+  if (skip) return notFound(skip);
+  const tp = throughputPps(r, relay);
+  if (!tp.ok) return notFound(`${relay} has no throughput in ${r.scenario.name} to compare rates with (${tp.reason})`);
+  const below = latencyAt(r, relay, 'p99').filter((x) => x.offeredPps < tp.value);
+  if (below.length === 0) return notFound(`no ${relay} test with p99 latency below its throughput ${kpps(tp.value)} in ${r.scenario.name}`);
+  const worst = below.reduce((a, b) => (b.value > a.value ? b : a));
+  const ms = (ns: number): string => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1000).toFixed(0)} µs`);
+  return {
+    ok: true, value: worst.value / 1000,
+    note: `${relay} ${worst.test} p99 ${ms(worst.value)} at ${kpps(worst.offeredPps)} (worst of ${below.length} ` +
+      `test(s) below its throughput ${kpps(tp.value)}: ${below.map((x) => `${x.test} ${ms(x.value)}`).join(', ')})`,
+    at: `at ${kpps(worst.offeredPps)} (${worst.test}; throughput ${kpps(tp.value)})`,
+  };
+}
+
+/** How many outputs (streams) a relay's trials carry: a multi-stream scenario's rates are per stream. */
+export function streamsOf(r: Results, relay: RelayName): number {
+  const trials = r.tests.flatMap((t) => (t.relay !== relay ? [] : t.kind === 'throughput' ? t.repetitions.flatMap((x) => x.steps) : t.repetitions));
+  return outputsOf(trials);
+}
+
+/**
+ * Total zero-loss throughput of a scenario with one output per stream (scenarios/scaling.yaml). The
+ * lab runs one generator per stream at the offered rate, so a step offers offeredPps × streams in all,
+ * and records achievedPps summed over the generators: the total is what the passing step's
+ * generators achieved, at most what was offered. When they fell short (below GENERATOR_SHORTFALL of
+ * the offer) the relay carried all they could send, so the figure is a floor; likewise when the
+ * search's top rate passed. Median over repetitions.
+ */
+export function totalThroughputPps(r: Results, relay: RelayName): Found {
+  const skip = skippedReason(r, relay);
+  if (skip) return notFound(skip);
+  const t = throughputTestOf(r, relay);
+  if (!t) return notFound(`no throughput test for ${relay} in ${r.scenario.name}`);
+  const n = streamsOf(r, relay);
+  if (n === 0) return notFound(`no trial of ${relay} in ${r.scenario.name} lists its outputs`);
+  let short = false;
+  const totals = t.repetitions.map((rep) => {
+    const pass = rep.steps.filter((x) => sameRate(x.offeredPps, rep.throughputPps) && x.lossRatio <= t.lossTolerance);
+    if (rep.throughputPps <= 0 || pass.length === 0) return 0;
+    const offered = rep.throughputPps * n;
+    const achieved = Math.min(offered, Math.max(...pass.map((x) => x.achievedPps)));
+    if (achieved < GENERATOR_SHORTFALL * offered) short = true;
+    return achieved;
+  });
+  const total = median(totals);
+  if (total <= 0) return notFound(`${relay} passed no rate of its throughput search in ${r.scenario.name}`);
+  const capped = searchCapped(t);
+  const why = short ? ' (the generators sent less than offered and it carried all of it: a lower bound)'
+    : capped ? ' (search ceiling reached: a lower bound)' : '';
+  return found(total, `${relay} ${kpps(total)} in total over ${n} streams at ${kpps(median(t.repetitions.map((x) => x.throughputPps)))} offered per stream${why}`,
+    short || capped ? 'lower' : undefined);
+}
+
+/**
+ * The most a relay forwarded in any trial, summed over every output (RFC 2285's maximum forwarding
+ * rate): what it carries when overloaded, whatever it dropped. Less sensitive than the zero-loss
+ * throughput to a generator that cannot reach the offered rate.
+ */
+export function maxForwardingPps(r: Results, relay: RelayName): Found {
+  const skip = skippedReason(r, relay);
+  if (skip) return notFound(skip);
+  const trials = r.tests.flatMap((t) => (t.relay !== relay ? [] : t.kind === 'throughput' ? t.repetitions.flatMap((x) => x.steps) : t.repetitions));
+  if (trials.length === 0) return notFound(`no trial of ${relay} in ${r.scenario.name}`);
+  const best = trials.reduce((a, b) => (b.deliveredPps > a.deliveredPps ? b : a));
+  return found(best.deliveredPps, `${relay} delivered ${kpps(best.deliveredPps)} in total with ${kpps(best.achievedPps)} sent ` +
+    `(${kpps(best.offeredPps)} offered per stream, loss ${(best.lossRatio * 100).toFixed(1)} % on the worst stream)`);
+}
+
+/** Duplicates and reordered datagrams summed over every output (stream) of every trial of `relay`. */
+export function duplicatesAndReordered(r: Results, relay: RelayName): Found {
+  const skip = skippedReason(r, relay);
+  if (skip) return notFound(skip);
+  const trials = r.tests.flatMap((t) => (t.relay !== relay ? [] : t.kind === 'throughput' ? t.repetitions.flatMap((x) => x.steps) : t.repetitions));
+  if (trials.length === 0) return notFound(`no trial of ${relay} in ${r.scenario.name}`);
+  let dup = 0;
+  let reo = 0;
+  for (const t of trials) for (const o of t.outputs) { dup += o.duplicates; reo += o.reordered; }
+  const received = trials.reduce((n, t) => n + t.outputs.reduce((m, o) => m + o.received, 0), 0);
+  return found(dup + reo, `${relay}: ${dup} duplicate(s), ${reo} reordered over ${trials.length} trial(s), ${streamsOf(r, relay)} streams, ${received} datagrams received`);
+}
+
+/**
+ * A relay's worst p99 over every fixed-rate and latency test of a run, whatever the throughput: for
+ * the latency suite (ci/latency.ts), whose rates (10k, 50k pps) are all well below any relay's
+ * throughput in the placed chain run, so a queue here is one "below the throughput rate".
+ */
+export function worstP99Us(r: Results, relay: RelayName): Found {
+  const skip = skippedReason(r, relay);
+  if (skip) return notFound(skip);
+  const all = latencyAt(r, relay, 'p99');
+  if (all.length === 0) return notFound(`no ${relay} test with a p99 latency in ${r.scenario.name}`);
+  const worst = all.reduce((a, b) => (b.value > a.value ? b : a));
+  const ms = (ns: number): string => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1000).toFixed(0)} µs`);
+  return {
+    ok: true, value: worst.value / 1000,
+    note: `${relay} ${worst.test} p99 ${ms(worst.value)} at ${kpps(worst.offeredPps)} (worst of ${all.map((x) => `${x.test} ${ms(x.value)}`).join(', ')})`,
+    at: `at ${kpps(worst.offeredPps)} (${worst.test})`,
+  };
+}
+
+/** Relay process CPU per forwarded packet (median of repetitions) at `pps` (within 1 %), in ns. */
+export function processCpuAt(r: Results, relay: RelayName, pps: number): Found {
+  const skip = skippedReason(r, relay);
+  if (skip) return notFound(skip);
+  const x = cpuAt(r, relay).find((c) => sameRate(c.offeredPps, pps));
+  if (!x) return notFound(`no process CPU figure of ${relay} at ${kpps(pps)} in ${r.scenario.name}`);
+  return found(x.value, `${relay} ${x.test}: ${(x.value / 1000).toFixed(1)} µs process CPU per packet`);
 }

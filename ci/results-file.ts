@@ -17,6 +17,7 @@ const trial = z.object({
   deliveredPps: z.number(),
   outputs: z.array(z.object({ name: z.string() }).loose()),
   relayCpuNsPerPacket: z.number().optional(),
+  relayCoreNsPerPacket: z.number().optional(),
 }).loose();
 
 const test = z.discriminatedUnion('kind', [
@@ -26,6 +27,7 @@ const test = z.discriminatedUnion('kind', [
     summary: z.object({
       lossRatio: summary, deliveredPps: summary,
       latencyP50Ns: summary.optional(), latencyP99Ns: summary.optional(), relayCpuNsPerPacket: summary.optional(),
+      relayCoreNsPerPacket: summary.optional(),
     }).loose(),
   }).loose(),
   z.object({

@@ -1,8 +1,8 @@
 /**
  * Engine micro-benchmarks: reading the counters (Engine.counters(), which turns the shared counter
  * block into the EngineCounters shape of relay/engine/types.ts) with no rules and with one 50-output
- * rule on loopback, as `mcrctl stats` and the Prometheus endpoint do; and rule lookup when it has a
- * JS surface (it is native-only today, exercised by native/test). Run by bench/run.ts.
+ * rule on loopback, as `mcrctl stats` and the Prometheus endpoint do; and rule lookup, timed inside
+ * C++ through benchRuleLookup. Run by bench/run.ts.
  */
 import { nativeExport } from './native.js';
 import type { MicroTask, SuiteDef } from './suite.js';
@@ -56,14 +56,43 @@ export const engineSuite: SuiteDef = {
   },
 };
 
+/** The signature of relay/engine/engine.ts benchRuleLookup (the addon's, checked there). */
+type BenchRuleLookup = (rules: number, lookups: number, sourceRules?: boolean) => { nsPerLookup: number; hits: number };
+
+/** Lookups timed per native call: enough that the two clock reads around them vanish. */
+export const LOOKUPS_PER_CALL = 1_000_000;
+export const RULE_COUNTS = [1, 1000, 100_000] as const;
+
+/**
+ * The engine's rule index (native/engine/core/rule_index), timed in C++ by benchRuleLookup: a JS call
+ * per lookup would time N-API, not the index. Any-source: `rules` (interface, group, port) rules.
+ * Source-specific: as many again with a source address, lookups alternating between a packet that
+ * matches a source rule and one that falls back to the any-source rule.
+ */
 export const ruleLookupSuite: SuiteDef = {
   name: 'rule lookup',
   async prepare(): Promise<MicroTask[] | string> {
-    for (const name of ['lookupRule', 'ruleLookup', 'RuleIndex']) {
-      const found = await nativeExport(name);
-      if (typeof found !== 'string') return `${name} found in ${found.from} but this suite does not know its signature yet`;
+    const found = await nativeExport('benchRuleLookup');
+    if (typeof found === 'string') return found;
+    if (typeof found.value !== 'function') return `benchRuleLookup from ${found.from} is not a function`;
+    const bench = found.value as BenchRuleLookup;
+    const tasks: MicroTask[] = [];
+    for (const sourceRules of [false, true]) {
+      for (const rules of RULE_COUNTS) {
+        const n = rules.toLocaleString('en-US');
+        const name = sourceRules ? `${n} any-source + ${n} source-specific` : `${n} any-source`;
+        tasks.push({
+          name, opsPerCall: LOOKUPS_PER_CALL, unit: 'lookups',
+          timeNative: () => {
+            const r = bench(rules, LOOKUPS_PER_CALL, sourceRules);
+            // A fast index that misses is no index: every key looked up is one that was inserted.
+            if (r.hits !== LOOKUPS_PER_CALL) throw new Error(`benchRuleLookup(${rules}, ${LOOKUPS_PER_CALL}, ${sourceRules}) hit ${r.hits} of ${LOOKUPS_PER_CALL} lookups`);
+            return r.nsPerLookup;
+          },
+        });
+      }
     }
-    return 'rule lookup has no JS surface (native/engine/core/rule_index is timed only inside the engine loop)';
+    return tasks;
   },
 };
 

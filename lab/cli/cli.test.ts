@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { main } from './mcr-lab.js';
-import { parseRelays } from './run.js';
+import { parseCpusFlag, parseRelays } from './run.js';
 
 describe('mcr-lab CLI', () => {
   let out = '';
@@ -22,6 +22,13 @@ describe('mcr-lab CLI', () => {
     expect(out).toMatch(/^usage: mcr-lab COMMAND/);
     expect(await main(['frob'])).toBe(64);
     expect(err).toMatch(/^mcr-lab: unknown command "frob"/);
+  });
+
+  test('--cpus: off, or TRAFFIC:RELAY CPU lists; anything else is a usage error naming the flag', () => {
+    expect(parseCpusFlag('off')).toBe(false);
+    expect(parseCpusFlag('0:1')).toEqual({ traffic: [0], relay: [1] });
+    expect(parseCpusFlag('0-2:3,5')).toEqual({ traffic: [0, 1, 2], relay: [3, 5] });
+    for (const bad of ['1', 'on', '0:', '2-1:3']) expect(() => parseCpusFlag(bad), bad).toThrow(/^--cpus: expected "off" or TRAFFIC:RELAY/);
   });
 
   test('an unknown flag is a usage error naming the flag', async () => {

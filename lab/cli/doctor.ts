@@ -1,6 +1,6 @@
 /**
  * `mcr-lab doctor`: can this machine run the lab? Root, the kernel features (probed for real in a
- * throw-away mcl<runid>-doctor namespace: netns, veth, bridge, sch_netem; AF_PACKET and io_uring from
+ * throw-away mcl<runid>-doctor namespace: netns, veth, RPS, bridge, sch_netem; AF_PACKET and io_uring from
  * /proc), and the tools (iproute2, socat, smcroute, the native traffic tools, mcrd). Says how to fix
  * each miss. Exit 0 when everything is there, 1 otherwise.
  */
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 
 export const usage = `usage: mcr-lab doctor
 
-Checks root, kernel features (netns, veth, bridge, sch_netem, AF_PACKET, io_uring) and tools
+Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring) and tools
 (iproute2, tc, socat, smcroute, mcr-gen, mcr-sink, mcrd), and says how to fix what is missing.`;
 
 interface Check { name: string; ok: boolean; detail: string; fix?: string; optional?: boolean }
@@ -77,6 +77,9 @@ async function probeKernel(): Promise<Check[]> {
   try {
     if (!await step('netns', ['ip', 'netns', 'add', ns], 'kernel needs CONFIG_NET_NS; in a container, run it privileged')) return out;
     if (await step('veth', ['ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'], 'modprobe veth (CONFIG_VETH)')) {
+      // The CPU placement steers receive work with RPS; without it runs need `cpus: false` / --cpus off.
+      await step('RPS', ['ip', 'netns', 'exec', ns, 'sh', '-c', 'echo 1 > /sys/class/net/d1/queues/rx-0/rps_cpus'], 'kernel needs CONFIG_RPS; or run with --cpus off (no CPU placement, no per-core CPU figures)');
+      out[out.length - 1]!.optional = true;
       await step('sch_netem', ['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'd0', 'root', 'netem', 'delay', '1ms'], 'modprobe sch_netem (CONFIG_NET_SCH_NETEM); only scenarios with netem need it');
       out[out.length - 1]!.optional = true;
     }

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RelayName, Results } from '../results/types.js';
 import { verifyEnvironment } from '../scenario/verify.js';
+import type { CpusSpec } from '../scenario/schema.js';
+import { parseCpuList } from '../run/placement.js';
 import { activeContexts, runScenario } from '../run/run.js';
 import { killRunProcesses, teardown } from '../topology/teardown.js';
 import { parse } from './args.js';
@@ -14,7 +16,7 @@ import { EXIT, prepareScenario, printProblems, projectRoot, toolVersion, UsageEr
 import { consoleTable, writeAll } from './reports.js';
 
 export const usage = `usage: mcr-lab run FILE [--relays mcrd,socat,kernel,direct] [--quick] [--repetitions N]
-                    [--out DIR] [--json] [--no-progress]
+                    [--out DIR] [--json] [--no-progress] [--cpus off|TRAFFIC:RELAY]
 
 Builds the scenario's topology once per relay, runs its tests against each relay, tears everything
 down, writes results.json, report.md and report.html to --out (default
@@ -23,6 +25,8 @@ down, writes results.json, report.md and report.html to --out (default
   --quick           short trials, one repetition, coarse throughput search
   --repetitions N   repetitions per test point (overrides the scenario and --quick)
   --json            print results.json to stdout instead of the table
+  --cpus SPEC       CPU placement, overriding the scenario's cpus: "off", or TRAFFIC:RELAY CPU
+                    lists such as 0:1 or 0-2:3 (default: relay on the last CPU, traffic on the rest)
 Exit: 0 thresholds passed, 1 a threshold failed or a relay failed, 64 usage, 69 missing tool,
 77 not root, 78 invalid scenario, 130 interrupted.`;
 
@@ -35,10 +39,20 @@ export function parseRelays(list: string): RelayName[] {
   return [...new Set(names)] as RelayName[];
 }
 
+/** `--cpus off` → false; `--cpus 0:1` / `0-2:3` → { traffic, relay }. */
+export function parseCpusFlag(spec: string): CpusSpec {
+  if (spec === 'off') return false;
+  const m = /^([\d,-]+):([\d,-]+)$/.exec(spec);
+  try {
+    if (m) return { traffic: parseCpuList(m[1]!), relay: parseCpuList(m[2]!) };
+  } catch { /* fall through to the usage error */ }
+  throw new UsageError(`--cpus: expected "off" or TRAFFIC:RELAY CPU lists such as 0:1 or 0-2:3, got "${spec}"`, usage);
+}
+
 export async function runCmd(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     relays: { type: 'string' }, quick: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' },
-    repetitions: { type: 'string' }, 'no-progress': { type: 'boolean' },
+    repetitions: { type: 'string' }, 'no-progress': { type: 'boolean' }, cpus: { type: 'string' },
   }, usage);
   if (values.help) { process.stdout.write(`${usage}\n`); return EXIT.ok; }
   if (positionals.length !== 1) throw new UsageError('run needs exactly one FILE', usage);
@@ -52,6 +66,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   const { scenario, warnings } = await prepareScenario(file, { quick: Boolean(values.quick), ...(repetitions ? { repetitions } : {}) });
   printProblems(file, warnings);
   if (relays) scenario.relays = relays;
+  if (values.cpus !== undefined) scenario.cpus = parseCpusFlag(values.cpus);
   const env = verifyEnvironment(scenario, scenario.relays, projectRoot());
   if (env.length > 0) {
     for (const p of env) process.stderr.write(`mcr-lab: ${p.message}\n`);

@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { createContext } from '../topology/context.js';
 import { topologyUp } from '../topology/build.js';
+import { rpsUp } from '../topology/rps.js';
+import { describePlacement, onlineCpus, planPlacement } from '../run/placement.js';
 import { RunLog } from '../topology/log.js';
 import { isAlive, listStates, stateDir } from '../topology/state.js';
 import { downAll, downByName, teardown, type TeardownReport } from '../topology/teardown.js';
@@ -34,14 +36,18 @@ export async function upCmd(argv: string[]): Promise<number> {
   if (env.length > 0) { for (const p of env) process.stderr.write(`mcr-lab: ${p.message}\n`); return EXIT.noperm; }
   const ac = new AbortController();
   const ctx = createContext({ scenario: scenario.name, file, signal: ac.signal });
+  // The same RPS masks as a run, so what is poked at by hand behaves like what is measured.
+  const placement = planPlacement(scenario.cpus, onlineCpus(), scenario.mcrd.workers !== undefined ? { mcrdWorkers: scenario.mcrd.workers } : {});
   try {
     await topologyUp(ctx, scenario);
+    if (placement.pinned) await rpsUp(ctx, scenario, placement);
   } catch (err) {
     const rep = await teardown(ctx, ctx.state);
     throw new Error(`${(err as Error).message}${rep.errors.length ? `\nteardown: ${rep.errors.join('; ')}` : ''}`);
   }
   process.stdout.write(`run ${ctx.runId} up (${scenario.name}); namespaces:\n`);
   for (const r of ctx.state.resources) if (r.kind === 'netns') process.stdout.write(`  ${r.name}\n`);
+  process.stdout.write(`CPU placement (RPS masks set; pin your own tools with taskset): ${describePlacement(placement)}\n`);
   process.stdout.write(`try:  ip netns exec ${ctx.ns(scenario.relayHost)} ip addr\nlog:  ${ctx.log.path}\ndown: mcr-lab down ${ctx.runId}\n`);
   return EXIT.ok;
 }

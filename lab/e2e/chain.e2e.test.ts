@@ -1,8 +1,15 @@
-/** chain.yaml in --quick mode: completes, leaves nothing behind, and at 1k pps mcrd and socat deliver everything. */
+/**
+ * chain.yaml in --quick mode: completes, leaves nothing behind, at 1k pps mcrd and socat deliver
+ * everything, and the default CPU placement is recorded, applied and yields a relay-core CPU figure.
+ */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { onlineCpus } from '../run/placement.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Results } from '../results/types.js';
 import { canNetns, fixed, leftovers, mcrdBuilt, readResults, runLab, tmpOut } from './helpers.js';
+
+const cpuCount = onlineCpus().length;
 
 describe.skipIf(!canNetns)('chain.yaml --quick', () => {
   const out = tmpOut('chain');
@@ -45,6 +52,34 @@ describe.skipIf(!canNetns)('chain.yaml --quick', () => {
     expect(fixed(results, 'socat', 'fixed-1k')!.relayCpuNsPerPacket).toBeGreaterThan(0);
     expect(fixed(results, 'kernel', 'fixed-1k')!.relayCpuNs).toBeUndefined();
     expect(fixed(results, 'direct', 'fixed-1k')!.relayCpuNs).toBeUndefined();
+  });
+
+  test.skipIf(cpuCount < 2)('the CPU placement is recorded and applied: traffic tools and relays pinned, RPS masks written', () => {
+    const last = cpuCount - 1;
+    expect(results.environment.placement).toMatchObject({
+      pinned: true, source: 'default', relay: [last], traffic: Array.from({ length: last }, (_, i) => i),
+    });
+    const log = readFileSync(join(out, 'run.log'), 'utf8');
+    expect(log).toMatch(new RegExp(`\\$ taskset -c ${last} ip netns exec mcl[0-9a-f]{6}-relay socat `));
+    if (mcrdBuilt) expect(log).toMatch(new RegExp(`\\$ taskset -c ${last} ip netns exec mcl[0-9a-f]{6}-relay \\S+node \\S+mcrd\\.js`));
+    expect(log).toMatch(/mcr-sink pid \d+ .*"cpus":\[0/);
+    expect(log).toMatch(/mcr-gen .*"cpus":\[0/);
+    expect(log).toMatch(/rps_cpus.* → ok/);
+  });
+
+  test.skipIf(cpuCount < 2)('relay-core CPU per packet is measured for every relay, kernel forwarding included', () => {
+    for (const relay of mcrdBuilt ? ['mcrd', 'kernel', 'socat', 'direct'] : ['kernel', 'socat', 'direct']) {
+      const t = results.tests.find((x) => x.relay === relay && x.name === 'fixed-50k');
+      expect(t?.kind, relay).toBe('fixed-rate');
+      if (t?.kind !== 'fixed-rate') continue;
+      // direct's relay core is idle apart from the machine's background, which may be nothing at all.
+      expect(t.repetitions[0]!.relayCoreBusyNs, relay).toBeGreaterThanOrEqual(0);
+      if (relay === 'direct') continue;
+      expect(t.repetitions[0]!.relayCoreNsPerPacket, relay).toBeGreaterThan(0);
+      expect(t.summary.relayCoreNsPerPacket?.median, relay).toBeGreaterThan(0);
+      // Its own share: its processes (none for kernel) plus the softirq work RPS steered to its core.
+      expect(t.repetitions[0]!.relayCoreOwnNsPerPacket, relay).toBeGreaterThan(0);
+    }
   });
 
   test('the exit code follows the thresholds', () => {

@@ -13,7 +13,7 @@ describe('cpu', () => {
   test('parses a stat line whose command name holds spaces and parentheses', () => {
     // Fields after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
     const line = '1234 (my (weird) proc) S 77 1234 1234 0 -1 4194304 10 0 0 0 150 50 7 3 20 0 1 0';
-    expect(parseProcStat(line)).toEqual({ pid: 1234, ppid: 77, ticks: 150 + 50 + 7 + 3 });
+    expect(parseProcStat(line)).toEqual({ pid: 1234, ppid: 77, ticks: 150 + 50 + 7 + 3, userTicks: 150 + 7 });
   });
 
   test('clock ticks per second comes from getconf', () => {

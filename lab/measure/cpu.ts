@@ -30,7 +30,7 @@ export function clockTicksPerSecond(): number {
   return clkTck;
 }
 
-interface ProcStat { pid: number; ppid: number; ticks: number }
+interface ProcStat { pid: number; ppid: number; ticks: number; /** utime + cutime: the user-mode part of ticks. */ userTicks: number }
 
 /**
  * Parse /proc/PID/stat. The command name is in parentheses and may itself contain spaces and ')', so
@@ -43,7 +43,7 @@ export function parseProcStat(text: string): ProcStat {
   // After ')' come fields 3.. (state, ppid, ...); utime is field 14, stime 15, cutime 16, cstime 17.
   const f = text.slice(close + 2).trim().split(/\s+/);
   const field = (n: number): number => Number(f[n - 3]);
-  return { pid, ppid: field(4), ticks: field(14) + field(15) + field(16) + field(17) };
+  return { pid, ppid: field(4), ticks: field(14) + field(15) + field(16) + field(17), userTicks: field(14) + field(16) };
 }
 
 function readStat(pid: number): ProcStat | undefined {
@@ -62,6 +62,14 @@ export function readCpuNs(pids: readonly number[]): number {
   const nsPerTick = 1e9 / clockTicksPerSecond();
   let ticks = 0;
   for (const pid of new Set(pids)) ticks += readStat(pid)?.ticks ?? 0;
+  return ticks * nsPerTick;
+}
+
+/** The user-mode part of readCpuNs (utime + cutime), for splitting a relay's time from the kernel's on its core. */
+export function readUserCpuNs(pids: readonly number[]): number {
+  const nsPerTick = 1e9 / clockTicksPerSecond();
+  let ticks = 0;
+  for (const pid of new Set(pids)) ticks += readStat(pid)?.userTicks ?? 0;
   return ticks * nsPerTick;
 }
 

@@ -57,6 +57,14 @@ describe('test builders', () => {
     expect(t.summary.relayCpuNsPerPacket).toEqual({ median: 3_000, min: 2_900, max: 3_500, n: 3 });
   });
 
+  test('fixedRateTest summarizes relay-core CPU per packet over the repetitions that have it', () => {
+    const trials = [makeTrial(50_000, 0), makeTrial(50_000, 0), makeTrial(50_000, 0)];
+    trials[0]!.relayCoreNsPerPacket = 4_000;
+    trials[2]!.relayCoreNsPerPacket = 6_000;
+    expect(fixedRateTest('f', 'kernel', 50_000, trials).summary.relayCoreNsPerPacket).toEqual({ median: 5_000, min: 4_000, max: 6_000, n: 2 });
+    expect(fixedRateTest('f', 'kernel', 50_000, [makeTrial(50_000, 0)]).summary).not.toHaveProperty('relayCoreNsPerPacket');
+  });
+
   test('fixedRateTest leaves latency and CPU out when no repetition has them', () => {
     const t = fixedRateTest('f', 'direct', 1000, [makeTrial(1000, 1)]);
     expect(t.summary.latencyP50Ns).toBeUndefined();

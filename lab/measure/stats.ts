@@ -92,6 +92,10 @@ export function fixedRateTest(name: string, relay: RelayName, offeredPps: number
   if (p50) summary.latencyP50Ns = p50;
   if (p99) summary.latencyP99Ns = p99;
   if (cpu) summary.relayCpuNsPerPacket = cpu;
+  const core = summarizeSome(trials.map((t) => t.relayCoreNsPerPacket));
+  if (core) summary.relayCoreNsPerPacket = core;
+  const own = summarizeSome(trials.map((t) => t.relayCoreOwnNsPerPacket));
+  if (own) summary.relayCoreOwnNsPerPacket = own;
   return { kind: 'fixed-rate', name, relay, offeredPps, repetitions: trials, summary };
 }
 

@@ -19,7 +19,7 @@ export const METRICS = [
   'lossRatio', 'deliveredPps', 'throughputPps',
   'latencyP50Ns', 'latencyP90Ns', 'latencyP99Ns', 'latencyP999Ns', 'latencyMaxNs',
   'latencyAddedP50Ns', 'latencyAddedP99Ns',
-  'relayCpuNsPerPacket',
+  'relayCpuNsPerPacket', 'relayCoreNsPerPacket', 'relayCoreOwnNsPerPacket',
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -57,6 +57,8 @@ export function metricValue(t: TestResult, metric: Metric): number | null {
       if (metric === 'lossRatio') return t.summary.lossRatio.median;
       if (metric === 'deliveredPps') return t.summary.deliveredPps.median;
       if (metric === 'relayCpuNsPerPacket') return t.summary.relayCpuNsPerPacket?.median ?? null;
+      if (metric === 'relayCoreNsPerPacket') return t.summary.relayCoreNsPerPacket?.median ?? null;
+      if (metric === 'relayCoreOwnNsPerPacket') return t.summary.relayCoreOwnNsPerPacket?.median ?? null;
       if (metric === 'latencyP50Ns') return t.summary.latencyP50Ns?.median ?? null;
       if (metric === 'latencyP99Ns') return t.summary.latencyP99Ns?.median ?? null;
       return lat ? med(t.repetitions.map((r) => trialLatency(r)?.[lat])) : null;
@@ -64,6 +66,8 @@ export function metricValue(t: TestResult, metric: Metric): number | null {
       if (metric === 'lossRatio') return med(t.repetitions.map((r) => r.lossRatio));
       if (metric === 'deliveredPps') return med(t.repetitions.map((r) => r.deliveredPps));
       if (metric === 'relayCpuNsPerPacket') return med(t.repetitions.map((r) => r.relayCpuNsPerPacket));
+      if (metric === 'relayCoreNsPerPacket') return med(t.repetitions.map((r) => r.relayCoreNsPerPacket));
+      if (metric === 'relayCoreOwnNsPerPacket') return med(t.repetitions.map((r) => r.relayCoreOwnNsPerPacket));
       return lat ? med(t.repetitions.map((r) => trialLatency(r)?.[lat])) : null;
     }
   }

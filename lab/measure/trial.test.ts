@@ -67,6 +67,28 @@ describe('buildTrial', () => {
     expect(buildTrial({ ...base, sinks: [listen({}), listen({})] })).not.toHaveProperty('relayCpuNs');
   });
 
+  test('relay-core CPU per packet divides the core\'s busy time by packets forwarded, kernel and direct included', () => {
+    const base = { offeredPps: 1000, payloadBytes: 64, durationS: 1, gen: { sent: 1000, achievedPps: 1000 }, outputNames: ['o1', 'o2'] };
+    const t = buildTrial({ ...base, sinks: [listen({ received: 1000 }), listen({ received: 1000, duplicates: 500 })], relayCoreBusyNs: 7_500_000 });
+    expect(t.relayCoreBusyNs).toBe(7_500_000);
+    expect(t.relayCoreNsPerPacket).toBe(5_000);
+    expect(t).not.toHaveProperty('relayCpuNs');
+    const dead = buildTrial({ ...base, sinks: [listen({}), listen({})], relayCoreBusyNs: 1_000 });
+    expect(dead.relayCoreBusyNs).toBe(1_000);
+    expect(dead.relayCoreNsPerPacket).toBeUndefined();
+    expect(() => buildTrial({ ...base, sinks: [listen({}), listen({})], relayCoreBusyNs: -1 })).toThrow(/relayCoreBusyNs must be a count/);
+  });
+
+  test('own core CPU per packet is the relay\'s user time plus the relay CPUs\' kernel time, per packet', () => {
+    const base = { offeredPps: 1000, payloadBytes: 64, durationS: 1, gen: { sent: 1000, achievedPps: 1000 }, outputNames: ['o1'] };
+    const socat = buildTrial({ ...base, sinks: [listen({ received: 1000 })], relayCpuNs: 4_000_000, relayUserNs: 1_000_000, relayCoreBusyNs: 9_000_000, relayCoreKernelNs: 5_000_000 });
+    expect(socat.relayCoreOwnNsPerPacket).toBe(6_000);
+    expect(socat.relayCoreNsPerPacket).toBe(9_000);
+    const kernel = buildTrial({ ...base, sinks: [listen({ received: 1000 })], relayCoreBusyNs: 9_000_000, relayCoreKernelNs: 3_000_000 });
+    expect(kernel.relayCoreOwnNsPerPacket).toBe(3_000);
+    expect(buildTrial({ ...base, sinks: [listen({ received: 1000 })] })).not.toHaveProperty('relayCoreOwnNsPerPacket');
+  });
+
   test('latency is kept only for outputs that received something', () => {
     const latencyNs = { p50: 1, p90: 2, p99: 3, p999: 4, max: 5 };
     const t = buildTrial({

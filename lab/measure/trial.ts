@@ -45,6 +45,12 @@ export interface BuildTrialInput {
   outputNames: string[];
   /** Relay CPU time (user+sys, ns) spent during the trial; absent for direct and kernel. */
   relayCpuNs?: number;
+  /** Busy ns of the relay CPUs over the trial (/proc/stat, lab/measure/cores.ts); absent without CPU placement. */
+  relayCoreBusyNs?: number;
+  /** system + irq + softirq ns of the relay CPUs over the same window (lab/measure/cores.ts). */
+  relayCoreKernelNs?: number;
+  /** User-mode part of relayCpuNs; with relayCoreKernelNs gives relayCoreOwnNsPerPacket. */
+  relayUserNs?: number;
 }
 
 /**
@@ -103,6 +109,19 @@ export function buildTrial(input: BuildTrialInput): Trial {
     trial.relayCpuNs = input.relayCpuNs;
     // Per forwarded packet: a relay that forwards nothing has no per-packet cost to report.
     if (delivered > 0) trial.relayCpuNsPerPacket = input.relayCpuNs / delivered;
+  }
+  if (input.relayCoreBusyNs !== undefined) {
+    count('relayCoreBusyNs', input.relayCoreBusyNs);
+    trial.relayCoreBusyNs = input.relayCoreBusyNs;
+    if (delivered > 0) trial.relayCoreNsPerPacket = input.relayCoreBusyNs / delivered;
+  }
+  if (input.relayCoreKernelNs !== undefined) {
+    // The relay core's busy time without other programs' user time: the relay's own user time
+    // (its processes are pinned there) plus all kernel work on the core. Relay system time is inside
+    // the core's kernel time already, so only user time is added: nothing is counted twice.
+    count('relayCoreKernelNs', input.relayCoreKernelNs);
+    count('relayUserNs', input.relayUserNs ?? 0);
+    if (delivered > 0) trial.relayCoreOwnNsPerPacket = ((input.relayUserNs ?? 0) + input.relayCoreKernelNs) / delivered;
   }
   return trial;
 }

@@ -6,6 +6,7 @@
 import type { Results, TestResult } from '../results/types.js';
 import { fmtLoss, fmtMetric, fmtNs, fmtPps, fmtSummaryCompact } from './format.js';
 import { hitsRangeTop, latencySummary, relaysOf, testNames } from './model.js';
+import { describePlacement } from '../run/placement.js';
 
 function row(t: TestResult): string[] {
   const p50 = latencySummary(t, 'p50');
@@ -13,12 +14,14 @@ function row(t: TestResult): string[] {
   const lat = [p50 ? fmtSummaryCompact(p50, fmtNs) : '–', p99 ? fmtSummaryCompact(p99, fmtNs) : '–'];
   switch (t.kind) {
     case 'throughput':
-      return [t.name, t.relay, `${hitsRangeTop(t) ? '≥ ' : ''}${fmtSummaryCompact(t.summary.throughputPps, fmtPps)}`, `≤ ${fmtLoss(t.lossTolerance)}`, '–', '–', '–'];
+      return [t.name, t.relay, `${hitsRangeTop(t) ? '≥ ' : ''}${fmtSummaryCompact(t.summary.throughputPps, fmtPps)}`, `≤ ${fmtLoss(t.lossTolerance)}`, '–', '–', '–', '–', '–'];
     case 'fixed-rate':
       return [t.name, t.relay, `@ ${fmtPps(t.offeredPps)}`, fmtSummaryCompact(t.summary.lossRatio, fmtLoss), ...lat,
-        t.summary.relayCpuNsPerPacket ? fmtSummaryCompact(t.summary.relayCpuNsPerPacket, fmtNs) : '–'];
+        t.summary.relayCpuNsPerPacket ? fmtSummaryCompact(t.summary.relayCpuNsPerPacket, fmtNs) : '–',
+        t.summary.relayCoreNsPerPacket ? fmtSummaryCompact(t.summary.relayCoreNsPerPacket, fmtNs) : '–',
+        t.summary.relayCoreOwnNsPerPacket ? fmtSummaryCompact(t.summary.relayCoreOwnNsPerPacket, fmtNs) : '–'];
     case 'latency':
-      return [t.name, t.relay, `@ ${fmtPps(t.offeredPps)}`, '–', ...lat, '–'];
+      return [t.name, t.relay, `@ ${fmtPps(t.offeredPps)}`, '–', ...lat, '–', '–', '–'];
   }
 }
 
@@ -34,12 +37,14 @@ export function alignColumns(rows: string[][], left = 2): string {
 /** Render the console summary of a run. */
 export function renderConsoleTable(r: Results): string {
   const order = relaysOf(r);
-  const rows: string[][] = [['test', 'relay', 'throughput / rate', 'loss', 'p50', 'p99', 'CPU/pkt']];
+  const rows: string[][] = [['test', 'relay', 'throughput / rate', 'loss', 'p50', 'p99', 'CPU/pkt', 'core CPU/pkt', 'own/pkt']];
   for (const name of testNames(r)) {
     const tests = r.tests.filter((t) => t.name === name).sort((a, b) => order.indexOf(a.relay) - order.indexOf(b.relay));
     for (const t of tests) rows.push(row(t));
   }
   const lines = [`${r.scenario.name}${r.scenario.quick ? ' (quick)' : ''}: median (min–max) over repetitions`, alignColumns(rows)];
+  const placement = r.environment.placement;
+  if (placement) lines.push(`CPU placement: ${describePlacement(placement)}. CPU/pkt: relay processes; core CPU/pkt: everything on the relay CPUs; own/pkt: relay processes' user time + system/irq/softirq time on the relay CPUs.`);
   for (const s of r.skipped) lines.push(`skipped ${s.relay}: ${s.reason}`);
   if (r.thresholds.length > 0) {
     lines.push('', alignColumns(r.thresholds.map((c) => [c.pass ? 'PASS' : 'FAIL', c.description, `actual ${c.actual === null ? 'no data' : fmtMetric(c.metric, c.actual)}`]), 3));

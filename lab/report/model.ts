@@ -83,6 +83,15 @@ export function ratioRows(r: Results): RatioRow[] {
     const ratios = Object.fromEntries(others.map((o) => [o, ratio(m, findTest(r, 'fixed-rate', name, o)?.summary.relayCpuNsPerPacket?.median)]));
     if (Object.values(ratios).some((v) => v !== null)) rows.push({ label: `CPU per packet (${name})`, test: name, ratios });
   }
+  for (const [key, what] of [['relayCoreNsPerPacket', 'core CPU'], ['relayCoreOwnNsPerPacket', 'own core CPU']] as const) {
+    for (const name of testNames(r, 'fixed-rate')) {
+      const m = findTest(r, 'fixed-rate', name, 'mcrd')?.summary[key]?.median;
+      if (m === undefined) continue;
+      // direct's figure is the idle core's background: a ratio to it means nothing.
+      const ratios = Object.fromEntries(others.map((o) => [o, o === 'direct' ? null : ratio(m, findTest(r, 'fixed-rate', name, o)?.summary[key]?.median)]));
+      if (Object.values(ratios).some((v) => v !== null)) rows.push({ label: `${what} per packet (${name})`, test: name, ratios });
+    }
+  }
   return rows.filter((row) => Object.values(row.ratios).some((v) => v !== null));
 }
 

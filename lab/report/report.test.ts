@@ -6,7 +6,7 @@ import { fixedRateTest, latencyTest, throughputTest } from '../measure/stats.js'
 import { makeTrial } from '../measure/testing.js';
 import type { Results, ThroughputTest } from '../results/types.js';
 import { readResults } from '../results/validate.js';
-import { fmtLoss, fmtPps, fmtSummary } from './format.js';
+import { fmtLoss, fmtNs, fmtPps, fmtSummary } from './format.js';
 import { renderConsoleTable, renderHtml, renderMarkdown, writeReports } from './index.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/results.json');
@@ -70,6 +70,42 @@ describe('report.md', () => {
   });
 });
 
+describe('relay-core CPU per packet', () => {
+  const core = (relay: string, test = 'fixed-50k') => {
+    const t = fixture.tests.find((x) => x.kind === 'fixed-rate' && x.relay === relay && x.name === test);
+    return t?.kind === 'fixed-rate' ? t.summary.relayCoreNsPerPacket! : undefined;
+  };
+
+  test('every relay, kernel included, has a core CPU / packet cell in the fixed-rate tables, and the placement is stated', () => {
+    const md = renderMarkdown(fixture);
+    expect(md).toMatch(/\| relay \| loss \(worst output\) \| delivered pps \(all outputs\) \| latency p50 \| latency p99 \| CPU \/ packet \| core CPU \/ packet \| own core CPU \/ packet \| repetitions \|/);
+    for (const relay of ['mcrd', 'socat', 'kernel', 'direct']) {
+      expect(md).toMatch(new RegExp(`^\\| ${relay} \\|.*\\| ${fmtSummary(core(relay)!, fmtNs).replace(/[.()–]/g, '\\$&')} \\| [^|]+ \\| 3 \\|$`, 'm'));
+    }
+    expect(md).toContain('| CPU placement | traffic CPU 0, relay CPU 1 (default); RPS masks traffic 1, relay 2 |');
+    expect(md).toContain('Core CPU per packet: busy time');
+  });
+
+  test('the ratio table compares mcrd with kernel and socat on the core figure, never with direct\'s idle background', () => {
+    const md = renderMarkdown(fixture);
+    const row = md.split('\n').find((l) => l.startsWith('| core CPU per packet (fixed-50k) |'))!;
+    expect(row).toBe(`| core CPU per packet (fixed-50k) | ${(core('mcrd')!.median / core('socat')!.median).toFixed(2)}× | ${(core('mcrd')!.median / core('kernel')!.median).toFixed(2)}× | – |`);
+  });
+
+  test('the console table has a core CPU/pkt column with the kernel\'s figure', () => {
+    const out = renderConsoleTable(fixture);
+    expect(out.split('\n')[1]).toMatch(/CPU\/pkt +core CPU\/pkt +own\/pkt$/);
+    const kernel = out.split('\n').find((l) => l.startsWith('fixed-50k') && l.includes(' kernel '))!;
+    expect(kernel).toMatch(new RegExp(` ${fmtNs(core('kernel')!.median).replace('.', '\\.')} \\(`));
+  });
+
+  test('results without a placement (older files, cpus: false) say the core figure was not measured', () => {
+    const { placement: _, ...env } = fixture.environment;
+    const md = renderMarkdown({ ...fixture, environment: env });
+    expect(md).toContain('Core CPU per packet: not measured (no CPU placement recorded).');
+  });
+});
+
 describe('console table', () => {
   test('shows every relay × test with aligned columns and each threshold as PASS/FAIL', () => {
     const out = renderConsoleTable(fixture);
@@ -78,7 +114,7 @@ describe('console table', () => {
     expect(new Set(table.map((l) => [...l].length)).size).toBe(1);
     for (const t of fixture.tests) expect(table.some((l) => l.startsWith(t.name) && l.includes(` ${t.relay} `))).toBe(true);
     for (const c of fixture.thresholds) expect(out).toMatch(new RegExp(`^${c.pass ? 'PASS' : 'FAIL'}  ${c.description.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`, 'm'));
-    expect(lines.at(-1)).toMatch(/^FAIL: 6\/7 thresholds passed$/);
+    expect(lines.at(-1)).toMatch(/^FAIL: 7\/8 thresholds passed$/);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
 import { fmtBytes, fmtLoss, fmtMetric, fmtNs, fmtPps, fmtRatio, fmtSummary } from './format.js';
+import { describePlacement, formatCpuList } from '../run/placement.js';
 import {
   addedLatency, findTest, fixedTests, hitsRangeTop, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
 } from './model.js';
@@ -49,11 +50,16 @@ export function summaryTable(r: Results): TableModel {
   // every relay was offered the same rate as the direct path.
   const latFixed = fixed.find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.latencyP50Ns));
   const cpuFixed = fixed.find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.relayCpuNsPerPacket));
+  // The relay-core figure is compared at the busiest fixed rate: at low rates the core's background dominates it.
+  const coreFixed = [...fixed].reverse().find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.relayCoreNsPerPacket) &&
+    relays.every((x) => (findTest(r, 'fixed-rate', n, x)?.summary.lossRatio.median ?? 0) < 0.5)) ??
+    fixed.find((n) => relays.some((x) => findTest(r, 'fixed-rate', n, x)?.summary.relayCoreNsPerPacket));
   const head = ['relay'];
   if (tp) head.push(`${label('throughput', tp)}, pps`);
   for (const f of fixed) head.push(`loss @ ${f}`);
   if (latFixed) head.push(`latency p50 / p99 @ ${latFixed}`, `p50 added vs direct @ ${latFixed}`);
   if (cpuFixed) head.push(`CPU / packet @ ${cpuFixed}`);
+  if (coreFixed) head.push(`core CPU / packet @ ${coreFixed}`, `own core CPU / packet @ ${coreFixed}`);
   const rows = relays.map((relay) => {
     const a = (test: string, metric: string) => ({ 'data-relay': relay, 'data-test': test, 'data-metric': metric });
     const row: Cell[] = [c(relay, { 'data-relay': relay })];
@@ -72,6 +78,10 @@ export function summaryTable(r: Results): TableModel {
       row.push(added === null ? c(DASH) : c(`${added >= 0 ? '+' : ''}${fmtNs(added)}`, { ...a(latFixed, 'latencyAddedP50Ns'), 'data-value': added }));
     }
     if (cpuFixed) row.push(sc(findTest(r, 'fixed-rate', cpuFixed, relay)?.summary.relayCpuNsPerPacket, fmtNs, a(cpuFixed, 'relayCpuNsPerPacket')));
+    if (coreFixed) {
+      const s = findTest(r, 'fixed-rate', coreFixed, relay)?.summary;
+      row.push(sc(s?.relayCoreNsPerPacket, fmtNs, a(coreFixed, 'relayCoreNsPerPacket')), sc(s?.relayCoreOwnNsPerPacket, fmtNs, a(coreFixed, 'relayCoreOwnNsPerPacket')));
+    }
     return row;
   });
   return { id: 'summary', head, rows, note: 'Median over repetitions, (min–max) when they differ. Loss is the worst output\'s.' };
@@ -123,12 +133,13 @@ export function fixedTable(r: Results, name: string): TableModel {
   const tests = fixedTests(r).filter((t) => t.name === name);
   return {
     id: `test-${name}`, title: `${name}: fixed rate ${fmtPps(tests[0]?.offeredPps ?? 0)} pps offered`,
-    head: ['relay', 'loss (worst output)', 'delivered pps (all outputs)', 'latency p50', 'latency p99', 'CPU / packet', 'repetitions'],
+    head: ['relay', 'loss (worst output)', 'delivered pps (all outputs)', 'latency p50', 'latency p99', 'CPU / packet', 'core CPU / packet', 'own core CPU / packet', 'repetitions'],
     rows: tests.map((t: FixedRateTest) => {
       const a = (metric: string) => ({ 'data-relay': t.relay, 'data-test': name, 'data-metric': metric });
       return [c(t.relay), sc(t.summary.lossRatio, fmtLoss, a('lossRatio')), sc(t.summary.deliveredPps, fmtPps, a('deliveredPps')),
         sc(t.summary.latencyP50Ns, fmtNs, a('latencyP50Ns')), sc(t.summary.latencyP99Ns, fmtNs, a('latencyP99Ns')),
-        sc(t.summary.relayCpuNsPerPacket, fmtNs, a('relayCpuNsPerPacket')), c(String(t.repetitions.length))];
+        sc(t.summary.relayCpuNsPerPacket, fmtNs, a('relayCpuNsPerPacket')), sc(t.summary.relayCoreNsPerPacket, fmtNs, a('relayCoreNsPerPacket')),
+        sc(t.summary.relayCoreOwnNsPerPacket, fmtNs, a('relayCoreOwnNsPerPacket')), c(String(t.repetitions.length))];
     }),
   };
 }
@@ -186,6 +197,8 @@ export function environmentTable(r: Results): TableModel {
   const e = r.environment;
   const rows: Array<[string, string]> = [
     ['host', e.hostname], ['kernel', e.kernel], ['CPU', `${e.cpus.count} × ${e.cpus.model}`], ['memory', fmtBytes(e.memoryBytes)],
+    ...(e.placement ? [['CPU placement', describePlacement(e.placement)] as [string, string]] : []),
+    ...(e.mcrdOptions ? [['mcrd options', Object.entries(e.mcrdOptions).map(([k, v]) => `${k} ${v}`).join(', ')] as [string, string]] : []),
     ...Object.entries(e.versions).map(([k, v]): [string, string] => [`version: ${k}`, v]),
     ...Object.entries(e.sysctls),
   ];
@@ -231,6 +244,10 @@ export function methodNotes(r: Results): string[] {
   }
   notes.push('Loss counts every datagram sent and not received (duplicates do not make up for losses). Latency "added" is a relay\'s median minus the direct path\'s median on the same fixed-rate test.');
   notes.push('CPU per packet: user + system time of the relay\'s whole process tree (all threads, reaped children included) from /proc during the trial, divided by datagrams delivered over all outputs. Kernel forwarding runs in softirq context and direct has no relay process, so neither has a figure.');
+  const p = r.environment.placement;
+  notes.push(p?.pinned
+    ? `Core CPU per packet: busy time (user + nice + system + irq + softirq + steal, /proc/stat) of the relay CPU${p.relay.length > 1 ? 's' : ''} ${formatCpuList(p.relay)} from the generators' start to the end of the settle pause, divided by datagrams delivered over all outputs. Generators and sinks ran pinned to CPU ${formatCpuList(p.traffic)} and RPS steered the relay host's receive work to the relay CPU${p.relay.length > 1 ? 's' : ''}, so this counts the relay's processes and the kernel work done for it alike (kernel forwarding included); for direct it is the core's background. 10 ms tick resolution: short low-rate trials are coarse, and other load on that CPU counts too. Own core CPU per packet leaves other programs' user time out: the user time of the relay's processes plus the system, irq and softirq time of the relay CPUs, per packet.`
+    : `Core CPU per packet: not measured (${p ? `no CPU placement: ${p.note ?? p.source}` : 'no CPU placement recorded'}).`);
   const reps = [...new Set(r.tests.map((t) => t.repetitions.length))].sort((a, b) => a - b);
   notes.push(`Repetitions per point: ${reps.join(', ')}${r.scenario.quick ? ' (--quick run: fewer and shorter trials, indicative only)' : ''}.`);
   return notes;

@@ -38,7 +38,11 @@ export interface Trial {
   durationS: number;
   /** Datagrams the generator sent (all streams). */
   sent: number;
-  /** Rate the generator actually achieved. */
+  /**
+   * Rate the generators achieved, in offered-rate terms so it compares with offeredPps: per stream
+   * (generators' rate / copies per offered packet, which `direct` multiplies), averaged over streams.
+   * Results written before this was per stream summed the streams instead.
+   */
   achievedPps: number;
   outputs: OutputResult[];
   /** Worst output loss ratio in this trial (the number thresholds apply to). */
@@ -49,6 +53,24 @@ export interface Trial {
   relayCpuNs?: number;
   /** relayCpuNs / packets forwarded (received over all outputs). */
   relayCpuNsPerPacket?: number;
+  /**
+   * Busy time (ns) of the relay CPUs (environment.placement.relay) over the trial, from /proc/stat:
+   * user + nice + system + irq + softirq + steal, summed over those CPUs, from just before the
+   * generators start to the end of the settle pause. Unlike relayCpuNs it counts whatever ran there:
+   * the relay's processes and the kernel's receive/forwarding work steered there by RPS, so kernel
+   * forwarding (softirq only) has a figure too, and `direct` shows the core's background. Absent when
+   * the run had no CPU placement (cpus: false, one CPU).
+   */
+  relayCoreBusyNs?: number;
+  /** relayCoreBusyNs / packets forwarded (received over all outputs, as relayCpuNsPerPacket). */
+  relayCoreNsPerPacket?: number;
+  /**
+   * The relay's own share of that, per packet forwarded: the user time of its processes (none for
+   * kernel and direct) + system, irq and softirq time of the relay CPUs (its syscalls and the packet
+   * work RPS steered there). Leaves out other programs' user time on the relay CPUs, so it stays
+   * comparable on a shared machine; their system time and softirq work there still count.
+   */
+  relayCoreOwnNsPerPacket?: number;
 }
 
 interface TestBase {
@@ -67,6 +89,10 @@ export interface FixedRateTest extends TestBase {
     latencyP50Ns?: Summary;
     latencyP99Ns?: Summary;
     relayCpuNsPerPacket?: Summary;
+    /** Trial.relayCoreNsPerPacket over repetitions: the relay core's busy time per forwarded packet. */
+    relayCoreNsPerPacket?: Summary;
+    /** Trial.relayCoreOwnNsPerPacket over repetitions. */
+    relayCoreOwnNsPerPacket?: Summary;
   };
 }
 
@@ -102,6 +128,24 @@ export interface ThresholdCheck {
   pass: boolean;
 }
 
+/**
+ * Where the run put its work (lab/run/placement.ts): generators and sinks pinned to `traffic`, relay
+ * processes to `relay`; RPS on each host's interfaces steers receive work to the same side (the relay
+ * host's to `relay`, every other host's to `traffic`). relayCoreBusyNs is measured on `relay`.
+ */
+export interface CpuPlacement {
+  /** false: nothing pinned and no RPS set; `note` says why. */
+  pinned: boolean;
+  /** 'scenario': its `cpus` key; 'default': relay = last CPU; 'off': `cpus: false`; 'single-cpu'. */
+  source: 'scenario' | 'default' | 'off' | 'single-cpu';
+  traffic: number[];
+  relay: number[];
+  /** rps_cpus masks written (hex, as sysfs takes them). */
+  trafficMask?: string;
+  relayMask?: string;
+  note?: string;
+}
+
 export interface Environment {
   hostname: string;
   kernel: string;
@@ -109,6 +153,10 @@ export interface Environment {
   memoryBytes: number;
   sysctls: Record<string, string>;
   versions: Record<string, string>;
+  /** CPU placement of the run; absent in results written before placement existed. */
+  placement?: CpuPlacement;
+  /** Options mcrd ran with (from the scenario's relay.mcrd), when any were set. */
+  mcrdOptions?: { workers?: number; busyPollUs?: number };
 }
 
 export interface Results {

@@ -46,6 +46,19 @@ describe('results validation', () => {
     expect(msg).toMatch(/^ {2}environment\.memoryBytes: /m);
   });
 
+  test('relay-core CPU fields and the CPU placement are checked: kept when valid, reported with their path when not', async () => {
+    const r = await readResults(FIXTURE);
+    const fixed = r.tests.find((t) => t.kind === 'fixed-rate' && t.relay === 'kernel');
+    expect(fixed?.kind === 'fixed-rate' && fixed.summary.relayCoreNsPerPacket?.median).toBeGreaterThan(0);
+    expect(fixed?.kind === 'fixed-rate' && fixed.repetitions[0]!.relayCoreBusyNs).toBeGreaterThan(0);
+    expect(r.environment.placement).toEqual({ pinned: true, source: 'default', traffic: [0], relay: [1], trafficMask: '1', relayMask: '2' });
+    const bad = await fixture();
+    (bad.environment as Record<string, unknown>).placement = { pinned: true, source: 'guess', traffic: [0], relay: [-1] };
+    const msg = (() => { try { parseResults(bad, 'bad.json'); return ''; } catch (e) { return (e as Error).message; } })();
+    expect(msg).toMatch(/^ {2}environment\.placement\.source: /m);
+    expect(msg).toMatch(/^ {2}environment\.placement\.relay\.0: /m);
+  });
+
   test('an unreadable file and non-JSON text give clear errors', async () => {
     await expect(readResults(path.join(dir, 'missing.json'))).rejects.toThrow(/missing\.json: cannot read/);
     const file = path.join(dir, 'text.json');

@@ -29,6 +29,9 @@ const trial = z.object({
   deliveredPps: num,
   relayCpuNs: num.optional(),
   relayCpuNsPerPacket: num.optional(),
+  relayCoreBusyNs: num.optional(),
+  relayCoreNsPerPacket: num.optional(),
+  relayCoreOwnNsPerPacket: num.optional(),
 });
 
 const base = { name: z.string(), relay: relayName };
@@ -39,6 +42,7 @@ const test = z.discriminatedUnion('kind', [
     summary: z.object({
       lossRatio: summary, deliveredPps: summary,
       latencyP50Ns: summary.optional(), latencyP99Ns: summary.optional(), relayCpuNsPerPacket: summary.optional(),
+      relayCoreNsPerPacket: summary.optional(), relayCoreOwnNsPerPacket: summary.optional(),
     }),
   }),
   z.object({
@@ -66,6 +70,12 @@ export const resultsSchema: z.ZodType<Results> = z.object({
     memoryBytes: count,
     sysctls: z.record(z.string(), z.string()),
     versions: z.record(z.string(), z.string()),
+    placement: z.object({
+      pinned: z.boolean(), source: z.enum(['scenario', 'default', 'off', 'single-cpu']),
+      traffic: z.array(count), relay: z.array(count),
+      trafficMask: z.string().optional(), relayMask: z.string().optional(), note: z.string().optional(),
+    }).optional(),
+    mcrdOptions: z.object({ workers: count.optional(), busyPollUs: count.optional() }).optional(),
   }),
   relays: z.array(relayName),
   tests: z.array(test),

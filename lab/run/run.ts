@@ -16,6 +16,7 @@ import type { ResolvedScenario } from '../scenario/resolve.js';
 import { createContext, newRunId, type RunContext } from '../topology/context.js';
 import { teardown } from '../topology/teardown.js';
 import { estimateSeconds, Progress } from './progress.js';
+import { describePlacement, onlineCpus, placementProblems, planPlacement } from './placement.js';
 import { runRelaySession } from './session.js';
 
 export interface RunOptions {
@@ -45,6 +46,11 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const startedAt = new Date().toISOString();
   const progress = new Progress(process.stderr, opts.progress ?? true, estimateSeconds(s.tests, s.relays.length, s.settleS));
   const environment = captureEnvironment();
+  const placement = planPlacement(s.cpus, onlineCpus(), s.mcrd.workers !== undefined ? { mcrdWorkers: s.mcrd.workers } : {});
+  progress.note(`CPU placement: ${describePlacement(placement)}`);
+  for (const w of placementProblems(placement, onlineCpus(), s.mcrd.workers !== undefined ? { mcrdWorkers: s.mcrd.workers } : {})) {
+    progress.note(`${w.severity}: ${w.path}: ${w.message}`);
+  }
   const tests: TestResult[] = [];
   const skipped: Results['skipped'] = [];
   let failed = false;
@@ -55,7 +61,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     activeContexts.add(ctx);
     ctx.log.write(`== ${relay}: run ${runId}, topology ${ctx.prefix}`);
     try {
-      const out = await runRelaySession(ctx, s, runnerFor(relay, opts.projectRoot), progress, i);
+      const out = await runRelaySession(ctx, s, runnerFor(relay, opts.projectRoot), progress, i, placement);
       tests.push(...out.tests);
       if (out.skipped) { skipped.push({ relay, reason: out.skipped }); progress.note(`skipped ${out.skipped}`); }
       if (out.failed) { skipped.push({ relay, reason: out.failed }); failed = true; progress.note(`FAILED ${out.failed}`); }
@@ -80,7 +86,10 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     runId,
     startedAt,
     finishedAt: new Date().toISOString(),
-    environment: await environment,
+    environment: {
+      ...await environment, placement,
+      ...(Object.keys(s.mcrd).length > 0 && s.relays.includes('mcrd') ? { mcrdOptions: { ...s.mcrd } } : {}),
+    },
     relays: s.relays,
     tests,
     thresholds,

@@ -2,6 +2,8 @@
  * One relay's part of a run: a fresh topology (so no relay inherits MFC entries, socket buffers or
  * bridge state from the one before), the relay started, a short unmeasured warm-up (first-packet
  * costs: MFC upcalls, bridge learning), then every test of the scenario, then teardown of the topology.
+ * The run's CPU placement is applied here: RPS masks right after the topology, taskset on the relay
+ * and on every generator and sink.
  */
 import { throughputSearch } from '../measure/search.js';
 import { fixedRateTest, latencyTest, throughputTest } from '../measure/stats.js';
@@ -11,19 +13,23 @@ import type { ResolvedScenario, ResolvedTest } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
 import { topologyUp } from '../topology/build.js';
 import type { Progress } from './progress.js';
-import { runTrial, sleep } from './trial.js';
+import { runTrial, sendMode, sleep } from './trial.js';
 import { loadTraffic } from './traffic-port.js';
 import { addressOf } from '../topology/build.js';
+import { rpsUp } from '../topology/rps.js';
+import type { CpuPlacement } from '../results/types.js';
+import { TrafficToolError } from '../traffic/process.js';
 
 export interface SessionOutcome { tests: TestResult[]; skipped?: string; failed?: string }
 
 export async function runRelaySession(
-  ctx: RunContext, s: ResolvedScenario, runner: RelayRunner, progress: Progress, index: number,
+  ctx: RunContext, s: ResolvedScenario, runner: RelayRunner, progress: Progress, index: number, placement: CpuPlacement,
 ): Promise<SessionOutcome> {
   const base = { relay: runner.name, relayIndex: index + 1, relayCount: s.relays.length };
   progress.update({ ...base, test: 'setup', detail: 'building topology' });
   try {
     await topologyUp(ctx, s);
+    if (placement.pinned) await rpsUp(ctx, s, placement);
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     return { tests: [], failed: `${runner.name}: topology: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
@@ -33,7 +39,7 @@ export async function runRelaySession(
   progress.update({ ...base, test: 'setup', detail: `starting ${runner.name}` });
   let handle: RelayHandle;
   try {
-    handle = await runner.start(ctx, s);
+    handle = await runner.start(ctx, s, placement.pinned ? { relayCpus: placement.relay } : {});
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     return { tests: [], failed: `${runner.name}: failed to start: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
@@ -41,12 +47,27 @@ export async function runRelaySession(
   const plan = runner.plan(s);
   const tests: TestResult[] = [];
   try {
-    await warmUp(ctx, s, plan);
+    await warmUp(ctx, s, plan, placement);
     for (const t of s.tests) {
       let warned = false;
       const trial = async (pps: number, rep: number) => {
         progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions} @ ${Math.round(pps).toLocaleString('en-US')} pps` });
-        const result = await runTrial(ctx, s, plan, handle, { offeredPps: Math.round(pps), durationS: t.durationS });
+        const spec = { offeredPps: Math.round(pps), durationS: t.durationS };
+        let result: Trial;
+        try {
+          result = await runTrial(ctx, s, plan, handle, spec, placement);
+        } catch (err) {
+          // A sink that was too slow to stop left no report: a lab hiccup, not the relay's fault. Run the
+          // trial again once; a second failure is reported as the tool's, not as the relay's.
+          if (!isSlowToolStop(err) || ctx.signal.aborted) throw err;
+          progress.note(`note: ${runner.name} ${t.name}: ${firstLine(err)}; repeating the trial`);
+          try {
+            result = await runTrial(ctx, s, plan, handle, spec, placement);
+          } catch (again) {
+            if (isSlowToolStop(again)) throw new Error(`lab traffic tool, not ${runner.name}: ${firstLine(again)}`);
+            throw again;
+          }
+        }
         // A relay that died would otherwise show up as 100 % loss, indistinguishable from overload.
         const dead = handle.problem();
         if (dead) throw new Error(`relay died during ${t.name}: ${dead}`);
@@ -118,14 +139,24 @@ export function creditedThroughput(throughputPps: number, steps: Trial[], lossTo
   return best >= 0.98 * throughputPps ? throughputPps : Math.round(best);
 }
 
+/** A traffic tool SIGKILLed because it did not end within its stop grace period. */
+export function isSlowToolStop(err: unknown): boolean {
+  return err instanceof TrafficToolError && err.isForcefullyTerminated && !err.isCanceled;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
 /** 200 unmeasured datagrams per generator, then a pause for them to drain. */
-async function warmUp(ctx: RunContext, s: ResolvedScenario, plan: ReturnType<RelayRunner['plan']>): Promise<void> {
+async function warmUp(ctx: RunContext, s: ResolvedScenario, plan: ReturnType<RelayRunner['plan']>, placement: CpuPlacement): Promise<void> {
   const traffic = await loadTraffic(ctx.log);
   await Promise.all(plan.generators.map((g) => {
     const bind = addressOf(s, g.host, g.interface);
     return traffic.runGenerator({
       netns: ctx.ns(g.host), interface: g.interface, dst: g.dst, ...(bind ? { bind } : {}), ratePps: 2000, count: 200,
-      payloadBytes: s.streams[0]!.payloadBytes, ttl: s.streams[0]!.ttl, signal: ctx.signal,
+      ...(placement.pinned ? { cpus: placement.traffic } : {}),
+      payloadBytes: s.streams[0]!.payloadBytes, ttl: s.streams[0]!.ttl, signal: ctx.signal, ...sendMode(s, g.dst.length),
     });
   }));
   await sleep(200, ctx.signal);

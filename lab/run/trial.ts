@@ -1,23 +1,27 @@
 /**
- * One trial: sinks up (one mcr-sink per host and interface, all its groups), relay CPU time read,
- * generators run for the trial's duration, a settle pause for packets still in flight, CPU read
- * again, sinks stopped, and everything turned into a Trial (lab/measure/trial.ts).
+ * One trial: sinks up (one mcr-sink per host and interface, all its groups), relay CPU time and the
+ * relay cores' busy time read, generators run for the trial's duration, a settle pause for packets
+ * still in flight, both read again, sinks stopped, and everything turned into a Trial
+ * (lab/measure/trial.ts). With a CPU placement, generators and sinks run pinned to the traffic CPUs.
  */
 import { buildTrial, type SinkListenLike } from '../measure/trial.js';
-import { readCpuNs, treePids } from '../measure/cpu.js';
-import type { Trial } from '../results/types.js';
+import { readCpuNs, readUserCpuNs, treePids } from '../measure/cpu.js';
+import { busyNsBetween, kernelNsBetween, readCpuTimes } from '../measure/cores.js';
+import type { CpuPlacement, Trial } from '../results/types.js';
 import type { RelayHandle, TrafficPlan } from '../runners/types.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import { addressOf } from '../topology/build.js';
 import type { RunContext } from '../topology/context.js';
 import type { GenReport, SinkListen } from '../traffic/reports.js';
 import { loadTraffic, type SinkHandle } from './traffic-port.js';
+import { perStreamAchievedPps } from './achieved.js';
 
 export interface TrialSpec { offeredPps: number; durationS: number }
 
 export async function runTrial(
-  ctx: RunContext, s: ResolvedScenario, plan: TrafficPlan, relay: RelayHandle, spec: TrialSpec,
+  ctx: RunContext, s: ResolvedScenario, plan: TrafficPlan, relay: RelayHandle, spec: TrialSpec, placement?: CpuPlacement,
 ): Promise<Trial> {
+  const pin = placement?.pinned ? { cpus: placement.traffic } : {};
   const traffic = await loadTraffic(ctx.log);
   const groups = groupSinks(plan);
   const sinks: SinkHandle[] = [];
@@ -25,7 +29,7 @@ export async function runTrial(
     for (const g of groups) {
       sinks.push(await traffic.startSink({
         netns: ctx.ns(g.host), interface: g.interface, listen: g.listens.map((l) => `${l.group}:${l.port}`),
-        durationS: spec.durationS + s.settleS + 30, signal: ctx.signal,
+        durationS: spec.durationS + s.settleS + 30, signal: ctx.signal, ...pin,
       }));
     }
   } catch (err) {
@@ -34,6 +38,8 @@ export async function runTrial(
   }
   const measuredPids = relay.pids.length > 0 ? treePids(relay.pids) : [];
   const cpu0 = measuredPids.length > 0 ? readCpuNs(measuredPids) : 0;
+  const user0 = measuredPids.length > 0 ? readUserCpuNs(measuredPids) : 0;
+  const cores0 = placement?.pinned ? readCpuTimes() : undefined;
   let gens: GenReport[];
   try {
     gens = await Promise.all(plan.generators.map((g) => {
@@ -42,7 +48,7 @@ export async function runTrial(
       return traffic.runGenerator({
         netns: ctx.ns(g.host), interface: g.interface, dst: g.dst, ...(bind ? { bind } : {}),
         ratePps: Math.max(1, Math.round(spec.offeredPps * g.rateFactor)), durationS: spec.durationS,
-        payloadBytes: stream.payloadBytes, ttl: stream.ttl, signal: ctx.signal,
+        payloadBytes: stream.payloadBytes, ttl: stream.ttl, signal: ctx.signal, ...pin, ...sendMode(s, g.dst.length),
       });
     }));
     await sleep(s.settleS * 1000, ctx.signal);
@@ -51,7 +57,12 @@ export async function runTrial(
     throw err;
   }
   // Re-read the tree: workers started during the trial count too; exited ones are in the parent's cutime.
-  const cpu1 = measuredPids.length > 0 ? readCpuNs(treePids(relay.pids)) : 0;
+  const pids1 = measuredPids.length > 0 ? treePids(relay.pids) : [];
+  const cpu1 = pids1.length > 0 ? readCpuNs(pids1) : 0;
+  const user1 = pids1.length > 0 ? readUserCpuNs(pids1) : 0;
+  const cores1 = cores0 ? readCpuTimes() : undefined;
+  const coreBusyNs = cores0 && cores1 && placement ? busyNsBetween(cores0, cores1, placement.relay) : undefined;
+  const coreKernelNs = cores0 && cores1 && placement ? kernelNsBetween(cores0, cores1, placement.relay) : undefined;
   const reports = await Promise.all(sinks.map((h) => h.stop()));
 
   const listens: SinkListenLike[] = [];
@@ -71,9 +82,11 @@ export async function runTrial(
   const sent = gens.reduce((a, g) => a + g.sent, 0);
   return buildTrial({
     offeredPps: spec.offeredPps, payloadBytes: s.streams[0]!.payloadBytes, durationS: spec.durationS,
-    gen: { sent, achievedPps: gens.reduce((a, g) => a + g.achievedPps, 0) / Math.max(1, avgFactor(plan)) },
+    gen: { sent, achievedPps: perStreamAchievedPps(plan.generators.map((g, i) => ({ ...g, achievedPps: gens[i]!.achievedPps }))) },
     sinks: listens, outputNames: names,
     ...(relay.pids.length > 0 ? { relayCpuNs: Math.max(0, cpu1 - cpu0) } : {}),
+    ...(coreBusyNs !== undefined ? { relayCoreBusyNs: coreBusyNs } : {}),
+    ...(coreKernelNs !== undefined ? { relayCoreKernelNs: coreKernelNs, relayUserNs: Math.max(0, user1 - user0) } : {}),
   });
 }
 
@@ -91,11 +104,13 @@ function expectedFor(plan: TrafficPlan, gens: GenReport[], stream: string, dst: 
   return total;
 }
 
-/** Offered-rate equivalent of the generators (direct's generator sends N copies per offered packet). */
-function avgFactor(plan: TrafficPlan): number {
-  const byStream = new Map<string, number>();
-  for (const g of plan.generators) byStream.set(g.streamName, Math.max(byStream.get(g.streamName) ?? 0, g.rateFactor));
-  return [...byStream.values()].reduce((a, b) => a + b, 0) / byStream.size;
+/**
+ * mcr-gen's --tx/--threads from the scenario's `traffic`, only when not the defaults. Threads are
+ * capped at the generator's destinations: mcr-gen never splits a stream over threads.
+ */
+export function sendMode(s: Pick<ResolvedScenario, 'generator'>, destinations: number): { tx?: 'packet'; threads?: number } {
+  const threads = Math.min(s.generator.threads, Math.max(1, destinations));
+  return { ...(s.generator.tx === 'packet' ? { tx: 'packet' as const } : {}), ...(threads > 1 ? { threads } : {}) };
 }
 
 interface SinkGroup { host: string; interface: string; listens: Array<{ group: string; port: number }> }

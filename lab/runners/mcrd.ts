@@ -1,17 +1,30 @@
 /**
  * `mcrd`: this project's relay. Starts `node dist/relay/cli/mcrd.js` in the relay namespace with its
  * control socket and state file in the run directory, waits until `mcrctl ping` answers, then adds
- * one rule per stream with all its outputs. CPU time is measured over mcrd and its workers.
+ * one rule per stream with all its outputs. CPU time is measured over mcrd and its workers. Started
+ * under taskset with the relay CPUs; its forked workers inherit that.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
 import { deadProcess, runCommand, spawnProcess, waitFor } from './process.js';
-import { relayedPlan, type RelayRunner } from './types.js';
+import { relayedPlan, type RelayRunner, type RelayStartOptions } from './types.js';
 
 export function mcrdPaths(projectRoot: string) {
   return { mcrd: join(projectRoot, 'dist/relay/cli/mcrd.js'), mcrctl: join(projectRoot, 'dist/relay/cli/mcrctl.js') };
+}
+
+/**
+ * mcrd's argv after the script path: control socket and state file in the run directory, plus the
+ * scenario's relay.mcrd options. With workers > 1 mcrd pins worker i to CPU i itself, whatever
+ * affinity it was started with; the taskset from the run's placement then only places the supervisor.
+ */
+export function mcrdArgs(s: ResolvedScenario, runDir: string): string[] {
+  const args = ['--control-socket', join(runDir, 'mcrd.sock'), '--state-file', join(runDir, 'state.json')];
+  if (s.mcrd.workers !== undefined) args.push('--num-workers', String(s.mcrd.workers));
+  if (s.mcrd.busyPollUs !== undefined) args.push('--busy-poll-us', String(s.mcrd.busyPollUs));
+  return args;
 }
 
 /** `mcrctl add` argv for one stream (all outputs in one rule). */
@@ -32,12 +45,12 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
       return undefined;
     },
     plan: relayedPlan,
-    async start(ctx: RunContext, s: ResolvedScenario) {
+    async start(ctx: RunContext, s: ResolvedScenario, opts: RelayStartOptions = {}) {
       const ns = ctx.ns(s.relayHost);
       const sock = join(ctx.runDir, 'mcrd.sock');
-      const daemon = await spawnProcess(ctx, [
-        process.execPath, paths.mcrd, '--control-socket', sock, '--state-file', join(ctx.runDir, 'state.json'),
-      ], { netns: ns, label: 'mcrd' });
+      const daemon = await spawnProcess(ctx, [process.execPath, paths.mcrd, ...mcrdArgs(s, ctx.runDir)], {
+        netns: ns, label: 'mcrd', ...(opts.relayCpus ? { cpus: opts.relayCpus } : {}),
+      });
       const ctl = (args: string[], reject = true) => runCommand(ctx, [process.execPath, paths.mcrctl, '--socket', sock, ...args], { netns: ns, reject, timeoutMs: 15_000 });
       try {
         await waitFor(async () => {

@@ -4,7 +4,7 @@ import { loadScenarioText } from '../scenario/load.js';
 import { resolveScenario } from '../scenario/resolve.js';
 import { directPlan } from './direct.js';
 import { kernelPlan, kernelShapeProblem } from './kernel.js';
-import { mcrctlAddArgs } from './mcrd.js';
+import { mcrctlAddArgs, mcrdArgs } from './mcrd.js';
 import { socatArgv } from './socat.js';
 import { relayedPlan } from './types.js';
 
@@ -16,6 +16,13 @@ describe('relay command lines and traffic plans', () => {
     expect(socatArgv(scenario('dual-bridge.yaml'), 0, 0)).toEqual([
       'socat', '-u', 'UDP4-RECV:5001,ip-add-membership=239.1.1.1:in0,reuseaddr', 'UDP4-SEND:239.9.9.9:5099,bind=10.0.1.20,ip-multicast-ttl=8',
     ]);
+  });
+
+  test('mcrd gets --num-workers and --busy-poll-us only when the scenario sets them', () => {
+    const s = scenario('chain.yaml');
+    expect(mcrdArgs(s, '/run/x')).toEqual(['--control-socket', '/run/x/mcrd.sock', '--state-file', '/run/x/state.json']);
+    expect(mcrdArgs({ ...s, mcrd: { workers: 2, busyPollUs: 0 } }, '/run/x').slice(4)).toEqual(['--num-workers', '2', '--busy-poll-us', '0']);
+    expect(mcrdArgs({ ...s, mcrd: { busyPollUs: 100 } }, '/run/x').slice(4)).toEqual(['--busy-poll-us', '100']);
   });
 
   test('mcrd gets one rule per stream carrying every output', () => {

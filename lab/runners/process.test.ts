@@ -35,6 +35,19 @@ describe('process runner', () => {
     await expect(runCommand(ctx, ['no-such-program-mcl'])).rejects.toThrow(/^not found: no-such-program-mcl/);
   });
 
+  test('cpus pins the process itself (taskset execs in place: the pid is the program\'s)', async () => {
+    const h = await spawnProcess(ctx, [process.execPath, fixture('exits-after.mjs'), '0', '2000'], { label: 'pinned', cpus: [0] });
+    try {
+      // Until taskset has exec'd, the pid's cmdline is taskset's own (which names the script too).
+      await waitFor(() => readFileSync(`/proc/${h.pid}/cmdline`, 'utf8').startsWith(process.execPath), 'taskset exec');
+      const status = readFileSync(`/proc/${h.pid}/status`, 'utf8');
+      expect(/^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1]).toBe('0');
+      expect(readFileSync(`/proc/${h.pid}/cmdline`, 'utf8').split('\0')).toEqual([process.execPath, fixture('exits-after.mjs'), '0', '2000', '']);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('a spawned process is in the state record while it runs and leaves it when it exits', async () => {
     const h = await spawnProcess(ctx, [process.execPath, fixture('exits-after.mjs'), '0', '300'], { label: 'short' });
     expect(readState(ctx.runId)!.resources).toContainEqual(expect.objectContaining({ kind: 'process', pid: h.pid, label: 'short' }));

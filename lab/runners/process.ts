@@ -7,6 +7,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import type { RunContext } from '../topology/context.js';
+import { tasksetPrefix } from '../run/placement.js';
 
 export interface CommandOptions {
   /** Namespace to run in; absent = the lab's own. */
@@ -77,14 +78,21 @@ export interface ProcessHandle {
   stderrTail(): string;
 }
 
-export interface SpawnOptions { netns?: string; label: string; env?: Record<string, string> }
+export interface SpawnOptions {
+  netns?: string;
+  label: string;
+  env?: Record<string, string>;
+  /** Pin the process (and everything it forks) to these CPUs with taskset; absent or empty = no pinning. */
+  cpus?: readonly number[];
+}
 
 /**
  * Starts a long-running process and records it in the run's state (so `down` can kill it after a
  * crash). Rejects if it cannot be spawned; a later exit is reported through `exited`.
  */
 export async function spawnProcess(ctx: RunContext, argv: string[], opts: SpawnOptions): Promise<ProcessHandle> {
-  const full = inNetns(opts.netns, argv);
+  // taskset and `ip netns exec` both exec in place, so the pid recorded is the program's own.
+  const full = [...tasksetPrefix(opts.cpus), ...inNetns(opts.netns, argv)];
   const [file, ...args] = full as [string, ...string[]];
   let stderrBuf = '';
   const sub: ResultPromise = execa(file, args, {

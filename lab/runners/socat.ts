@@ -7,7 +7,7 @@ import { addressOf } from '../topology/build.js';
 import type { RunContext } from '../topology/context.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import { deadProcess, runCommand, spawnProcess, waitFor, type ProcessHandle } from './process.js';
-import { relayedPlan, type RelayRunner } from './types.js';
+import { relayedPlan, type RelayRunner, type RelayStartOptions } from './types.js';
 import { which } from '../scenario/verify.js';
 
 export function socatArgv(s: ResolvedScenario, streamIndex: number, outputIndex: number): string[] {
@@ -28,14 +28,16 @@ export const socatRunner: RelayRunner = {
     return which('socat') ? undefined : 'socat: not installed (apt-get install socat)';
   },
   plan: relayedPlan,
-  async start(ctx: RunContext, s: ResolvedScenario) {
+  async start(ctx: RunContext, s: ResolvedScenario, opts: RelayStartOptions = {}) {
     const ns = ctx.ns(s.relayHost);
     const procs: ProcessHandle[] = [];
     const stopAll = async () => { await Promise.all(procs.map((p) => p.stop())); };
     try {
       for (let i = 0; i < s.streams.length; i++) {
         for (let j = 0; j < s.streams[i]!.outputs.length; j++) {
-          procs.push(await spawnProcess(ctx, socatArgv(s, i, j), { netns: ns, label: `socat ${s.streams[i]!.outputs[j]!.name}` }));
+          procs.push(await spawnProcess(ctx, socatArgv(s, i, j), {
+            netns: ns, label: `socat ${s.streams[i]!.outputs[j]!.name}`, ...(opts.relayCpus ? { cpus: opts.relayCpus } : {}),
+          }));
         }
       }
       // Ready when every process has its receive socket bound (socat joins right after binding).

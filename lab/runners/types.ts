@@ -33,12 +33,18 @@ export interface SinkPlan { output: string; stream: string; host: string; interf
 
 export interface TrafficPlan { generators: GeneratorPlan[]; sinks: SinkPlan[] }
 
+/** How the run places the relay (lab/run/placement.ts). */
+export interface RelayStartOptions {
+  /** CPUs relay processes are pinned to (taskset; forked children inherit it); absent = not pinned. */
+  relayCpus?: readonly number[];
+}
+
 export interface RelayRunner {
   name: RelayName;
   /** undefined when the relay can run the scenario, else why not (shown as "skipped: …"). */
   check(ctx: RunContext, s: ResolvedScenario): Promise<string | undefined>;
   plan(s: ResolvedScenario): TrafficPlan;
-  start(ctx: RunContext, s: ResolvedScenario): Promise<RelayHandle>;
+  start(ctx: RunContext, s: ResolvedScenario, opts?: RelayStartOptions): Promise<RelayHandle>;
 }
 
 /** Traffic for relays that forward stream → outputs with the groups the scenario names. */

@@ -3,7 +3,7 @@
  * built-in → `defaults.link` → the link itself; tests: traffic defaults → test → `quick`), fan-out
  * shorthand expanded into outputs. Later stages only read resolved values. Covered by resolve.test.ts.
  */
-import type { Netem, Scenario, Sysctls, TestSpec, Threshold } from './schema.js';
+import type { CpusSpec, McrdOptions, Netem, Scenario, Sysctls, TestSpec, Threshold } from './schema.js';
 import type { RelayName } from '../results/types.js';
 
 export const DEFAULT_MTU = 1500;
@@ -34,10 +34,16 @@ export interface ResolvedScenario {
   bridges: string[];
   links: ResolvedLink[];
   relayHost: string;
+  /** Options for mcrd (workers, busy polling); empty = mcrd's defaults. */
+  mcrd: McrdOptions;
+  /** CPU placement as written: undefined = the default, false = none (planned in lab/run/placement.ts). */
+  cpus?: CpusSpec;
   streams: ResolvedStream[];
   relays: RelayName[];
   tests: ResolvedTest[];
   settleS: number;
+  /** How mcr-gen sends: socket kind and sender threads (capped per generator at its destination count). */
+  generator: { tx: 'udp' | 'packet'; threads: number };
   thresholds: Threshold[];
 }
 
@@ -53,10 +59,13 @@ export function resolveScenario(s: Scenario, opts: ResolveOptions = {}): Resolve
     bridges: s.bridges,
     links: s.links.map((l, index) => resolveLink(s, l, index)),
     relayHost: s.relay.host,
+    mcrd: s.relay.mcrd ?? {},
+    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
     streams: s.streams.map((st) => resolveStream(s, st)),
     relays: s.relays,
     tests: s.tests.map((t) => resolveTest(s, t, opts)),
     settleS: quick ? Math.min(s.traffic.settleS, 0.5) : s.traffic.settleS,
+    generator: { tx: s.traffic.tx ?? 'udp', threads: s.traffic.threads ?? 1 },
     thresholds: s.thresholds,
   };
 }

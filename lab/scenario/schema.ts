@@ -147,6 +147,26 @@ export const thresholdSchema = z.strictObject({
   min: z.number().optional().describe('Shorthand for op ">=".'),
 });
 
+const cpuId = z.number().int().min(0).max(1023);
+const cpuList = z.array(cpuId).min(1, 'expected at least one CPU number, e.g. [1]').max(1024);
+
+/**
+ * Where traffic tools and relay processes run (and where RPS steers each host's receive work).
+ * `false` turns placement off; absent = the default (relay on the last CPU, traffic on the others).
+ */
+export const cpusSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    traffic: cpuList.optional().describe('CPUs for mcr-gen/mcr-sink and the receive work of every host but the relay\'s (default: the CPUs not in relay).'),
+    relay: cpuList.optional().describe('CPUs for the relay processes and the relay host\'s receive work; CPU per packet is measured on these (default: the last CPU, or the CPUs not in traffic).'),
+  }),
+]).describe('CPU placement: { traffic: [0], relay: [1] }, or false for none. Default on a machine with >= 2 CPUs: relay = the last CPU, traffic = the others.');
+
+export const mcrdOptionsSchema = z.strictObject({
+  workers: z.number().int().min(1).max(64).optional().describe('mcrd --num-workers (1-64); with > 1 mcrd pins worker i to CPU i itself.'),
+  busyPollUs: z.number().int().min(0).max(1_000_000).optional().describe('mcrd --busy-poll-us (0-1000000).'),
+});
+
 export const scenarioSchema = z.strictObject({
   name: name.describe('Scenario name; used in result directories.'),
   description: z.string().optional(),
@@ -154,13 +174,22 @@ export const scenarioSchema = z.strictObject({
   bridges: z.array(name).default([]).describe('Bridges, all inside the run\'s switch namespace <run prefix>-sw.'),
   defaults: z.strictObject({ link: linkSettings.optional() }).optional(),
   links: z.array(linkSchema).min(1),
-  relay: z.strictObject({ host: name.describe('Host the relay under test runs on.') }),
+  relay: z.strictObject({
+    host: name.describe('Host the relay under test runs on.'),
+    mcrd: mcrdOptionsSchema.optional().describe('Options passed to mcrd (ignored by the other relays).'),
+  }),
+  cpus: cpusSchema.optional(),
   streams: z.array(streamSchema).min(1),
   traffic: z.strictObject({
     payloadBytes: z.number().int().min(32).max(8972).default(1316),
     ttl: z.number().int().min(1).max(255).default(8),
     durationS: seconds.default(5),
     settleS: z.number().min(0).default(1).describe('Seconds to wait for late packets after the generator stops.'),
+    tx: z.enum(['udp', 'packet'], { error: 'expected "udp" (a UDP socket, the default) or "packet" (whole frames on an AF_PACKET socket: less generator CPU per datagram)' })
+      .optional().describe('mcr-gen --tx: "udp" (default) or "packet" (raw frames; same bytes on the wire, lower generator CPU).'),
+    threads: z.number().int()
+      .min(1, 'expected at least 1 sender thread').max(64, 'expected at most 64 sender threads').optional()
+      .describe('mcr-gen --threads (default 1). A stream never spans threads, so each generator uses at most one thread per destination it sends to.'),
   }).default({ payloadBytes: 1316, ttl: 8, durationS: 5, settleS: 1 }),
   relays: z.array(relayName).min(1).default(['mcrd', 'socat', 'kernel', 'direct']),
   repetitions: z.number().int().min(1).max(100).default(3),
@@ -181,6 +210,8 @@ export type TestSpec = z.output<typeof testSchema>;
 export type Netem = z.output<typeof netemSchema>;
 export type Sysctls = z.output<typeof sysctlsSchema>;
 export type Threshold = z.output<typeof thresholdSchema>;
+export type CpusSpec = z.output<typeof cpusSchema>;
+export type McrdOptions = z.output<typeof mcrdOptionsSchema>;
 
 /** The JSON Schema editors use (via the yaml-language-server modeline in each scenario). */
 export function scenarioJsonSchema(): Record<string, unknown> {

@@ -11,6 +11,7 @@ import { formatPath } from './errors.js';
 import type { ResolvedScenario } from './resolve.js';
 import type { RelayName } from '../results/types.js';
 import { nativeBinary } from '../traffic/binaries.js';
+import { onlineCpus, placementProblems, planPlacement } from '../run/placement.js';
 
 export const IFNAMSIZ_MAX = 15;
 type Locate = (path: ReadonlyArray<PropertyKey>) => { line: number; column: number } | undefined;
@@ -163,6 +164,12 @@ export function verifyEnvironment(s: ResolvedScenario, relays: RelayName[], proj
   }
   if (relays.includes('socat')) need(which('socat') !== undefined, 'socat not found: apt-get install socat');
   if (relays.includes('kernel')) need(which('smcrouted') !== undefined && which('smcroutectl') !== undefined, 'smcroute not found (kernel relay): apt-get install smcroute');
+  // Placement is planned against this machine's CPUs: a CPU that is not online is an error here, not in validate.
+  const online = onlineCpus();
+  const workers = s.mcrd.workers !== undefined ? { mcrdWorkers: s.mcrd.workers } : {};
+  for (const p of placementProblems(planPlacement(s.cpus, online, workers), online, workers)) {
+    if (p.severity === 'error') need(false, `${p.path}: ${p.message}`);
+  }
   if (relays.includes('mcrd')) {
     for (const f of ['dist/relay/cli/mcrd.js', 'dist/relay/cli/mcrctl.js']) {
       need(exists(join(projectRoot, f)), `mcrd not built (no ${join(projectRoot, f)}): npm run build, or leave mcrd out with --relays`);

@@ -29,6 +29,7 @@ export async function runGenerator(o: GenOptions): Promise<GenReport> {
     const result = await spawnTool('mcr-gen', args, {
       netns: o.netns,
       signal: o.signal,
+      cpus: o.cpus,
       ...(planned !== undefined ? { timeoutMs: planned + TIMEOUT_SLACK_MS } : {}),
     });
     stdout = String(result.stdout);

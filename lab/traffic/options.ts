@@ -36,6 +36,8 @@ export interface GenOptions {
   threads?: number;
   /** Pin to this CPU (with threads, thread t to cpu + t). */
   cpu?: number;
+  /** Run under `taskset -c` with these CPUs (the lab's placement; `cpu` pins within them). */
+  cpus?: number[];
   signal?: AbortSignal;
 }
 
@@ -64,9 +66,13 @@ export interface SinkOptions {
    */
   coalesceUs?: number;
   cpu?: number;
+  /** Run under `taskset -c` with these CPUs (the lab's placement). */
+  cpus?: number[];
   signal?: AbortSignal;
   /** How long to wait for the sink to be ready (default 10 s). */
   readyTimeoutMs?: number;
+  /** How long stop() waits after SIGTERM before SIGKILL (default: sinkStopGraceMs(listen.length), >= 10 s). */
+  stopGraceMs?: number;
 }
 
 const ENDPOINT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
@@ -160,6 +166,7 @@ export function genArgs(o: GenOptions): string[] {
   const cpu = checkInt(fn, 'cpu', o.cpu, 0, 1023);
   if (cpu !== undefined) args.push('--cpu', String(cpu));
   checkName(fn, 'netns', o.netns);
+  checkCpus(fn, o.cpus);
   return args;
 }
 
@@ -192,7 +199,18 @@ export function sinkArgs(o: SinkOptions): string[] {
   if (cpu !== undefined) args.push('--cpu', String(cpu));
   checkName(fn, 'netns', o.netns);
   checkInt(fn, 'readyTimeoutMs', o.readyTimeoutMs, 1, 600_000);
+  checkInt(fn, 'stopGraceMs', o.stopGraceMs, 1, 600_000);
+  checkCpus(fn, o.cpus);
   return args;
+}
+
+/** Checks an affinity list (`cpus`): undefined or a non-empty array of CPU numbers 0-1023. */
+export function checkCpus(fn: string, v: unknown): number[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((c) => typeof c === 'number' && Number.isInteger(c) && c >= 0 && c <= 1023)) {
+    fail(fn, 'cpus', 'a non-empty array of CPU numbers 0-1023', v);
+  }
+  return v as number[];
 }
 
 /** Prefix @argv with `ip netns exec NS` when @netns is set. */

@@ -3,6 +3,7 @@
  * (it writes a ready file, which is polled with a deadline), so traffic sent afterwards is counted.
  * Exercised by traffic.test.ts (loopback) and traffic.e2e.test.ts (namespaces).
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,34 @@ export interface SinkHandle {
 
 const POLL_MS = 20;
 
+/**
+ * How long a stopped sink may take to report before it is SIGKILLed: it leaves every group and
+ * computes percentiles over every listen's samples, which with 50 listens on a busy 2-core machine
+ * took over 2 s. Generous, growing with the listens, capped so a hung sink still ends.
+ */
+export function sinkStopGraceMs(listens: number): number {
+  return Math.min(60_000, 10_000 + 200 * Math.max(0, listens));
+}
+
+/**
+ * Ready-file directories of sinks still running. Each is removed once its sink has ended; an
+ * exit hook removes the rest when the process ends first (Ctrl-C, a test worker ending).
+ */
+const liveDirs = new Set<string>();
+let exitHook = false;
+function track(dir: string): void {
+  liveDirs.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+async function untrack(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  liveDirs.delete(dir);
+}
+
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -37,24 +66,30 @@ async function exists(path: string): Promise<boolean> {
 export async function startSink(o: SinkOptions): Promise<SinkHandle> {
   const args = sinkArgs(o);
   const dir = await mkdtemp(join(tmpdir(), 'mcr-sink-'));
+  track(dir);
   const readyFile = join(dir, 'ready');
-  const child = spawnTool('mcr-sink', [...args, '--ready-file', readyFile], { netns: o.netns, signal: o.signal });
+  const child = spawnTool('mcr-sink', [...args, '--ready-file', readyFile], {
+    netns: o.netns, signal: o.signal, cpus: o.cpus, stopGraceMs: o.stopGraceMs ?? sinkStopGraceMs(o.listen.length),
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = lastLines(stderr + chunk.toString(), 20);
   });
   let exited = false;
+  // `done` settles only after the directory is gone, so a caller that awaited it leaves nothing behind.
   const done: Promise<SinkReport> = child.then(
-    (result) => {
+    async (result) => {
       exited = true;
+      await untrack(dir);
       return parseReport('mcr-sink', SinkReportSchema, String(result.stdout));
     },
-    (err: unknown) => {
+    async (err: unknown) => {
       exited = true;
+      await untrack(dir);
       throw toolError('mcr-sink', err);
     },
   );
-  done.catch(() => undefined).finally(() => void rm(dir, { recursive: true, force: true }));
+  done.catch(() => undefined);
 
   const timeoutMs = o.readyTimeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;

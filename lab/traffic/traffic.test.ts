@@ -2,7 +2,7 @@
 // namespaces): flag validation, payload format checked by an independent TS decoder, and the sink's
 // accounting of hand-crafted loss, duplicates, reordering, late and corrupt datagrams.
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { execa } from 'execa';
@@ -91,6 +91,7 @@ describe('flag validation', () => {
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, payloadBytes: 64 }, 'count/durationS'],
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 64, tx: 'packet' as const }, 'interface: expected an interface name'],
     [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 64, threads: 2 }, 'threads: expected at most dst.length (1)'],
+    [{ dst: ['239.1.1.1:5000'], ratePps: 1, count: 1, payloadBytes: 64, cpus: [] }, 'runGenerator: cpus: expected a non-empty array of CPU numbers 0-1023, got [] (array)'],
   ])('runGenerator(%j) throws a TypeError: %s', async (o, message) => {
     await expect(runGenerator(o)).rejects.toThrow(TypeError);
     await expect(runGenerator(o)).rejects.toThrow(message);
@@ -100,6 +101,7 @@ describe('flag validation', () => {
     [{ listen: ['127.0.0.1:5000'], coalesceUs: -5 }, 'startSink: coalesceUs: expected an integer 0-100000, got -5 (number)'],
     [{ listen: ['127.0.0.1:5000'], rxTimestamp: 'nic' as 'user' }, 'startSink: rxTimestamp: expected "kernel" or "user", got "nic" (string)'],
     [{ listen: [] }, 'startSink: listen: expected a non-empty array'],
+    [{ listen: ['127.0.0.1:5000'], cpus: [1.5] }, 'startSink: cpus: expected a non-empty array of CPU numbers 0-1023'],
     [{ listen: ['127.0.0.1:5000'], idleTimeoutS: 0 }, 'startSink: idleTimeoutS: expected seconds > 0'],
   ])('startSink(%j) throws a TypeError: %s', async (o, message) => {
     await expect(startSink(o)).rejects.toThrow(TypeError);
@@ -186,6 +188,15 @@ describe('sink accounting', () => {
     expect(lat.min).toBeLessThanOrEqual(lat.p50);
     expect(lat.p50).toBeLessThanOrEqual(lat.p99);
     expect(lat.p99).toBeLessThanOrEqual(lat.max);
+  });
+
+  test('cpus runs generator and sink pinned with taskset, and traffic still flows', async () => {
+    const p = port();
+    const s = await sink({ listen: [`127.0.0.1:${p}`], expectCount: 500, idleTimeoutS: 5, cpus: [0] });
+    expect(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))?.[1]).toBe('0');
+    const gen = await runGenerator({ dst: [`127.0.0.1:${p}`], ratePps: 20_000, count: 500, payloadBytes: 64, cpus: [0] });
+    expect(gen.sent).toBe(500);
+    expect((await s.done).listens[0]).toMatchObject({ received: 500, lost: 0 });
   });
 
   test('two sender threads split the streams and keep each one in order', async () => {

@@ -12,4 +12,4 @@ export { runGenerator } from './generator.js';
 export type { GenOptions, SinkOptions } from './options.js';
 export { TrafficToolError } from './process.js';
 export type { GenReport, SinkLatencyNs, SinkListen, SinkReport, SinkStream } from './reports.js';
-export { startSink, type SinkHandle } from './sink.js';
+export { sinkStopGraceMs, startSink, type SinkHandle } from './sink.js';

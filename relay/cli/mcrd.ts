@@ -5,7 +5,8 @@
  *   sudo mcrd supervisor --config /etc/mcrd/mcrd.json5
  *   mcrd --check /etc/mcrd/mcrd.json5
  *
- * Exit codes: 0 clean stop (SIGTERM/SIGINT) or valid --check, 1 start failed, 64 usage, 78 bad config.
+ * Exit codes: 0 clean stop (SIGTERM/SIGINT) or valid --check, 1 start failed, 64 usage, 77 permission
+ * (e.g. --user without root), 78 bad config.
  */
 import { loadConfigFile } from '../config/load.js';
 import { parseDaemonArgs, MCRD_USAGE } from '../daemon/args.js';
@@ -15,6 +16,7 @@ import { packageVersion } from '../version.js';
 
 const EX_USAGE = 64;
 const EX_CONFIG = 78;
+const EX_NOPERM = 77;
 
 async function main(): Promise<number> {
   let args;
@@ -44,6 +46,7 @@ async function main(): Promise<number> {
     const e = toMcrError(err);
     process.stderr.write(`mcrd: ${e.message}\n`);
     // Config, state file and rule problems are the operator's to fix: EX_CONFIG, like smcrouted -F.
+    if (e instanceof McrError && e.code === 'EACCES') return EX_NOPERM;
     return e instanceof McrError && ['EINVAL', 'EEXIST', 'ENODEV', 'ENOENT'].includes(e.code) ? EX_CONFIG : 1;
   }
   await new Promise<void>((resolve) => {

@@ -8,9 +8,13 @@ import type { Rule } from '../model/rule.js';
 
 export interface RuleView extends Rule {
   origin: RuleOrigin;
-  /** active: installed in the engine; waiting: an interface it names does not exist (yet). */
-  state?: 'active' | 'waiting';
-  /** The missing interface of a waiting rule. */
+  /**
+   * active: installed in the engine; waiting: an interface it names does not exist (yet), so it is
+   * not installed; interface-down: installed, but an interface it names is down or has no carrier
+   * (it resumes by itself when the link is back).
+   */
+  state?: 'active' | 'waiting' | 'interface-down';
+  /** The missing interface of a waiting rule, or the down interface of an interface-down one. */
   waitingFor?: string;
 }
 

@@ -21,12 +21,12 @@ options:
   --config FILE           JSON5 rule file (MCR format) applied at start and on SIGHUP
   --control-socket PATH   control socket (default /run/mcrd/control.sock; alias --control-socket-path)
   --socket-group GROUP    group owning the control socket (mode 0660); default: mcrd's own group
-  --user USER[:GROUP]     started as root, switch to USER (and GROUP, default USER's own; supplementary
+  -u, --user USER[:GROUP] started as root, switch to USER (and GROUP, default USER's own; supplementary
                           groups from /etc/group) keeping only CAP_NET_RAW, after creating the state and
                           socket directories for it; workers inherit that. See docs/install.md
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
   --num-workers N         data-plane worker processes, 1-64 (default 1)
-  --backend uring|mmsg    egress batching: io_uring (default; falls back to sendmmsg if unavailable) or sendmmsg
+  --backend mmsg|uring    egress batching: sendmmsg (default) or io_uring (measured no faster here)
   --ring v2|v3            RX ring format (default v2: a wake-up per frame, no block-retire delay;
                           v3 batches frames into blocks the kernel retires after 1 ms — see docs/engine.md)
   --ring-blocks N         RX ring blocks of 64 KiB per input interface and worker, 2-65536 (default 512:

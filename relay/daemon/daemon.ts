@@ -54,7 +54,9 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   }
   const saved = await readState(stateFile);
 
-  const backend = args.backend ?? s.backend ?? 'uring';
+  // sendmmsg: io_uring measured no better side by side (docs/performance.md, issue 4) and can be
+  // disabled by sysctl or seccomp, where sendmmsg always works; --backend uring stays available.
+  const backend = args.backend ?? s.backend ?? 'mmsg';
   const numWorkers = args.numWorkers ?? s.numWorkers ?? 1;
   const fanoutGroup = numWorkers > 1 ? (process.pid % 0xfff0) + 1 : undefined;
   // Ring capacity in time is about blocks × retire timeout (1 ms) at low rates, since the kernel
@@ -66,23 +68,11 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const ringVersion = (args.ring ?? s.ring ?? 'v2') === 'v2' ? 2 : 3;
   const egress = args.egress ?? s.egress ?? 'packet';
   const busyPollUs = args.busyPollUs ?? s.busyPollUs ?? 0;
-  const makePool = (b: 'uring' | 'mmsg') => new WorkerPool({
+  const pool = new WorkerPool({
     count: numWorkers, log,
-    engine: { backend: b, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, ...(fanoutGroup ? { fanoutGroup } : {}) },
+    engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, ...(fanoutGroup ? { fanoutGroup } : {}) },
   });
-  let pool = makePool(backend);
-  let activeBackend = backend;
-  try {
-    await pool.start();
-  } catch (err) {
-    // io_uring can be disabled (sysctl, seccomp, old kernel); fall back unless the user asked for it.
-    if (backend !== 'uring' || args.backend === 'uring' || s.backend === 'uring') throw err;
-    log.warn('io_uring backend failed; falling back to sendmmsg', { error: (err as Error).message });
-    await pool.stop();
-    pool = makePool('mmsg');
-    activeBackend = 'mmsg';
-    await pool.start();
-  }
+  await pool.start();
 
   const rules = new RuleService({
     dataPlane: pool, stateFile, log,
@@ -112,7 +102,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   watcher.start();
 
   const api = createControlApi({
-    rules, dataPlane: pool, sampler, log, backend: () => activeBackend, reload: () => reload(args, rules, log),
+    rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(args, rules, log),
   });
 
   const requests = new ControlRequestCounter();
@@ -134,7 +124,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     try {
       metrics = await startMetricsServer({
         listen: metricsListen, log,
-        collect: daemonMetricsCollector({ rules, dataPlane: pool, requests, backend: () => activeBackend, startedAtMs }),
+        collect: daemonMetricsCollector({ rules, dataPlane: pool, requests, backend: () => backend, startedAtMs }),
       });
     } catch (err) {
       watcher.stop();
@@ -145,7 +135,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     }
     log.info('metrics listening', { url: `http://${metrics.address}/metrics` });
   }
-  log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend: activeBackend, rules: rules.list().length });
+  log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend, rules: rules.list().length });
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {

@@ -125,3 +125,83 @@ describe('RuleService following interfaces', () => {
     expect(dp.applied.length).toBe(before + 2);
   });
 });
+
+describe('RuleService following interface state (addresses, MTU, link down)', () => {
+  type If = { ifindex: number; up: boolean; mtu?: number; mac?: string; addresses?: string[] };
+  const withTable = async (ifs: Record<string, If>) => {
+    const dp = new MemoryDataPlane();
+    const svc = new RuleService({ dataPlane: dp, log: silentLogger(), interfaces: () => new Map(Object.entries(structuredClone(ifs))) });
+    return { dp, svc };
+  };
+  const base = (): Record<string, If> => ({
+    eth0: { ifindex: 2, up: true, mtu: 1500, mac: '02:00:00:00:00:02', addresses: ['10.1.0.2/24'] },
+    eth1: { ifindex: 3, up: true, mtu: 1500, mac: '02:00:00:00:00:03', addresses: ['10.2.0.1/24'] },
+  });
+
+  test('a new primary address on an output interface re-applies the same table (templates re-read), once', async () => {
+    const ifs = base();
+    const { dp, svc } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    const before = dp.applied.length;
+    await svc.refresh();
+    expect(dp.applied.length).toBe(before);
+    ifs.eth1!.addresses = ['10.2.0.9/24'];
+    await svc.refresh();
+    expect(dp.applied.slice(before)).toEqual([dp.applied[before - 1]]);
+    await svc.refresh();
+    expect(dp.applied.length).toBe(before + 1);
+  });
+
+  test('output MTU and MAC changes re-apply; a secondary address or an input address change does not', async () => {
+    const ifs = base();
+    const { dp, svc } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    let n = dp.applied.length;
+    ifs.eth1!.addresses = ['10.2.0.1/24', '10.2.0.50/24'];
+    ifs.eth0!.addresses = ['10.1.0.99/24'];
+    await svc.refresh();
+    expect(dp.applied.length).toBe(n);
+    ifs.eth1!.mtu = 9000;
+    await svc.refresh();
+    expect(dp.applied.length).toBe(++n);
+    ifs.eth1!.mac = '02:00:00:00:00:33';
+    await svc.refresh();
+    expect(dp.applied.length).toBe(++n);
+  });
+
+  test('an input MTU change re-installs the rules on it (ring slots are sized from the MTU)', async () => {
+    const ifs = base();
+    const { dp, svc } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    const before = dp.applied.length;
+    ifs.eth0!.mtu = 9000;
+    await svc.refresh();
+    expect(dp.applied.slice(before).map((t) => t.map((r) => r.id))).toEqual([[], ['a']]);
+  });
+
+  test('a down interface shows its rules as interface-down, keeps them installed, and up clears it', async () => {
+    const ifs = base();
+    const { dp, svc } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    const before = dp.applied.length;
+    ifs.eth1!.up = false;
+    await svc.refresh();
+    expect(svc.list()[0]).toMatchObject({ id: 'a', state: 'interface-down', waitingFor: 'eth1' });
+    expect(dp.applied.length).toBe(before);
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+    ifs.eth1!.up = true;
+    await svc.refresh();
+    expect(svc.list()[0]).toMatchObject({ id: 'a', state: 'active' });
+    expect(svc.list()[0]!.waitingFor).toBeUndefined();
+    expect(dp.applied.length).toBe(before);
+  });
+
+  test('a rule added while its output is down is installed and shown down', async () => {
+    const ifs = base();
+    ifs.eth1!.up = false;
+    const { dp, svc } = await withTable(ifs);
+    const view = await svc.add(mk(5000, 'a'));
+    expect(view).toMatchObject({ state: 'interface-down', waitingFor: 'eth1' });
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+  });
+});

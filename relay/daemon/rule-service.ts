@@ -4,10 +4,18 @@
  * the state file and answers ok. Changes are serialized: one at a time, in arrival order.
  *
  * Interfaces come and go. A configured rule whose interface is missing is kept (and persisted) but
- * *waiting*: it is left out of the engine table, so it blocks no other change. refresh(), run every
- * second by the daemon, installs waiting rules when their interfaces appear, withdraws rules whose
- * interface vanished, and re-installs rules whose interface was deleted and re-created (new ifindex)
- * so the engine opens fresh sockets on it. Tested in rule-service.test.ts and relay/e2e/interfaces.
+ * *waiting*: it is left out of the engine table, so it blocks no other change. refresh(), run by the
+ * daemon whenever netlink reports a link or address change (link-watch.ts), compares the interfaces
+ * with what the installed table was built on and:
+ *   - installs waiting rules whose interfaces appeared, withdraws rules whose interface vanished;
+ *   - re-installs rules whose interface was deleted and re-created (new ifindex), or whose input
+ *     interface changed MTU (ring slots are sized from it), so the engine opens fresh sockets;
+ *   - re-applies the table when an output interface changed address, MTU or MAC: the engine keeps
+ *     every socket (nothing else is disturbed) but rebuilds the AF_PACKET header templates, which
+ *     carry the source address, MAC and MTU read at setup;
+ *   - marks rules on a down interface (admin down or no carrier) `interface-down` in list(). They stay
+ *     installed: their sockets survive down/up, so forwarding resumes by itself when the link returns.
+ * Tested in rule-service.test.ts and relay/e2e/interfaces.e2e.test.ts.
  */
 import type { RuleView } from '../control/api.js';
 import { type RuleOrigin, type StoredRule, writeState } from '../config/state.js';
@@ -16,7 +24,7 @@ import { McrError } from '../errors.js';
 import { type Rule, endpointKey, inputKey } from '../model/rule.js';
 import { findDuplicate } from '../model/validate.js';
 import type { DataPlane } from './data-plane.js';
-import { checkInterfaces, interfaceIndex } from './interfaces.js';
+import { type InterfaceState, type InterfaceTable, checkInterfaces, readInterfaces } from './interfaces.js';
 import type { Logger } from './log.js';
 import { SlotMap } from './slots.js';
 
@@ -25,7 +33,9 @@ export interface RuleServiceOptions {
   /** Where to persist; undefined = no persistence (tests). */
   stateFile?: string;
   log: Logger;
-  /** ifindex of an interface in mcrd's namespace, undefined if it does not exist. */
+  /** The interfaces of mcrd's namespace, read afresh on each call (default: an rtnetlink dump). */
+  interfaces?: () => InterfaceTable;
+  /** Stand-in for `interfaces` (tests): ifindex only, every interface up. */
   interfaceIndex?: (name: string) => number | undefined;
   /** Simpler stand-in for interfaceIndex (tests): existence only, so re-creation is not seen. */
   interfaceExists?: (name: string) => boolean;
@@ -37,25 +47,31 @@ export class RuleService {
   private rules: StoredRule[] = [];
   /** Rule id → the missing interface it waits for. */
   private waiting = new Map<string, string>();
-  /** ifindex of each interface the installed table uses, as of its install. */
-  private installedIfindex = new Map<string, number>();
+  /** Each interface the installed table uses, as it was when the table was installed. */
+  private installedIf = new Map<string, InterfaceState>();
+  /** Interfaces as last read (list() shows down ones from it). */
+  private seen: Lookup = () => undefined;
   private readonly ruleSlots: SlotMap;
   private readonly outputSlots: SlotMap;
-  private readonly ifindex: (name: string) => number | undefined;
+  private readonly read: () => Lookup;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: RuleServiceOptions) {
     this.ruleSlots = new SlotMap(o.maxRuleSlots ?? 4096, 'rule');
     this.outputSlots = new SlotMap(o.maxOutputSlots ?? 65536, 'output');
-    const exists = o.interfaceExists;
-    this.ifindex = o.interfaceIndex ?? (exists ? (n) => (exists(n) ? 1 : undefined) : interfaceIndex);
+    this.read = lookupSource(o);
   }
 
-  /** Configured rules with their state: active, or waiting for a missing interface. */
+  /**
+   * Configured rules with their state: active; waiting for a missing interface; or interface-down
+   * (installed, but an interface it uses is down or has no carrier). waitingFor names the interface.
+   */
   list(): RuleView[] {
     return this.rules.map((r) => {
       const w = this.waiting.get(r.id);
-      return { ...structuredClone(r), state: w ? 'waiting' : 'active', ...(w ? { waitingFor: w } : {}) };
+      const down = w ? undefined : interfacesOf(r).find((n) => this.seen(n)?.up === false);
+      const state = w ? 'waiting' : down ? 'interface-down' : 'active';
+      return { ...structuredClone(r), state, ...(w ?? down ? { waitingFor: w ?? down } : {}) };
     });
   }
 
@@ -79,7 +95,8 @@ export class RuleService {
           detail: `rule "${byInput.id}" already relays ${rule.input.group}:${rule.input.port} from ${rule.input.interface}; remove it first or add outputs to it`,
         });
       }
-      checkInterfaces(rule, (n) => this.ifindex(n) !== undefined);
+      const look = this.read();
+      checkInterfaces(rule, (n) => look(n) !== undefined);
       const stored: StoredRule = { ...rule, origin };
       await this.commit([...this.rules, stored], true);
       this.o.log.info('rule added', { id: rule.id, input: `${rule.input.group}:${rule.input.port}:${rule.input.interface}`, outputs: rule.outputs.length });
@@ -117,26 +134,49 @@ export class RuleService {
   /** Follow interface changes (see the file header); never touches the state file. */
   refresh(): Promise<void> {
     return this.serialize(async () => {
-      const moved = this.rules.filter((r) => !this.waiting.has(r.id) && interfacesOf(r).some((n) => {
-        const was = this.installedIfindex.get(n);
-        return was !== undefined && this.ifindex(n) !== undefined && this.ifindex(n) !== was;
-      }));
-      const becameReady = this.rules.some((r) => this.waiting.has(r.id) && missingInterface(r, this.ifindex) === undefined);
-      const vanished = this.rules.some((r) => !this.waiting.has(r.id) && missingInterface(r, this.ifindex) !== undefined);
-      if (!moved.length && !becameReady && !vanished) return;
-      if (moved.length) {
-        // Withdraw, then re-install: the engine drops its sockets on the old ifindex and opens new ones.
-        for (const r of moved) this.o.log.info('interface re-created; re-installing rule', { id: r.id });
-        const gone = new Set(moved.map((r) => r.id));
-        await this.install(this.rules.filter((r) => !gone.has(r.id)));
+      const look = this.read();
+      this.logLinkChanges(look);
+      this.seen = look;
+      const installed = this.rules.filter((r) => !this.waiting.has(r.id));
+      const changed = (n: string, what: (was: InterfaceState, now: InterfaceState) => boolean) => {
+        const was = this.installedIf.get(n);
+        const now = look(n);
+        return was !== undefined && now !== undefined && what(was, now);
+      };
+      const moved = installed.filter((r) => interfacesOf(r).some((n) => changed(n, (was, now) => was.ifindex !== now.ifindex)) ||
+        changed(r.input.interface, (was, now) => was.mtu !== now.mtu));
+      const outputs = new Set(installed.flatMap((r) => r.outputs.map((o) => o.interface)));
+      const readdressed = [...outputs].filter((n) => changed(n, (was, now) => was.ifindex === now.ifindex && egressKey(was) !== egressKey(now)));
+      const becameReady = this.rules.some((r) => this.waiting.has(r.id) && missingInterface(r, look) === undefined);
+      const vanished = installed.some((r) => missingInterface(r, look) !== undefined);
+      if (!moved.length && !readdressed.length && !becameReady && !vanished) return;
+      for (const n of readdressed) {
+        this.o.log.info('output interface changed address, MTU or MAC; rebuilding its outputs', { interface: n, addresses: look(n)?.addresses?.join(' ') ?? '', mtu: look(n)?.mtu });
       }
-      await this.commit(this.rules, false);
+      if (moved.length) {
+        // Withdraw, then re-install: the engine drops its sockets on the old interface and opens new ones.
+        for (const r of moved) this.o.log.info('interface re-created or input MTU changed; re-installing rule', { id: r.id });
+        const gone = new Set(moved.map((r) => r.id));
+        await this.install(this.rules.filter((r) => !gone.has(r.id)), look);
+      }
+      await this.commit(this.rules, false, look);
     });
   }
 
-  private async commit(next: StoredRule[], persist: boolean): Promise<void> {
+  /** Log interfaces of the rules going down or coming back (the rules stay installed). */
+  private logLinkChanges(look: Lookup): void {
+    const names = new Set(this.rules.flatMap(interfacesOf));
+    for (const n of names) {
+      const was = this.seen(n)?.up;
+      const now = look(n)?.up;
+      if (was === true && now === false) this.o.log.warn('interface down; its rules stay installed and resume when it is back', { interface: n });
+      if (was === false && now === true) this.o.log.info('interface up again', { interface: n });
+    }
+  }
+
+  private async commit(next: StoredRule[], persist: boolean, look?: Lookup): Promise<void> {
     const waitingBefore = this.waiting;
-    await this.install(next);
+    await this.install(next, look);
     this.rules = next;
     for (const [id, iface] of this.waiting) {
       if (!waitingBefore.has(id)) this.o.log.warn('rule waiting for its interface', { id, interface: iface });
@@ -156,15 +196,15 @@ export class RuleService {
   }
 
   /** Push the usable part of `rules` to the data plane; slots cover all of them (waiting ones keep theirs). */
-  private async install(rules: StoredRule[]): Promise<void> {
+  private async install(rules: StoredRule[], look: Lookup = this.read()): Promise<void> {
     const rulePlan = this.ruleSlots.plan(rules.map((r) => r.id));
     const outPlan = this.outputSlots.plan(rules.flatMap((r) => r.outputs.map((o) => outKey(r.id, o))));
     const waiting = new Map<string, string>();
-    const ifindex = new Map<string, number>();
+    const used = new Map<string, InterfaceState>();
     const usable = rules.filter((r) => {
-      const miss = missingInterface(r, this.ifindex);
+      const miss = missingInterface(r, look);
       if (miss !== undefined) { waiting.set(r.id, miss); return false; }
-      for (const n of interfacesOf(r)) ifindex.set(n, this.ifindex(n)!);
+      for (const n of interfacesOf(r)) used.set(n, look(n)!);
       return true;
     });
     await this.o.dataPlane.apply(usable.map((r) => ({
@@ -176,7 +216,8 @@ export class RuleService {
     this.ruleSlots.commit(rulePlan);
     this.outputSlots.commit(outPlan);
     this.waiting = waiting;
-    this.installedIfindex = ifindex;
+    this.installedIf = used;
+    this.seen = look;
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
@@ -194,6 +235,30 @@ function interfacesOf(r: Rule): string[] {
   return [r.input.interface, ...r.outputs.map((o) => o.interface)];
 }
 
-function missingInterface(r: Rule, ifindex: (n: string) => number | undefined): string | undefined {
-  return interfacesOf(r).find((n) => ifindex(n) === undefined);
+function missingInterface(r: Rule, look: Lookup): string | undefined {
+  return interfacesOf(r).find((n) => look(n) === undefined);
+}
+
+/** What the engine's AF_PACKET header template of an output on this interface is built from. */
+function egressKey(i: InterfaceState): string {
+  return `${i.addresses?.[0] ?? ''}|${i.mtu ?? ''}|${i.mac ?? ''}`;
+}
+
+type Lookup = (name: string) => InterfaceState | undefined;
+
+/** How the service reads interfaces: a table per call (netlink by default), or the tests' stand-ins. */
+function lookupSource(o: RuleServiceOptions): () => Lookup {
+  const { interfaces, interfaceIndex, interfaceExists: exists } = o;
+  const byIndex = interfaceIndex ?? (exists ? (n: string) => (exists(n) ? 1 : undefined) : undefined);
+  if (byIndex && !interfaces) {
+    return () => (n) => {
+      const ifindex = byIndex(n);
+      return ifindex === undefined ? undefined : { ifindex, up: true };
+    };
+  }
+  const read = interfaces ?? readInterfaces;
+  return () => {
+    const table = read();
+    return (n) => table.get(n);
+  };
 }

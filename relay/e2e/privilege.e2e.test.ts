@@ -1,21 +1,24 @@
 /**
  * mcrd needs no root: as an unprivileged user holding only CAP_NET_RAW (what the systemd unit grants
  * with AmbientCapabilities), the supervisor and its worker relay a stream. /proc shows the uid and
- * capabilities of both processes.
+ * capabilities of both processes. Second suite: `mcrd --user nobody` started as root switches by
+ * itself (relay/daemon/privilege.ts) — supervisor, workers and restarted workers as uid 65534 with
+ * only CAP_NET_RAW, rules added after the switch relay, the state file keeps being written.
  *
  *   ┌ mcrR-priv-g ┐ 10.1.0.0/24 ┌ mcrR-priv-r ─────────────────────┐ 10.2.0.0/24 ┌ mcrR-priv-s ┐
  *   │ mcr-gen g0  ├─────────────┤ r0  mcrd as uid 65534 +net_raw r1 ├─────────────┤ s0  sink    │
  *   └─────────────┘             └──────────────────────────────────┘             └─────────────┘
  */
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { WorkerView } from '../control/api.js';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
-import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
-import { Lab, canNetns, skipReason } from '../../test/support/netns.js';
+import { MCRD, type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
+import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 
 if (!canNetns) console.warn(`skipping relay privilege e2e: ${skipReason}`);
 
@@ -67,5 +70,142 @@ describe.skipIf(!canNetns)('mcrd without root', () => {
     const l = (await sink.done).listens[0]!;
     recordDelivery('mcrd as uid 65534 with only CAP_NET_RAW, 10k pps x 2 s', l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
     expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, payloadErrors: 0 });
+  });
+});
+
+/** The credential lines of /proc/PID/status (or /proc/PID/task/TID/status). */
+async function creds(path: string): Promise<Record<string, string>> {
+  const st = await readFile(path, 'utf8');
+  const out: Record<string, string> = {};
+  for (const k of ['Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs']) {
+    out[k] = new RegExp(`^${k}:[ \\t]*(.*)$`, 'm').exec(st)![1]!.trim().replace(/\s+/g, ' ');
+  }
+  return out;
+}
+
+const NET_RAW_ONLY = '0000000000002000';
+/** What `--user nobody` must leave: nobody:nogroup everywhere, CAP_NET_RAW and nothing else. */
+const NOBODY_NET_RAW = {
+  Uid: '65534 65534 65534 65534', Gid: '65534 65534 65534 65534', Groups: '65534',
+  CapInh: NET_RAW_ONLY, CapPrm: NET_RAW_ONLY, CapEff: NET_RAW_ONLY, CapBnd: NET_RAW_ONLY, CapAmb: NET_RAW_ONLY, NoNewPrivs: '1',
+};
+
+/**
+ *   ┌ mcrR-drop-g ┐ 10.1.0.0/24 ┌ mcrR-drop-r ───────────────────────────┐ 10.2.0.0/24 ┌ mcrR-drop-s ┐
+ *   │ mcr-gen g0  ├─────────────┤ r0  sudo mcrd --user nobody, 2 wkrs r1 ├─────────────┤ s0  sink    │
+ *   └─────────────┘             └────────────────────────────────────────┘             └─────────────┘
+ */
+describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
+  let lab: Lab;
+  let g: string; let r: string; let s: string;
+  let base: string;
+  let mcrd: McrdHandle | undefined;
+  // Neither directory exists yet: mcrd creates both as root and hands them to nobody.
+  const runDir = () => join(base, 'run');
+  const stateFile = () => join(base, 'state', 'rules.json');
+  const start = (args = ['--user', 'nobody']) => startMcrd({ netns: r, dir: runDir(), stateFile: stateFile(), args: [...args, '--num-workers', '2'] });
+  const workers = async (d: McrdHandle) => (JSON.parse((await d.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers;
+
+  /** Relay `count` frames from g0 to s0 through mcrd; every one must arrive, byte for byte. */
+  async function streamWhole(what: string, count: number): Promise<void> {
+    const sink = await startSink({ netns: s, listen: ['239.2.2.1:6000'], interface: 's0', idleTimeoutS: 1.5, durationS: 20 });
+    const gen = await runGenerator({ netns: g, dst: ['239.1.1.1:5000'], interface: 'g0', ratePps: 10_000, count, payloadBytes: 1316 });
+    const l = (await sink.done).listens[0]!;
+    recordDelivery(what, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
+    expect(gen.sent).toBe(count);
+    expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, payloadErrors: 0 });
+  }
+
+  beforeAll(async () => {
+    lab = await Lab.create('drop');
+    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
+    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
+    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    base = await mkdtemp(join(tmpdir(), 'mcrR-drop-'));
+    await chmod(base, 0o755);
+    mcrd = await start();
+  });
+
+  afterAll(async () => {
+    try { await mcrd?.stop(); } finally {
+      try { await lab?.destroy(); } finally {
+        if (base) await rm(base, { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('supervisor and both workers run as nobody holding only CAP_NET_RAW, ambient included', async () => {
+    const ws = await workers(mcrd!);
+    expect(ws.map((w) => w.state)).toEqual(['running', 'running']);
+    for (const pid of [mcrd!.pid, ...ws.map((w) => w.pid!)]) {
+      expect({ pid, ...(await creds(`/proc/${pid}/status`)) }).toEqual({ pid, ...NOBODY_NET_RAW });
+    }
+    // setresuid went to every thread of the supervisor (glibc's setxid broadcast); capabilities are
+    // per thread: only the main thread (and threads it started later) hold CAP_NET_RAW, none more.
+    const tids = await readdir(`/proc/${mcrd!.pid}/task`);
+    expect(tids.length).toBeGreaterThan(1);
+    for (const tid of tids) {
+      const t = await creds(`/proc/${mcrd!.pid}/task/${tid}/status`);
+      expect(t.Uid).toBe('65534 65534 65534 65534');
+      expect([NET_RAW_ONLY, '0000000000000000']).toContain(t.CapEff);
+      expect([NET_RAW_ONLY, '0000000000000000']).toContain(t.CapPrm);
+    }
+    expect((await readFile(`/proc/${mcrd!.pid}/task/${mcrd!.pid}/status`, 'utf8'))).toMatch(/^CapEff:\s+0000000000002000$/m);
+    for (const [path, mode] of [[runDir(), 0o750], [dirname(stateFile()), 0o750], [mcrd!.socket, 0o660]] as const) {
+      const st = await stat(path);
+      expect({ path, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 }).toEqual({ path, uid: 65534, gid: 65534, mode });
+    }
+    expect(mcrd!.log()).toMatch(/dropped privileges user=nobody uid=65534 group=nogroup gid=65534 groups=65534 keep=CAP_NET_RAW/);
+  });
+
+  test('a rule added after the switch opens its AF_PACKET sockets and relays a stream whole; nobody writes the state file', async () => {
+    const res = await mcrd!.ctl(['add', '--rule-id', 'cam', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.1:6000:r1']);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    await streamWhole('mcrd --user nobody (2 workers), rule added after the switch, 10k pps x 2 s', 20_000);
+    const st = await stat(stateFile());
+    expect({ uid: st.uid, gid: st.gid }).toEqual({ uid: 65534, gid: 65534 });
+    const saved = JSON.parse(await readFile(stateFile(), 'utf8')) as { rules: Array<{ id: string; origin: string }> };
+    expect(saved.rules.map((x) => [x.id, x.origin])).toEqual([['cam', 'runtime']]);
+  });
+
+  test('workers killed with SIGKILL come back as nobody with CAP_NET_RAW and forward again', async () => {
+    // Both are killed: the stream afterwards can only pass through a worker the unprivileged
+    // supervisor forked, whichever of the two the fanout hash picks.
+    const before = await workers(mcrd!);
+    for (const w of before) process.kill(w.pid!, 'SIGKILL');
+    const after = await waitFor(async () => {
+      const ws = await workers(mcrd!);
+      return ws.every((w, i) => w.state === 'running' && w.pid !== before[i]!.pid && w.restarts === before[i]!.restarts + 1) ? ws : undefined;
+    }, 'both workers restarted', 15_000, 100);
+    for (const w of after) expect({ pid: w.pid, ...(await creds(`/proc/${w.pid!}/status`)) }).toEqual({ pid: w.pid, ...NOBODY_NET_RAW });
+    await streamWhole('mcrd --user nobody after kill -9 of both workers, 10k pps x 1 s', 10_000);
+  });
+
+  test('restarted with daemon.user in the config file, mcrd switches again, reads its state file back and relays without re-adding', async () => {
+    expect(await mcrd!.stop()).toBe(0);
+    const config = join(base, 'mcrd.json5');
+    await writeFile(config, '{ daemon: { user: "nobody" }, rules: [] }\n', { mode: 0o644 });
+    mcrd = await start(['--config', config]);
+    expect((await mcrd.ctl(['list'])).stdout).toMatch(/^cam\s+239\.1\.1\.1:5000 r0/m);
+    expect(await creds(`/proc/${mcrd.pid}/status`)).toEqual(NOBODY_NET_RAW);
+    expect(mcrd.log()).toMatch(/dropped privileges user=nobody/);
+    expect(mcrd.log()).not.toMatch(/config file not readable/);
+    // Re-reading the config happens as nobody now.
+    expect(await mcrd.ctl(['reload'])).toMatchObject({ code: 0, stdout: 'reloaded: 0 added, 0 removed, 0 changed, 1 unchanged\n' });
+    await streamWhole('mcrd --user nobody restarted, rule from the state file, 10k pps x 1 s', 10_000);
+  });
+
+  test('refusals: not root exits 77, an unknown user 78, each naming --user and the fix', async () => {
+    const run = (wrap: string[], user: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), MCRD, '--user', user,
+        '--control-socket', join(base, 'refused', 'c.sock'), '--state-file', join(base, 'refused', 'rules.json')],
+      (err, _out, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+    });
+    const notRoot = await run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], 'daemon');
+    expect(notRoot).toEqual({ code: 77, stderr: 'mcrd: --user: switching to user daemon needs root, but mcrd runs as uid 65534 (start it as root (sudo mcrd --user daemon ...), or leave out --user when the service manager sets the user (systemd User=))\n' });
+    const unknown = await run([], 'mcrR-no-such-user');
+    expect(unknown.code).toBe(78);
+    expect(unknown.stderr).toBe('mcrd: --user: no user "mcrR-no-such-user" (getent passwd mcrR-no-such-user finds nothing) (create it, e.g. useradd --system --no-create-home --shell /usr/sbin/nologin mcrR-no-such-user, or name an existing user)\n');
+    await expect(stat(join(base, 'refused'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -61,11 +61,34 @@ export interface NativeEngineHandle {
   counterBuffer(): ArrayBuffer;
 }
 
+/** One rtnetlink change; `resync`: notifications were lost, re-read everything; `error`: the watcher stopped. */
+export type NativeLinkEvent =
+  | { kind: 'link'; ifindex: number; name: string; removed: boolean; up: boolean; running: boolean; mtu?: number; mac?: string }
+  | { kind: 'addr'; ifindex: number; name: string; removed: boolean; address: string; prefixLength: number }
+  | { kind: 'resync' }
+  | { kind: 'error'; errno: number; code: string };
+
+export interface NativeInterface {
+  ifindex: number; name: string; up: boolean; running: boolean; mtu: number; mac: string;
+  /** IPv4 as `a.b.c.d/len`, primary first (the kernel's order). */
+  addresses: string[];
+}
+
 export interface NativeModule {
   parseFrame(frame: Uint8Array, vlanTci?: number): NativeParsedFrame | { error: string };
   benchRuleLookup(rules: number, lookups: number, sourceRules?: boolean): { nsPerLookup: number; hits: number };
   layout: NativeLayout;
   NativeEngine: new (opts: EngineOptions) => NativeEngineHandle;
+  /** native/engine/addon/netlink_wrap.cc: rtnetlink link/address events on a thread of its own (relay/daemon/link-watch.ts). */
+  NetlinkWatch: new () => { start(onEvents: (events: NativeLinkEvent[]) => void): void; stop(): void };
+  /** Every interface of this network namespace (RTM_GETLINK + RTM_GETADDR dump); throws like the engine. */
+  netlinkSnapshot(): NativeInterface[];
+  /** native/engine/addon/privilege.cc: switch to uid/gid keeping only `keep` capabilities (relay/daemon/privilege.ts). */
+  dropPrivileges(o: { uid: number; gid: number; groups: number[]; keep: Array<'net_raw' | 'net_admin' | 'net_bind_service'> }): void;
+  lookupUser(nameOrUid: string): { name: string; uid: number; gid: number; home: string } | null;
+  lookupGroup(nameOrGid: string): { name: string; gid: number } | null;
+  /** The supplementary groups initgroups(user, gid) would set (gid included). */
+  groupList(user: string, gid: number): number[];
 }
 
 const ADDON = join('build', 'Release', 'mcr_native.node');

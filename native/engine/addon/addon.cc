@@ -9,6 +9,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mcr::InitParse(env, exports);
   mcr::InitLayout(env, exports);
   mcr::InitEngine(env, exports);
+  mcr::InitNetlink(env, exports);
+  mcr::InitPrivilege(env, exports);
   return exports;
 }
 

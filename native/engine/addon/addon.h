@@ -8,5 +8,7 @@ namespace mcr {
 void InitParse(Napi::Env env, Napi::Object exports);
 void InitLayout(Napi::Env env, Napi::Object exports);
 void InitEngine(Napi::Env env, Napi::Object exports);
+void InitNetlink(Napi::Env env, Napi::Object exports);
+void InitPrivilege(Napi::Env env, Napi::Object exports);
 
 }  // namespace mcr

@@ -7,7 +7,7 @@ export function renderRules(rules: RuleView[]): string {
   if (rules.length === 0) return 'no rules';
   const rows = [['ID', 'INPUT', 'OUTPUT', 'TTL', 'ORIGIN', 'STATE']];
   for (const r of rules) {
-    const state = r.state === 'waiting' ? `waiting for ${r.waitingFor}` : (r.state ?? 'active');
+    const state = r.state === 'waiting' ? `waiting for ${r.waitingFor}` : r.state === 'interface-down' ? `interface-down (${r.waitingFor})` : (r.state ?? 'active');
     r.outputs.forEach((o, i) => rows.push([
       i === 0 ? r.id : '',
       i === 0 ? `${endpoint(r.input)}${r.input.source ? ` from ${r.input.source}` : ''}` : '',
