@@ -61,7 +61,8 @@ describe.skipIf(!canNetns)('chain.yaml --quick', () => {
     });
     const log = readFileSync(join(out, 'run.log'), 'utf8');
     expect(log).toMatch(new RegExp(`\\$ taskset -c ${last} ip netns exec mcl[0-9a-f]{6}-relay socat `));
-    if (mcrdBuilt) expect(log).toMatch(new RegExp(`\\$ taskset -c ${last} ip netns exec mcl[0-9a-f]{6}-relay \\S+node \\S+mcrd\\.js`));
+    // mcrd: the control plane on the traffic CPUs, the packet thread on the relay CPU (--cpus).
+    if (mcrdBuilt) expect(log).toMatch(new RegExp(`\\$ taskset -c 0(-${last - 1})? ip netns exec mcl[0-9a-f]{6}-relay \\S+node \\S+mcrd\\.js .*--cpus ${last}`));
     expect(log).toMatch(/mcr-sink pid \d+ .*"cpus":\[0/);
     expect(log).toMatch(/mcr-gen .*"cpus":\[0/);
     expect(log).toMatch(/rps_cpus.* → ok/);

@@ -39,7 +39,7 @@ export async function runRelaySession(
   progress.update({ ...base, test: 'setup', detail: `starting ${runner.name}` });
   let handle: RelayHandle;
   try {
-    handle = await runner.start(ctx, s, placement.pinned ? { relayCpus: placement.relay } : {});
+    handle = await runner.start(ctx, s, placement.pinned ? { relayCpus: placement.relay, trafficCpus: placement.traffic } : {});
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     return { tests: [], failed: `${runner.name}: failed to start: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };

@@ -1,8 +1,10 @@
 /**
  * `mcrd`: this project's relay. Starts `node dist/relay/cli/mcrd.js` in the relay namespace with its
  * control socket and state file in the run directory, waits until `mcrctl ping` answers, then adds
- * one rule per stream with all its outputs. CPU time is measured over mcrd and its workers. Started
- * under taskset with the relay CPUs; its forked workers inherit that.
+ * one rule per stream with all its outputs. CPU time is measured over mcrd and its workers. With a
+ * CPU placement, the packet threads go on the relay CPUs (`--cpus`) and the control plane (supervisor
+ * and the workers' JavaScript threads) on the traffic CPUs (taskset), as on a production host where
+ * the data-plane CPU is kept for packets: JS timers and garbage collection then never delay a frame.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +19,7 @@ export function mcrdPaths(projectRoot: string) {
 
 /**
  * mcrd's argv after the script path: control socket and state file in the run directory, plus the
- * scenario's relay.mcrd options. With workers > 1 mcrd pins worker i to CPU i itself, whatever
- * affinity it was started with; the taskset from the run's placement then only places the supervisor.
+ * scenario's relay.mcrd options.
  */
 export function mcrdArgs(s: ResolvedScenario, runDir: string): string[] {
   const args = ['--control-socket', join(runDir, 'mcrd.sock'), '--state-file', join(runDir, 'state.json')];
@@ -48,8 +49,9 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
     async start(ctx: RunContext, s: ResolvedScenario, opts: RelayStartOptions = {}) {
       const ns = ctx.ns(s.relayHost);
       const sock = join(ctx.runDir, 'mcrd.sock');
-      const daemon = await spawnProcess(ctx, [process.execPath, paths.mcrd, ...mcrdArgs(s, ctx.runDir)], {
-        netns: ns, label: 'mcrd', ...(opts.relayCpus ? { cpus: opts.relayCpus } : {}),
+      const pin = opts.relayCpus?.length ? ['--cpus', opts.relayCpus.join(',')] : [];
+      const daemon = await spawnProcess(ctx, [process.execPath, paths.mcrd, ...mcrdArgs(s, ctx.runDir), ...pin], {
+        netns: ns, label: 'mcrd', ...(opts.trafficCpus?.length ? { cpus: opts.trafficCpus } : {}),
       });
       const ctl = (args: string[], reject = true) => runCommand(ctx, [process.execPath, paths.mcrctl, '--socket', sock, ...args], { netns: ns, reject, timeoutMs: 15_000 });
       try {

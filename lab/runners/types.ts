@@ -37,6 +37,8 @@ export interface TrafficPlan { generators: GeneratorPlan[]; sinks: SinkPlan[] }
 export interface RelayStartOptions {
   /** CPUs relay processes are pinned to (taskset; forked children inherit it); absent = not pinned. */
   relayCpus?: readonly number[];
+  /** The traffic side's CPUs: where a relay with a separate control plane (mcrd) keeps that plane. */
+  trafficCpus?: readonly number[];
 }
 
 export interface RelayRunner {

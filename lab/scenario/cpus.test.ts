@@ -1,38 +1,6 @@
 /** The scenario keys of CPU placement (`cpus`) and mcrd options (`relay.mcrd`): accepted forms, errors naming the field. */
 import { describe, expect, test } from 'vitest';
-import { ScenarioError } from './errors.js';
-import { loadScenarioText } from './load.js';
-import { resolveScenario } from './resolve.js';
-
-const minimal = (extra: string, relay = 'relay: { host: relay }') => `name: t
-hosts: { gen: {}, relay: {}, sink: {} }
-links:
-  - a: { host: gen, interface: eth0, address: 10.0.0.1/24 }
-    b: { host: relay, interface: in0, address: 10.0.0.2/24 }
-${relay}
-streams:
-  - name: s1
-    source: { host: gen, interface: eth0 }
-    group: 239.1.1.1
-    port: 5001
-    input: in0
-    outputs: [{ name: o1, interface: in0, group: 239.9.9.9, port: 5099, sink: { host: sink, interface: eth0 } }]
-tests:
-  - { name: f, kind: fixed-rate, ratePps: 1000 }
-${extra}
-`;
-
-function problemsOf(text: string) {
-  try {
-    loadScenarioText(text, 'x.yaml');
-  } catch (err) {
-    if (err instanceof ScenarioError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the scenario to be rejected');
-}
-
-const resolved = (text: string) => resolveScenario(loadScenarioText(text).scenario);
+import { minimalScenario as minimal, problemsOf, resolvedScenario as resolved } from './testing.js';
 
 describe('scenario cpus', () => {
   test('absent means the default placement; both sides, one side, or false are accepted', () => {

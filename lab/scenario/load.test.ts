@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { ScenarioError } from './errors.js';
 import { loadScenarioText } from './load.js';
+import { problemsOf } from './testing.js';
 
 const minimal = `name: t
 hosts:
@@ -22,16 +23,6 @@ streams:
 tests:
   - { name: f, kind: fixed-rate, ratePps: 1000 }
 `;
-
-function problemsOf(text: string) {
-  try {
-    loadScenarioText(text, 'x.yaml');
-  } catch (err) {
-    if (err instanceof ScenarioError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the scenario to be rejected');
-}
 
 describe('scenario loader', () => {
   test('a minimal scenario loads with defaults applied', () => {

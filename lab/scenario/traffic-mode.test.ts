@@ -1,39 +1,7 @@
 /** The scenario's generator send mode (`traffic.tx`, `traffic.threads`): defaults, errors naming the field, what reaches mcr-gen. */
 import { describe, expect, test } from 'vitest';
 import { sendMode } from '../run/trial.js';
-import { ScenarioError } from './errors.js';
-import { loadScenarioText } from './load.js';
-import { resolveScenario } from './resolve.js';
-
-const minimal = (traffic: string) => `name: t
-hosts: { gen: {}, relay: {}, sink: {} }
-links:
-  - a: { host: gen, interface: eth0, address: 10.0.0.1/24 }
-    b: { host: relay, interface: in0, address: 10.0.0.2/24 }
-relay: { host: relay }
-streams:
-  - name: s1
-    source: { host: gen, interface: eth0 }
-    group: 239.1.1.1
-    port: 5001
-    input: in0
-    outputs: [{ name: o1, interface: in0, group: 239.9.9.9, port: 5099, sink: { host: sink, interface: eth0 } }]
-tests:
-  - { name: f, kind: fixed-rate, ratePps: 1000 }
-${traffic}
-`;
-
-function problemsOf(text: string) {
-  try {
-    loadScenarioText(text, 'x.yaml');
-  } catch (err) {
-    if (err instanceof ScenarioError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the scenario to be rejected');
-}
-
-const resolved = (text: string) => resolveScenario(loadScenarioText(text).scenario);
+import { minimalScenario as minimal, problemsOf, resolvedScenario as resolved } from './testing.js';
 
 describe('traffic.tx / traffic.threads', () => {
   test('absent: udp with one thread, and nothing extra is passed to mcr-gen', () => {

@@ -6,9 +6,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
-#include <sched.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +16,7 @@
 #include "check.h"
 #include "engine.h"
 #include "frames.h"
+#include "netns.h"
 #include "parse.h"
 #include "setup_error.h"
 
@@ -25,27 +24,13 @@ using namespace mcr;
 
 namespace {
 
-constexpr int kSkip = 77;
+/* Two veth pairs: a0 (10.77.0.1) ↔ b0 and a1 (10.77.1.1) ↔ b1. */
+constexpr const char* kTwoVethPairs =
+    "ip link set lo up && ip link add a0 type veth peer name b0 && ip link add a1 type veth peer name b1 && "
+    "ip addr add 10.77.0.1/24 dev a0 && ip addr add 10.77.1.1/24 dev a1 && "
+    "for i in a0 b0 a1 b1; do ip link set $i up || exit 1; done";
 
-/* Run fn in a child inside a fresh network namespace; returns its exit status (0 ok, 1 fail, 77 skip). */
-int in_private_netns(void (*fn)()) {
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) _exit(kSkip);
-    const char* setup =
-        "ip link set lo up && ip link add a0 type veth peer name b0 && ip link add a1 type veth peer name b1 && "
-        "ip addr add 10.77.0.1/24 dev a0 && ip addr add 10.77.1.1/24 dev a1 && "
-        "for i in a0 b0 a1 b1; do ip link set $i up || exit 1; done";
-    if (system(setup) != 0) _exit(kSkip);
-    fn();
-    fflush(stdout);
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
+int in_private_netns(void (*fn)()) { return mcrtest::in_private_netns(fn, kTwoVethPairs); }
 
 int raw_socket(const char* ifname, int timeout_ms) {
   int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
@@ -104,15 +89,6 @@ RuleSpec rule(uint32_t slot, uint32_t out_slot, uint16_t out_port) {
   return RuleSpec{"r", slot, "a0", 0xef010101, 5000, 0, {OutputSpec{out_slot, "a1", 0xef020202, out_port, 5, -1}}};
 }
 
-#define CHILD_CHECK(cond)                                              \
-  do {                                                                 \
-    if (!(cond)) {                                                     \
-      std::printf("    %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      fflush(stdout);                                                  \
-      _exit(1);                                                        \
-    }                                                                  \
-  } while (0)
-
 void forward_swap_and_failed_swap(Backend backend, int ring_version, bool egress_packet = false) {
   int tx = raw_socket("b0", 1000), rx = raw_socket("b1", 1000);
   CHILD_CHECK(tx >= 0 && rx >= 0);
@@ -164,10 +140,7 @@ void forward_swap_and_failed_swap(Backend backend, int ring_version, bool egress
   e.stop();
 }
 
-void report(int status) {
-  if (status == kSkip) mcrtest::skip("needs root to create a network namespace");
-  else if (status != 0) mcrtest::fail(__FILE__, __LINE__, "child exited with " + std::to_string(status));
-}
+void report(int status) { mcrtest::report_child(__FILE__, __LINE__, status); }
 
 }  // namespace
 

@@ -5,8 +5,6 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +16,7 @@
 
 #include "check.h"
 #include "netlink_watch.h"
+#include "netns.h"
 #include "setup_error.h"
 
 using namespace mcr;
@@ -244,30 +243,6 @@ TEST_CASE(netlink_parse_random_bytes_never_overread) {
 
 namespace {
 
-int in_private_netns(void (*fn)()) {
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) _exit(77);
-    if (system("ip link set lo up") != 0) _exit(77);
-    fn();
-    fflush(stdout);
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
-#define CHILD_CHECK(cond)                                                      \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      std::printf("    %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      fflush(stdout);                                                          \
-      _exit(1);                                                                \
-    }                                                                          \
-  } while (0)
-
 const IfSnapshot* find(const std::vector<IfSnapshot>& all, const char* name) {
   for (const IfSnapshot& s : all)
     if (s.name == name) return &s;
@@ -331,10 +306,5 @@ void snapshot_and_watch() {
 }  // namespace
 
 TEST_CASE(netlink_snapshot_and_watch_in_netns) {
-  int st = in_private_netns(snapshot_and_watch);
-  if (st == 77) {
-    mcrtest::skip("needs root for a private network namespace");
-    return;
-  }
-  CHECK_EQ(st, 0);
+  mcrtest::report_child(__FILE__, __LINE__, mcrtest::in_private_netns(snapshot_and_watch));
 }

@@ -34,6 +34,7 @@ export const daemonSettingsSchema = z.strictObject({
   user: z.string({ error: 'expected "USER" or "USER:GROUP"' }).regex(/^[A-Za-z0-9_.$-]+(:[A-Za-z0-9_.$-]+)?$/, { error: 'expected "USER" or "USER:GROUP"' }).optional(),
   stateFile: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
   numWorkers: z.int({ error: 'expected integer 1-64' }).min(1, { error: 'expected integer 1-64' }).max(64, { error: 'expected integer 1-64' }).optional(),
+  cpus: z.array(z.int({ error: 'expected CPU numbers 0-4095' }).min(0, { error: 'expected CPU numbers 0-4095' }).max(4095, { error: 'expected CPU numbers 0-4095' }), { error: 'expected a list of CPU numbers like [2, 3]' }).min(1, { error: 'expected at least one CPU' }).optional(),
   backend: z.enum(['uring', 'mmsg'], { error: 'expected "uring" or "mmsg"' }).optional(),
   ring: z.enum(['v2', 'v3'], { error: 'expected "v2" or "v3"' }).optional(),
   egress: z.enum(['packet', 'socket'], { error: 'expected "packet" or "socket"' }).optional(),

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { parseDaemonArgs } from './args.js';
+import { parseCpuList, parseDaemonArgs } from './args.js';
 
 test('MCR-style invocation parses, with its socket flag alias', () => {
   expect(parseDaemonArgs(['supervisor', '--control-socket-path', '/var/run/mcr.sock', '--interface', 'eth0'])).toMatchObject({
@@ -19,8 +19,17 @@ test.each([
   [['--log-level', 'loud'], '--log-level: expected one of error, warn, info, debug, got "loud" (string)'],
   [['--busy-poll-us', '5ms'], '--busy-poll-us: expected integer 0-1000000 (µs), got "5ms" (string)'],
   [['--busy-poll-us', '1000001'], '--busy-poll-us: expected integer 0-1000000 (µs), got "1000001" (string)'],
+  [['--cpus', '1-0'], '--cpus: expected CPU numbers like 2 or 2,3 or 2-3, got "1-0" (string)'],
+  [['--cpus', 'two'], '--cpus: expected CPU numbers like 2 or 2,3 or 2-3, got "two" (string)'],
   [['worker'], 'unexpected argument "worker"'],
   [['--frob'], "Unknown option '--frob'"],
 ])('%j is refused naming the flag', (argv, message) => {
   expect(() => parseDaemonArgs(argv)).toThrow(message);
+});
+
+test('--cpus takes single CPUs, lists and ranges, in the order given', () => {
+  expect(parseCpuList('2')).toEqual([2]);
+  expect(parseCpuList('3,1')).toEqual([3, 1]);
+  expect(parseCpuList('0-2,5')).toEqual([0, 1, 2, 5]);
+  expect(parseDaemonArgs(['--cpus', '1'])).toMatchObject({ cpus: [1] });
 });

@@ -26,6 +26,9 @@ options:
                           socket directories for it; workers inherit that. See docs/install.md
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
   --num-workers N         data-plane worker processes, 1-64 (default 1)
+  --cpus LIST             pin worker i's packet thread to the i-th CPU of LIST (e.g. 2 or 2,3 or 2-3;
+                          default: unpinned with one worker, CPU i with several). The control plane
+                          (JavaScript) is not pinned: keep it off those CPUs with taskset or CPUAffinity=
   --backend mmsg|uring    egress batching: sendmmsg (default) or io_uring (measured no faster here)
   --ring v2|v3            RX ring format (default v2: a wake-up per frame, no block-retire delay;
                           v3 batches frames into blocks the kernel retires after 1 ms — see docs/engine.md)
@@ -49,6 +52,7 @@ export interface DaemonArgs {
   user?: string;
   stateFile?: string;
   numWorkers?: number;
+  cpus?: number[];
   backend?: 'uring' | 'mmsg';
   ringBlocks?: number;
   ring?: 'v2' | 'v3';
@@ -74,6 +78,21 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
 }
 
 /** Parse argv (without node and script). Throws McrError (EINVAL) on bad usage. */
+/** "2", "2,3", "0-3": CPU numbers for --cpus, in the order given, each 0-4095. */
+export function parseCpuList(text: string): number[] {
+  const bad = () => usage(`expected CPU numbers like 2 or 2,3 or 2-3, got ${describeValue(text)}`, '--cpus');
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d{1,4})(?:-(\d{1,4}))?$/.exec(part.trim());
+    if (!m) throw bad();
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo || hi > 4095) throw bad();
+    for (let c = lo; c <= hi; c++) out.push(c);
+  }
+  return out;
+}
+
 export function parseDaemonArgs(argv: string[]): DaemonArgs {
   let parsed;
   try {
@@ -89,6 +108,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
         'socket-group': { type: 'string' },
         user: { type: 'string', short: 'u' },
         'num-workers': { type: 'string' },
+        cpus: { type: 'string' },
         backend: { type: 'string' },
         'ring-blocks': { type: 'string' },
         ring: { type: 'string' },
@@ -126,6 +146,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
     if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > 64) throw usage(`expected integer 1-64, got ${describeValue(n)}`, '--num-workers');
     out.numWorkers = Number(n);
   }
+  if (v.cpus !== undefined) out.cpus = parseCpuList(v.cpus);
   const rb = v['ring-blocks'];
   if (rb !== undefined) {
     if (!/^\d+$/.test(rb) || Number(rb) < 2 || Number(rb) > 65536) throw usage(`expected integer 2-65536, got ${describeValue(rb)}`, '--ring-blocks');

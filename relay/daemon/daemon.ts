@@ -69,7 +69,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const egress = args.egress ?? s.egress ?? 'packet';
   const busyPollUs = args.busyPollUs ?? s.busyPollUs ?? 0;
   const pool = new WorkerPool({
-    count: numWorkers, log,
+    count: numWorkers, log, cpus: args.cpus ?? s.cpus,
     engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, ...(fanoutGroup ? { fanoutGroup } : {}) },
   });
   await pool.start();

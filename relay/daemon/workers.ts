@@ -18,6 +18,8 @@ import { sumCounters } from '../stats/counters.js';
 
 export interface WorkerPoolOptions {
   count: number;
+  /** CPUs for the workers' packet threads, worker i on cpus[i % length]; absent: CPU i with several workers, unpinned with one. */
+  cpus?: readonly number[] | undefined;
   engine: EngineOptions;
   log: Logger;
   /** Worker entry script; defaults to worker-main.js next to this file. */
@@ -126,7 +128,8 @@ export class WorkerPool implements DataPlane {
     w.state = 'starting';
     w.startedAt = Date.now();
     const options: EngineOptions = { ...this.o.engine };
-    if (this.o.count > 1) options.cpu = w.index % availableParallelism();
+    const cpu = this.o.cpus?.length ? this.o.cpus[w.index % this.o.cpus.length] : this.o.count > 1 ? w.index % availableParallelism() : undefined;
+    if (cpu !== undefined) options.cpu = cpu;
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));

@@ -6,7 +6,9 @@
  *   │ mcr-gen g0├─────────────┤ r0  mcrd --num-workers 2  r1 ├─────────────┤ s0  sink  │
  *   └───────────┘             └─────────────────────────────┘             └───────────┘
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -15,6 +17,9 @@ import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
 import { Lab, canNetns, skipReason } from '../../test/support/netns.js';
+
+const multiCpu = availableParallelism() > 1;
+const cpus = [1, 0];
 
 if (!canNetns) console.warn(`skipping relay multi-worker e2e: ${skipReason}`);
 
@@ -30,7 +35,8 @@ describe.skipIf(!canNetns)('mcrd with two workers', () => {
     await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
     await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
     dir = await mkdtemp(join(tmpdir(), 'mcrR-mw-'));
-    mcrd = await startMcrd({ netns: r, dir, args: ['--num-workers', '2'] });
+    // --cpus in reverse order, so the test can tell the pinning from the default (worker i on CPU i).
+    mcrd = await startMcrd({ netns: r, dir, args: ['--num-workers', '2', ...(multiCpu ? ['--cpus', cpus.join(',')] : [])] });
   });
 
   afterAll(async () => {
@@ -66,4 +72,17 @@ describe.skipIf(!canNetns)('mcrd with two workers', () => {
     expect(shares.every((n) => n > 0)).toBe(true);
     expect(shares[0]! + shares[1]!).toBe(st.global.rxFrames);
   });
+
+  test.skipIf(!multiCpu)('--cpus pins worker i\'s packet thread to the i-th CPU listed; its JavaScript threads stay unpinned', async () => {
+    const ws = (JSON.parse((await mcrd.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers;
+    const all = `0-${availableParallelism() - 1}`;
+    ws.forEach((w, i) => {
+      const allowed = readdirSync(`/proc/${w.pid}/task`).map((t) =>
+        /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${w.pid}/task/${t}/status`, 'utf8'))?.[1]);
+      // Exactly one thread (the engine's) is pinned, to its CPU; every other thread may run anywhere.
+      expect(allowed.filter((a) => a === String(cpus[i]) && a !== all)).toHaveLength(1);
+      expect(allowed.filter((a) => a !== all && a !== String(cpus[i]))).toEqual([]);
+    });
+  });
 });
+
