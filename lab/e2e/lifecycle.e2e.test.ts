@@ -4,13 +4,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { stateDir as labStateDir } from '../topology/state.js';
 import { canNetns, runLab } from './helpers.js';
 
 const netns = () => execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
-const stateDir = existsSync('/run/mcr-lab') ? '/run/mcr-lab' : '/tmp/mcr-lab';
+// The directory the CLI uses (created here on a fresh machine, where no run has made it yet).
+const stateDir = labStateDir();
 
 describe.skipIf(!canNetns)('topology lifecycle', () => {
   const foreign = `mcl-keep-${process.pid}`;
