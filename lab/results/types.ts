@@ -156,7 +156,7 @@ export interface Environment {
   /** CPU placement of the run; absent in results written before placement existed. */
   placement?: CpuPlacement;
   /** Options mcrd ran with (from the scenario's relay.mcrd), when any were set. */
-  mcrdOptions?: { workers?: number; busyPollUs?: number };
+  mcrdOptions?: { workers?: number; busyPollUs?: number; gso?: boolean };
 }
 
 export interface Results {

@@ -75,7 +75,7 @@ export const resultsSchema: z.ZodType<Results> = z.object({
       traffic: z.array(count), relay: z.array(count),
       trafficMask: z.string().optional(), relayMask: z.string().optional(), note: z.string().optional(),
     }).optional(),
-    mcrdOptions: z.object({ workers: count.optional(), busyPollUs: count.optional() }).optional(),
+    mcrdOptions: z.object({ workers: count.optional(), busyPollUs: count.optional(), gso: z.boolean().optional() }).optional(),
   }),
   relays: z.array(relayName),
   tests: z.array(test),

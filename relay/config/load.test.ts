@@ -53,14 +53,16 @@ describe('config loading', () => {
   });
 
   test('unknown top-level sections are ignored with a warning; daemon settings are read', () => {
-    const c = parseConfigText('{ pim: { enabled: true }, daemon: { numWorkers: 2, backend: "mmsg" }, rules: [] }', 'x.json5');
+    const c = parseConfigText('{ pim: { enabled: true }, daemon: { numWorkers: 2, backend: "mmsg", gso: false }, rules: [] }', 'x.json5');
     expect(c.warnings).toEqual(['x.json5:1 pim: section not used by mcrd, ignored']);
-    expect(c.settings).toEqual({ numWorkers: 2, backend: 'mmsg' });
+    expect(c.settings).toEqual({ numWorkers: 2, backend: 'mmsg', gso: false });
   });
 
   test('bad daemon settings name the setting', () => {
     expect(throws(() => parseConfigText('{\n daemon: {\n  numWorkers: 0 } }', 'x.json5')).message)
       .toBe('x.json5:3 daemon.numWorkers: expected integer 1-64, got 0 (number)');
+    expect(throws(() => parseConfigText('{ daemon: { gso: "on" } }', 'x.json5')).message)
+      .toBe('x.json5:1 daemon.gso: expected true or false, got "on" (string)');
   });
 
   test('an empty file body and a missing rules list mean no rules', () => {

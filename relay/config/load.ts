@@ -38,6 +38,7 @@ export const daemonSettingsSchema = z.strictObject({
   backend: z.enum(['uring', 'mmsg'], { error: 'expected "uring" or "mmsg"' }).optional(),
   ring: z.enum(['v2', 'v3'], { error: 'expected "v2" or "v3"' }).optional(),
   egress: z.enum(['packet', 'socket'], { error: 'expected "packet" or "socket"' }).optional(),
+  gso: z.boolean({ error: 'expected true or false' }).optional(),
   ringBlocks: z.int({ error: 'expected integer 2-65536' }).min(2, { error: 'expected integer 2-65536' }).max(65536, { error: 'expected integer 2-65536' }).optional(),
   busyPollUs: z.int({ error: 'expected integer 0-1000000 (µs)' }).min(0, { error: 'expected integer 0-1000000 (µs)' }).max(1_000_000, { error: 'expected integer 0-1000000 (µs)' }).optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),

@@ -8,8 +8,10 @@ test('MCR-style invocation parses, with its socket flag alias', () => {
 });
 
 test('all flags parse to settings', () => {
-  expect(parseDaemonArgs(['--config', 'c.json5', '--control-socket', '/s', '--state-file', '/st', '--num-workers', '2', '--backend', 'sendmmsg', '--log-level', 'debug', '--log-json', '--busy-poll-us', '50']))
-    .toMatchObject({ config: 'c.json5', controlSocket: '/s', stateFile: '/st', numWorkers: 2, backend: 'mmsg', logLevel: 'debug', logJson: true, busyPollUs: 50 });
+  expect(parseDaemonArgs(['--config', 'c.json5', '--control-socket', '/s', '--state-file', '/st', '--num-workers', '2', '--backend', 'sendmmsg', '--log-level', 'debug', '--log-json', '--busy-poll-us', '50', '--gso', 'off']))
+    .toMatchObject({ config: 'c.json5', controlSocket: '/s', stateFile: '/st', numWorkers: 2, backend: 'mmsg', logLevel: 'debug', logJson: true, busyPollUs: 50, gso: false });
+  expect(parseDaemonArgs(['--gso', 'on'])).toMatchObject({ gso: true });
+  expect(parseDaemonArgs([])).not.toHaveProperty('gso');
 });
 
 test.each([
@@ -19,6 +21,7 @@ test.each([
   [['--log-level', 'loud'], '--log-level: expected one of error, warn, info, debug, got "loud" (string)'],
   [['--busy-poll-us', '5ms'], '--busy-poll-us: expected integer 0-1000000 (µs), got "5ms" (string)'],
   [['--busy-poll-us', '1000001'], '--busy-poll-us: expected integer 0-1000000 (µs), got "1000001" (string)'],
+  [['--gso', 'yes'], '--gso: expected "on" or "off", got "yes" (string)'],
   [['--cpus', '1-0'], '--cpus: expected CPU numbers like 2 or 2,3 or 2-3, got "1-0" (string)'],
   [['--cpus', 'two'], '--cpus: expected CPU numbers like 2 or 2,3 or 2-3, got "two" (string)'],
   [['worker'], 'unexpected argument "worker"'],

@@ -36,6 +36,10 @@ options:
                           32 MiB, which rides out ~0.5 s of the engine thread not being scheduled)
   --egress packet|socket  how multicast outputs are sent (default packet: AF_PACKET frames built by the
                           engine; socket: AF_INET UDP sockets). Unicast outputs always use sockets
+  --gso on|off            with --egress packet, send consecutive datagrams of an output as one UDP GSO
+                          frame that the kernel (or the NIC) splits at the device: one trip down the
+                          send path per batch (default on where the kernel can, Linux 6.2+; off: every
+                          datagram its own frame, for AF_PACKET receivers on virtual links; docs/engine.md)
   --busy-poll-us N        after traffic, keep checking the RX rings for N µs before sleeping, 0-1000000
                           (default 0: sleep at once). Trades CPU for latency: a frame arriving within the
                           window costs no wake-up; see docs/performance.md for the measured trade
@@ -57,6 +61,7 @@ export interface DaemonArgs {
   ringBlocks?: number;
   ring?: 'v2' | 'v3';
   egress?: 'packet' | 'socket';
+  gso?: boolean;
   busyPollUs?: number;
   logLevel?: LogLevel;
   logJson?: boolean;
@@ -113,6 +118,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
         'ring-blocks': { type: 'string' },
         ring: { type: 'string' },
         egress: { type: 'string' },
+        gso: { type: 'string' },
         'busy-poll-us': { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
@@ -159,6 +165,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   }
   if (v.ring !== undefined) out.ring = oneOf(v.ring, ['v2', 'v3'] as const, '--ring');
   if (v.egress !== undefined) out.egress = oneOf(v.egress, ['packet', 'socket'] as const, '--egress');
+  if (v.gso !== undefined) out.gso = oneOf(v.gso, ['on', 'off'] as const, '--gso') === 'on';
   const b = v.backend;
   if (b !== undefined) {
     const norm = b === 'sendmmsg' ? 'mmsg' : b === 'io_uring' ? 'uring' : b;

@@ -9,6 +9,7 @@ import { type ControlServer, startControlServer } from '../control/server.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, readState } from '../config/state.js';
 import { McrError } from '../errors.js';
+import { gsoSupported } from '../engine/engine.js';
 import { inputKey } from '../model/rule.js';
 import { sumCounters } from '../stats/counters.js';
 import { daemonMetricsCollector } from '../metrics/collect.js';
@@ -68,9 +69,12 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const ringVersion = (args.ring ?? s.ring ?? 'v2') === 'v2' ? 2 : 3;
   const egress = args.egress ?? s.egress ?? 'packet';
   const busyPollUs = args.busyPollUs ?? s.busyPollUs ?? 0;
+  // GSO won side by side (docs/performance.md): on wherever the kernel can do it, for AF_PACKET egress only.
+  const gso = egress === 'packet' && (args.gso ?? s.gso ?? gsoSupported());
+  if ((args.gso ?? s.gso) && egress !== 'packet') log.warn('gso applies to --egress packet only; ignored with --egress socket');
   const pool = new WorkerPool({
     count: numWorkers, log, cpus: args.cpus ?? s.cpus,
-    engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, ...(fanoutGroup ? { fanoutGroup } : {}) },
+    engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, gso, ...(fanoutGroup ? { fanoutGroup } : {}) },
   });
   await pool.start();
 

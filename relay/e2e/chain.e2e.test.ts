@@ -26,9 +26,7 @@ describe.skipIf(!canNetns)('mcrd in a gen → relay → sink chain', () => {
 
   beforeAll(async () => {
     lab = await Lab.create('chain');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24', { mtu: 9000 });
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24', { mtu: 9000 });
+    ({ g, r, s } = await lab.chain({ mtu: 9000 }));
     dir = await mkdtemp(join(tmpdir(), 'mcrR-chain-'));
     mcrd = await startMcrd({ netns: r, dir });
   });

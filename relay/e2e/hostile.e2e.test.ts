@@ -93,9 +93,7 @@ describe.skipIf(!canNetns)('mcrd under hostile input', () => {
     flood = join(dir, 'frame_flood');
     await run('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', flood, floodSource]);
     lab = await Lab.create('h', 'mcrH');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     mcrd = await startMcrd({ netns: r, dir });
     for (const [id, gp, out] of [['real', ['239.1.1.1', '5000'], '239.2.2.1:6000:r1'], ['stacks', ['239.1.1.9', '5009'], '239.2.2.9:6009:r1']] as const) {
       const res = await mcrd.ctl(['add', '--rule-id', id, '--input-interface', 'r0', '--input-group', gp[0], '--input-port', gp[1], '--outputs', out]);

@@ -31,9 +31,7 @@ describe.skipIf(!canNetns)('interfaces that come and go', () => {
 
   beforeAll(async () => {
     lab = await Lab.create('if');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     await lab.veth(r, 'r2', '10.3.0.1/24', s, 's1', '10.3.0.2/24');
     dir = await mkdtemp(join(tmpdir(), 'mcrR-if-'));
     mcrd = await startMcrd({ netns: r, dir });
@@ -158,9 +156,7 @@ describe.skipIf(!canNetns)('interface state followed through netlink: address ch
 
   beforeAll(async () => {
     lab = await Lab.create('nl');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     dir = await mkdtemp(join(tmpdir(), 'mcrR-nl-'));
     recorderScript = join(dir, 'recorder.mjs');
     await writeFile(recorderScript, RECORDER);

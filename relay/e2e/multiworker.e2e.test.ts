@@ -31,9 +31,7 @@ describe.skipIf(!canNetns)('mcrd with two workers', () => {
 
   beforeAll(async () => {
     lab = await Lab.create('mw');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     dir = await mkdtemp(join(tmpdir(), 'mcrR-mw-'));
     // --cpus in reverse order, so the test can tell the pinning from the default (worker i on CPU i).
     mcrd = await startMcrd({ netns: r, dir, args: ['--num-workers', '2', ...(multiCpu ? ['--cpus', cpus.join(',')] : [])] });

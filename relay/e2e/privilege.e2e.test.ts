@@ -38,9 +38,7 @@ describe.skipIf(!canNetns)('mcrd without root', () => {
 
   beforeAll(async () => {
     lab = await Lab.create('priv');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     dir = await mkdtemp(join(tmpdir(), 'mcrR-priv-'));
     await chmod(dir, 0o777);
     mcrd = await startMcrd({
@@ -118,9 +116,7 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
 
   beforeAll(async () => {
     lab = await Lab.create('drop');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     base = await mkdtemp(join(tmpdir(), 'mcrR-drop-'));
     await chmod(base, 0o755);
     mcrd = await start();

@@ -29,9 +29,7 @@ describe.skipIf(!canNetns)('unroutable source with rp_filter=1 on the relay ingr
 
   beforeAll(async () => {
     lab = await Lab.create('rpf');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     // The source address lives on the generator host only; the relay has no route back to it.
     await lab.exec(g, ['ip', 'addr', 'add', '192.0.2.77/32', 'dev', 'g0']);
     for (const k of ['all', 'default', 'r0']) await lab.sysctl(r, `net.ipv4.conf.${k}.rp_filter`, 1);

@@ -36,9 +36,7 @@ describe.skipIf(!canNetns)('VLAN-tagged ingress', () => {
     const obj = join(dir, 'vlan_push.o');
     await sh(['clang', '-O2', '-g0', '-target', 'bpf', '-DVLAN_ID=100', '-c', source, '-o', obj]);
     lab = await Lab.create('vlan');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     await lab.exec(g, ['tc', 'qdisc', 'add', 'dev', 'g0', 'clsact']);
     await lab.exec(g, ['tc', 'filter', 'add', 'dev', 'g0', 'egress', 'bpf', 'da', 'obj', obj, 'sec', 'tc']);
     mcrd = await startMcrd({ netns: r, dir });

@@ -12,9 +12,11 @@
  * may lack the 8021q module, so no VLAN subinterfaces). Needs root; namespaces are deleted in afterAll.
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { gsoSupported } from './engine.js';
 import { packageRoot } from './native.js';
 import type { EngineOptions, EngineRule } from './types.js';
 
@@ -162,6 +164,27 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000):
   }
 }
 
+/** Packets an interface has sent or received so far (`ip -s -j link`). */
+const linkPackets = (ns: string, ifname: string, dir: 'tx' | 'rx'): number =>
+  (JSON.parse(inNs(ns, 'ip', '-s', '-j', 'link', 'show', ifname)) as Array<{ stats64: Record<'tx' | 'rx', { packets: number }> }>)[0]!.stats64[dir].packets;
+
+/** Udp InCsumErrors of a namespace (/proc/net/snmp). */
+function udpCsumErrors(ns: string): number {
+  const [head, values] = inNs(ns, 'cat', '/proc/net/snmp').split('\n').filter((l) => l.startsWith('Udp:')).map((l) => l.trim().split(/\s+/));
+  return Number(values![head!.indexOf('InCsumErrors')]);
+}
+
+const hasGso = gsoSupported();
+const hasEthtool = (() => {
+  try {
+    sh('ethtool', '--version');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasGso || !hasEthtool) console.warn(`skipping engine GSO e2e cases: ${!hasGso ? `kernel ${release()} < 6.2` : 'ethtool not installed (apt-get install ethtool)'}`);
+
 const rule = (id: string, slot: number, input: EngineRule['input'], outputs: EngineRule['outputs']): EngineRule => ({ id, slot, input, outputs });
 const out = (slot: number, iface: string, group: string, port: number, ttl = 8): EngineRule['outputs'][number] => ({ slot, interface: iface, group, port, ttl });
 const IN = { interface: 'r0', group: '239.1.1.1', port: 5000 };
@@ -228,6 +251,41 @@ describe.skipIf(!isRoot)('native engine end to end', () => {
     expect(c.outputs['7']).toEqual({ packets: '500', bytes: String(500 * 1316), sendErrors: '0', errorsByErrno: {} });
     expect(c.global).toMatchObject({ rxFrames: '500', unmatched: '0', ringDrops: '0' });
     await e.stop();
+  });
+
+  test.skipIf(!hasGso || !hasEthtool).each([
+    ['crosses the veth as GSO frames', false],
+    ['is segmented and checksummed by the kernel with the offloads off', true],
+  ] as const)('gso: a 2000-datagram burst %s and arrives byte-exact, in order, counted per datagram', async (_how, software) => {
+    // Offloads off on r1: the kernel splits each GSO frame and computes every UDP checksum in software
+    // before the device; rx checksumming off on k1: the receiver verifies those checksums itself.
+    if (software) {
+      inNs(R, 'ethtool', '-K', 'r1', 'tx', 'off', 'tx-udp-segmentation', 'off');
+      inNs(K, 'ethtool', '-K', 'k1', 'rx', 'off');
+    }
+    try {
+      const e = engine({ backend: 'mmsg', egress: 'packet', gso: true }, [rule('a', 3, IN, [out(7, 'r1', '239.2.2.1', 6000)])]);
+      await e.ready();
+      const rx = await receiver(6000, '239.2.2.1', '10.91.2.2', 2000);
+      const framesBefore = linkPackets(R, 'r1', 'tx');
+      const csumBefore = udpCsumErrors(K);
+      send('10.91.1.1', '239.1.1.1', 5000, 2000, 1316, 0);
+      const got = await rx.done;
+      expect(got.count).toBe(2000);
+      expect(got.payloads).toEqual(expectedPayloads(2000, 1316));
+      const c = await until(() => e.counters(), (c) => c.outputs['7']?.packets === '2000');
+      expect(c.outputs['7']).toEqual({ packets: '2000', bytes: String(2000 * 1316), sendErrors: '0', errorsByErrno: {} });
+      expect(udpCsumErrors(K) - csumBefore).toBe(0);
+      const frames = linkPackets(R, 'r1', 'tx') - framesBefore;
+      if (software) expect(frames).toBeGreaterThanOrEqual(2000);
+      else expect(frames).toBeLessThan(2000);
+      await e.stop();
+    } finally {
+      if (software) {
+        inNs(R, 'ethtool', '-K', 'r1', 'tx', 'on', 'tx-udp-segmentation', 'on');
+        inNs(K, 'ethtool', '-K', 'k1', 'rx', 'on');
+      }
+    }
   });
 
   test('an unknown group is dropped by the BPF filter, and counted as unmatched with filter "udp"', async () => {

@@ -61,6 +61,11 @@ export function parseFrame(frame: Uint8Array, opts: { vlanTci?: number } = {}): 
  * source-specific ones with `sourceRules`), `lookups` finds. A JS call per lookup would time N-API.
  * @returns mean ns per lookup, and how many lookups hit (= lookups when the index works)
  */
+/** Whether `gso: true` can work here: this kernel segments UDP GSO frames sent on packet sockets (Linux 6.2+). */
+export function gsoSupported(): boolean {
+  return loadNative().gsoSupported();
+}
+
 export function benchRuleLookup(rules: number, lookups: number, sourceRules = false): { nsPerLookup: number; hits: number } {
   checkInt('benchRuleLookup rules', rules, 1, 1_000_000);
   checkInt('benchRuleLookup lookups', lookups, 1, Number.MAX_SAFE_INTEGER);
@@ -102,6 +107,8 @@ function validateOptions(opts: unknown): asserts opts is EngineOptions {
   if (o['busyPollUs'] !== undefined) checkInt('Engine options.busyPollUs', o['busyPollUs'], 0, 1_000_000);
   if (o['egress'] !== undefined && o['egress'] !== 'socket' && o['egress'] !== 'packet')
     throw new TypeError(`Engine options.egress: expected 'socket' or 'packet', got ${describe(o['egress'])}`);
+  if (o['gso'] !== undefined && typeof o['gso'] !== 'boolean')
+    throw new TypeError(`Engine options.gso: expected a boolean, got ${describe(o['gso'])}`);
   if (o['igmpJoin'] !== undefined && typeof o['igmpJoin'] !== 'boolean')
     throw new TypeError(`Engine options.igmpJoin: expected a boolean, got ${describe(o['igmpJoin'])}`);
   if (o['filter'] !== undefined && o['filter'] !== 'rules' && o['filter'] !== 'udp')

@@ -79,6 +79,8 @@ export interface NativeModule {
   benchRuleLookup(rules: number, lookups: number, sourceRules?: boolean): { nsPerLookup: number; hits: number };
   layout: NativeLayout;
   NativeEngine: new (opts: EngineOptions) => NativeEngineHandle;
+  /** Whether this kernel takes UDP GSO frames on packet sockets (EngineOptions.gso; Linux 6.2+). */
+  gsoSupported(): boolean;
   /** native/engine/addon/netlink_wrap.cc: rtnetlink link/address events on a thread of its own (relay/daemon/link-watch.ts). */
   NetlinkWatch: new () => { start(onEvents: (events: NativeLinkEvent[]) => void): void; stop(): void };
   /** Every interface of this network namespace (RTM_GETLINK + RTM_GETADDR dump); throws like the engine. */

@@ -52,6 +52,11 @@ export interface EngineOptions {
    * use sockets.
    */
   egress?: 'socket' | 'packet';
+  /**
+   * With `egress: 'packet'`: consecutive datagrams of one output with equal sizes leave as one UDP GSO frame
+   * (PACKET_VNET_HDR) that the kernel or the NIC segments at the device. Default false. Linux 6.2+.
+   */
+  gso?: boolean;
   /** Keep polling the RX rings this many µs after the last frame before sleeping in poll() (0 = off). */
   busyPollUs?: number;
 }

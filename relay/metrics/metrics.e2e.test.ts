@@ -41,9 +41,7 @@ describe.skipIf(!canNetns)('mcrd --metrics-listen', () => {
 
   beforeAll(async () => {
     lab = await Lab.create('metrics');
-    g = await lab.ns('g'); r = await lab.ns('r'); s = await lab.ns('s');
-    await lab.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24');
-    await lab.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24');
+    ({ g, r, s } = await lab.chain());
     dir = await mkdtemp(join(tmpdir(), 'mcrR-metrics-'));
     const config = join(dir, 'mcrd.json5');
     await writeFile(config, `{ rules: [ ${ruleA} ] }\n`);

@@ -64,6 +64,17 @@ export class Lab {
     }
   }
 
+  /**
+   * The relay tests' usual three hosts in a row: g (g0 10.1.0.1/24) — (r0 10.1.0.2/24) r
+   * (r1 10.2.0.1/24) — (s0 10.2.0.2/24) s. Returns the namespaces' full names.
+   */
+  async chain(o: { mtu?: number } = {}): Promise<{ g: string; r: string; s: string }> {
+    const g = await this.ns('g'); const r = await this.ns('r'); const s = await this.ns('s');
+    await this.veth(g, 'g0', '10.1.0.1/24', r, 'r0', '10.1.0.2/24', o);
+    await this.veth(r, 'r1', '10.2.0.1/24', s, 's0', '10.2.0.2/24', o);
+    return { g, r, s };
+  }
+
   /** An 802.1Q subinterface `<parent>.<id>` with an address. */
   async vlan(ns: string, parent: string, id: number, addr: string, o: { mtu?: number } = {}): Promise<string> {
     const name = `${parent}.${id}`;

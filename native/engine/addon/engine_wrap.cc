@@ -92,6 +92,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       if (eg != "socket" && eg != "packet") type_error(env, "options.egress", "'socket' or 'packet'");
       cfg.egress_packet = eg == "packet";
     }
+    if (has(o, "gso")) {
+      if (!o.Get("gso").IsBoolean()) type_error(env, "options.gso", "a boolean");
+      cfg.gso = o.Get("gso").As<Napi::Boolean>().Value();
+      if (cfg.gso && !packet_gso_supported())
+        type_error(env, "options.gso", "false on this kernel (UDP GSO frames on packet sockets need Linux 6.2)");
+    }
     if (has(o, "igmpJoin")) {
       if (!o.Get("igmpJoin").IsBoolean()) type_error(env, "options.igmpJoin", "a boolean");
       cfg.igmp_join = o.Get("igmpJoin").As<Napi::Boolean>().Value();
@@ -189,6 +195,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
 }  // namespace
 
-void InitEngine(Napi::Env env, Napi::Object exports) { exports.Set("NativeEngine", EngineWrap::Define(env)); }
+void InitEngine(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeEngine", EngineWrap::Define(env));
+  exports.Set("gsoSupported", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), packet_gso_supported());
+  }, "gsoSupported"));
+}
 
 }  // namespace mcr

@@ -36,6 +36,13 @@ EgressSocket::EgressSocket(const EgressKey& key, uint32_t ifindex) {
     }
     if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &kSndBuf, sizeof kSndBuf) < 0)
       (void)setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &kSndBuf, sizeof kSndBuf);
+    const int one = 1;
+    if (key.gso && setsockopt(fd_, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) {
+      int err = errno;
+      close(fd_);
+      throw SetupError(err, "setsockopt(PACKET_VNET_HDR)", "AF_PACKET", key.ifname, "run without --gso");
+    }
+    gso_ = key.gso;
     return;
   }
   fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -64,18 +71,22 @@ EgressSocket::~EgressSocket() {
   if (fd_ >= 0) close(fd_);
 }
 
-SendBatch::SendBatch(const std::vector<int>& fds) {
-  queues_.resize(fds.size());
-  for (size_t i = 0; i < fds.size(); ++i) {
+SendBatch::SendBatch(const std::vector<QueueSpec>& specs) {
+  queues_.resize(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
     Queue& q = queues_[i];
-    q.fd = fds[i];
+    q.fd = specs[i].fd;
+    q.gso = specs[i].gso;
     q.msgs = std::make_unique<mmsghdr[]>(kQueueCap);
     q.iov = std::make_unique<iovec[]>(2 * kQueueCap);
     q.slots = std::make_unique<uint32_t[]>(kQueueCap);
     q.lens = std::make_unique<uint32_t[]>(kQueueCap);
-    q.hdrs = std::make_unique<uint8_t[]>(static_cast<size_t>(kQueueCap) * kRawHeader);
+    q.segs = std::make_unique<uint32_t[]>(kQueueCap);
+    q.seg_len = std::make_unique<uint32_t[]>(kQueueCap);
+    q.first_id = std::make_unique<uint16_t[]>(kQueueCap);
+    q.hdrs = std::make_unique<uint8_t[]>(static_cast<size_t>(kQueueCap) * (kVnetHdr + kRawHeader));
   }
-  dirty_.reserve(fds.size());
+  dirty_.reserve(specs.size());
 }
 
 }  // namespace mcr

@@ -25,8 +25,10 @@ struct EgressKey {
   int ttl;
   int tos;  // -1 = leave the kernel default
   bool packet = false;  // AF_PACKET raw socket (ttl/tos are then in each output's header template)
+  bool gso = false;     // with packet: PACKET_VNET_HDR, frames may carry several datagrams (egress_packet.h)
   bool operator<(const EgressKey& o) const {
     if (packet != o.packet) return packet < o.packet;
+    if (gso != o.gso) return gso < o.gso;
     if (ifname != o.ifname) return ifname < o.ifname;
     if (ttl != o.ttl) return ttl < o.ttl;
     return tos < o.tos;
@@ -34,7 +36,8 @@ struct EgressKey {
 };
 
 /* A UDP socket bound to an interface (SO_BINDTODEVICE) with TTL/TOS set and multicast loop off; or,
-   for key.packet, an AF_PACKET raw socket bound to the interface for sending only. */
+   for key.packet, an AF_PACKET raw socket bound to the interface for sending only (with key.gso, every
+   frame it sends starts with a virtio_net_hdr). */
 class EgressSocket {
  public:
   EgressSocket(const EgressKey& key, uint32_t ifindex);  // throws SetupError
@@ -42,34 +45,63 @@ class EgressSocket {
   EgressSocket(const EgressSocket&) = delete;
   EgressSocket& operator=(const EgressSocket&) = delete;
   int fd() const { return fd_; }
+  bool gso() const { return gso_; }
 
  private:
   int fd_ = -1;
+  bool gso_ = false;
 };
 
 inline constexpr uint32_t kQueueCap = 256;  // messages per socket per flush (sendmmsg's vlen cap is 1024)
 
+/* One egress socket as a send queue sees it. */
+struct QueueSpec {
+  int fd;
+  bool gso;  // frames start with a virtio_net_hdr and may carry several datagrams
+};
+
 /* Pending sends of one table, grouped by egress socket. Engine thread only; sized off the packet path. */
 class SendBatch {
  public:
-  explicit SendBatch(const std::vector<int>& fds);
+  explicit SendBatch(const std::vector<QueueSpec>& queues);
 
   /* Queue one send; returns true when that socket's queue is full and the batch must be flushed. */
   bool add(uint32_t queue, const sockaddr_in* dst, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
     Queue& q = queues_[queue];
     uint32_t i = next_message(q, queue);
-    q.iov[2 * i] = iovec{const_cast<uint8_t*>(payload), len};
+    q.iov[q.niov] = iovec{const_cast<uint8_t*>(payload), len};
     return finish_message(q, i, const_cast<sockaddr_in*>(dst), sizeof(sockaddr_in), 1, len, out_slot);
   }
 
-  /* Queue one raw frame: the headers go into this message's own slot, the payload stays in the ring. */
+  /* Queue one raw frame: the headers go into this message's own slot, the payload stays in the ring.
+     On a GSO queue a datagram of the same output and size as the message before it joins that message. */
   bool add_packet(uint32_t queue, const PacketTemplate& t, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
     Queue& q = queues_[queue];
+    if (q.gso && q.count > 0) {
+      const uint32_t last = q.count - 1;
+      if (q.slots[last] == out_slot && q.seg_len[last] == len && q.segs[last] < kMaxGsoSegs &&
+          q.lens[last] + len <= kMaxGsoPayload) {
+        q.iov[q.niov++] = iovec{const_cast<uint8_t*>(payload), len};
+        ++q.msgs[last].msg_hdr.msg_iovlen;
+        ++q.segs[last];
+        q.lens[last] += len;
+        packet_fill_gso(header(q, last), t, len, q.segs[last], q.first_id[last]);
+        ++q.ip_id;
+        return full(q);
+      }
+    }
     uint32_t i = next_message(q, queue);
-    uint8_t* hdr = &q.hdrs[static_cast<size_t>(i) * kRawHeader];
-    packet_fill(hdr, t, len, q.ip_id++);
-    q.iov[2 * i] = iovec{hdr, kRawHeader};
-    q.iov[2 * i + 1] = iovec{const_cast<uint8_t*>(payload), len};
+    uint8_t* hdr = header(q, i);
+    q.first_id[i] = q.ip_id++;
+    q.seg_len[i] = len;
+    if (q.gso) {
+      packet_fill_gso(hdr, t, len, 1, q.first_id[i]);
+      q.iov[q.niov] = iovec{hdr, kVnetHdr + kRawHeader};
+    } else {
+      packet_fill(hdr + kVnetHdr, t, len, q.first_id[i]);
+      q.iov[q.niov] = iovec{hdr + kVnetHdr, kRawHeader};
+    }
+    q.iov[q.niov + 1] = iovec{const_cast<uint8_t*>(payload), len};
     // No destination: the raw socket is bound to the interface.
     return finish_message(q, i, nullptr, 0, 2, len, out_slot);
   }
@@ -78,12 +110,17 @@ class SendBatch {
 
   struct Queue {
     int fd;
-    uint32_t count = 0;
+    bool gso = false;
+    uint32_t count = 0;  // messages
+    uint32_t niov = 0;   // iovecs in use: a message's are contiguous, [headers,] payload[, payload...]
     std::unique_ptr<mmsghdr[]> msgs;
-    std::unique_ptr<iovec[]> iov;      // two per message: [headers,] payload
+    std::unique_ptr<iovec[]> iov;      // 2 * kQueueCap: at most a header and a payload per datagram
     std::unique_ptr<uint32_t[]> slots;
     std::unique_ptr<uint32_t[]> lens;  // payload bytes, what output counters count
-    std::unique_ptr<uint8_t[]> hdrs;   // raw-egress headers, kRawHeader per message
+    std::unique_ptr<uint32_t[]> segs;  // datagrams in the message (> 1 only on GSO queues)
+    std::unique_ptr<uint32_t[]> seg_len;
+    std::unique_ptr<uint16_t[]> first_id;
+    std::unique_ptr<uint8_t[]> hdrs;   // raw-egress headers, kVnetHdr + kRawHeader per message
     uint16_t ip_id = 0;
   };
   std::vector<Queue> queues_;
@@ -95,36 +132,43 @@ class SendBatch {
     if (i == 0) dirty_.push_back(queue);  // capacity reserved up front: never reallocates
     return i;
   }
-  /* Fill message i's header around the iovecs already set; returns true when the queue is full. */
+  static uint8_t* header(Queue& q, uint32_t i) { return &q.hdrs[static_cast<size_t>(i) * (kVnetHdr + kRawHeader)]; }
+  static bool full(const Queue& q) { return q.count == kQueueCap || q.niov + 2 > 2 * kQueueCap; }
+  /* Fill message i's header around the iovecs just set at q.niov; returns true when the queue is full. */
   bool finish_message(Queue& q, uint32_t i, void* name, socklen_t namelen, size_t iovlen, uint32_t len, uint32_t out_slot) {
     mmsghdr& m = q.msgs[i];
     m.msg_hdr.msg_name = name;
     m.msg_hdr.msg_namelen = namelen;
-    m.msg_hdr.msg_iov = &q.iov[2 * i];
+    m.msg_hdr.msg_iov = &q.iov[q.niov];
     m.msg_hdr.msg_iovlen = iovlen;
     m.msg_hdr.msg_control = nullptr;
     m.msg_hdr.msg_controllen = 0;
     m.msg_hdr.msg_flags = 0;
     m.msg_len = 0;
+    q.niov += static_cast<uint32_t>(iovlen);
     q.slots[i] = out_slot;
     q.lens[i] = len;
+    q.segs[i] = 1;
     ++pending_;
-    return q.count == kQueueCap;
+    return full(q);
   }
 
-  /* Account one finished message: success (bytes >= 0) or failure (-errno). */
-  static void account(CounterBlock& c, uint32_t out_slot, long result, uint32_t len) {
+  /* Account one finished message of `segs` datagrams: success (result >= 0) or failure (-errno). */
+  static void account(CounterBlock& c, uint32_t out_slot, long result, uint32_t len, uint32_t segs = 1) {
     uint64_t* o = c.output(out_slot);
     if (result >= 0) {
-      counter_add(o + kOutPackets, 1);
+      counter_add(o + kOutPackets, segs);
       counter_add(o + kOutBytes, len);
     } else {
-      counter_add(o + kOutSendErrors, 1);
-      counter_add(o + kOutErrnoBase + errno_bucket(static_cast<int>(-result)), 1);
+      counter_add(o + kOutSendErrors, segs);
+      counter_add(o + kOutErrnoBase + errno_bucket(static_cast<int>(-result)), segs);
     }
   }
+  static void account(CounterBlock& c, const Queue& q, uint32_t i, long result) {
+    account(c, q.slots[i], result, result >= 0 ? q.lens[i] : 0, q.segs[i]);
+  }
   void reset() {
-    for (uint32_t q : dirty_) queues_[q].count = 0;
+    for (uint32_t q : dirty_) queues_[q].count = queues_[q].niov = 0;
     dirty_.clear();
     pending_ = 0;
   }

@@ -23,12 +23,12 @@ class MmsgSender final : public Sender {
         counter_add(g + kTxBatches, 1);
         if (n > 0) {
           for (uint32_t j = i; j < i + static_cast<uint32_t>(n); ++j)
-            SendBatch::account(counters, q.slots[j], q.msgs[j].msg_len, q.lens[j]);
+            SendBatch::account(counters, q, j, q.msgs[j].msg_len);
           i += static_cast<uint32_t>(n);
         } else {
           int err = n < 0 ? errno : EIO;
           if (err == EINTR) continue;
-          SendBatch::account(counters, q.slots[i], -err, 0);
+          SendBatch::account(counters, q, i, -err);
           ++i;
         }
       }

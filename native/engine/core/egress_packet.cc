@@ -7,10 +7,13 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+
 
 namespace mcr {
 
@@ -20,6 +23,19 @@ void put16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
 }
+// struct virtio_net_hdr of <linux/virtio_net.h>, which is not valid C++ (a member named `class`); the
+// UDP_L4 GSO type is Linux 6.2 uapi, newer than the headers of some distributions.
+struct VnetHdr {
+  uint8_t flags;
+  uint8_t gso_type;
+  uint16_t hdr_len;
+  uint16_t gso_size;
+  uint16_t csum_start;
+  uint16_t csum_offset;
+};
+constexpr uint8_t kVnetNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+constexpr uint8_t kVnetGsoUdpL4 = 5;   // VIRTIO_NET_HDR_GSO_UDP_L4
+
 void put32(uint8_t* p, uint32_t v) {
   put16(p, static_cast<uint16_t>(v >> 16));
   put16(p + 2, static_cast<uint16_t>(v));
@@ -68,6 +84,38 @@ void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, ui
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   put16(ip + 10, static_cast<uint16_t>(~sum));
   put16(ip + 24, static_cast<uint16_t>(8 + payload_len));
+}
+
+static_assert(sizeof(VnetHdr) == kVnetHdr);
+
+void packet_fill_gso(uint8_t* vnet, const PacketTemplate& t, uint32_t seg_len, uint32_t segs, uint16_t first_id) {
+  uint8_t* hdr = vnet + kVnetHdr;
+  const uint32_t total = seg_len * segs;
+  packet_fill(hdr, t, total, first_id);
+  VnetHdr v{};
+  if (segs > 1) {
+    // CHECKSUM_PARTIAL: the UDP checksum field holds the folded pseudo-header sum over the whole
+    // frame's UDP length; segmentation adjusts it per segment and the device finishes it.
+    const uint8_t* ip = hdr + 14;
+    uint32_t sum = 17 + 8 + total;
+    for (int i = 12; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    put16(hdr + 14 + 20 + 6, static_cast<uint16_t>(sum));
+    v.flags = kVnetNeedsCsum;
+    v.gso_type = kVnetGsoUdpL4;
+    v.hdr_len = static_cast<uint16_t>(kRawHeader);  // host order: packet sockets use the legacy (native) virtio layout
+    v.gso_size = static_cast<uint16_t>(seg_len);
+    v.csum_start = 14 + 20;
+    v.csum_offset = 6;
+  }
+  std::memcpy(vnet, &v, kVnetHdr);
+}
+
+bool packet_gso_supported() {
+  utsname u{};
+  int major = 0, minor = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 2);
 }
 
 }  // namespace mcr

@@ -4,6 +4,10 @@
 // (routing, UDP socket accounting) that issue 4 found to be most of the per-packet cost. Multicast only:
 // the destination MAC follows from the group, no ARP needed; unicast outputs keep the UDP socket path.
 // The UDP checksum is 0 (allowed for IPv4); the IPv4 header checksum is computed per packet.
+// GSO (EngineOptions.gso): consecutive datagrams of one output with equal payload sizes leave as one
+// frame with a virtio_net_hdr (PACKET_VNET_HDR, VIRTIO_NET_HDR_GSO_UDP_L4) that the kernel segments
+// at the device (or the NIC does, with UDP segmentation offload): one trip down the send path for up to
+// kMaxGsoSegs datagrams. Segments then carry a real UDP checksum (NEEDS_CSUM). Linux >= 6.2.
 // Exercised by relay/engine/engine.e2e.test.ts (egress 'packet' cases).
 #pragma once
 
@@ -13,6 +17,9 @@
 namespace mcr {
 
 inline constexpr uint32_t kRawHeader = 14 + 20 + 8;
+inline constexpr uint32_t kVnetHdr = 10;                // struct virtio_net_hdr, before every frame on a GSO socket
+inline constexpr uint32_t kMaxGsoSegs = 64;             // the kernel's UDP_MAX_SEGMENTS on older kernels
+inline constexpr uint32_t kMaxGsoPayload = 65535 - 28;  // the IPv4 total length field bounds the whole frame
 
 struct PacketTemplate {
   uint8_t bytes[kRawHeader];
@@ -28,5 +35,15 @@ bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, i
 
 /* Fill a copy of the template for one datagram: lengths, IP id, IPv4 checksum. */
 void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, uint16_t ip_id);
+
+/**
+ * packet_fill_gso - virtio_net_hdr (kVnetHdr bytes at @vnet) and headers (kRawHeader bytes after it) of
+ * one frame carrying @segs payloads of @seg_len bytes, the first with IP id @first_id (segmentation
+ * numbers the rest). @segs == 1 is a plain frame behind an all-zero virtio_net_hdr.
+ */
+void packet_fill_gso(uint8_t* vnet, const PacketTemplate& t, uint32_t seg_len, uint32_t segs, uint16_t first_id);
+
+/* Whether this kernel takes UDP GSO frames on packet sockets (VIRTIO_NET_HDR_GSO_UDP_L4: Linux 6.2). */
+bool packet_gso_supported();
 
 }  // namespace mcr

@@ -124,7 +124,7 @@ class UringSender final : public Sender {
         const auto qi = static_cast<uint32_t>(c.user_data >> 32);
         const auto mi = static_cast<uint32_t>(c.user_data);
         SendBatch::Queue& q = batch.queues_[qi];
-        SendBatch::account(counters, q.slots[mi], c.res, q.lens[mi]);
+        SendBatch::account(counters, q, mi, c.res);
       }
       __atomic_store_n(cq_head_, head, __ATOMIC_RELEASE);
     }
@@ -136,7 +136,7 @@ class UringSender final : public Sender {
     for (unsigned k = 0; k < count; ++k) {
       const io_uring_sqe& s = sqes_[(tail - count + k) & sq_mask_];
       SendBatch::Queue& q = batch.queues_[static_cast<uint32_t>(s.user_data >> 32)];
-      SendBatch::account(counters, q.slots[static_cast<uint32_t>(s.user_data)], -err, 0);
+      SendBatch::account(counters, q, static_cast<uint32_t>(s.user_data), -err);
     }
     __atomic_store_n(sq_tail_, tail - count, __ATOMIC_RELEASE);
   }

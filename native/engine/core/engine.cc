@@ -64,7 +64,7 @@ Engine::Engine(const EngineConfig& cfg) : cfg_(cfg) {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw SetupError(errno, "eventfd", "", "", "");
   current_ = std::make_unique<Table>();
-  current_->batch = std::make_unique<SendBatch>(std::vector<int>{});
+  current_->batch = std::make_unique<SendBatch>(std::vector<QueueSpec>{});
   table_.store(current_.get(), std::memory_order_release);
 }
 
@@ -156,7 +156,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
       // Raw egress only where it can build every header itself: multicast, an IPv4 address, Ethernet.
       out.packet = cfg_.egress_packet && is_multicast(o.group) &&
                    packet_template(o.ifname, o.group, o.port, o.ttl, o.tos, &out.tmpl);
-      EgressKey ek = out.packet ? EgressKey{o.ifname, 0, 0, true} : EgressKey{o.ifname, o.ttl, o.tos, false};
+      EgressKey ek = out.packet ? EgressKey{o.ifname, 0, 0, true, cfg_.gso} : EgressKey{o.ifname, o.ttl, o.tos, false};
       std::pair<EgressKey, uint32_t> key{ek, ifindex};
       if (!egress_next.count(key)) {
         auto it = egress_.find(key);
@@ -221,9 +221,9 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
     out_begin += static_cast<uint32_t>(r.outputs.size());
   }
   for (auto& [k, s] : rx_next) next->rx.push_back(s);
-  std::vector<int> fds;
-  for (auto& e : next->egress) fds.push_back(e->fd());
-  next->batch = std::make_unique<SendBatch>(fds);
+  std::vector<QueueSpec> queues;
+  for (auto& e : next->egress) queues.push_back({e->fd(), e->gso()});
+  next->batch = std::make_unique<SendBatch>(queues);
   next->rule_slots.assign(rule_slots.begin(), rule_slots.end());
   next->output_slots.assign(out_slots.begin(), out_slots.end());
 

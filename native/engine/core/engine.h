@@ -38,7 +38,7 @@ struct EngineConfig {
   int fanout_group = -1;  // < 0: no PACKET_FANOUT
   int cpu = -1;           // < 0: no pinning
   RingConfig ring;
-  bool filter_any_udp = false;
+  bool filter_any_udp = false;  // `udp` filter mode: unknown groups reach the engine (unmatched)
   // Kernel IGMP join per input group (so switches and NICs deliver it). false: L2 membership only; the
   // kernel's IP layer then drops the group early instead of running it through UDP demux (issue 4: ~15 %
   // throughput), and IGMP reports must come from elsewhere (mcrd's own reporter/querier).
@@ -46,7 +46,9 @@ struct EngineConfig {
   // AF_PACKET egress for multicast outputs (headers built by the engine); unicast stays on UDP sockets.
   bool egress_packet = false;
   // Keep polling the rings for this long after the last frame instead of sleeping (0 = off).
-  uint32_t busy_poll_us = 0;  // `udp` filter mode: unknown groups reach the engine (unmatched)
+  uint32_t busy_poll_us = 0;
+  // With egress_packet: consecutive datagrams of an output leave as one UDP GSO frame (egress_packet.h).
+  bool gso = false;
 };
 
 struct OutputSpec {

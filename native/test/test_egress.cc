@@ -1,0 +1,135 @@
+// Send-batch cases: how datagrams become messages (no sockets: the batch is only filled, never sent).
+// GSO queues join a datagram to the message before it when output and size match, within 64 datagrams
+// and 64 KiB; everything else starts a message. Frame headers: lengths, IP ids, virtio_net_hdr.
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "check.h"
+#include "egress.h"
+
+using namespace mcr;
+
+namespace {
+
+PacketTemplate tmpl() {
+  PacketTemplate t{};
+  t.bytes[12] = 0x08;
+  t.bytes[14] = 0x45;
+  t.bytes[14 + 9] = 17;
+  const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {239, 1, 2, 3};
+  std::memcpy(t.bytes + 14 + 12, src, 4);
+  std::memcpy(t.bytes + 14 + 16, dst, 4);
+  t.mtu = 1500;
+  return t;
+}
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+
+const uint8_t kPayload[9000] = {};
+
+}  // namespace
+
+TEST_CASE(egress_gso_joins_equal_datagrams_of_one_output) {
+  SendBatch b({{-1, true}});
+  const PacketTemplate t = tmpl();
+  for (int i = 0; i < 5; ++i) CHECK(!b.add_packet(0, t, kPayload, 1316, 7));
+  const SendBatch::Queue& q = b.queues_[0];
+  CHECK_EQ(q.count, 1u);
+  CHECK_EQ(q.segs[0], 5u);
+  CHECK_EQ(q.lens[0], 5u * 1316);
+  CHECK_EQ(q.msgs[0].msg_hdr.msg_iovlen, 6u);  // header + 5 payloads
+  CHECK_EQ(q.msgs[0].msg_hdr.msg_iov[0].iov_len, kVnetHdr + kRawHeader);
+  const uint8_t* v = static_cast<const uint8_t*>(q.msgs[0].msg_hdr.msg_iov[0].iov_base);
+  CHECK_EQ(v[0], 1u);                 // NEEDS_CSUM
+  CHECK_EQ(v[1], 5u);                 // GSO_UDP_L4
+  CHECK_EQ(le16(v + 2), kRawHeader);  // hdr_len
+  CHECK_EQ(le16(v + 4), 1316u);       // gso_size
+  CHECK_EQ(le16(v + 6), 34u);         // csum_start: the UDP header
+  CHECK_EQ(le16(v + 8), 6u);          // csum_offset: its checksum field
+  const uint8_t* ip = v + kVnetHdr + 14;
+  CHECK_EQ(be16(ip + 2), 28u + 5 * 1316);  // IPv4 total length of the whole frame
+  CHECK_EQ(be16(ip + 4), 0u);              // first IP id; segmentation numbers the rest
+  CHECK_EQ(be16(ip + 20 + 4), 8u + 5 * 1316);
+  // Pseudo-header sum: 10.0.0.1 + 239.1.2.3 + proto 17 + UDP length, folded, not inverted.
+  uint32_t sum = 0x0a00 + 0x0001 + 0xef01 + 0x0203 + 17 + 8 + 5 * 1316;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  CHECK_EQ(be16(ip + 20 + 6), sum);
+  // The next message's IP id continues after the 5 the frame used.
+  b.add_packet(0, t, kPayload, 100, 7);
+  CHECK_EQ(be16(static_cast<const uint8_t*>(q.msgs[1].msg_hdr.msg_iov[0].iov_base) + kVnetHdr + 14 + 4), 5u);
+}
+
+TEST_CASE(egress_gso_starts_a_message_for_another_output_or_size) {
+  SendBatch b({{-1, true}});
+  const PacketTemplate t = tmpl();
+  b.add_packet(0, t, kPayload, 1316, 7);
+  b.add_packet(0, t, kPayload, 1316, 8);  // other output
+  b.add_packet(0, t, kPayload, 1000, 8);  // other size
+  b.add_packet(0, t, kPayload, 1000, 8);
+  const SendBatch::Queue& q = b.queues_[0];
+  CHECK_EQ(q.count, 3u);
+  CHECK_EQ(q.segs[0], 1u);
+  CHECK_EQ(q.segs[1], 1u);
+  CHECK_EQ(q.segs[2], 2u);
+  // A single datagram is a plain frame behind a zero virtio_net_hdr, UDP checksum 0.
+  const uint8_t* v = static_cast<const uint8_t*>(q.msgs[0].msg_hdr.msg_iov[0].iov_base);
+  for (uint32_t i = 0; i < kVnetHdr; ++i) CHECK_EQ(v[i], 0u);
+  CHECK_EQ(be16(v + kVnetHdr + 14 + 2), 28u + 1316);
+  CHECK_EQ(be16(v + kVnetHdr + 34 + 6), 0u);
+}
+
+TEST_CASE(egress_gso_caps_segments_and_frame_size) {
+  SendBatch b({{-1, true}});
+  const PacketTemplate t = tmpl();
+  for (uint32_t i = 0; i < kMaxGsoSegs + 1; ++i) b.add_packet(0, t, kPayload, 100, 1);
+  CHECK_EQ(b.queues_[0].count, 2u);
+  CHECK_EQ(b.queues_[0].segs[0], kMaxGsoSegs);
+  SendBatch big({{-1, true}});
+  for (int i = 0; i < 8; ++i) big.add_packet(0, t, kPayload, 9000, 1);  // 7 fit under 65507 bytes
+  CHECK_EQ(big.queues_[0].count, 2u);
+  CHECK_EQ(big.queues_[0].segs[0], 7u);
+  CHECK_EQ(big.queues_[0].lens[0], 7u * 9000);
+}
+
+TEST_CASE(egress_without_gso_every_datagram_is_a_message) {
+  SendBatch b({{-1, false}});
+  const PacketTemplate t = tmpl();
+  for (int i = 0; i < 3; ++i) b.add_packet(0, t, kPayload, 1316, 7);
+  const SendBatch::Queue& q = b.queues_[0];
+  CHECK_EQ(q.count, 3u);
+  CHECK_EQ(q.msgs[2].msg_hdr.msg_iov[0].iov_len, kRawHeader);  // no virtio_net_hdr on this socket
+  CHECK_EQ(be16(static_cast<const uint8_t*>(q.msgs[2].msg_hdr.msg_iov[0].iov_base) + 14 + 4), 2u);
+}
+
+TEST_CASE(egress_queue_reports_full_before_iovecs_run_out) {
+  SendBatch b({{-1, true}});
+  const PacketTemplate t = tmpl();
+  // Alternating outputs: no joining, one message per datagram, full at kQueueCap messages.
+  uint32_t n = 0;
+  while (!b.add_packet(0, t, kPayload, 100, n % 2)) ++n;
+  CHECK_EQ(n + 1, kQueueCap);
+  CHECK(b.queues_[0].niov <= 2 * kQueueCap);
+  b.reset();
+  CHECK(b.empty());
+  CHECK_EQ(b.queues_[0].niov, 0u);
+  // Long GSO runs: iovecs (a header plus one per datagram) bound the queue before messages do.
+  n = 0;
+  while (!b.add_packet(0, t, kPayload, 100, 1)) ++n;
+  CHECK(b.queues_[0].niov + 2 > 2 * kQueueCap);
+  CHECK(b.queues_[0].niov <= 2 * kQueueCap);
+}
+
+TEST_CASE(egress_accounts_a_frame_as_its_datagrams) {
+  auto cb = CounterBlock::create();
+  SendBatch b({{-1, true}});
+  const PacketTemplate t = tmpl();
+  for (int i = 0; i < 4; ++i) b.add_packet(0, t, kPayload, 1316, 3);
+  SendBatch::account(*cb, b.queues_[0], 0, 4 * (1316 + 42));
+  CHECK_EQ(counter_get(cb->output(3) + kOutPackets), 4u);
+  CHECK_EQ(counter_get(cb->output(3) + kOutBytes), 4u * 1316);
+  SendBatch::account(*cb, b.queues_[0], 0, -ENOBUFS);
+  CHECK_EQ(counter_get(cb->output(3) + kOutSendErrors), 4u);
+  CHECK_EQ(counter_get(cb->output(3) + kOutPackets), 4u);
+}
