@@ -70,8 +70,9 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const egress = args.egress ?? s.egress ?? 'packet';
   const busyPollUs = args.busyPollUs ?? s.busyPollUs ?? 0;
   // GSO won side by side (docs/performance.md): on wherever the kernel can do it, for AF_PACKET egress only.
-  const gso = egress === 'packet' && (args.gso ?? s.gso ?? gsoSupported());
-  if ((args.gso ?? s.gso) && egress !== 'packet') log.warn('gso applies to --egress packet only; ignored with --egress socket');
+  const gsoAsked = args.gso ?? s.gso;
+  const gso = egress === 'packet' && (gsoAsked ?? gsoSupported());
+  if (gsoAsked && egress !== 'packet') log.warn('gso applies to --egress packet only; ignored with --egress socket');
   const pool = new WorkerPool({
     count: numWorkers, log, cpus: args.cpus ?? s.cpus,
     engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, gso, ...(fanoutGroup ? { fanoutGroup } : {}) },

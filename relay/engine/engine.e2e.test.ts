@@ -126,15 +126,17 @@ async function receiver(port: number, group: string | null, ifaceAddr: string | 
   return { done: c.line<{ count: number; payloads: string[] }>(1, timeoutMs + 5000), kill: () => c.kill() };
 }
 
-const hasPython = (() => {
+/** Whether a command runs here (a tool the cases below need). */
+function runs(...argv: string[]): boolean {
   try {
-    sh('python3', '--version');
+    sh(...argv);
     return true;
   } catch {
-    console.warn('skipping raw-frame engine e2e cases: python3 not found');
     return false;
   }
-})();
+}
+const hasPython = runs('python3', '--version');
+if (!hasPython) console.warn('skipping raw-frame engine e2e cases: python3 not found');
 
 /** Hand-built frames from the sender's s0 (fixtures/raw-send.py). */
 function rawSend(variant: string, dst: string, port: number, count: number, size: number): void {
@@ -175,14 +177,7 @@ function udpCsumErrors(ns: string): number {
 }
 
 const hasGso = gsoSupported();
-const hasEthtool = (() => {
-  try {
-    sh('ethtool', '--version');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasEthtool = runs('ethtool', '--version');
 if (!hasGso || !hasEthtool) console.warn(`skipping engine GSO e2e cases: ${!hasGso ? `kernel ${release()} < 6.2` : 'ethtool not installed (apt-get install ethtool)'}`);
 
 const rule = (id: string, slot: number, input: EngineRule['input'], outputs: EngineRule['outputs']): EngineRule => ({ id, slot, input, outputs });

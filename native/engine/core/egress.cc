@@ -82,8 +82,6 @@ SendBatch::SendBatch(const std::vector<QueueSpec>& specs) {
     q.slots = std::make_unique<uint32_t[]>(kQueueCap);
     q.lens = std::make_unique<uint32_t[]>(kQueueCap);
     q.segs = std::make_unique<uint32_t[]>(kQueueCap);
-    q.seg_len = std::make_unique<uint32_t[]>(kQueueCap);
-    q.first_id = std::make_unique<uint16_t[]>(kQueueCap);
     q.hdrs = std::make_unique<uint8_t[]>(static_cast<size_t>(kQueueCap) * (kVnetHdr + kRawHeader));
   }
   dirty_.reserve(specs.size());

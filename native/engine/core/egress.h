@@ -79,26 +79,27 @@ class SendBatch {
     Queue& q = queues_[queue];
     if (q.gso && q.count > 0) {
       const uint32_t last = q.count - 1;
-      if (q.slots[last] == out_slot && q.seg_len[last] == len && q.segs[last] < kMaxGsoSegs &&
+      if (q.slots[last] == out_slot && q.lens[last] == q.segs[last] * len && q.segs[last] < kMaxGsoSegs &&
           q.lens[last] + len <= kMaxGsoPayload) {
+        // The frame's first IP id: every datagram since it took one, and only the last message grows.
+        const auto first_id = static_cast<uint16_t>(q.ip_id - q.segs[last]);
         q.iov[q.niov++] = iovec{const_cast<uint8_t*>(payload), len};
         ++q.msgs[last].msg_hdr.msg_iovlen;
         ++q.segs[last];
         q.lens[last] += len;
-        packet_fill_gso(header(q, last), t, len, q.segs[last], q.first_id[last]);
+        packet_fill_gso(header(q, last), t, len, q.segs[last], first_id);
         ++q.ip_id;
         return full(q);
       }
     }
     uint32_t i = next_message(q, queue);
     uint8_t* hdr = header(q, i);
-    q.first_id[i] = q.ip_id++;
-    q.seg_len[i] = len;
+    const uint16_t ip_id = q.ip_id++;
     if (q.gso) {
-      packet_fill_gso(hdr, t, len, 1, q.first_id[i]);
+      packet_fill_gso(hdr, t, len, 1, ip_id);
       q.iov[q.niov] = iovec{hdr, kVnetHdr + kRawHeader};
     } else {
-      packet_fill(hdr + kVnetHdr, t, len, q.first_id[i]);
+      packet_fill(hdr + kVnetHdr, t, len, ip_id);
       q.iov[q.niov] = iovec{hdr + kVnetHdr, kRawHeader};
     }
     q.iov[q.niov + 1] = iovec{const_cast<uint8_t*>(payload), len};
@@ -117,9 +118,7 @@ class SendBatch {
     std::unique_ptr<iovec[]> iov;      // 2 * kQueueCap: at most a header and a payload per datagram
     std::unique_ptr<uint32_t[]> slots;
     std::unique_ptr<uint32_t[]> lens;  // payload bytes, what output counters count
-    std::unique_ptr<uint32_t[]> segs;  // datagrams in the message (> 1 only on GSO queues)
-    std::unique_ptr<uint32_t[]> seg_len;
-    std::unique_ptr<uint16_t[]> first_id;
+    std::unique_ptr<uint32_t[]> segs;  // datagrams in the message (> 1 only on GSO queues), each lens/segs bytes
     std::unique_ptr<uint8_t[]> hdrs;   // raw-egress headers, kVnetHdr + kRawHeader per message
     uint16_t ip_id = 0;
   };

@@ -36,6 +36,13 @@ struct VnetHdr {
 constexpr uint8_t kVnetNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
 constexpr uint8_t kVnetGsoUdpL4 = 5;   // VIRTIO_NET_HDR_GSO_UDP_L4
 
+/* One's-complement sum of the big-endian 16-bit words in p[0, n) added to sum, folded to 16 bits. */
+uint16_t fold_sum(const uint8_t* p, int n, uint32_t sum) {
+  for (int i = 0; i < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
 void put32(uint8_t* p, uint32_t v) {
   put16(p, static_cast<uint16_t>(v >> 16));
   put16(p + 2, static_cast<uint16_t>(v));
@@ -79,10 +86,7 @@ void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, ui
   uint8_t* ip = hdr + 14;
   put16(ip + 2, static_cast<uint16_t>(28 + payload_len));
   put16(ip + 4, ip_id);
-  uint32_t sum = 0;
-  for (int i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  put16(ip + 10, static_cast<uint16_t>(~sum));
+  put16(ip + 10, static_cast<uint16_t>(~fold_sum(ip, 20, 0)));
   put16(ip + 24, static_cast<uint16_t>(8 + payload_len));
 }
 
@@ -96,11 +100,7 @@ void packet_fill_gso(uint8_t* vnet, const PacketTemplate& t, uint32_t seg_len, u
   if (segs > 1) {
     // CHECKSUM_PARTIAL: the UDP checksum field holds the folded pseudo-header sum over the whole
     // frame's UDP length; segmentation adjusts it per segment and the device finishes it.
-    const uint8_t* ip = hdr + 14;
-    uint32_t sum = 17 + 8 + total;
-    for (int i = 12; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    put16(hdr + 14 + 20 + 6, static_cast<uint16_t>(sum));
+    put16(hdr + 14 + 20 + 6, fold_sum(hdr + 14 + 12, 8, 17 + 8 + total));  // addresses + protocol + UDP length
     v.flags = kVnetNeedsCsum;
     v.gso_type = kVnetGsoUdpL4;
     v.hdr_len = static_cast<uint16_t>(kRawHeader);  // host order: packet sockets use the legacy (native) virtio layout
