@@ -20,7 +20,7 @@ export type McrErrorCode =
   | 'ENOSYS'    // unknown command
   | 'EENGINE'   // the packet engine refused the rule table (with the engine's own code in `cause`)
   | 'EWORKER'   // no data-plane worker could take the change
-  | 'EBUSY'     // too many control connections
+  | 'EBUSY'     // too many control connections, or the state file locked by another mcrd
   | 'EUNAVAIL'  // daemon not reachable (client side)
   | 'EACCES'    // permission (client side, or state file)
   | 'EIO';      // anything else

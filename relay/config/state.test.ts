@@ -1,8 +1,10 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { McrError } from '../errors.js';
 import { parseRule } from '../model/validate.js';
-import { type StoredRule, readState, writeState } from './state.js';
+import { type StoredRule, lockStateFile, readState, restoreState, writeState } from './state.js';
+import { canMount, scratchMount } from '../../test/support/mounts.js';
 import { tempDir } from '../../test/support/tmp.js';
 
 const rule = (port: number, origin: StoredRule['origin']): StoredRule => ({
@@ -33,4 +35,82 @@ test('a damaged state file is an error naming it and the way out', async () => {
   await expect(readState(path)).rejects.toThrow(new RegExp(`^${path}: state file is not JSON .*move it aside`));
   await writeFile(path, '{"version":1,"rules":[{"input":{"interface":"eth0","group":"239.1.1.1","port":0},"outputs":[]}]}');
   await expect(readState(path)).rejects.toThrow(`${path} rules[0].input.port: expected integer 1-65535, got 0 (number)`);
+});
+
+describe('restoreState at start-up', () => {
+  const at = () => new Date('2026-12-03T08:00:00.000Z');
+
+  test.each([
+    ['cut short', '{"version":1,"rules":[{"id":"a","inp'],
+    ['empty', ''],
+    ['zeroed', '\0'.repeat(512)],
+    ['a rule that no longer validates', '{"version":1,"rules":[{"input":{"interface":"eth0","group":"239.1.1.1","port":0},"outputs":[]}]}'],
+    ['another format', '{"version":2,"rules":[]}'],
+  ])('a damaged file (%s) is kept aside byte for byte and the table starts empty', async (_what, text) => {
+    const dir = await tempDir('state');
+    const path = join(dir, 'rules.json');
+    await writeFile(path, text);
+    const r = await restoreState(path, at);
+    expect(r.rules).toEqual([]);
+    expect(r.setAside?.path).toBe(`${path}.corrupt-2026-12-03T08-00-00-000Z`);
+    expect(r.setAside?.reason).toContain(path);
+    expect(await readFile(r.setAside!.path, 'utf8')).toBe(text);
+    expect((await readdir(dir)).sort()).toEqual(['rules.json.corrupt-2026-12-03T08-00-00-000Z']);
+  });
+
+  test('an earlier damaged file with the same timestamp is never overwritten', async () => {
+    const dir = await tempDir('state');
+    const path = join(dir, 'rules.json');
+    await writeFile(path, 'first');
+    await restoreState(path, at);
+    await writeFile(path, 'second');
+    const r = await restoreState(path, at);
+    expect(r.setAside?.path).toBe(`${path}.corrupt-2026-12-03T08-00-00-000Z-1`);
+    expect(await readFile(`${path}.corrupt-2026-12-03T08-00-00-000Z`, 'utf8')).toBe('first');
+    expect(await readFile(r.setAside!.path, 'utf8')).toBe('second');
+  });
+
+  test('a good file is read, nothing set aside', async () => {
+    const dir = await tempDir('state');
+    const path = join(dir, 'rules.json');
+    await writeState(path, [rule(5000, 'runtime')]);
+    expect(await restoreState(path, at)).toEqual({ rules: [rule(5000, 'runtime')] });
+  });
+});
+
+describe.skipIf(!canMount)('writeState on a full or read-only filesystem (real tmpfs in a private mount namespace)', () => {
+  const many = Array.from({ length: 400 }, (_, i) => rule(10000 + i, 'runtime'));
+
+  test('ENOSPC: the old file stays complete, no temp file is left, the error names the cause', async () => {
+    const m = await scratchMount({ sizeKiB: 64 });
+    const path = join(m.dir, 'rules.json');
+    await writeState(path, [rule(5000, 'config')]);
+    await m.fill();
+    await expect(writeState(path, many)).rejects.toThrow(`${path}: state file not saved (ENOSPC)`);
+    expect(await readState(path)).toEqual([rule(5000, 'config')]);
+    expect((await readdir(m.dir)).sort()).toEqual(['filler', 'rules.json']);
+  });
+
+  test('EROFS: the old file stays, the error names the cause', async () => {
+    const m = await scratchMount({ sizeKiB: 64 });
+    const path = join(m.dir, 'rules.json');
+    await writeState(path, [rule(5000, 'config')]);
+    await m.remountReadOnly();
+    await expect(writeState(path, [rule(5001, 'runtime')])).rejects.toThrow(`${path}: state file not saved (EROFS)`);
+    expect(await readState(path)).toEqual([rule(5000, 'config')]);
+  });
+});
+
+describe('lockStateFile', () => {
+  test('a second lock on the same state file is refused naming the holder, and free again after release', async () => {
+    const dir = await tempDir('state');
+    const path = join(dir, 'rules.json');
+    const first = lockStateFile(path);
+    expect(await readFile(`${path}.lock`, 'utf8')).toBe(`${process.pid}\n`);
+    expect(() => lockStateFile(path)).toThrow(new McrError({
+      code: 'EBUSY', source: path, detail: `state file in use by another mcrd (pid ${process.pid})`, hint: 'stop that mcrd, or give this one its own --state-file',
+    }).message);
+    first.release();
+    lockStateFile(path).release();
+  });
 });

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ControlServer, startControlServer } from '../control/server.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
-import { type StoredRule, readState } from '../config/state.js';
+import { type StoredRule, lockStateFile, restoreState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { gsoSupported } from '../engine/engine.js';
 import { inputKey } from '../model/rule.js';
@@ -53,7 +53,9 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   } catch (err) {
     throw new McrError({ code: 'EACCES', source: stateFile, detail: `cannot create the state directory (${(err as NodeJS.ErrnoException).code})`, hint: 'run as root or pass --state-file PATH' });
   }
-  const saved = await readState(stateFile);
+  const stateLock = lockStateFile(stateFile);
+  const { rules: saved, setAside } = await restoreState(stateFile);
+  if (setAside) log.error('state file damaged; kept aside, starting with the config\'s rules', { stateFile, keptAs: setAside.path, reason: setAside.reason });
 
   // sendmmsg: io_uring measured no better side by side (docs/performance.md, issue 4) and can be
   // disabled by sysctl or seccomp, where sendmmsg always works; --backend uring stays available.
@@ -150,6 +152,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     await server.close();
     await metrics?.close();
     await pool.stop();
+    stateLock.release();
     log.info('mcrd stopped');
   })());
 

@@ -1,3 +1,4 @@
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
@@ -5,6 +6,7 @@ import { readState } from '../config/state.js';
 import { parseRule } from '../model/validate.js';
 import { silentLogger } from './log.js';
 import { RuleService } from './rule-service.js';
+import { canMount, scratchMount } from '../../test/support/mounts.js';
 import { tempDir } from '../../test/support/tmp.js';
 
 const mk = (port: number, name?: string, outs = [6000]) => parseRule({
@@ -203,5 +205,44 @@ describe('RuleService following interface state (addresses, MTU, link down)', ()
     const view = await svc.add(mk(5000, 'a'));
     expect(view).toMatchObject({ state: 'interface-down', waitingFor: 'eth1' });
     expect(dp.table.map((r) => r.id)).toEqual(['a']);
+  });
+});
+
+describe.skipIf(!canMount)('RuleService when the state file cannot be written (real tmpfs in a private mount namespace)', () => {
+  const onDisk = async (sizeKiB: number) => {
+    const m = await scratchMount({ sizeKiB });
+    const dp = new MemoryDataPlane();
+    const stateFile = join(m.dir, 'rules.json');
+    const svc = new RuleService({ dataPlane: dp, stateFile, log: silentLogger(), interfaceExists: () => true });
+    return { m, dp, svc, stateFile };
+  };
+
+  test('ENOSPC refuses an add and a remove: the engine gets the previous table back, slots and file unchanged', async () => {
+    const { m, dp, svc, stateFile } = await onDisk(64);
+    await svc.add(mk(5000, 'a'));
+    await svc.add(mk(5001, 'b'));
+    const before = structuredClone(dp.table);
+    await m.fill();
+    const big = parseRule({ name: 'c', input: { interface: 'eth0', group: '239.1.1.1', port: 5002 }, outputs: Array.from({ length: 400 }, (_, i) => ({ interface: 'eth1', group: '239.2.2.2', port: 7000 + i })) });
+    await expect(svc.add(big)).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('state file not saved (ENOSPC)') });
+    expect(dp.table).toEqual(before);
+    expect(svc.list().map((r) => r.id)).toEqual(['a', 'b']);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a', 'b']);
+    await expect(svc.remove('a')).rejects.toThrow('ENOSPC');
+    expect(dp.table).toEqual(before);
+    // Slots were not handed on: once there is room again, the next rule gets the next fresh slot.
+    await unlink(join(m.dir, 'filler'));
+    await svc.add(mk(5003, 'd'));
+    expect(dp.table.map((r) => [r.id, r.slot])).toEqual([['a', 0], ['b', 1], ['d', 2]]);
+  });
+
+  test('EROFS refuses a reload (replaceAll) and leaves the running rules', async () => {
+    const { m, dp, svc, stateFile } = await onDisk(64);
+    await svc.add(mk(5000, 'a'));
+    await m.remountReadOnly();
+    await expect(svc.replaceAll([{ ...mk(5005, 'z'), origin: 'config' }])).rejects.toThrow('state file not saved (EROFS)');
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+    expect(svc.configured().map((r) => r.id)).toEqual(['a']);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a']);
   });
 });

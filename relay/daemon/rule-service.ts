@@ -1,7 +1,8 @@
 /**
  * The rule table: validates changes against the table (duplicates, interfaces), assigns counter
  * slots, pushes the table to the data plane, and only when every worker accepted it persists it to
- * the state file and answers ok. Changes are serialized: one at a time, in arrival order.
+ * the state file and answers ok; a failed save puts the previous table back and answers the error.
+ * Changes are serialized: one at a time, in arrival order.
  *
  * Interfaces come and go. A configured rule whose interface is missing is kept (and persisted) but
  * *waiting*: it is left out of the engine table, so it blocks no other change. refresh(), run by the
@@ -55,6 +56,8 @@ export class RuleService {
   private readonly outputSlots: SlotMap;
   private readonly read: () => Lookup;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The table the data plane runs (what a failed save rolls back to). */
+  private applied: EngineRule[] = [];
 
   constructor(private readonly o: RuleServiceOptions) {
     this.ruleSlots = new SlotMap(o.maxRuleSlots ?? 4096, 'rule');
@@ -174,9 +177,27 @@ export class RuleService {
     }
   }
 
+  /**
+   * Make `next` the table: engine first (a refused table changes nothing), then the state file. If
+   * the save fails (ENOSPC, EROFS, ...) the engine gets the previous table back and the change is
+   * refused, so what runs, what is saved and what the client was told always agree.
+   */
   private async commit(next: StoredRule[], persist: boolean, look?: Lookup): Promise<void> {
+    const plan = this.plan(next, look);
+    await this.o.dataPlane.apply(plan.engine);
+    if (persist && this.o.stateFile) {
+      try {
+        await writeState(this.o.stateFile, next);
+      } catch (err) {
+        await this.o.dataPlane.apply(this.applied).catch((back: Error) => {
+          this.o.log.error('previous rule table not restored after a failed save', { error: back.message });
+        });
+        this.o.log.error('state file not written; change refused, running rules unchanged', { error: (err as Error).message });
+        throw err;
+      }
+    }
     const waitingBefore = this.waiting;
-    await this.install(next, look);
+    this.adopt(plan);
     this.rules = next;
     for (const [id, iface] of this.waiting) {
       if (!waitingBefore.has(id)) this.o.log.warn('rule waiting for its interface', { id, interface: iface });
@@ -184,19 +205,17 @@ export class RuleService {
     for (const id of waitingBefore.keys()) {
       if (!this.waiting.has(id) && next.some((r) => r.id === id)) this.o.log.info('interface present; rule installed', { id });
     }
-    if (persist && this.o.stateFile) {
-      try {
-        await writeState(this.o.stateFile, next);
-      } catch (err) {
-        // Forwarding already runs the new table; say loudly that a restart would lose it.
-        this.o.log.error('state file not written; this change will not survive a restart', { error: (err as Error).message });
-        throw err;
-      }
-    }
   }
 
-  /** Push the usable part of `rules` to the data plane; slots cover all of them (waiting ones keep theirs). */
-  private async install(rules: StoredRule[], look: Lookup = this.read()): Promise<void> {
+  /** Push the usable part of `rules` to the data plane and make it current. */
+  private async install(rules: StoredRule[], look?: Lookup): Promise<void> {
+    const plan = this.plan(rules, look);
+    await this.o.dataPlane.apply(plan.engine);
+    this.adopt(plan);
+  }
+
+  /** The engine table for `rules` (waiting ones left out but keeping their slots), nothing changed yet. */
+  private plan(rules: StoredRule[], look: Lookup = this.read()): Plan {
     const rulePlan = this.ruleSlots.plan(rules.map((r) => r.id));
     const outPlan = this.outputSlots.plan(rules.flatMap((r) => r.outputs.map((o) => outKey(r.id, o))));
     const waiting = new Map<string, string>();
@@ -207,17 +226,23 @@ export class RuleService {
       for (const n of interfacesOf(r)) used.set(n, look(n)!);
       return true;
     });
-    await this.o.dataPlane.apply(usable.map((r) => ({
+    const engine = usable.map((r) => ({
       id: r.id,
       slot: rulePlan.get(r.id)!,
       input: { ...r.input },
       outputs: r.outputs.map((o) => ({ ...o, slot: outPlan.get(outKey(r.id, o))! })),
-    })));
-    this.ruleSlots.commit(rulePlan);
-    this.outputSlots.commit(outPlan);
-    this.waiting = waiting;
-    this.installedIf = used;
-    this.seen = look;
+    }));
+    return { engine, rulePlan, outPlan, waiting, used, look };
+  }
+
+  /** The data plane runs `plan.engine`: make its slots and interfaces current. */
+  private adopt(plan: Plan): void {
+    this.ruleSlots.commit(plan.rulePlan);
+    this.outputSlots.commit(plan.outPlan);
+    this.applied = plan.engine;
+    this.waiting = plan.waiting;
+    this.installedIf = plan.used;
+    this.seen = plan.look;
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
@@ -245,6 +270,15 @@ function egressKey(i: InterfaceState): string {
 }
 
 type Lookup = (name: string) => InterfaceState | undefined;
+
+interface Plan {
+  engine: EngineRule[];
+  rulePlan: Map<string, number>;
+  outPlan: Map<string, number>;
+  waiting: Map<string, string>;
+  used: Map<string, InterfaceState>;
+  look: Lookup;
+}
 
 /** How the service reads interfaces: a table per call (netlink by default), or the tests' stand-ins. */
 function lookupSource(o: RuleServiceOptions): () => Lookup {
