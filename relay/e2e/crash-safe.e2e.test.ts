@@ -3,13 +3,13 @@
  * middle of a pipelined burst of rule changes, again and again on the same state file. After each kill
  * the file must be a complete version — the table after some prefix of the burst that includes every
  * change mcrd acknowledged — and the next mcrd must start from it. A second mcrd on the same state
- * file is refused with the first one's pid. Design: docs/reliability.md.
+ * file is refused with the first one's pid; a damaged file is set aside. Design: docs/reliability.md.
  *
  *   ┌ mcrS-crash-r ──────────────────┐
  *   │ r0 ═veth═ r1   mcrd (killed)   │
  *   └────────────────────────────────┘
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -117,5 +117,25 @@ describe.skipIf(!canNetns)('crash-safe state file', () => {
     expect((await first.ctl(['ping'])).code).toBe(0);
     expect((await first.ctl(['--json', 'list'])).stdout).toBe(before);
     expect(first.log()).not.toMatch(/ error /);
+  });
+
+  test('a state file cut short is kept aside, reported in one line, and mcrd starts with its config\'s rules', async () => {
+    await mcrd?.stop();
+    const sub = await mkdtemp(join(dir, 'cut-'));
+    const stateFile = join(sub, 'rules.json');
+    const config = join(sub, 'mcrd.json5');
+    await writeFile(config, '{ rules: [ { name: "cfg", input: { interface: "r0", group: "239.7.9.1", port: 5000 }, outputs: [{ interface: "r1", group: "239.8.9.1", port: 6000 }] } ] }\n');
+    const cut = '{\n  "version": 1,\n  "rules": [\n    { "id": "k1", "origin": "runtime", "input": { "interf';
+    await writeFile(stateFile, cut);
+    mcrd = await startMcrd({ netns: r, dir: sub, args: ['--config', config] });
+    const listed = JSON.parse((await mcrd.ctl(['--json', 'list'])).stdout) as { rules: Array<{ id: string }> };
+    expect(listed.rules.map((x) => x.id)).toEqual(['cfg']);
+    const lines = mcrd.log().split('\n').filter((l) => l.includes('state file damaged'));
+    expect(lines).toHaveLength(1);
+    const keptAs = /keptAs=(\S+)/.exec(lines[0]!)![1]!;
+    expect(keptAs.startsWith(`${stateFile}.corrupt-`)).toBe(true);
+    expect(await readFile(keptAs, 'utf8')).toBe(cut);
+    // The new file holds the running table.
+    expect((await readState(stateFile)).map((x) => x.id)).toEqual(['cfg']);
   });
 });
