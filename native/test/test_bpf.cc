@@ -2,6 +2,11 @@
 // emits) against frames from frames.h, plain and tagged, matching and not.
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "bpf.h"
 #include "check.h"
@@ -48,6 +53,7 @@ uint32_t run(const std::vector<sock_filter>& prog, const std::vector<uint8_t>& p
       case BPF_JMP | BPF_JA: pc += f.k; break;
       case BPF_JMP | BPF_JEQ | BPF_K: pc += (a == f.k) ? f.jt : f.jf; break;
       case BPF_JMP | BPF_JSET | BPF_K: pc += (a & f.k) ? f.jt : f.jf; break;
+      case BPF_JMP | BPF_JGE | BPF_K: pc += (a >= f.k) ? f.jt : f.jf; break;
       case BPF_RET | BPF_K: return f.k;
       default: return kBadProgram;
     }
@@ -108,25 +114,106 @@ TEST_CASE(bpf_empty_rule_set_accepts_nothing) {
   CHECK_EQ(verdict(prog, FrameSpec{}), 0u);
 }
 
-TEST_CASE(bpf_large_rule_set_stays_within_kernel_limits) {
+namespace {
+
+std::set<mcr::GroupPort> groups(uint32_t n, uint32_t base = 0xef000000) {
   std::set<mcr::GroupPort> pairs;
-  for (uint32_t i = 0; i < 300; ++i) pairs.insert({0xef000000 + i, static_cast<uint16_t>(5000 + i % 4)});
-  auto prog = build_filter(pairs);
-  CHECK(prog.size() <= 4096);
+  for (uint32_t i = 0; i < n; ++i) pairs.insert({base + i, static_cast<uint16_t>(5000 + i % 4)});
+  return pairs;
+}
+
+/* What the kernel says to the program: 0, or the errno of SO_ATTACH_FILTER on a real socket. */
+int kernel_attach(const std::vector<sock_filter>& prog) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  sock_fprog fp{static_cast<unsigned short>(prog.size()), const_cast<sock_filter*>(prog.data())};
+  const int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) == 0 ? 0 : errno;
+  close(fd);
+  return rc;
+}
+
+bool is_exact(const std::vector<sock_filter>& prog) {
+  FrameSpec other;
+  other.dst = 0xefff0000;  // a group no rule has
+  return verdict(prog, other) == 0;
+}
+
+}  // namespace
+
+TEST_CASE(bpf_exact_up_to_the_threshold_small_past_it_and_back) {
+  auto prog = build_filter(groups(mcr::kMaxExactGroups));
+  CHECK(is_exact(prog));
   FrameSpec s;
-  s.dst = 0xef000000 + 123;
-  s.dport = 5000 + 123 % 4;
+  s.dst = 0xef000000 + 13;
+  s.dport = 5000 + 13 % 4;
   CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
-  s.dport = 4999;
+  s.dport = 4999;  // exact: the port is checked
   CHECK_EQ(verdict(prog, s), 0u);
-  // Beyond BPF_MAXINSNS it degrades to any-UDP rather than failing.
-  pairs.clear();
-  for (uint32_t i = 0; i < 2000; ++i) pairs.insert({0xef000000 + i, 5000});
-  prog = build_filter(pairs);
-  CHECK(prog.size() <= 4096);
-  s.dst = 0xefff0000;
-  s.dport = 1;
+
+  prog = build_filter(groups(mcr::kMaxExactGroups + 1));
+  CHECK(!is_exact(prog));
+  CHECK(prog.size() < 64);
+  CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);  // any multicast UDP: the lookup decides
+  for (uint32_t dst : {0xe0000001u, 0xefffffffu}) {
+    s.dst = dst;
+    CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
+  }
+  for (uint32_t dst : {0xdfffffffu, 0xf0000000u, 0x0a000002u}) {  // below and above 224/4, unicast
+    s.dst = dst;
+    CHECK_EQ(verdict(prog, s), 0u);
+  }
+  s = FrameSpec{};
+  s.proto = 6;
+  CHECK_EQ(verdict(prog, s), 0u);
+  s.proto = 17;
+  CHECK_EQ(verdict(prog, s, PACKET_OUTGOING), 0u);
+  s.tags = {{0x88a8, 1}, {0x8100, 2}};
   CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
+
+  // Rules removed again: back to the exact program.
+  CHECK(is_exact(build_filter(groups(mcr::kMaxExactGroups))));
+}
+
+TEST_CASE(bpf_small_filter_keeps_the_unicast_endpoints) {
+  std::set<mcr::GroupPort> pairs = groups(1000);
+  pairs.insert({0x0a000002, 7000});  // tunnel endpoints: 10.0.0.2, 10.0.0.3
+  pairs.insert({0x0a000003, 7001});
+  auto prog = build_filter(pairs);
+  FrameSpec s;
+  for (uint32_t dst : {0x0a000002u, 0x0a000003u, 0xef000000u + 999, 0xeffffff0u}) {
+    s.dst = dst;
+    CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
+  }
+  s.dst = 0x0a000004;
+  CHECK_EQ(verdict(prog, s), 0u);
+  CHECK_EQ(kernel_attach(prog), 0);
+}
+
+TEST_CASE(bpf_programs_are_what_the_kernel_accepts) {
+  for (uint32_t n : {1u, 10u, uint32_t{mcr::kMaxExactGroups}, uint32_t{mcr::kMaxExactGroups} + 1, 300u, 10000u}) {
+    auto prog = build_filter(groups(n));
+    CHECK(prog.size() <= mcr::kBpfMaxInsns);
+    CHECK_EQ(kernel_attach(prog), 0);
+  }
+  // Many ports on few groups outgrow BPF_MAXINSNS below the group threshold: small filter too.
+  std::set<mcr::GroupPort> ports;
+  for (uint32_t g = 0; g < 30; ++g)
+    for (uint16_t p = 0; p < 150; ++p) ports.insert({0xef000000 + g, static_cast<uint16_t>(1000 + p)});
+  CHECK(mcr::exact_filter(ports).size() > mcr::kBpfMaxInsns);
+  CHECK_EQ(kernel_attach(mcr::exact_filter(ports)), EINVAL);  // what build_filter avoids
+  auto prog = build_filter(ports);
+  CHECK(!is_exact(prog));
+  CHECK_EQ(kernel_attach(prog), 0);
+  // More unicast endpoints than the small filter holds: any IPv4 UDP.
+  std::set<mcr::GroupPort> uni;
+  for (uint32_t i = 0; i < 3000; ++i) uni.insert({0x0a000000 + i, 7000});
+  prog = build_filter(uni);
+  CHECK_EQ(kernel_attach(prog), 0);
+  FrameSpec s;
+  s.dst = 0x0b000001;
+  CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
+  const auto any = mcr::any_udp_filter();
+  CHECK(prog.size() == any.size() && std::memcmp(prog.data(), any.data(), any.size() * sizeof any[0]) == 0);
 }
 
 TEST_CASE(bpf_many_ports_on_one_group) {

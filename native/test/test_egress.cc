@@ -1,6 +1,7 @@
 // Send-batch cases: how datagrams become messages (no sockets: the batch is only filled, never sent).
 // GSO queues join a datagram to the message before it when output and size match, within 64 datagrams
-// and 64 KiB; everything else starts a message. Frame headers: lengths, IP ids, virtio_net_hdr.
+// and 64 KiB; everything else starts a message. Frame headers: lengths, IP ids, virtio_net_hdr (every
+// frame offloads its UDP checksum).
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -29,6 +30,14 @@ uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8)
 
 const uint8_t kPayload[9000] = {};
 
+/* Pseudo-header sum of tmpl() for a UDP length: 10.0.0.1 + 239.1.2.3 + proto 17 + length, folded, not
+   inverted (what CHECKSUM_PARTIAL expects in the checksum field). */
+uint32_t pseudo_sum(uint32_t udp_len) {
+  uint32_t sum = 0x0a00 + 0x0001 + 0xef01 + 0x0203 + 17 + udp_len;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
+
 }  // namespace
 
 TEST_CASE(egress_gso_joins_equal_datagrams_of_one_output) {
@@ -52,10 +61,7 @@ TEST_CASE(egress_gso_joins_equal_datagrams_of_one_output) {
   CHECK_EQ(be16(ip + 2), 28u + 5 * 1316);  // IPv4 total length of the whole frame
   CHECK_EQ(be16(ip + 4), 0u);              // first IP id; segmentation numbers the rest
   CHECK_EQ(be16(ip + 20 + 4), 8u + 5 * 1316);
-  // Pseudo-header sum: 10.0.0.1 + 239.1.2.3 + proto 17 + UDP length, folded, not inverted.
-  uint32_t sum = 0x0a00 + 0x0001 + 0xef01 + 0x0203 + 17 + 8 + 5 * 1316;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  CHECK_EQ(be16(ip + 20 + 6), sum);
+  CHECK_EQ(be16(ip + 20 + 6), pseudo_sum(8 + 5 * 1316));
   // The next message's IP id continues after the 5 the frame used.
   b.add_packet(0, t, kPayload, 100, 7);
   CHECK_EQ(be16(static_cast<const uint8_t*>(q.msgs[1].msg_hdr.msg_iov[0].iov_base) + kVnetHdr + 14 + 4), 5u);
@@ -73,11 +79,13 @@ TEST_CASE(egress_gso_starts_a_message_for_another_output_or_size) {
   CHECK_EQ(q.segs[0], 1u);
   CHECK_EQ(q.segs[1], 1u);
   CHECK_EQ(q.segs[2], 2u);
-  // A single datagram is a plain frame behind a zero virtio_net_hdr, UDP checksum 0.
+  // A single datagram is a plain frame, its UDP checksum offloaded like a GSO frame's.
   const uint8_t* v = static_cast<const uint8_t*>(q.msgs[0].msg_hdr.msg_iov[0].iov_base);
-  for (uint32_t i = 0; i < kVnetHdr; ++i) CHECK_EQ(v[i], 0u);
+  CHECK_EQ(v[0], 1u);  // NEEDS_CSUM
+  CHECK_EQ(v[1], 0u);  // no GSO
+  CHECK_EQ(le16(v + 4), 0u);
   CHECK_EQ(be16(v + kVnetHdr + 14 + 2), 28u + 1316);
-  CHECK_EQ(be16(v + kVnetHdr + 34 + 6), 0u);
+  CHECK_EQ(be16(v + kVnetHdr + 34 + 6), pseudo_sum(8 + 1316));
 }
 
 TEST_CASE(egress_gso_caps_segments_and_frame_size) {
@@ -93,14 +101,20 @@ TEST_CASE(egress_gso_caps_segments_and_frame_size) {
   CHECK_EQ(big.queues_[0].lens[0], 7u * 9000);
 }
 
-TEST_CASE(egress_without_gso_every_datagram_is_a_message) {
+TEST_CASE(egress_without_gso_every_datagram_is_a_message_with_its_checksum_offloaded) {
   SendBatch b({{-1, false}});
   const PacketTemplate t = tmpl();
-  for (int i = 0; i < 3; ++i) b.add_packet(0, t, kPayload, 1316, 7);
+  for (int i = 0; i < 3; ++i) b.add_packet(0, t, kPayload, 1317, 7);
   const SendBatch::Queue& q = b.queues_[0];
   CHECK_EQ(q.count, 3u);
-  CHECK_EQ(q.msgs[2].msg_hdr.msg_iov[0].iov_len, kRawHeader);  // no virtio_net_hdr on this socket
-  CHECK_EQ(be16(static_cast<const uint8_t*>(q.msgs[2].msg_hdr.msg_iov[0].iov_base) + 14 + 4), 2u);
+  const uint8_t* v = static_cast<const uint8_t*>(q.msgs[2].msg_hdr.msg_iov[0].iov_base);
+  CHECK_EQ(q.msgs[2].msg_hdr.msg_iov[0].iov_len, kVnetHdr + kRawHeader);
+  CHECK_EQ(v[0], 1u);            // NEEDS_CSUM
+  CHECK_EQ(v[1], 0u);            // no GSO
+  CHECK_EQ(le16(v + 6), 34u);    // csum_start
+  CHECK_EQ(le16(v + 8), 6u);     // csum_offset
+  CHECK_EQ(be16(v + kVnetHdr + 14 + 4), 2u);  // IP id
+  CHECK_EQ(be16(v + kVnetHdr + 34 + 6), pseudo_sum(8 + 1317));
 }
 
 TEST_CASE(egress_queue_reports_full_before_iovecs_run_out) {

@@ -167,14 +167,14 @@ describe('Engine options and rules are type-checked', () => {
   });
 
   test('slot limits are exposed', () => {
-    expect(Engine.MAX_RULE_SLOTS).toBe(4096);
+    expect(Engine.MAX_RULE_SLOTS).toBe(32768);
     expect(Engine.MAX_OUTPUT_SLOTS).toBe(65536);
   });
 
   test('setRules rejects bad shapes with the path of the field', () => {
     const e = new Engine({ backend: 'mmsg' });
     const rule = (over: Record<string, unknown>) => [{ id: 'r', slot: 0, input: { interface: 'lo', group: '239.1.1.1', port: 5000 }, outputs: [], ...over }];
-    expect(() => e.setRules(rule({ slot: 4096 }) as EngineRule[])).toThrow(/rules\[0\]\.slot: expected an integer 0-4095, got 4096/);
+    expect(() => e.setRules(rule({ slot: 32768 }) as EngineRule[])).toThrow(/rules\[0\]\.slot: expected an integer 0-32767, got 32768/);
     expect(() => e.setRules(rule({ outputs: [{ slot: 1, interface: 'lo', group: '239.1.1.2', port: 0, ttl: 1 }] }) as EngineRule[])).toThrow(/rules\[0\]\.outputs\[0\]\.port/);
     expect(() => e.setRules(rule({ input: { interface: 'lo', group: '239.1.1', port: 1 } }) as EngineRule[])).toThrow(/rules\[0\]\.input\.group: expected a dotted-quad/);
     e.stop();

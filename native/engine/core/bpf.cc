@@ -23,8 +23,9 @@ namespace mcr {
 
 namespace {
 
-constexpr size_t kMaxInsns = 4096;    // BPF_MAXINSNS
 constexpr size_t kMaxPortsPerGroup = 200;  // keeps every conditional jump within 8 bits
+// Each unicast address costs 2 instructions in the small filter; past this, "any IPv4 UDP".
+constexpr size_t kMaxSmallUnicast = (kBpfMaxInsns - 64) / 2;
 
 sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
 sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
@@ -105,7 +106,37 @@ std::vector<sock_filter> any_udp_filter() {
   return p;
 }
 
+std::vector<sock_filter> multicast_filter(const std::set<uint32_t>& unicast) {
+  std::vector<sock_filter> p;
+  if (unicast.size() > kMaxSmallUnicast) return any_udp_filter();
+  emit_prologue(p);
+  p.push_back(stmt(BPF_LD | BPF_W | BPF_IND, 16));
+  // 224.0.0.0/4: dst >= 0xe0000000 and not >= 0xf0000000.
+  p.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, 0xe0000000, 0, 2));
+  p.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, 0xf0000000, 1, 0));
+  p.push_back(stmt(BPF_RET | BPF_K, kBpfAccept));
+  for (uint32_t a : unicast) {
+    p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, a, 0, 1));
+    p.push_back(stmt(BPF_RET | BPF_K, kBpfAccept));
+  }
+  p.push_back(stmt(BPF_RET | BPF_K, 0));
+  return p;
+}
+
 std::vector<sock_filter> build_filter(const std::set<GroupPort>& pairs) {
+  std::set<uint32_t> dsts;
+  for (auto [g, port] : pairs) dsts.insert(g);
+  if (dsts.size() <= kMaxExactGroups) {
+    std::vector<sock_filter> p = exact_filter(pairs);
+    if (p.size() <= kBpfMaxInsns) return p;
+  }
+  std::set<uint32_t> unicast;
+  for (uint32_t g : dsts)
+    if ((g >> 28) != 0xe) unicast.insert(g);
+  return multicast_filter(unicast);
+}
+
+std::vector<sock_filter> exact_filter(const std::set<GroupPort>& pairs) {
   std::map<uint32_t, std::vector<uint16_t>> groups;
   for (auto [g, port] : pairs) groups[g].push_back(port);
 
@@ -140,7 +171,6 @@ std::vector<sock_filter> build_filter(const std::set<GroupPort>& pairs) {
     p.push_back(stmt(BPF_RET | BPF_K, check_ports ? 0 : kBpfAccept));
     p.push_back(stmt(BPF_RET | BPF_K, kBpfAccept));
   }
-  if (p.size() > kMaxInsns) return any_udp_filter();
   return p;
 }
 

@@ -22,7 +22,7 @@
 
 namespace mcr {
 
-inline constexpr uint32_t kMaxRuleSlots = 4096;
+inline constexpr uint32_t kMaxRuleSlots = 32768;  // 10,000 rules per worker and then some (issue 13)
 inline constexpr uint32_t kMaxOutputSlots = 65536;
 
 inline constexpr size_t kGlobalWords = 32;

@@ -36,11 +36,12 @@ EgressSocket::EgressSocket(const EgressKey& key, uint32_t ifindex) {
     }
     if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &kSndBuf, sizeof kSndBuf) < 0)
       (void)setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &kSndBuf, sizeof kSndBuf);
+    // Every frame starts with a virtio_net_hdr: it offloads the UDP checksum (and carries GSO).
     const int one = 1;
-    if (key.gso && setsockopt(fd_, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) {
+    if (setsockopt(fd_, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) {
       int err = errno;
       close(fd_);
-      throw SetupError(err, "setsockopt(PACKET_VNET_HDR)", "AF_PACKET", key.ifname, "run without --gso");
+      throw SetupError(err, "setsockopt(PACKET_VNET_HDR)", "AF_PACKET", key.ifname, "try --egress socket");
     }
     gso_ = key.gso;
     return;

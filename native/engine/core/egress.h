@@ -36,8 +36,9 @@ struct EgressKey {
 };
 
 /* A UDP socket bound to an interface (SO_BINDTODEVICE) with TTL/TOS set and multicast loop off; or,
-   for key.packet, an AF_PACKET raw socket bound to the interface for sending only (with key.gso, every
-   frame it sends starts with a virtio_net_hdr). */
+   for key.packet, an AF_PACKET raw socket bound to the interface for sending only, with PACKET_VNET_HDR:
+   every frame it sends starts with a virtio_net_hdr that offloads its UDP checksum (with key.gso the
+   frame may also carry several datagrams). */
 class EgressSocket {
  public:
   EgressSocket(const EgressKey& key, uint32_t ifindex);  // throws SetupError
@@ -57,7 +58,7 @@ inline constexpr uint32_t kQueueCap = 256;  // messages per socket per flush (se
 /* One egress socket as a send queue sees it. */
 struct QueueSpec {
   int fd;
-  bool gso;  // frames start with a virtio_net_hdr and may carry several datagrams
+  bool gso;  // a packet socket's frames may carry several datagrams (UDP GSO)
 };
 
 /* Pending sends of one table, grouped by egress socket. Engine thread only; sized off the packet path. */
@@ -73,8 +74,8 @@ class SendBatch {
     return finish_message(q, i, const_cast<sockaddr_in*>(dst), sizeof(sockaddr_in), 1, len, out_slot);
   }
 
-  /* Queue one raw frame: the headers go into this message's own slot, the payload stays in the ring.
-     On a GSO queue a datagram of the same output and size as the message before it joins that message. */
+  /* Queue one raw frame (virtio_net_hdr + headers, UDP checksum offloaded): the headers go into this
+     message's own slot, the payload stays in the ring. On a GSO queue a datagram of the same output and size as the message before it joins that message. */
   bool add_packet(uint32_t queue, const PacketTemplate& t, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
     Queue& q = queues_[queue];
     if (q.gso && q.count > 0) {
@@ -87,7 +88,7 @@ class SendBatch {
         ++q.msgs[last].msg_hdr.msg_iovlen;
         ++q.segs[last];
         q.lens[last] += len;
-        packet_fill_gso(header(q, last), t, len, q.segs[last], first_id);
+        packet_fill_vnet(header(q, last), t, len, q.segs[last], first_id);
         ++q.ip_id;
         return full(q);
       }
@@ -95,13 +96,8 @@ class SendBatch {
     uint32_t i = next_message(q, queue);
     uint8_t* hdr = header(q, i);
     const uint16_t ip_id = q.ip_id++;
-    if (q.gso) {
-      packet_fill_gso(hdr, t, len, 1, ip_id);
-      q.iov[q.niov] = iovec{hdr, kVnetHdr + kRawHeader};
-    } else {
-      packet_fill(hdr + kVnetHdr, t, len, ip_id);
-      q.iov[q.niov] = iovec{hdr + kVnetHdr, kRawHeader};
-    }
+    packet_fill_vnet(hdr, t, len, 1, ip_id);
+    q.iov[q.niov] = iovec{hdr, kVnetHdr + kRawHeader};
     q.iov[q.niov + 1] = iovec{const_cast<uint8_t*>(payload), len};
     // No destination: the raw socket is bound to the interface.
     return finish_message(q, i, nullptr, 0, 2, len, out_slot);

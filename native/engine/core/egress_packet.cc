@@ -48,6 +48,16 @@ void put32(uint8_t* p, uint32_t v) {
   put16(p + 2, static_cast<uint16_t>(v));
 }
 
+/* A copy of the template for one datagram: lengths, IP id, IPv4 checksum. */
+void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, uint16_t ip_id) {
+  std::memcpy(hdr, t.bytes, kRawHeader);
+  uint8_t* ip = hdr + 14;
+  put16(ip + 2, static_cast<uint16_t>(28 + payload_len));
+  put16(ip + 4, ip_id);
+  put16(ip + 10, static_cast<uint16_t>(~fold_sum(ip, 20, 0)));
+  put16(ip + 24, static_cast<uint16_t>(8 + payload_len));
+}
+
 }  // namespace
 
 bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out) {
@@ -81,32 +91,24 @@ bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, i
   return true;
 }
 
-void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, uint16_t ip_id) {
-  std::memcpy(hdr, t.bytes, kRawHeader);
-  uint8_t* ip = hdr + 14;
-  put16(ip + 2, static_cast<uint16_t>(28 + payload_len));
-  put16(ip + 4, ip_id);
-  put16(ip + 10, static_cast<uint16_t>(~fold_sum(ip, 20, 0)));
-  put16(ip + 24, static_cast<uint16_t>(8 + payload_len));
-}
-
 static_assert(sizeof(VnetHdr) == kVnetHdr);
 
-void packet_fill_gso(uint8_t* vnet, const PacketTemplate& t, uint32_t seg_len, uint32_t segs, uint16_t first_id) {
+void packet_fill_vnet(uint8_t* vnet, const PacketTemplate& t, uint32_t seg_len, uint32_t segs, uint16_t first_id) {
   uint8_t* hdr = vnet + kVnetHdr;
   const uint32_t total = seg_len * segs;
   packet_fill(hdr, t, total, first_id);
+  // CHECKSUM_PARTIAL: the UDP checksum field holds the folded pseudo-header sum over the frame's UDP
+  // length; the device (or the kernel, before a device without checksum offload) sums from csum_start
+  // and stores the result at csum_offset, and segmentation adjusts it per segment.
+  put16(hdr + 14 + 20 + 6, fold_sum(hdr + 14 + 12, 8, 17 + 8 + total));  // addresses + protocol + UDP length
   VnetHdr v{};
+  v.flags = kVnetNeedsCsum;
+  v.csum_start = 14 + 20;  // host order: packet sockets use the legacy (native) virtio layout
+  v.csum_offset = 6;
   if (segs > 1) {
-    // CHECKSUM_PARTIAL: the UDP checksum field holds the folded pseudo-header sum over the whole
-    // frame's UDP length; segmentation adjusts it per segment and the device finishes it.
-    put16(hdr + 14 + 20 + 6, fold_sum(hdr + 14 + 12, 8, 17 + 8 + total));  // addresses + protocol + UDP length
-    v.flags = kVnetNeedsCsum;
     v.gso_type = kVnetGsoUdpL4;
-    v.hdr_len = static_cast<uint16_t>(kRawHeader);  // host order: packet sockets use the legacy (native) virtio layout
+    v.hdr_len = static_cast<uint16_t>(kRawHeader);
     v.gso_size = static_cast<uint16_t>(seg_len);
-    v.csum_start = 14 + 20;
-    v.csum_offset = 6;
   }
   std::memcpy(vnet, &v, kVnetHdr);
 }

@@ -3,11 +3,13 @@
 // two iovecs on a raw socket bound to the output interface, skipping the kernel's UDP/IP output path
 // (routing, UDP socket accounting) that issue 4 found to be most of the per-packet cost. Multicast only:
 // the destination MAC follows from the group, no ARP needed; unicast outputs keep the UDP socket path.
-// The UDP checksum is 0 (allowed for IPv4); the IPv4 header checksum is computed per packet.
+// The IPv4 header checksum is computed per packet; the UDP checksum is offloaded like the kernel's own
+// UDP sockets do it: every frame starts with a virtio_net_hdr (PACKET_VNET_HDR) with NEEDS_CSUM, so the
+// NIC, or the kernel before a device without checksum offload, computes it (docs/engine.md, "Egress").
 // GSO (EngineOptions.gso): consecutive datagrams of one output with equal payload sizes leave as one
 // frame with a virtio_net_hdr (PACKET_VNET_HDR, VIRTIO_NET_HDR_GSO_UDP_L4) that the kernel segments
 // at the device (or the NIC does, with UDP segmentation offload): one trip down the send path for up to
-// kMaxGsoSegs datagrams. Segments then carry a real UDP checksum (NEEDS_CSUM). Linux >= 6.2.
+// kMaxGsoSegs datagrams. Linux >= 6.2.
 // Exercised by relay/engine/engine.e2e.test.ts (egress 'packet' cases).
 #pragma once
 
@@ -33,15 +35,12 @@ struct PacketTemplate {
  */
 bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out);
 
-/* Fill a copy of the template for one datagram: lengths, IP id, IPv4 checksum. */
-void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, uint16_t ip_id);
-
 /**
- * packet_fill_gso - virtio_net_hdr (kVnetHdr bytes at @vnet) and headers (kRawHeader bytes after it) of
+ * packet_fill_vnet - virtio_net_hdr (kVnetHdr bytes at @vnet) and headers (kRawHeader bytes after it) of
  * one frame carrying @segs payloads of @seg_len bytes, the first with IP id @first_id (segmentation
- * numbers the rest). @segs == 1 is a plain frame behind an all-zero virtio_net_hdr.
+ * numbers the rest), UDP checksum offloaded (NEEDS_CSUM). @segs == 1 is a plain (non-GSO) frame.
  */
-void packet_fill_gso(uint8_t* vnet, const PacketTemplate& t, uint32_t seg_len, uint32_t segs, uint16_t first_id);
+void packet_fill_vnet(uint8_t* vnet, const PacketTemplate& t, uint32_t seg_len, uint32_t segs, uint16_t first_id);
 
 /* Whether this kernel takes UDP GSO frames on packet sockets (VIRTIO_NET_HDR_GSO_UDP_L4: Linux 6.2). */
 bool packet_gso_supported();

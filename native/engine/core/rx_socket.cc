@@ -117,60 +117,114 @@ RxSocket::RxSocket(const std::string& ifname, uint32_t ifindex, const RingConfig
 
 RxSocket::~RxSocket() {
   for (auto& [key, fd] : guards_) close(fd);
-  if (igmp_fd_ >= 0) close(igmp_fd_);  // closing drops the IGMP memberships
+  for (const IgmpSocket& m : igmp_)
+    if (m.fd >= 0) close(m.fd);  // closing drops the IGMP memberships
   if (map_) munmap(map_, map_len_);
   if (fd_ >= 0) close(fd_);            // and the L2 memberships
 }
 
 void RxSocket::set_filter(const std::vector<sock_filter>& filter) { attach(fd_, filter, "AF_PACKET", ifname_); }
 
-void RxSocket::join(uint32_t group) {
-  if (groups_.count(group)) return;
-  if (igmp_join_ && igmp_fd_ < 0) {
-    igmp_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (igmp_fd_ < 0) throw SetupError(errno, "socket", "AF_INET", ifname_, "");
-    int zero = 0;
-    // Without this, the IGMP socket would receive every group joined on the host (it is never read).
-    if (setsockopt(igmp_fd_, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero) < 0)
-      throw SetupError(errno, "setsockopt(IP_MULTICAST_ALL)", "", ifname_, "");
-    attach(igmp_fd_, drop_all_filter(), "AF_INET", ifname_);
-  }
-  // L2: 01:00:5e + low 23 bits of the group.
+namespace {
+
+packet_mreq l2_membership(uint32_t ifindex, uint32_t group) {
+  // 01:00:5e + low 23 bits of the group.
   packet_mreq mr{};
-  mr.mr_ifindex = static_cast<int>(ifindex_);
+  mr.mr_ifindex = static_cast<int>(ifindex);
   mr.mr_type = PACKET_MR_MULTICAST;
   mr.mr_alen = 6;
   const uint8_t mac[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>((group >> 16) & 0x7f),
                           static_cast<uint8_t>(group >> 8), static_cast<uint8_t>(group)};
   std::memcpy(mr.mr_address, mac, 6);
-  if (setsockopt(fd_, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0)
-    throw SetupError(errno, "setsockopt(PACKET_ADD_MEMBERSHIP)", dotted(group), ifname_, "");
+  return mr;
+}
+
+ip_mreqn ip_membership(uint32_t ifindex, uint32_t group) {
   ip_mreqn mq{};
   mq.imr_multiaddr.s_addr = htonl(group);
-  mq.imr_ifindex = static_cast<int>(ifindex_);
-  if (igmp_join_ && setsockopt(igmp_fd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mq, sizeof mq) < 0 && errno != EADDRINUSE) {
-    int err = errno;
-    (void)setsockopt(fd_, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr);
-    throw SetupError(err, "setsockopt(IP_ADD_MEMBERSHIP)", dotted(group), ifname_,
-                     err == ENOBUFS ? "too many groups; raise net.ipv4.igmp_max_memberships" : "");
+  mq.imr_ifindex = static_cast<int>(ifindex);
+  return mq;
+}
+
+}  // namespace
+
+void RxSocket::join(uint32_t group) {
+  if (groups_.count(group)) return;
+  const packet_mreq mr = l2_membership(ifindex_, group);
+  if (setsockopt(fd_, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0)
+    throw SetupError(errno, "setsockopt(PACKET_ADD_MEMBERSHIP)", dotted(group), ifname_, "");
+  if (igmp_join_) {
+    try {
+      igmp_join(group);
+    } catch (...) {
+      (void)setsockopt(fd_, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr);
+      throw;
+    }
   }
   groups_.insert(group);
 }
 
+void RxSocket::igmp_join(uint32_t group) {
+  const ip_mreqn mq = ip_membership(ifindex_, group);
+  for (size_t i = 0;; ++i) {
+    if (i == igmp_.size()) igmp_.push_back({-1, 0, false});
+    if (igmp_[i].fd < 0) {
+      const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) throw SetupError(errno, "socket", "AF_INET", ifname_, "");
+      int zero = 0;
+      try {
+        // Without this, the IGMP socket would receive every group joined on the host (it is never read).
+        if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero) < 0)
+          throw SetupError(errno, "setsockopt(IP_MULTICAST_ALL)", "", ifname_, "");
+        attach(fd, drop_all_filter(), "AF_INET", ifname_);
+      } catch (...) {
+        close(fd);
+        throw;
+      }
+      igmp_[i] = {fd, 0, false};
+    }
+    IgmpSocket& m = igmp_[i];
+    if (m.full) continue;
+    if (setsockopt(m.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mq, sizeof mq) == 0 || errno == EADDRINUSE) {
+      ++m.members;
+      igmp_of_[group] = i;
+      return;
+    }
+    const int err = errno;
+    // ENOBUFS: this socket holds igmp_max_memberships groups; the next one (or a new one) takes it.
+    // A fresh socket refusing its first group cannot be helped by more sockets.
+    if (err != ENOBUFS || m.members == 0) {
+      if (m.members == 0) {
+        close(m.fd);
+        m.fd = -1;
+      }
+      throw SetupError(err, "setsockopt(IP_ADD_MEMBERSHIP)", dotted(group), ifname_,
+                       err == ENOBUFS ? "the kernel refuses any IGMP membership; check net.ipv4.igmp_max_memberships" : "");
+    }
+    m.full = true;
+  }
+}
+
+void RxSocket::igmp_leave(uint32_t group) {
+  auto it = igmp_of_.find(group);
+  if (it == igmp_of_.end()) return;
+  const size_t i = it->second;
+  igmp_of_.erase(it);
+  IgmpSocket& m = igmp_[i];
+  const ip_mreqn mq = ip_membership(ifindex_, group);
+  (void)setsockopt(m.fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mq, sizeof mq);
+  m.full = false;
+  if (--m.members > 0) return;
+  // An empty socket is closed; its slot is reopened by a later join.
+  close(m.fd);
+  m.fd = -1;
+}
+
 void RxSocket::leave(uint32_t group) {
   if (!groups_.erase(group)) return;
-  packet_mreq mr{};
-  mr.mr_ifindex = static_cast<int>(ifindex_);
-  mr.mr_type = PACKET_MR_MULTICAST;
-  mr.mr_alen = 6;
-  const uint8_t mac[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>((group >> 16) & 0x7f),
-                          static_cast<uint8_t>(group >> 8), static_cast<uint8_t>(group)};
-  std::memcpy(mr.mr_address, mac, 6);
+  const packet_mreq mr = l2_membership(ifindex_, group);
   (void)setsockopt(fd_, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr);
-  ip_mreqn mq{};
-  mq.imr_multiaddr.s_addr = htonl(group);
-  mq.imr_ifindex = static_cast<int>(ifindex_);
-  if (igmp_fd_ >= 0) (void)setsockopt(igmp_fd_, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mq, sizeof mq);
+  igmp_leave(group);
 }
 
 void RxSocket::guard(uint32_t addr, uint16_t port) {

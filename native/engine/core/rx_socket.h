@@ -1,6 +1,7 @@
 // rx_socket: one AF_PACKET socket with a TPACKET_V3 mmap RX ring on one input interface, plus what
-// makes the group arrive there: L2 multicast membership (PACKET_ADD_MEMBERSHIP), an IGMP join on an
-// AF_INET socket (so snooping switches and real NICs deliver it) and, for unicast inputs, a UDP "port
+// makes the group arrive there: L2 multicast membership (PACKET_ADD_MEMBERSHIP), an IGMP join on
+// AF_INET sockets (so snooping switches and real NICs deliver it; 20 groups per socket, the kernel's
+// default igmp_max_memberships, so any number of groups works without a sysctl) and, for unicast inputs, a UDP "port
 // guard" socket so the kernel does not answer ICMP port-unreachable (it has a drop-all filter, so it
 // never queues anything).
 //
@@ -92,7 +93,17 @@ class RxSocket {
   RingConfig ring_;
   bool igmp_join_;
   int fd_ = -1;
-  int igmp_fd_ = -1;  // AF_INET socket holding the IGMP memberships of this interface
+  // AF_INET sockets holding the IGMP memberships of this interface. The kernel allows
+  // net.ipv4.igmp_max_memberships (20) per socket, so joins spread over as many as they need.
+  struct IgmpSocket {
+    int fd;  // -1: closed when its last group was left, reopened by a later join
+    uint32_t members;
+    bool full;  // refused a join with ENOBUFS: skip until one of its groups is left
+  };
+  std::vector<IgmpSocket> igmp_;
+  std::map<uint32_t, size_t> igmp_of_;  // group -> index into igmp_
+  void igmp_join(uint32_t group);
+  void igmp_leave(uint32_t group);
   uint8_t* map_ = nullptr;
   size_t map_len_ = 0;
   uint32_t next_block_ = 0;
