@@ -108,6 +108,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 
   const api = createControlApi({
     rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(args, rules, log),
+    ...(config.multicastTtl !== undefined ? { defaultTtl: config.multicastTtl } : {}),
   });
 
   const requests = new ControlRequestCounter();
