@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ControlServer, startControlServer } from '../control/server.js';
+import { instancePaths } from '../config/instance.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, readState } from '../config/state.js';
 import { McrError } from '../errors.js';
@@ -24,8 +25,6 @@ import { LinkWatch } from './link-watch.js';
 import { RuleService } from './rule-service.js';
 import { WorkerPool } from './workers.js';
 
-export const DEFAULT_CONTROL_SOCKET = '/run/mcrd/control.sock';
-export const DEFAULT_STATE_FILE = '/var/lib/mcrd/rules.json';
 export const DEFAULT_RING_BLOCKS = 512;
 
 export interface RunningDaemon { stop(): Promise<void> }
@@ -37,9 +36,10 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const s = config.settings;
   const log = createLogger({ level: args.logLevel ?? s.logLevel ?? 'info', json: args.logJson ?? s.logJson ?? false });
   for (const w of config.warnings) log.warn(w);
-  for (const i of args.ignored) log.warn(`ignored flag ${i}`);
-  const socketPath = args.controlSocket ?? s.controlSocket ?? DEFAULT_CONTROL_SOCKET;
-  const stateFile = args.stateFile ?? s.stateFile ?? DEFAULT_STATE_FILE;
+  // --instance NAME: its own socket and state file, so relays sharing a host never share rules.
+  const paths = instancePaths(args.instance);
+  const socketPath = args.controlSocket ?? s.controlSocket ?? paths.controlSocket;
+  const stateFile = args.stateFile ?? s.stateFile ?? paths.stateFile;
   // --user: switch before any worker is forked (they inherit it), so only this start-up runs as root.
   const user = args.user ?? s.user;
   if (user !== undefined) {
