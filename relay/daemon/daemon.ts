@@ -12,6 +12,7 @@ import { type StoredRule, readState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { gsoSupported } from '../engine/engine.js';
 import { inputKey } from '../model/rule.js';
+import { McrStatsLog } from '../compat/stats-log.js';
 import { sumCounters } from '../stats/counters.js';
 import { daemonMetricsCollector } from '../metrics/collect.js';
 import { ControlRequestCounter } from '../metrics/requests.js';
@@ -94,6 +95,8 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
+  const mcrStats = args.mcrStats ? new McrStatsLog(async () => sumCounters(await pool.counters())) : undefined;
+  mcrStats?.start();
   // Interfaces come and go (hot-plug, VLANs, tunnels, readdressing): netlink says when, the rule
   // service works out what (waiting rule starts, re-created interface gets fresh sockets, new source
   // address on an output). See link-watch.ts and rule-service.ts.
@@ -148,6 +151,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     log.info('mcrd stopping');
     watcher.stop();
     sampler.stop();
+    await mcrStats?.stop().catch((err: Error) => log.warn(`no final stats: ${err.message}`));
     await server.close();
     await metrics?.close();
     await pool.stop();
