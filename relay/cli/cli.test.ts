@@ -9,12 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { tempDir } from '../../test/support/tmp.js';
 import { startControlServer } from '../control/server.js';
+import { createControlApi } from '../daemon/control-api.js';
 import { silentLogger } from '../daemon/log.js';
+import { RuleService } from '../daemon/rule-service.js';
+import { sumCounters } from '../stats/counters.js';
+import { RateSampler } from '../stats/rates.js';
+import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-function run(bin: 'mcrd' | 'mcrctl', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(bin: 'mcrd' | 'mcrctl', args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, `dist/relay/cli/${bin}.js`), ...args], (err, stdout, stderr) => {
+    execFile(process.execPath, [join(root, `dist/relay/cli/${bin}.js`), ...args], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -84,3 +89,82 @@ describe('mcrctl config check', () => {
   });
 });
 
+
+/** A control server backed by the real rule service over an in-memory data plane, for mcrctl to talk to. */
+async function fakeDaemon() {
+  const dir = await tempDir('cli');
+  const sock = join(dir, 'c.sock');
+  const dp = new MemoryDataPlane();
+  const log = silentLogger();
+  const rules = new RuleService({ dataPlane: dp, log, interfaceExists: (n) => ['eth0', 'eth1', 'eth2'].includes(n) });
+  const sampler = new RateSampler(async () => sumCounters(await dp.counters()));
+  const api = createControlApi({ rules, dataPlane: dp, sampler, log, backend: () => 'mmsg', reload: async () => ({ added: [], removed: [], changed: [], unchanged: 0 }) });
+  const srv = await startControlServer(sock, api, log);
+  return { dir, sock, dp, srv, ctl: (...a: string[]) => run('mcrctl', ['--socket-path', sock, ...a]) };
+}
+
+const ADD = ['add', '--input-interface', 'eth0', '--input-group', '239.1.1.1', '--input-port', '5000'];
+
+describe("mcrctl with MCR's command forms", () => {
+  test('add --name with spaces, repeated --outputs, list-rules, remove --name; --format mcr gives MCR shapes', async () => {
+    const d = await fakeDaemon();
+    try {
+      const added = await d.ctl('--format', 'mcr', ...ADD, '--name', 'camera 1', '--outputs', '239.2.2.2:6000:eth1', '--outputs', '239.2.2.3:6000:eth2');
+      expect(added.code).toBe(0);
+      expect(JSON.parse(added.stdout)).toEqual({ Success: expect.stringMatching(/^Rule [0-9a-f]{8} added$/) });
+      // The same add again (a script re-run after a restart) succeeds and changes nothing.
+      const again = await d.ctl(...ADD, '--name', 'camera 1', '--outputs', '239.2.2.2:6000:eth1,239.2.2.3:6000:eth2');
+      expect(again).toMatchObject({ code: 0, stdout: expect.stringMatching(/^rule [0-9a-f]{8} unchanged: an identical rule is already present\n$/) });
+      const conflict = await d.ctl(...ADD, '--outputs', '239.2.2.9:6000:eth1');
+      expect(conflict).toMatchObject({ code: 1, stderr: expect.stringContaining('pass --replace') });
+      expect((await d.ctl(...ADD, '--name', 'camera 1', '--outputs', '239.2.2.9:6000:eth1', '--replace')).stdout).toMatch(/^replaced rule/);
+      const listed = JSON.parse((await d.ctl('list-rules', '--format', 'mcr')).stdout) as { Rules: Array<{ name: string; outputs: unknown[] }> };
+      expect(listed.Rules.map((r) => [r.name, r.outputs.length])).toEqual([['camera 1', 1]]);
+      expect(JSON.parse((await d.ctl('--format', 'mcr', 'list-workers')).stdout)).toEqual({ Workers: expect.any(Array) });
+      const removed = await d.ctl('remove', '--name', 'camera 1');
+      expect(removed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^removed rule [0-9a-f]{8} \(camera 1\)\n$/) });
+      expect(d.dp.table).toEqual([]);
+      const gone = await run('mcrctl', ['--socket', d.sock, 'remove', '--name', 'camera 1'], { MCR_COMPAT: '1' });
+      expect(gone.code).toBe(1);
+      expect(JSON.parse(gone.stdout)).toEqual({ Error: expect.stringContaining('no rule named "camera 1"') });
+    } finally {
+      await d.srv.close();
+    }
+  });
+
+  test('log-level get / set --global (MCR levels) / set --facility (refused naming what exists)', async () => {
+    const d = await fakeDaemon();
+    try {
+      expect((await d.ctl('log-level', 'set', '--global', 'warning')).stdout).toBe('log level warn\n');
+      expect(JSON.parse((await d.ctl('--format', 'mcr', 'log-level', 'get')).stdout)).toEqual({ LogLevels: { global: 'Warning', facility_overrides: {} } });
+      const f = await d.ctl('log-level', 'set', '--facility', 'DataPlane', '--level', 'debug');
+      expect(f).toMatchObject({ code: 64, stderr: "mcrctl: --facility: mcrd has one global log level and no facilities (MCR's Supervisor, RuleDispatch, ControlSocket, DataPlane, …); use log-level set --global LEVEL\n" });
+    } finally {
+      await d.srv.close();
+    }
+  });
+
+  test('config show | save --file | load --file [--replace] | check --file', async () => {
+    const d = await fakeDaemon();
+    try {
+      await d.ctl(...ADD, '--name', 'feed a', '--outputs', '239.2.2.2:6000:eth1');
+      const saved = join(d.dir, 'saved.json5');
+      expect((await d.ctl('config', 'save', '--file', saved)).stdout).toBe(`saved 1 rule to ${saved}\n`);
+      expect((await d.ctl('config', 'save')).stderr).toMatch(/^mcrctl: config save: expected --file F/);
+      const shown = JSON.parse((await d.ctl('config', 'show')).stdout) as Record<string, unknown>;
+      expect(shown).toEqual({ pinning: {}, rules: [{ name: 'feed a', input: { interface: 'eth0', group: '239.1.1.1', port: 5000, protocol: null }, outputs: [{ group: '239.2.2.2', port: 6000, interface: 'eth1', ttl: 16 }] }], multicast_ttl: null });
+      // What config save wrote passes check and loads back; loading it again changes nothing.
+      expect((await d.ctl('config', 'check', '--file', saved)).stdout).toBe(`${saved}: ok, 1 rule\n`);
+      expect(JSON.parse((await d.ctl('--format', 'mcr', 'config', 'check', '--file', saved)).stdout)).toEqual({ ConfigValidation: { valid: true, errors: [] } });
+      await d.ctl('remove', '--name', 'feed a');
+      expect((await d.ctl('config', 'load', '--file', saved)).stdout).toBe(`loaded ${saved}: 1 added, 0 replaced, 0 unchanged, 0 skipped (id or input taken)\n`);
+      expect((await d.ctl('config', 'load', '--file', saved)).stdout).toMatch(/0 added, 0 replaced, 1 unchanged/);
+      const other = join(d.dir, 'other.json5');
+      await writeFile(other, '{ rules: [ { name: "feed b", input: { interface: "eth0", group: "239.1.1.2", port: 5000, protocol: "udp" }, outputs: [{ group: "239.2.2.2", port: 6001, interface: "eth1" }] } ] }');
+      expect((await d.ctl('config', 'load', '--file', other, '--replace')).stdout).toMatch(/1 added, .*1 removed$/m);
+      expect(d.dp.table.map((r) => r.input.group)).toEqual(['239.1.1.2']);
+    } finally {
+      await d.srv.close();
+    }
+  });
+});

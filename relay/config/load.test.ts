@@ -29,6 +29,28 @@ describe('config loading', () => {
     expect(c.warnings).toEqual([]);
   });
 
+  test("what MCR's config save writes loads: pinning {}, protocol null, multicast_ttl", () => {
+    const saved = JSON.stringify({
+      pinning: {},
+      rules: [{ name: 'video feed', input: { interface: 'eth0', group: '239.1.1.1', port: 5000, protocol: null }, outputs: [{ group: '239.2.2.2', port: 6000, interface: 'eth1' }] }],
+      multicast_ttl: null,
+    }, null, 2);
+    const c = parseConfigText(saved, 'saved.json5');
+    expect(c.rules).toEqual([expect.objectContaining({ name: 'video feed', input: { interface: 'eth0', group: '239.1.1.1', port: 5000 } })]);
+    expect(c.rules[0]!.outputs[0]!.ttl).toBe(16);
+    expect(c.warnings).toEqual([]);
+    const ttl4 = parseConfigText(saved.replace('"multicast_ttl": null', '"multicast_ttl": 4'), 'saved.json5');
+    expect(ttl4.multicastTtl).toBe(4);
+    expect(ttl4.rules[0]!.outputs[0]!.ttl).toBe(4);
+    expect(throws(() => parseConfigText(saved.replace('"multicast_ttl": null', '"multicast_ttl": 300'), 's.json5')).message)
+      .toBe('s.json5:21 multicast_ttl: expected integer 1-255 or null, got 300 (number)');
+  });
+
+  test('non-empty pinning is refused naming what to use instead', () => {
+    const e = throws(() => parseConfigText('{\n  rules: [],\n  pinning: { eth0: [0, 1] },\n}\n', 'p.json5'));
+    expect(e.message).toBe("p.json5:3 pinning: MCR's per-interface worker pinning is not supported; remove it and pin with daemon: { numWorkers: N, cpus: [...] } (or mcrd --num-workers N --cpus LIST)");
+  });
+
   test('a bad field is reported with file, line, path, expected and got', () => {
     const text = readFileSync(sample, 'utf8').replace('port: 6002 },\n        { interface: "eth2"', 'port: "80a" },\n        { interface: "eth2"');
     const e = throws(() => parseConfigText(text, 'mcrd.json5'));

@@ -12,9 +12,12 @@
  *     daemon: { numWorkers: 2, backend: "mmsg", logLevel: "info" },
  *   }
  *
- * Other top-level sections (MCR files may carry e.g. protocol settings) are ignored with a warning,
- * so an MCR file loads unchanged. Inside a rule, unknown keys are errors: a misspelt `intreface`
- * must not silently drop an output. Tested in load.test.ts; `mcrd --check FILE` runs this alone.
+ * MCR's top-level keys: `multicast_ttl` is the TTL of outputs that give none (default 16, see
+ * model/rule.ts); `pinning` is refused unless empty (`{}`, as MCR's `config save` writes it) since
+ * mcrd places workers with --num-workers/--cpus. Other top-level sections (MCR files may carry e.g.
+ * protocol settings) are ignored with a warning, so an MCR file loads unchanged. Inside a rule,
+ * unknown keys are errors: a misspelt `intreface` must not silently drop an output.
+ * Tested in load.test.ts; `mcrd --check FILE` runs this alone.
  */
 import { readFile } from 'node:fs/promises';
 import JSON5 from 'json5';
@@ -50,6 +53,8 @@ export type DaemonSettings = z.infer<typeof daemonSettingsSchema>;
 export interface ConfigFile {
   rules: Rule[];
   settings: DaemonSettings;
+  /** MCR's multicast_ttl: TTL of outputs that give none, if the file sets it. */
+  multicastTtl?: number;
   /** Things worth a log line that do not stop loading (ignored sections). */
   warnings: string[];
 }
@@ -69,23 +74,45 @@ export function parseConfigText(text: string, name: string): ConfigFile {
     const l = lineOf(lines, path);
     return l === undefined ? name : `${name}:${l}`;
   };
+  return parseConfigDoc(doc, name, source);
+}
+
+const TOP_KEYS = ['rules', 'daemon', 'multicast_ttl', 'pinning'];
+const TTL_EXPECT = { error: 'expected integer 1-255 or null' };
+const multicastTtl = z.union([z.null(), z.int(TTL_EXPECT).min(1, TTL_EXPECT).max(255, TTL_EXPECT)], TTL_EXPECT);
+
+/**
+ * Check a parsed config document (a file's, or the `config` of an MCR LoadConfig/CheckConfig request).
+ * `source` maps a path to where errors point (`mcrd.json5:14`).
+ */
+export function parseConfigDoc(doc: unknown, name: string, source: (path: ReadonlyArray<PropertyKey>) => string = () => name): ConfigFile {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new McrError({ code: 'EINVAL', detail: 'expected an object with a "rules" list at the top', source: name });
   }
   const top = doc as Record<string, unknown>;
   const warnings = Object.keys(top)
-    .filter((k) => k !== 'rules' && k !== 'daemon')
+    .filter((k) => !TOP_KEYS.includes(k))
     .map((k) => `${source([k])} ${k}: section not used by mcrd, ignored`);
+  const pinning = top.pinning;
+  if (pinning !== undefined && !(pinning !== null && typeof pinning === 'object' && Object.keys(pinning).length === 0)) {
+    throw new McrError({
+      code: 'EINVAL', path: 'pinning', source: source(['pinning']),
+      detail: 'MCR\'s per-interface worker pinning is not supported; remove it and pin with daemon: { numWorkers: N, cpus: [...] } (or mcrd --num-workers N --cpus LIST)',
+    });
+  }
+  const ttl = multicastTtl.safeParse(top.multicast_ttl ?? null);
+  if (!ttl.success) throwFirst(issuesToErrors(ttl.error, top.multicast_ttl, { source, pathPrefix: ['multicast_ttl'] }));
+  const defaultTtl = ttl.data ?? undefined;
 
   const rawRules = top.rules ?? [];
   if (!Array.isArray(rawRules)) {
     throw new McrError({ code: 'EINVAL', detail: 'expected a list of rules', path: 'rules', source: source(['rules']) });
   }
-  const rules = parseRuleList(rawRules, { source, pathPrefix: ['rules'] });
+  const rules = parseRuleList(rawRules, { source, pathPrefix: ['rules'] }, defaultTtl);
 
   const s = daemonSettingsSchema.safeParse(top.daemon ?? {});
   if (!s.success) throwFirst(issuesToErrors(s.error, top.daemon, { source, pathPrefix: ['daemon'] }));
-  return { rules, settings: s.data, warnings };
+  return { rules, settings: s.data, warnings, ...(defaultTtl !== undefined ? { multicastTtl: defaultTtl } : {}) };
 }
 
 /** Read and parse a config file. A missing or unreadable file is an McrError naming the path. */

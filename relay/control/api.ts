@@ -6,6 +6,12 @@ import type { LogLevel } from '../config/load.js';
 import type { RuleOrigin } from '../config/state.js';
 import type { Rule } from '../model/rule.js';
 
+/** What an add did: a new rule, nothing (an identical rule was there), or swapped one out (--replace). */
+export type AddOutcome = 'added' | 'unchanged' | 'replaced';
+
+/** What a config load did with each rule of the file. */
+export interface LoadResult { added: string[]; unchanged: string[]; replaced: string[]; skipped: string[]; removed: string[] }
+
 export interface RuleView extends Rule {
   origin: RuleOrigin;
   /**
@@ -66,8 +72,16 @@ export interface WorkerView {
 export interface VersionView { name: string; version: string; node: string; backend: string; pid: number }
 
 export interface ControlApi {
-  add(rule: Rule): Promise<RuleView>;
+  /** TTL for outputs that name none (MCR's multicast_ttl; 16 by default). */
+  defaultTtl: number;
+  add(rule: Rule, replace?: boolean): Promise<{ rule: RuleView; outcome: AddOutcome }>;
   remove(ruleId: string): Promise<RuleView>;
+  /**
+   * MCR's `config load`: merge `rules` as runtime rules, skipping those whose id or input another
+   * rule holds (identical ones are unchanged); with `replace`, they replace every runtime rule.
+   * Rules from the --config file are kept either way.
+   */
+  load(rules: Rule[], replace: boolean): Promise<LoadResult>;
   list(): RuleView[];
   stats(): Promise<StatsView>;
   workers(): WorkerView[];

@@ -10,8 +10,6 @@ import { McrError, type McrErrorCode } from '../errors.js';
 import { LineSplitter } from './framing.js';
 import type { Reply } from './protocol.js';
 
-export const DEFAULT_SOCKET = '/run/mcrd/control.sock';
-
 export interface ClientOptions {
   /** Total time to keep retrying a refused connect. */
   retryMs?: number;

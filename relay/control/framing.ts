@@ -44,4 +44,14 @@ export class LineSplitter {
       start = nl + 1;
     }
   }
+
+  /** At end of input: the unterminated last line, if any (MCR's client sends one request without a newline). */
+  flush(): FrameEvent[] {
+    const text = Buffer.concat(this.parts).toString('utf8').replace(/\r$/, '');
+    const wasDiscarding = this.discarding;
+    this.parts = [];
+    this.pending = 0;
+    this.discarding = false;
+    return wasDiscarding || text.trim() === '' ? [] : [{ kind: 'line', text }];
+  }
 }

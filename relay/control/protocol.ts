@@ -10,12 +10,13 @@
  *   → hello
  *   ← {"id":null,"ok":false,"error":{"code":"EPROTO","message":"line 3: not JSON (Unexpected token ...); send one JSON object per line"}}
  *
- * Commands: ping, version, add {rule}, remove {ruleId}, list, stats, workers, log-level {level?},
- * reload. Documented in docs/relay.md. Tested in protocol.test.ts and server.test.ts.
+ * Commands: ping, version, add {rule, replace?} → {rule, outcome: added|unchanged|replaced},
+ * remove {ruleId} or {name}, load {rules, replace?}, list, stats, workers, log-level {level?}, reload.
+ * MCR's own requests ("Ping", {"AddRule":{...}}) are answered too, in MCR's shapes: relay/compat/wire.ts. Documented in docs/relay.md. Tested in protocol.test.ts and server.test.ts.
  */
 import { McrError } from '../errors.js';
 
-export const COMMANDS = ['ping', 'version', 'add', 'remove', 'list', 'stats', 'workers', 'log-level', 'reload'] as const;
+export const COMMANDS = ['ping', 'version', 'add', 'remove', 'load', 'list', 'stats', 'workers', 'log-level', 'reload'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type RequestId = number | string | null;

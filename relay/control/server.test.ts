@@ -48,6 +48,18 @@ async function raw(path: string) {
   };
 }
 
+/** Like `… | socat - UNIX-CONNECT:path`: write everything, half-close, read until the daemon closes. */
+async function halfClosed(path: string, text: string): Promise<string> {
+  const s = net.connect(path);
+  cleanups.push(() => { s.destroy(); });
+  let out = '';
+  s.on('data', (d) => { out += d.toString(); });
+  const closed = new Promise<void>((resolve, reject) => { s.once('close', () => resolve()); s.once('error', reject); });
+  s.end(text);
+  await closed;
+  return out;
+}
+
 const waitClosed = () => new Promise((r) => setTimeout(r, 50));
 
 const rule = { name: 'cam1', input: { interface: 'eth0', group: '239.1.1.1', port: 5001 }, outputs: [{ interface: 'eth1', group: '239.10.10.10', port: 6001 }] };
@@ -188,6 +200,55 @@ describe('control server on a real Unix socket', () => {
     const r = await raw(path);
     r.write(Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: i, cmd: i % 2 ? 'ping' : 'list' })).join('\n') + '\n');
     expect((await r.read(50)).map((x) => x.id)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  test('a batch written and half-closed gets every reply before the daemon closes (1000 adds)', async () => {
+    const { path, dp } = await daemon();
+    const batch = Array.from({ length: 1000 }, (_, i) => JSON.stringify({
+      id: i, cmd: 'add', rule: { input: { interface: 'eth0', group: '239.1.1.1', port: 1000 + i }, outputs: [{ interface: 'eth1', group: '239.2.2.2', port: 7000 }] },
+    })).join('\n');
+    // The last request has no newline: end of input ends it.
+    const replies = (await halfClosed(path, batch)).trim().split('\n').map((l) => JSON.parse(l) as { id: number; ok: boolean });
+    expect(replies.map((r) => r.id)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(replies.every((r) => r.ok)).toBe(true);
+    expect(dp.table).toHaveLength(1000);
+  }, 30_000);
+
+  test("MCR's wire requests are answered in MCR's shapes, one per half-closed connection", async () => {
+    const { path, dp } = await daemon();
+    const ask = async (req: unknown) => JSON.parse(await halfClosed(path, JSON.stringify(req))) as Record<string, unknown>;
+    expect(await ask('Ping')).toEqual({ Success: 'pong' });
+    const add = {
+      AddRule: {
+        rule_id: '', name: 'cam 1', input_interface: 'eth0', input_group: '239.1.1.1', input_port: 5000, input_protocol: 17,
+        outputs: [{ group: '239.2.2.2', port: 6000, interface: 'eth1', ttl: null, source_ip: null }],
+      },
+    };
+    const added = await ask(add);
+    expect(added.Success).toMatch(/^Rule [0-9a-f]{8} added$/);
+    expect(await ask(add)).toEqual({ Success: `${String(added.Success).replace(' added', '')} unchanged (an identical rule is already present)` });
+    expect(dp.table).toHaveLength(1);
+    const listed = await ask('ListRules') as { Rules: Array<Record<string, unknown>> };
+    expect(listed.Rules).toEqual([expect.objectContaining({
+      name: 'cam 1', input_interface: 'eth0', input_group: '239.1.1.1', input_port: 5000, input_protocol: 17,
+      outputs: [{ group: '239.2.2.2', port: 6000, interface: 'eth1', ttl: 16, source_ip: null }], source: 'Dynamic',
+    })]);
+    dp.snapshot = {
+      global: { rxFrames: 3n, rxBytes: 300n, ringDrops: 0n, ringFreezes: 0n, unmatched: 0n, malformed: {} as never },
+      rules: new Map([[0, { packets: 3n, bytes: 300n, lastPacketNs: 0n }]]),
+      outputs: new Map(),
+    };
+    expect(await ask('GetStats')).toEqual({ Stats: [{ input_group: '239.1.1.1', input_port: 5000, packets_relayed: 3, bytes_relayed: 300, packets_per_second: 0, bits_per_second: 0 }] });
+    expect(await ask('GetVersion')).toEqual({ Version: { protocol_version: 1 } });
+    expect(await ask({ SetGlobalLogLevel: { level: 'Warning' } })).toEqual({ Success: 'Global log level set to WARN' });
+    expect(await ask('GetLogLevels')).toEqual({ LogLevels: { global: 'Warning', facility_overrides: {} } });
+    expect((await ask({ SetFacilityLogLevel: { facility: 'Ingress', level: 'Debug' } })).Error).toMatch(/one global log level and no facilities/);
+    expect((await ask('GetIgmpGroups')).Error).toMatch(/^GetIgmpGroups: not supported by mcrd/);
+    expect((await ask({ AddRule: { ...add.AddRule, input_port: 0, bogus: 1 } })).Error).toBe('AddRule bogus: unknown field; expected rule_id, name, input_interface, input_group, input_port, input_protocol, outputs');
+    expect((await ask({ CheckConfig: { config: { rules: [{ input: { interface: 'eth0', group: '239.1.1.9', port: 1, protocol: 'esp' }, outputs: [] }] } } })))
+      .toEqual({ ConfigValidation: { valid: false, errors: [expect.stringContaining('rules[0].input.protocol: mcrd relays UDP only, got "esp"')] } });
+    expect(await ask({ RemoveRuleByName: { name: 'cam 1' } })).toEqual({ Success: expect.stringMatching(/^Removed rule 'cam 1' \(id: [0-9a-f]{8}\)$/) });
+    expect(dp.table).toEqual([]);
   });
 
   test('log-level changes the level at runtime and reports it', async () => {

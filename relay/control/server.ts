@@ -2,7 +2,10 @@
  * The control-socket server: NDJSON over a Unix socket, mode 0660 so the socket's group (mcrd)
  * may use it. Requests on one connection are answered in order; connections are independent, so a
  * slow client delays only itself. A line that is not a request gets an error reply and the
- * connection stays open. Tested against a real socket in server.test.ts.
+ * connection stays open. A client that half-closes (`… | socat - UNIX-CONNECT:…`, or MCR's mcrctl,
+ * which sends one request without a newline and reads to EOF) gets a reply to every request it
+ * sent before the daemon closes its side. MCR-shaped requests are answered in MCR's shapes
+ * (relay/compat/wire.ts). Tested against a real socket in server.test.ts.
  */
 import { chmod, chown, readFile, unlink } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
@@ -11,8 +14,9 @@ import { dirname } from 'node:path';
 import { McrError, toMcrError } from '../errors.js';
 import type { Logger } from '../daemon/log.js';
 import type { ControlApi } from './api.js';
+import { answerMcr, parseMcrRequest } from '../compat/wire.js';
 import { dispatch } from './dispatch.js';
-import { LineSplitter, MAX_LINE_BYTES } from './framing.js';
+import { type FrameEvent, LineSplitter, MAX_LINE_BYTES } from './framing.js';
 import { type Reply, errorReply, errorRequestId, okReply, parseRequest } from './protocol.js';
 
 export interface ControlServer {
@@ -45,7 +49,8 @@ export interface ControlServerOptions {
 export async function startControlServer(path: string, api: ControlApi, log: Logger, opts: ControlServerOptions = {}): Promise<ControlServer> {
   const { maxLine = MAX_LINE_BYTES, group, idleMs = IDLE_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS, onReply } = opts;
   const conns = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
+  // allowHalfOpen: a client's FIN ends its requests, not our replies (see serveConnection).
+  const server = net.createServer({ allowHalfOpen: true }, (sock) => {
     if (conns.size >= maxConnections) {
       const err = new McrError({ code: 'EBUSY', source: path, detail: `more than ${maxConnections} control connections open; try again` });
       log.warn(err.message);
@@ -134,35 +139,54 @@ function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, o: Conn
   let chain = Promise.resolve();
   // A client that sends without reading must not make the daemon buffer replies without bound:
   // stop reading its requests until it has drained what it was sent.
-  const send = (r: Reply) => {
+  let draining = false;
+  const send = (line: string) => {
     if (sock.destroyed) return;
-    if (!sock.write(`${JSON.stringify(r)}\n`)) {
+    if (!sock.write(`${line}\n`) && !draining) {
+      draining = true;
       sock.pause();
-      sock.once('drain', () => sock.resume());
+      sock.once('drain', () => { draining = false; sock.resume(); });
     }
   };
-
-  sock.on('data', (chunk: Buffer) => {
-    for (const ev of splitter.push(chunk)) {
-      lineNo++;
-      const n = lineNo;
-      if (ev.kind === 'oversize') {
-        const err = new McrError({ code: 'EMSGSIZE', source: `line ${n}`, detail: `request longer than ${ev.limit} bytes, discarded up to the next newline` });
-        log.warn(err.message);
-        chain = chain.then(() => { o.onReply?.(undefined, err.code); send(errorReply(null, err)); });
-        continue;
-      }
-      chain = chain.then(() => handleLine(ev.text, n, api, log)).then(({ cmd, reply }) => {
-        o.onReply?.(cmd, reply.ok ? 'ok' : reply.error.code);
-        send(reply);
-      });
+  const onLine = (ev: FrameEvent) => {
+    lineNo++;
+    const n = lineNo;
+    if (ev.kind === 'oversize') {
+      const err = new McrError({ code: 'EMSGSIZE', source: `line ${n}`, detail: `request longer than ${ev.limit} bytes, discarded up to the next newline` });
+      log.warn(err.message);
+      chain = chain.then(() => { o.onReply?.(undefined, err.code); send(JSON.stringify(errorReply(null, err))); });
+      return;
     }
+    chain = chain.then(() => handleLine(ev.text, n, api, log)).then(({ cmd, result, line }) => {
+      o.onReply?.(cmd, result);
+      send(line);
+    });
+  };
+
+  sock.on('data', (chunk: Buffer) => { for (const ev of splitter.push(chunk)) onLine(ev); });
+  // The client is done sending: answer what it sent (an unterminated last line too), then close.
+  sock.on('end', () => {
+    for (const ev of splitter.flush()) onLine(ev);
+    chain = chain.then(() => { sock.end(); });
   });
   sock.on('error', (err) => log.debug('control connection error', { error: err.message }));
   sock.on('close', () => conns.delete(sock));
 }
 
-async function handleLine(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<{ cmd: string | undefined; reply: Reply }> {
+/** One request line → the reply line, plus what the request counter records (cmd, ok or the error code). */
+async function handleLine(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<{ cmd: string | undefined; result: string; line: string }> {
+  const mcr = parseMcrRequest(text);
+  if (mcr) {
+    log.debug('control request (MCR)', { request: mcr.name });
+    const r = await answerMcr(mcr, api);
+    if ('Error' in r) log.warn(`${mcr.name}: ${String(r.Error)}`);
+    return { cmd: `mcr:${mcr.name}`, result: 'Error' in r ? 'EMCR' : 'ok', line: JSON.stringify(r) };
+  }
+  const { cmd, reply } = await handleRequest(text, lineNo, api, log);
+  return { cmd, result: reply.ok ? 'ok' : reply.error.code, line: JSON.stringify(reply) };
+}
+
+async function handleRequest(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<{ cmd: string | undefined; reply: Reply }> {
   let id = null as Reply['id'];
   let cmd: string | undefined;
   try {

@@ -2,9 +2,25 @@ import { expect, test } from 'vitest';
 import { parseCpuList, parseDaemonArgs } from './args.js';
 
 test('MCR-style invocation parses, with its socket flag alias', () => {
-  expect(parseDaemonArgs(['supervisor', '--control-socket-path', '/var/run/mcr.sock', '--interface', 'eth0'])).toMatchObject({
-    controlSocket: '/var/run/mcr.sock', ignored: [expect.stringContaining('--interface eth0')],
+  expect(parseDaemonArgs(['supervisor', '--control-socket-path', '/var/run/mcr.sock', '--num-workers', '2', '--log-json'], {})).toMatchObject({
+    controlSocket: '/var/run/mcr.sock', numWorkers: 2, logJson: true,
   });
+});
+
+test("MCR's --interface and tuning variables are refused naming what to do instead; MCR_COMPAT is honoured", () => {
+  expect(() => parseDaemonArgs(['supervisor', '--interface', 'eth0'], {})).toThrow("--interface: MCR's fanout interface has no meaning for mcrd, which opens the interfaces each rule names; remove the flag");
+  expect(() => parseDaemonArgs([], { MCR_SOCKET_SNDBUF: '8388608' })).toThrow("MCR_SOCKET_SNDBUF: MCR's variable is not read by mcrd (egress sockets use the kernel's net.core.wmem_default); unset it");
+  expect(() => parseDaemonArgs([], { MCR_BUFFER_POOL_JUMBO: '1' })).toThrow('--ring-blocks');
+  expect(() => parseDaemonArgs([], { MCR_WHATEVER: '1' })).toThrow('MCR_WHATEVER: MCR\'s variable is not read by mcrd (no mcrd setting corresponds to it); unset it');
+  expect(parseDaemonArgs([], { MCR_COMPAT: '1' })).toMatchObject({ mcrStats: true });
+  expect(parseDaemonArgs(['--log-format', 'mcr'], {})).toMatchObject({ mcrStats: true });
+  expect(parseDaemonArgs(['--log-format', 'json'], {})).toMatchObject({ logJson: true });
+  expect(() => parseDaemonArgs(['--log-format', 'mcr', '--log-json'], {})).toThrow("--log-format: MCR's [STATS] lines are text; drop --log-json");
+});
+
+test('--instance names a relay; a name that could escape its directory is refused', () => {
+  expect(parseDaemonArgs(['--instance', 'edge1'], {})).toMatchObject({ instance: 'edge1' });
+  expect(() => parseDaemonArgs(['--instance', '../x'], {})).toThrow('--instance: expected an instance name');
 });
 
 test('all flags parse to settings', () => {
@@ -27,7 +43,7 @@ test.each([
   [['worker'], 'unexpected argument "worker"'],
   [['--frob'], "Unknown option '--frob'"],
 ])('%j is refused naming the flag', (argv, message) => {
-  expect(() => parseDaemonArgs(argv)).toThrow(message);
+  expect(() => parseDaemonArgs(argv, {})).toThrow(message);
 });
 
 test('--cpus takes single CPUs, lists and ranges, in the order given', () => {

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/load.js';
 import { McrError, describeValue } from '../errors.js';
+import { instancePaths } from '../config/instance.js';
 import { parseListen } from '../metrics/listen.js';
 import { parseUserSpec } from './privilege.js';
 
@@ -25,6 +26,8 @@ options:
                           groups from /etc/group) keeping only CAP_NET_RAW, after creating the state and
                           socket directories for it; workers inherit that. See docs/install.md
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
+  --instance NAME         one of several relays on this host: defaults become /run/mcrd/NAME/control.sock
+                          and /var/lib/mcrd/NAME/rules.json (mcrctl --instance NAME finds it)
   --num-workers N         data-plane worker processes, 1-64 (default 1)
   --cpus LIST             pin worker i's packet thread to the i-th CPU of LIST (e.g. 2 or 2,3 or 2-3;
                           default: unpinned with one worker, CPU i with several). The control plane
@@ -44,7 +47,9 @@ options:
                           (default 0: sleep at once). Trades CPU for latency: a frame arriving within the
                           window costs no wake-up; see docs/performance.md for the measured trade
   --log-level LEVEL       error, warn, info (default) or debug
-  --log-json              log JSON lines instead of text
+  --log-json              log JSON lines instead of text (same as --log-format json)
+  --log-format F          text (default), json, or mcr: text plus MCR's [STATS:Ingress]/[STATS:Egress]
+                          lines every 10 s and [STATS:Ingress FINAL] at stop (also MCR_COMPAT=1)
   --metrics-listen A:P    serve Prometheus metrics at http://A:P/metrics (e.g. 127.0.0.1:9477)
   --check FILE            validate FILE and exit
   --help, --version`;
@@ -65,12 +70,31 @@ export interface DaemonArgs {
   busyPollUs?: number;
   logLevel?: LogLevel;
   logJson?: boolean;
+  /** --log-format mcr (or MCR_COMPAT=1): MCR's [STATS] lines in the log. */
+  mcrStats?: boolean;
+  instance?: string;
   metricsListen?: string;
   check?: string;
   help: boolean;
   version: boolean;
-  /** Flags accepted for MCR compatibility that mcrd does not need. */
-  ignored: string[];
+}
+
+/**
+ * MCR's tuning variables, each refused with what governs the same thing in mcrd: a variable the
+ * daemon does not read must not look as if it took effect.
+ */
+const MCR_ENV: Record<string, string> = {
+  MCR_SOCKET_SNDBUF: 'egress sockets use the kernel\'s net.core.wmem_default',
+  MCR_BUFFER_POOL_SMALL: 'mcrd has no buffer pool: frames stay in the RX ring, sized by --ring-blocks',
+  MCR_BUFFER_POOL_STANDARD: 'mcrd has no buffer pool: frames stay in the RX ring, sized by --ring-blocks',
+  MCR_BUFFER_POOL_JUMBO: 'mcrd has no buffer pool: frames stay in the RX ring, sized by --ring-blocks',
+};
+
+/** Refuse MCR_* variables other than MCR_COMPAT (which mcrd honours). */
+export function checkMcrEnv(env: NodeJS.ProcessEnv): void {
+  const name = Object.keys(env).filter((k) => k.startsWith('MCR_') && k !== 'MCR_COMPAT').sort()[0];
+  if (name === undefined) return;
+  throw usage(`MCR's variable is not read by mcrd (${MCR_ENV[name] ?? 'no mcrd setting corresponds to it'}); unset it`, name);
 }
 
 const usage = (detail: string, source?: string) => new McrError({ code: 'EINVAL', detail, source });
@@ -98,7 +122,8 @@ export function parseCpuList(text: string): number[] {
   return out;
 }
 
-export function parseDaemonArgs(argv: string[]): DaemonArgs {
+export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DaemonArgs {
+  checkMcrEnv(env);
   let parsed;
   try {
     parsed = parseArgs({
@@ -122,6 +147,8 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
         'busy-poll-us': { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
+        'log-format': { type: 'string' },
+        instance: { type: 'string' },
         'metrics-listen': { type: 'string' },
         check: { type: 'string' },
         interface: { type: 'string' },
@@ -136,7 +163,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   for (const p of parsed.positionals) {
     if (p !== 'supervisor') throw usage(`unexpected argument ${JSON.stringify(p)}; the only command is "supervisor" (optional)`);
   }
-  const out: DaemonArgs = { help: v.help ?? false, version: v.version ?? false, ignored: [] };
+  const out: DaemonArgs = { help: v.help ?? false, version: v.version ?? false };
   if (v.config !== undefined) out.config = v.config;
   const sock = v['control-socket'] ?? v['control-socket-path'];
   if (sock !== undefined) out.controlSocket = sock;
@@ -145,8 +172,18 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
   if (v.user !== undefined) { parseUserSpec(v.user); out.user = v.user; }
   if (v.check !== undefined) out.check = v.check;
   if (v['log-json']) out.logJson = true;
+  const lf = v['log-format'] !== undefined ? oneOf(v['log-format'], ['text', 'json', 'mcr'] as const, '--log-format') : env.MCR_COMPAT === '1' ? 'mcr' : undefined;
+  if (lf === 'json') out.logJson = true;
+  if (lf === 'text' && v['log-json']) throw usage('conflicts with --log-format text', '--log-json');
+  if (lf === 'mcr') {
+    if (out.logJson) throw usage('MCR\'s [STATS] lines are text; drop --log-json', '--log-format');
+    out.mcrStats = true;
+  }
+  if (v.instance !== undefined) { instancePaths(v.instance); out.instance = v.instance; }
   if (v['metrics-listen'] !== undefined) { parseListen(v['metrics-listen']); out.metricsListen = v['metrics-listen']; }
-  if (v.interface !== undefined) out.ignored.push(`--interface ${v.interface} (rules name their interfaces)`);
+  if (v.interface !== undefined) {
+    throw usage('MCR\'s fanout interface has no meaning for mcrd, which opens the interfaces each rule names; remove the flag', '--interface');
+  }
   const n = v['num-workers'];
   if (n !== undefined) {
     if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > 64) throw usage(`expected integer 1-64, got ${describeValue(n)}`, '--num-workers');

@@ -2,7 +2,9 @@
  * The daemon's ControlApi: control commands mapped onto the rule service, the data plane, the rate
  * sampler and the logger. Shared by the daemon and the control-server tests.
  */
-import type { ControlApi } from '../control/api.js';
+import type { ControlApi, LoadResult } from '../control/api.js';
+import type { StoredRule } from '../config/state.js';
+import { DEFAULT_TTL, type Rule, inputKey } from '../model/rule.js';
 import type { LogLevel } from '../config/load.js';
 import { sumCounters } from '../stats/counters.js';
 import type { RateSampler } from '../stats/rates.js';
@@ -10,7 +12,7 @@ import { buildStatsView } from '../stats/view.js';
 import { packageVersion } from '../version.js';
 import type { DataPlane } from './data-plane.js';
 import type { Logger } from './log.js';
-import type { RuleService } from './rule-service.js';
+import { type RuleService, sameRule } from './rule-service.js';
 
 export interface ControlApiParts {
   rules: RuleService;
@@ -19,11 +21,20 @@ export interface ControlApiParts {
   log: Logger;
   backend: () => string;
   reload: ControlApi['reload'];
+  defaultTtl?: number;
 }
 
 export function createControlApi(p: ControlApiParts): ControlApi {
   return {
-    add: (r) => p.rules.add(r),
+    defaultTtl: p.defaultTtl ?? DEFAULT_TTL,
+    add: (r, replace) => p.rules.add(r, 'runtime', replace),
+    load: async (rules, replace) => {
+      const current = p.rules.configured();
+      const { next, result } = planLoad(current, rules, replace);
+      await p.rules.replaceAll(next);
+      p.log.info('config loaded', { added: result.added.length, replaced: result.replaced.length, skipped: result.skipped.length, removed: result.removed.length });
+      return result;
+    },
     remove: (id) => p.rules.remove(id),
     list: () => p.rules.list(),
     workers: () => p.dataPlane.workers(),
@@ -38,4 +49,23 @@ export function createControlApi(p: ControlApiParts): ControlApi {
     version: () => ({ name: 'mcrd', version: packageVersion(), node: process.version, backend: p.backend(), pid: process.pid }),
     reload: () => p.reload(),
   };
+}
+
+/** The table after loading `rules` into `current` (see ControlApi.load), and what happened to each rule. */
+export function planLoad(current: StoredRule[], rules: Rule[], replace: boolean): { next: StoredRule[]; result: LoadResult } {
+  const result: LoadResult = { added: [], unchanged: [], replaced: [], skipped: [], removed: [] };
+  const kept = replace ? current.filter((r) => r.origin === 'config') : current;
+  if (replace) {
+    result.removed = current.filter((r) => r.origin === 'runtime' && !rules.some((n) => n.id === r.id)).map((r) => r.id);
+  }
+  const next: StoredRule[] = [...kept];
+  for (const rule of rules) {
+    const clash = next.find((r) => r.id === rule.id || inputKey(r.input) === inputKey(rule.input));
+    if (clash && sameRule(clash, rule)) { result.unchanged.push(rule.id); continue; }
+    if (clash) { result.skipped.push(rule.id); continue; }
+    next.push({ ...rule, origin: 'runtime' });
+    const was = current.find((r) => r.id === rule.id);
+    (was === undefined ? result.added : sameRule(was, rule) ? result.unchanged : result.replaced).push(rule.id);
+  }
+  return { next, result };
 }

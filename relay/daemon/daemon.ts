@@ -6,11 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ControlServer, startControlServer } from '../control/server.js';
+import { instancePaths } from '../config/instance.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, lockStateFile, restoreState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { gsoSupported } from '../engine/engine.js';
 import { inputKey } from '../model/rule.js';
+import { McrStatsLog } from '../compat/stats-log.js';
 import { sumCounters } from '../stats/counters.js';
 import { daemonMetricsCollector } from '../metrics/collect.js';
 import { ControlRequestCounter } from '../metrics/requests.js';
@@ -24,8 +26,6 @@ import { LinkWatch } from './link-watch.js';
 import { RuleService } from './rule-service.js';
 import { WorkerPool } from './workers.js';
 
-export const DEFAULT_CONTROL_SOCKET = '/run/mcrd/control.sock';
-export const DEFAULT_STATE_FILE = '/var/lib/mcrd/rules.json';
 export const DEFAULT_RING_BLOCKS = 512;
 
 export interface RunningDaemon { stop(): Promise<void> }
@@ -37,9 +37,10 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const s = config.settings;
   const log = createLogger({ level: args.logLevel ?? s.logLevel ?? 'info', json: args.logJson ?? s.logJson ?? false });
   for (const w of config.warnings) log.warn(w);
-  for (const i of args.ignored) log.warn(`ignored flag ${i}`);
-  const socketPath = args.controlSocket ?? s.controlSocket ?? DEFAULT_CONTROL_SOCKET;
-  const stateFile = args.stateFile ?? s.stateFile ?? DEFAULT_STATE_FILE;
+  // --instance NAME: its own socket and state file, so relays sharing a host never share rules.
+  const paths = instancePaths(args.instance);
+  const socketPath = args.controlSocket ?? s.controlSocket ?? paths.controlSocket;
+  const stateFile = args.stateFile ?? s.stateFile ?? paths.stateFile;
   // --user: switch before any worker is forked (they inherit it), so only this start-up runs as root.
   const user = args.user ?? s.user;
   if (user !== undefined) {
@@ -96,6 +97,8 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
+  const mcrStats = args.mcrStats ? new McrStatsLog(async () => sumCounters(await pool.counters())) : undefined;
+  mcrStats?.start();
   // Interfaces come and go (hot-plug, VLANs, tunnels, readdressing): netlink says when, the rule
   // service works out what (waiting rule starts, re-created interface gets fresh sockets, new source
   // address on an output). See link-watch.ts and rule-service.ts.
@@ -110,6 +113,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 
   const api = createControlApi({
     rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(args, rules, log),
+    ...(config.multicastTtl !== undefined ? { defaultTtl: config.multicastTtl } : {}),
   });
 
   const requests = new ControlRequestCounter();
@@ -149,6 +153,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     log.info('mcrd stopping');
     watcher.stop();
     sampler.stop();
+    await mcrStats?.stop().catch((err: Error) => log.warn(`no final stats: ${err.message}`));
     await server.close();
     await metrics?.close();
     await pool.stop();

@@ -42,6 +42,24 @@ describe('RuleService', () => {
     expect(slots.c).toBe(2);
   });
 
+  test('re-adding an identical rule is a no-op; a conflicting one is replaced only when asked', async () => {
+    const { dp, svc, stateFile } = await setup();
+    expect((await svc.add(mk(5000, 'a'))).outcome).toBe('added');
+    expect((await svc.add(mk(5000, 'a'))).outcome).toBe('unchanged');
+    // Unnamed: the id derives from the input, so the same unnamed add is the same rule too.
+    expect((await svc.add(mk(5001))).outcome).toBe('added');
+    expect((await svc.add(mk(5001))).outcome).toBe('unchanged');
+    await expect(svc.add(mk(5000, 'a', [6000, 6001]))).rejects.toMatchObject({ code: 'EEXIST', message: expect.stringContaining('--replace') });
+    const r = await svc.add(mk(5000, 'a', [6000, 6001]), 'runtime', true);
+    expect(r.outcome).toBe('replaced');
+    expect(r.rule.outputs.map((o) => o.port)).toEqual([6000, 6001]);
+    // Same input under another name replaces the old rule rather than adding a second one.
+    await svc.add(mk(5000, 'z'), 'runtime', true);
+    expect(svc.list().map((x) => x.id).sort()).toEqual([mk(5001).id, 'z'].sort());
+    expect(dp.table.map((x) => x.id).sort()).toEqual([mk(5001).id, 'z'].sort());
+    expect((await readState(stateFile)).map((x) => x.id).sort()).toEqual([mk(5001).id, 'z'].sort());
+  });
+
   test('a refused table leaves the running rules and the state file untouched', async () => {
     const { dp, svc, stateFile } = await setup();
     await svc.add(mk(5000, 'a'));
@@ -202,7 +220,7 @@ describe('RuleService following interface state (addresses, MTU, link down)', ()
     const ifs = base();
     ifs.eth1!.up = false;
     const { dp, svc } = await withTable(ifs);
-    const view = await svc.add(mk(5000, 'a'));
+    const { rule: view } = await svc.add(mk(5000, 'a'));
     expect(view).toMatchObject({ state: 'interface-down', waitingFor: 'eth1' });
     expect(dp.table.map((r) => r.id)).toEqual(['a']);
   });

@@ -18,7 +18,7 @@
  *     installed: their sockets survive down/up, so forwarding resumes by itself when the link returns.
  * Tested in rule-service.test.ts and relay/e2e/interfaces.e2e.test.ts.
  */
-import type { RuleView } from '../control/api.js';
+import type { AddOutcome, RuleView } from '../control/api.js';
 import { type RuleOrigin, type StoredRule, writeState } from '../config/state.js';
 import type { EngineRule } from '../engine/types.js';
 import { McrError } from '../errors.js';
@@ -70,12 +70,14 @@ export class RuleService {
    * (installed, but an interface it uses is down or has no carrier). waitingFor names the interface.
    */
   list(): RuleView[] {
-    return this.rules.map((r) => {
-      const w = this.waiting.get(r.id);
-      const down = w ? undefined : interfacesOf(r).find((n) => this.seen(n)?.up === false);
-      const state = w ? 'waiting' : down ? 'interface-down' : 'active';
-      return { ...structuredClone(r), state, ...(w ?? down ? { waitingFor: w ?? down } : {}) };
-    });
+    return this.rules.map((r) => this.view(r));
+  }
+
+  private view(r: StoredRule): RuleView {
+    const w = this.waiting.get(r.id);
+    const down = w ? undefined : interfacesOf(r).find((n) => this.seen(n)?.up === false);
+    const state = w ? 'waiting' : down ? 'interface-down' : 'active';
+    return { ...structuredClone(r), state, ...(w ?? down ? { waitingFor: w ?? down } : {}) };
   }
 
   /** The configured rules as stored (no state fields). */
@@ -86,24 +88,32 @@ export class RuleService {
   ruleSlot(id: string): number | undefined { return this.ruleSlots.get(id); }
   outputSlot(id: string, o: Rule['outputs'][number]): number | undefined { return this.outputSlots.get(outKey(id, o)); }
 
-  /** Add one rule; EEXIST if its id or input is taken, ENODEV for a missing interface (told at once). */
-  add(rule: Rule, origin: RuleOrigin = 'runtime'): Promise<RuleView> {
+  /**
+   * Add one rule. A rule equal to the one already there (same id, name, input and outputs) is a
+   * no-op ("unchanged"), so a script re-run after a restart succeeds. One that takes another's id or
+   * input is EEXIST unless `replace`, which swaps it in ("replaced"). ENODEV for a missing interface.
+   */
+  add(rule: Rule, origin: RuleOrigin = 'runtime', replace = false): Promise<{ rule: RuleView; outcome: AddOutcome }> {
     return this.serialize(async () => {
       const byId = this.rules.find((r) => r.id === rule.id);
-      if (byId) throw new McrError({ code: 'EEXIST', path: 'id', detail: `a rule with id "${rule.id}" exists; remove it first or pick another --rule-id` });
       const byInput = this.rules.find((r) => inputKey(r.input) === inputKey(rule.input));
-      if (byInput) {
+      if (byId && byId === byInput && sameRule(byId, rule)) {
+        return { rule: this.view(byId), outcome: 'unchanged' as const };
+      }
+      if (!replace && byId) throw new McrError({ code: 'EEXIST', path: 'id', detail: `a rule with id "${rule.id}" exists with other settings; remove it first, pick another --rule-id, or pass --replace` });
+      if (!replace && byInput) {
         throw new McrError({
           code: 'EEXIST', path: 'input',
-          detail: `rule "${byInput.id}" already relays ${rule.input.group}:${rule.input.port} from ${rule.input.interface}; remove it first or add outputs to it`,
+          detail: `rule "${byInput.id}" already relays ${rule.input.group}:${rule.input.port} from ${rule.input.interface}; remove it first, add outputs to it, or pass --replace`,
         });
       }
       const look = this.read();
       checkInterfaces(rule, (n) => look(n) !== undefined);
       const stored: StoredRule = { ...rule, origin };
-      await this.commit([...this.rules, stored], true);
-      this.o.log.info('rule added', { id: rule.id, input: `${rule.input.group}:${rule.input.port}:${rule.input.interface}`, outputs: rule.outputs.length });
-      return this.list().find((r) => r.id === rule.id)!;
+      await this.commit([...this.rules.filter((r) => r !== byId && r !== byInput), stored], true);
+      const outcome = byId || byInput ? 'replaced' as const : 'added' as const;
+      this.o.log.info(`rule ${outcome}`, { id: rule.id, input: `${rule.input.group}:${rule.input.port}:${rule.input.interface}`, outputs: rule.outputs.length });
+      return { rule: this.view(stored), outcome };
     });
   }
 
@@ -250,6 +260,11 @@ export class RuleService {
     this.queue = run.catch(() => {});
     return run;
   }
+}
+
+export function sameRule(a: Rule, b: Rule): boolean {
+  const key = (r: Rule) => JSON.stringify([r.id, r.name ?? null, r.input, r.outputs]);
+  return key(a) === key(b);
 }
 
 function outKey(id: string, o: Rule['outputs'][number]): string {

@@ -27,6 +27,24 @@ describe('parseRule', () => {
     expect(parseRule({ ...good(), id: 'cam1' }).id).toBe('cam1');
   });
 
+  test("MCR's names may be any text: an id-shaped name is the id, any other is kept beside a derived id", () => {
+    const spaced = parseRule({ ...good(), name: 'camera 1 (lobby)' });
+    expect(spaced).toMatchObject({ id: derivedId(spaced.input), name: 'camera 1 (lobby)' });
+    expect(parseRule({ ...good(), name: 'cam1' })).not.toHaveProperty('name');
+    expect(parseRule({ ...good(), id: 'a', name: 'b' })).toMatchObject({ id: 'a', name: 'b' });
+  });
+
+  test("input.protocol: MCR's null and \"udp\" are accepted and dropped", () => {
+    for (const protocol of [null, 'udp']) {
+      expect(parseRule({ ...good(), input: { ...good().input, protocol } }).input).toEqual(good().input);
+    }
+  });
+
+  test('a default TTL (MCR multicast_ttl) applies to outputs that give none', () => {
+    const r = parseRule({ ...good(), outputs: [...good().outputs, { interface: 'eth2', group: '239.2.2.3', port: 1, ttl: 3 }] }, {}, 1);
+    expect(r.outputs.map((o) => o.ttl)).toEqual([1, 3]);
+  });
+
   test('different inputs get different derived ids', () => {
     const a = parseRule(good());
     const b = parseRule({ ...good(), input: { ...good().input, port: 5001 } });
@@ -70,7 +88,8 @@ describe('parseRule', () => {
     ['self-loop', (r) => { r.outputs.push({ ...r.input }); return r; }, 'rule.outputs[1]: self-loop: output 239.1.1.1:5000:eth0 equals the input'],
     ['duplicate output', (r) => { r.outputs.push({ ...r.outputs[0]! }); return r; }, 'rule.outputs[1]: duplicate output 239.2.2.2:6000:eth1 (same as outputs[0])'],
     ['bad id', (r) => ({ ...r, id: 'has space' }), 'rule.id: expected rule id'],
-    ['id and name differ', (r) => ({ ...r, id: 'a', name: 'b' }), 'rule.name: conflicts with id "a"'],
+    ['protocol esp', (r) => { (r.input as Record<string, unknown>).protocol = 'esp'; return r; }, 'rule.input.protocol: mcrd relays UDP only, got "esp": give "udp" or null (MCR\'s default), or leave protocol out'],
+    ['name with a newline', (r) => ({ ...r, name: 'a\nb' }), 'rule.name: expected rule name: 1-128 characters of text (no control characters), got "a\\nb" (string)'],
     ['rule not an object', () => 'x', 'rule: expected an object, got "x" (string)'],
   ];
 

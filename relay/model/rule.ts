@@ -5,13 +5,18 @@
  * network namespace mcrd runs in, so the daemon checks it when applying (relay/daemon/interfaces.ts).
  *
  * Accepted shape (MCR's rule format plus optional fields):
- *   { name?: "cam1" | id?: "cam1",
- *     input:   { interface: "eth0", group: "239.1.1.1", port: 5001, source?: "10.0.0.5" },
+ *   { id?: "cam1", name?: "camera 1",
+ *     input:   { interface: "eth0", group: "239.1.1.1", port: 5001, source?: "10.0.0.5", protocol?: "udp" | null },
  *     outputs: [{ interface: "eth1", group: "239.10.10.10", port: 6001, ttl?: 16, tos?: 0 }] }
  *
  * TTL default 16: a relayed stream is usually meant to cross a few routed hops (the point of relaying
  * it), which TTL 1 — the kernel's multicast default and MCR's — never does; 16 still expires well
  * inside one administrative domain, so a misrouted stream cannot wander the internet.
+ *
+ * `name` is MCR's human-friendly label (any text, spaces allowed); `id` is the key mcrd stores, counts
+ * and removes by. A rule's id is its `id`, else its name when the name is id-shaped (MCR files name
+ * rules "video-feed"), else a hash of its input — MCR's rule_id rule too. `protocol` is MCR's
+ * input.protocol: mcrd relays UDP, so only "udp" and null (what MCR's `config save` writes) pass.
  *
  * Tested in rule.test.ts.
  */
@@ -30,6 +35,7 @@ export const EXPECT = {
   ttl: 'expected integer 1-255',
   tos: 'expected integer 0-255',
   id: 'expected rule id: 1-64 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+  name: 'expected rule name: 1-128 characters of text (no control characters)',
   object: 'expected an object',
   outputs: `expected a list of 1-${MAX_OUTPUTS_PER_RULE} outputs`,
 } as const;
@@ -48,7 +54,13 @@ const address = (expected: string, ok: (n: number) => boolean) =>
 const port = z.int({ error: EXPECT.port }).min(1, { error: EXPECT.port }).max(65535, { error: EXPECT.port });
 const ttl = z.int({ error: EXPECT.ttl }).min(1, { error: EXPECT.ttl }).max(255, { error: EXPECT.ttl });
 const tos = z.int({ error: EXPECT.tos }).min(0, { error: EXPECT.tos }).max(255, { error: EXPECT.tos });
-const ruleId = z.string({ error: EXPECT.id }).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: EXPECT.id });
+const ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const ruleId = z.string({ error: EXPECT.id }).regex(ID_SHAPE, { error: EXPECT.id });
+// eslint-disable-next-line no-control-regex
+const ruleName = z.string({ error: EXPECT.name }).regex(/^[^\x00-\x1f\x7f]{1,128}$/, { error: EXPECT.name });
+const protocol = z.unknown().refine((p) => p === null || p === 'udp', {
+  error: (iss) => `mcrd relays UDP only, got ${JSON.stringify(iss.input)}: give "udp" or null (MCR's default), or leave protocol out`,
+});
 
 export const inputSchema = z.strictObject(
   {
@@ -56,6 +68,7 @@ export const inputSchema = z.strictObject(
     group: address(EXPECT.group, isGroupOrUnicast),
     port,
     source: address(EXPECT.source, isUsableUnicast).optional(),
+    protocol: protocol.optional(),
   },
   { error: EXPECT.object },
 );
@@ -75,7 +88,7 @@ export const ruleSchema = z
   .strictObject(
     {
       id: ruleId.optional(),
-      name: ruleId.optional(),
+      name: ruleName.optional(),
       input: inputSchema,
       outputs: z.array(outputSchema, { error: EXPECT.outputs })
         .min(1, { error: EXPECT.outputs })
@@ -84,9 +97,6 @@ export const ruleSchema = z
     { error: EXPECT.object },
   )
   .superRefine((r, ctx) => {
-    if (r.id !== undefined && r.name !== undefined && r.id !== r.name) {
-      ctx.addIssue({ code: 'custom', path: ['name'], message: `conflicts with id "${r.id}": give one of id or name (they mean the same)` });
-    }
     const seen = new Map<string, number>();
     r.outputs.forEach((o, i) => {
       if (o.interface === r.input.interface && o.group === r.input.group && o.port === r.input.port) {
@@ -108,6 +118,8 @@ export type RuleInputFields = z.infer<typeof ruleSchema>;
 /** A validated rule with its id resolved and defaults applied: what the daemon stores and sends on. */
 export interface Rule {
   id: string;
+  /** MCR's display name, when it is not the id itself. */
+  name?: string;
   input: { interface: string; group: string; port: number; source?: string };
   outputs: Array<{ interface: string; group: string; port: number; ttl: number; tos?: number }>;
 }
@@ -127,15 +139,17 @@ export function derivedId(i: Rule['input']): string {
   return createHash('sha256').update(inputKey(i)).digest('hex').slice(0, 8);
 }
 
-/** Resolve id and defaults of a schema-checked rule. */
-export function normalizeRule(r: RuleInputFields): Rule {
+/** Resolve id and defaults of a schema-checked rule; `defaultTtl` is for outputs without a ttl (MCR's multicast_ttl). */
+export function normalizeRule(r: RuleInputFields, defaultTtl = DEFAULT_TTL): Rule {
   const input: Rule['input'] = { interface: r.input.interface, group: r.input.group, port: r.input.port };
   if (r.input.source !== undefined) input.source = r.input.source;
+  const id = r.id ?? (r.name !== undefined && ID_SHAPE.test(r.name) ? r.name : derivedId(input));
   return {
-    id: r.id ?? r.name ?? derivedId(input),
+    id,
+    ...(r.name !== undefined && r.name !== id ? { name: r.name } : {}),
     input,
     outputs: r.outputs.map((o) => {
-      const out: Rule['outputs'][number] = { interface: o.interface, group: o.group, port: o.port, ttl: o.ttl ?? DEFAULT_TTL };
+      const out: Rule['outputs'][number] = { interface: o.interface, group: o.group, port: o.port, ttl: o.ttl ?? defaultTtl };
       if (o.tos !== undefined) out.tos = o.tos;
       return out;
     }),

@@ -8,24 +8,24 @@ import { type IssueContext, issuesToErrors, throwFirst } from './issues.js';
 import { type Rule, inputKey, normalizeRule, ruleSchema } from './rule.js';
 
 /** Validate and normalize one rule; throws McrError (EINVAL) naming the first bad field. */
-export function parseRule(value: unknown, ctx: IssueContext = {}): Rule {
+export function parseRule(value: unknown, ctx: IssueContext = {}, defaultTtl?: number): Rule {
   const r = ruleSchema.safeParse(value);
   if (!r.success) throwFirst(issuesToErrors(r.error, value, ctx));
-  return normalizeRule(r.data);
+  return normalizeRule(r.data, defaultTtl);
 }
 
 /**
  * Validate a list of rules as one table: every rule, then duplicate ids and inputs.
  * `ctx.pathPrefix` is the list's path (`rules`); each rule's issues are anchored at `rules[i]`.
  */
-export function parseRuleList(values: unknown[], ctx: IssueContext = {}): Rule[] {
+export function parseRuleList(values: unknown[], ctx: IssueContext = {}, defaultTtl?: number): Rule[] {
   const prefix = ctx.pathPrefix ?? [];
   const errors: McrError[] = [];
   const rules: Rule[] = [];
   values.forEach((v, i) => {
     const r = ruleSchema.safeParse(v);
     if (!r.success) errors.push(...issuesToErrors(r.error, v, { ...ctx, pathPrefix: [...prefix, i] }));
-    else rules.push(normalizeRule(r.data));
+    else rules.push(normalizeRule(r.data, defaultTtl));
   });
   if (errors.length) throwFirst(errors);
   const dup = findDuplicate(rules);

@@ -11,7 +11,7 @@ const withFlag = (flag: string, value: string) => {
 
 describe('mcrctl add flags', () => {
   test('MCR flags build the same rule the config format does', () => {
-    expect(ruleFromFlags([...base, '--rule-id', 'cam1', '--ttl', '8'])).toEqual({
+    expect(ruleFromFlags([...base, '--rule-id', 'cam1', '--ttl', '8']).rule).toEqual({
       id: 'cam1',
       input: { interface: 'eth0', group: '239.1.1.1', port: 5000 },
       outputs: [{ interface: 'eth1', group: '239.2.2.2', port: 6000, ttl: 8 }],
@@ -19,8 +19,20 @@ describe('mcrctl add flags', () => {
   });
 
   test('--outputs takes a comma-separated list of GROUP:PORT:INTERFACE', () => {
-    const r = ruleFromFlags(withFlag('--outputs', '239.2.2.2:6000:eth1, 10.0.0.2:7000:eth2'));
+    const { rule: r } = ruleFromFlags(withFlag('--outputs', '239.2.2.2:6000:eth1, 10.0.0.2:7000:eth2'));
     expect(r.outputs.map((o) => `${o.group}:${o.port}:${o.interface}`)).toEqual(['239.2.2.2:6000:eth1', '10.0.0.2:7000:eth2']);
+  });
+
+  test('repeated --outputs accumulate, none is lost', () => {
+    const { rule: r } = ruleFromFlags([...base, '--outputs', '239.2.2.3:6001:eth1,239.2.2.4:6002:eth2', '--outputs', '239.2.2.5:6003:eth2']);
+    expect(r.outputs.map((o) => `${o.group}:${o.port}:${o.interface}`)).toEqual(['239.2.2.2:6000:eth1', '239.2.2.3:6001:eth1', '239.2.2.4:6002:eth2', '239.2.2.5:6003:eth2']);
+  });
+
+  test('--name may hold spaces; without --ttl the rule goes to mcrd without one (its default applies there)', () => {
+    const { raw, rule, replace } = ruleFromFlags([...base, '--name', 'camera 1', '--replace']);
+    expect(raw).toEqual({ name: 'camera 1', input: { interface: 'eth0', group: '239.1.1.1', port: 5000 }, outputs: [{ group: '239.2.2.2', port: 6000, interface: 'eth1' }] });
+    expect(rule.name).toBe('camera 1');
+    expect(replace).toBe(true);
   });
 
   test.each([

@@ -1,4 +1,5 @@
 /** mcrctl ping — is mcrd answering, and how fast: `mcrctl ping`. */
+import * as mcr from '../../compat/shapes.js';
 import { type Verb, verbFlags } from './context.js';
 
 export const ping: Verb = {
@@ -10,6 +11,6 @@ export const ping: Verb = {
     const t0 = process.hrtime.bigint();
     await ctx.request('ping');
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    ctx.out(ctx.json ? JSON.stringify({ ok: true, ms }) : `mcrd answered in ${ms.toFixed(2)} ms`);
+    ctx.emit({ json: () => ({ ms }), mcr: () => mcr.success('pong'), text: () => `mcrd answered in ${ms.toFixed(2)} ms` });
   },
 };

@@ -4,8 +4,10 @@
  *
  *   mcrctl stats
  *   mcrctl --json stats | jq '.rules[0].outputs[0].packets'
+ *   mcrctl --format mcr stats | jq '.Stats[].packets_relayed'      # MCR's shape
  */
 import type { StatsView } from '../../control/api.js';
+import * as mcr from '../../compat/shapes.js';
 import { type Verb, verbFlags } from './context.js';
 import { ago, bitRate, count, endpoint, pps, table } from './format.js';
 
@@ -35,6 +37,6 @@ export const stats: Verb = {
   async run(argv, ctx) {
     verbFlags('stats', argv, []);
     const s = await ctx.request<StatsView>('stats');
-    ctx.out(ctx.json ? JSON.stringify({ ok: true, ...s }) : renderStats(s));
+    ctx.emit({ json: () => ({ ...s }), mcr: () => mcr.stats(s), text: () => renderStats(s) });
   },
 };

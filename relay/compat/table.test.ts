@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { ruleFromFlags } from '../cli/mcrctl/add.js';
+import { config } from '../cli/mcrctl/config.js';
+import type { Verb } from '../cli/mcrctl/context.js';
+import { list } from '../cli/mcrctl/list.js';
+import { levelArg } from '../cli/mcrctl/log-level.js';
+import { ping } from '../cli/mcrctl/ping.js';
+import { remove } from '../cli/mcrctl/remove.js';
+import { stats } from '../cli/mcrctl/stats.js';
+import { version } from '../cli/mcrctl/version.js';
+import { workers } from '../cli/mcrctl/workers.js';
+import { parseConfigText } from '../config/load.js';
+import { parseDaemonArgs } from '../daemon/args.js';
+import { ROWS, renderTable } from './table.js';
+import { MCR_REQUESTS, answerMcr } from './wire.js';
+
+const ADD = ['--input-interface', 'eth0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.2:6000:eth1'];
+const cfg = (extra: string, rule = '') => () => parseConfigText(`{ rules: [ { input: { interface: "eth0", group: "239.1.1.1", port: 5000 ${rule} }, outputs: [{ interface: "eth1", group: "239.2.2.2", port: 1 }] } ], ${extra} }`, 't.json5');
+/** The verb answers to `name` and its usage shows each flag. */
+const verb = (v: Verb, name: string, flags: string[] = []) => () => {
+  if (v.name !== name && !v.aliases?.includes(name)) throw new Error(`mcrctl has no ${name}`);
+  for (const f of flags) if (!v.usage.includes(f)) throw new Error(`${name} usage lacks ${f}`);
+};
+const noApi = new Proxy({}, { get: () => () => { throw new Error('not reached'); } }) as never;
+const wire = (names: string[]) => async () => {
+  for (const n of names) {
+    if (!MCR_REQUESTS.includes(n)) throw new Error(`${n} not handled`);
+    const r = await answerMcr({ name: n, args: {} }, noApi);
+    if ('Error' in r && /not supported|unknown MCR request|one global|writes no files/.test(String(r.Error))) throw new Error(String(r.Error));
+  }
+};
+
+/** Each row's form run through the real parser: resolves if mcrd takes it, throws if it refuses. */
+const PROBES: Record<string, () => unknown> = {
+  'mcrd supervisor --config F --control-socket-path P --num-workers N': () => parseDaemonArgs(['supervisor', '--config', 'F', '--control-socket-path', 'P', '--num-workers', '2'], {}),
+  'mcrd supervisor --interface eth0': () => parseDaemonArgs(['supervisor', '--interface', 'eth0'], {}),
+  'MCR_SOCKET_SNDBUF=8388608 mcrd supervisor': () => parseDaemonArgs(['supervisor'], { MCR_SOCKET_SNDBUF: '8388608' }),
+  'MCR_COMPAT=1 mcrd supervisor': () => expect(parseDaemonArgs(['supervisor'], { MCR_COMPAT: '1' }).mcrStats).toBe(true),
+  'mcrd supervisor --log-format mcr': () => parseDaemonArgs(['supervisor', '--log-format', 'mcr'], {}),
+  'mcrd supervisor --instance NAME': () => parseDaemonArgs(['supervisor', '--instance', 'edge1'], {}),
+  'mcrctl add --input-interface I --input-group G --input-port P --outputs G:P:I[,…] [--outputs …] [--rule-id ID] [--name NAME]':
+    () => expect(ruleFromFlags([...ADD, '--outputs', '239.2.2.3:1:eth1', '--name', 'a b']).rule.outputs).toHaveLength(2),
+  'mcrctl remove --rule-id ID | --name NAME': verb(remove, 'remove', ['--rule-id', '--name']),
+  'mcrctl list | list-rules': () => { verb(list, 'list')(); verb(list, 'list-rules')(); },
+  'mcrctl list-workers': verb(workers, 'list-workers'),
+  'mcrctl stats': verb(stats, 'stats'),
+  'mcrctl ping | version': () => { verb(ping, 'ping')(); verb(version, 'version')(); },
+  'mcrctl log-level get': () => expect(levelArg(['get'])).toBeUndefined(),
+  'mcrctl log-level set --global LEVEL': () => expect(levelArg(['set', '--global', 'notice'])).toBe('info'),
+  'mcrctl log-level set --facility F --level L': () => levelArg(['set', '--facility', 'DataPlane', '--level', 'debug']),
+  'mcrctl config show | save --file F | load --file F [--replace] | check --file F': verb(config, 'config', ['show', 'save --file F', 'load --file F [--replace]', 'check --file F']),
+  'rules[].name / input / outputs[] (+ ttl)': cfg(''),
+  'input.protocol: null | "udp"': () => { cfg('', ', protocol: null')(); cfg('', ', protocol: "udp"')(); expect(cfg('', ', protocol: "esp"')).toThrow(); },
+  'multicast_ttl: N': () => expect(cfg('multicast_ttl: 3')().rules[0]!.outputs[0]!.ttl).toBe(3),
+  'pinning: { eth0: [0, 1] }': cfg('pinning: { eth0: [0, 1] }'),
+  'rules[].outputs: []': () => parseConfigText('{ rules: [ { input: { interface: "eth0", group: "239.1.1.1", port: 5000 }, outputs: [] } ] }', 't'),
+  '"Ping", "ListRules", "GetStats", "ListWorkers", "GetVersion", "GetLogLevels", "GetConfig"': wire(['Ping', 'GetVersion']),
+  '{"AddRule":…}, {"RemoveRule":…}, {"RemoveRuleByName":…}, {"SetGlobalLogLevel":…}, {"LoadConfig":…}, {"CheckConfig":…}': wire(['AddRule', 'RemoveRule', 'RemoveRuleByName', 'SetGlobalLogLevel', 'LoadConfig', 'CheckConfig']),
+  '{"SaveConfig":…}, {"SetFacilityLogLevel":…}': wire(['SaveConfig', 'SetFacilityLogLevel']),
+  'PIM, IGMP, MSDP, RPF, Subscribe requests': wire(['GetPimNeighbors', 'GetIgmpGroups', 'GetMsdpPeers', 'Subscribe']),
+};
+
+describe('the MCR compatibility table', () => {
+  test.each(ROWS.map((r) => [r.form, r] as const))('%s', async (_form, row) => {
+    const probe = PROBES[row.form];
+    expect(probe, `no probe for row ${row.form}`).toBeDefined();
+    let threw: unknown;
+    try { await probe!(); } catch (e) { threw = e; }
+    if (row.works) expect(threw).toBeUndefined();
+    else expect(threw).toBeDefined();
+  });
+
+  test('docs/mcr-compat.md carries exactly this table', () => {
+    const md = readFileSync(new URL('../../docs/mcr-compat.md', import.meta.url), 'utf8');
+    expect(md).toContain(renderTable());
+  });
+});
