@@ -4,14 +4,14 @@
  * workers (direct as ceiling), reduced to the key numbers per relay and the issue-4 ratios with their
  * targets. Covered by bench/table.test.ts (on ci/ fixtures).
  */
-import { measure, PLACED_LATENCY, SCENARIOS } from '../ci/metrics.js';
+import { measure, PLACED_LATENCY, SCENARIOS } from './metrics.js';
 import {
   coreAt, cpuAt, latencyAt, LOSS_CHECK_PPS, maxForwardingPps, median, nearestReference, streamsOf, throughputCeiling, throughputPps,
   throughputTestOf, totalThroughputPps,
   type AtRate, type Bound, type Found,
-} from '../ci/quantities.js';
-import { BUSY_POLL_US, LATENCY_BUSY_POLL, LATENCY_DEFAULT, LATENCY_RATES } from '../ci/latency.js';
-import type { LoadedResults } from '../ci/results-file.js';
+} from '../lab/results/quantities.js';
+import { BUSY_POLL_US, LATENCY_BUSY_POLL, LATENCY_DEFAULT, LATENCY_RATES } from './latency.js';
+import type { LoadedResults } from '../lab/results/validate.js';
 import type { RelayName, Results } from '../lab/results/types.js';
 
 export const RELAYS: RelayName[] = ['direct', 'kernel', 'socat', 'mcrd'];

@@ -1,5 +1,5 @@
 // The compiled bench (dist/bench/run.js) as `npm run bench` runs it: micro suites for real, the macro
-// half through a stand-in lab CLI (ci/fixtures/writes-results.mjs) so it runs in seconds, and the
+// half through a stand-in lab CLI (lab/results/fixtures/writes-results.mjs) so it runs in seconds, and the
 // README section regenerated in a copy. Needs `npm run build:ts` first (npm test does it).
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -69,7 +69,7 @@ describe('npm run bench', () => {
     const out = join(tmp, 'macro');
     const readme = join(tmp, 'README.md');
     await writeFile(readme, '# mcr\n\n<!-- perf:start -->\nold\n<!-- perf:end -->\n\nrest\n');
-    const lab = join(root, 'ci/fixtures/writes-results.mjs');
+    const lab = join(root, 'lab/results/fixtures/writes-results.mjs');
     const r = await execa(process.execPath, [script, '--macro-only', '--quick', '--lab', lab, '--out', out, '--update-readme', '--readme', readme], { reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
     const [rec] = await records(out);
@@ -88,7 +88,7 @@ describe('npm run bench', () => {
 
   test('--results renders the macro table from existing lab results without running the lab', async () => {
     const out = join(tmp, 'from-results');
-    const files = ['chain.json', 'dual-bridge.json', 'fanout-50.json'].map((f) => join(root, 'ci/fixtures', f));
+    const files = ['chain.json', 'dual-bridge.json', 'fanout-50.json'].map((f) => join(root, 'lab/results/fixtures', f));
     const r = await execa(process.execPath, [script, '--macro-only', '--results', files.join(','), '--out', out], { reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
     const [rec] = await records(out);

@@ -17,8 +17,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab, type LabRun } from '../ci/lab-run.js';
-import { loadResults, type LoadedResults } from '../ci/results-file.js';
+import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab, type LabRun } from './lab-run.js';
+import { loadResults, type LoadedResults } from '../lab/results/validate.js';
 import { macroSummary } from './macro.js';
 import { releaseEngines, SUITES } from './micro/index.js';
 import { runSuite, type SuiteOutcome } from './micro/suite.js';

@@ -1,8 +1,8 @@
 // The bench's Markdown (bench/results/latest.md and README's performance section), rendered from the
 // ci/ results fixtures, and the README marker replacement.
 import { describe, expect, test } from 'vitest';
-import { buildResults, FIXTURES } from '../ci/fixtures/build.js';
-import type { LoadedResults } from '../ci/results-file.js';
+import { buildResults, FIXTURES } from '../lab/results/fixtures/build.js';
+import type { LoadedResults } from '../lab/results/validate.js';
 import { macroSummary } from './macro.js';
 import { PERF_END, PERF_START, replacePerfSection } from './readme.js';
 import { describeMachine, type BenchRecord } from './record.js';

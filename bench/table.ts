@@ -3,9 +3,8 @@
  * what `npm run bench -- --update-readme` puts into README.md's performance section.
  * Covered by bench/table.test.ts.
  */
-import { formatBounded, formatKernel, formatPps, formatValue } from '../ci/format.js';
-import { cell } from '../ci/markdown.js';
-import { BUSY_POLL_US, LATENCY_REPETITIONS } from '../ci/latency.js';
+import { cell, formatBounded, formatKernel, formatPps, formatValue } from './format.js';
+import { BUSY_POLL_US, LATENCY_REPETITIONS } from './latency.js';
 import type { LatencyRow, RatioRow, RelayNumbers, ScalingRow, ScenarioNumbers } from './macro.js';
 import type { BenchRecord, Machine } from './record.js';
 

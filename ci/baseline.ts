@@ -9,7 +9,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { Measured } from './metrics.js';
+import type { Measured } from '../bench/metrics.js';
 
 const entry = z.strictObject({
   value: z.number({ error: 'expected a number' }),

@@ -1,12 +1,12 @@
 // Compare math and metric extraction of the performance-regression job, on results built in memory
-// by ci/fixtures/build.ts (the same builder as the committed fixtures).
+// by lab/results/fixtures/build.ts (the same builder as the committed fixtures).
 import { describe, expect, test } from 'vitest';
 import { baselineFrom, checkBaseline, type Baseline, type BaselineEntry } from './baseline.js';
 import { compare, compareMeasured, judge, limitOf } from './compare.js';
-import { buildResults, FIXTURES, type FixtureSpec } from './fixtures/build.js';
-import { measure, METRICS } from './metrics.js';
-import { median } from './quantities.js';
-import type { LoadedResults } from './results-file.js';
+import { buildResults, FIXTURES, type FixtureSpec } from '../lab/results/fixtures/build.js';
+import { measure, METRICS } from '../bench/metrics.js';
+import { median } from '../lab/results/quantities.js';
+import type { LoadedResults } from '../lab/results/validate.js';
 import type { FixedRateTest, Results, ThroughputTest } from '../lab/results/types.js';
 
 const load = (...names: string[]): LoadedResults[] => names.map((n) => ({ path: n, results: buildResults(FIXTURES[n]!) }));

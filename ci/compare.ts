@@ -9,9 +9,9 @@
  * Covered by ci/compare.test.ts; used by ci/perf-regression.ts and bench/run.ts.
  */
 import type { Baseline, BaselineEntry } from './baseline.js';
-import { measure, METRICS, type MetricDef, type Measured } from './metrics.js';
-import type { Bound } from './quantities.js';
-import type { LoadedResults } from './results-file.js';
+import { measure, METRICS, type MetricDef, type Measured } from '../bench/metrics.js';
+import type { Bound } from '../lab/results/quantities.js';
+import type { LoadedResults } from '../lab/results/validate.js';
 
 export type Verdict = 'pass' | 'regression' | 'improved' | 'missing' | 'untracked';
 

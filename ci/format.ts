@@ -1,32 +1,12 @@
 /**
- * Number formatting shared by the Markdown summary, the JUnit messages and the bench table, so the
- * same value reads the same everywhere. Covered by ci/report.test.ts.
+ * How the CI job writes a baseline's limit (bench/format.ts formats the values). Covered by ci/report.test.ts.
  */
+import { formatValue } from '../bench/format.js';
 import type { BaselineEntry } from './baseline.js';
-
-/**
- * A metric value with its unit: ratios as `0.912×`, latencies as `12.3 µs` (`11.50 ms` from 1 ms on),
- * loss as `0.050 %`, counts as `1,234`; `–` for none.
- */
-export function formatValue(v: number | null | undefined, unit: string): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  if (unit === 'µs') return Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`;
-  if (unit === 'count') return Math.round(v).toLocaleString('en-US');
-  if (unit === 'loss') return `${(v * 100).toFixed(v < 0.001 ? 3 : 2)} %`;
-  if (unit === 'ratio') return `${v.toFixed(v >= 10 ? 1 : v >= 1 ? 2 : 3)}×`;
-  return unit ? `${v.toPrecision(3)} ${unit}` : v.toPrecision(3);
-}
 
 /** The regression limit alone, e.g. `≥ 0.637×`. */
 export function formatLimit(e: BaselineEntry, unit: string): string {
   return e.direction === 'higher-is-better' ? `≥ ${formatValue(e.value * (1 - e.tolerance), unit)}` : `≤ ${formatValue(e.value * (1 + e.tolerance), unit)}`;
-}
-
-/** A value that may only bound the truth: `≥ 4.50×` (lower), `≤ 0.900×` (upper), `≈ 1.00×` (bounds disagree). */
-export function formatBounded(v: number | null | undefined, unit: string, bound?: 'lower' | 'upper' | 'unknown'): string {
-  const text = formatValue(v, unit);
-  if (!bound || text === '–') return text;
-  return `${bound === 'lower' ? '≥' : bound === 'upper' ? '≤' : '≈'} ${text}`;
 }
 
 /** What the baseline expects, e.g. `≥ 0.637× (0.85× −25 %)` or `≤ 40.0 µs (20.0 µs +100 %)`. */
@@ -37,14 +17,3 @@ export function formatExpected(e: BaselineEntry | undefined, unit: string): stri
   return `≤ ${formatValue(e.value * (1 + e.tolerance), unit)} (${formatValue(e.value, unit)} +${pct})`;
 }
 
-/** A packet rate as `287k pps` or `1.23M pps`. */
-export function formatPps(pps: number): string {
-  if (pps >= 1e6) return `${(pps / 1e6).toFixed(2)}M pps`;
-  if (pps >= 1e4) return `${Math.round(pps / 1000)}k pps`;
-  return `${(pps / 1000).toFixed(1)}k pps`;
-}
-
-/** A kernel as the lab recorded it (`uname -r` or a full `uname -a` line), prefixed `Linux` once. */
-export function formatKernel(kernel: string): string {
-  return /^linux\b/i.test(kernel) ? kernel : `Linux ${kernel}`;
-}

@@ -4,8 +4,9 @@
  * <skipped>. Covered by ci/report.test.ts.
  */
 import type { Comparison, Report } from './compare.js';
-import type { LabFailure } from './lab-run.js';
-import { formatBounded, formatLimit, formatValue } from './format.js';
+import type { LabFailure } from '../bench/lab-run.js';
+import { formatBounded, formatValue } from '../bench/format.js';
+import { formatLimit } from './format.js';
 
 /** Escapes text for XML attributes and content, dropping characters XML 1.0 forbids. */
 export function xml(text: string): string {

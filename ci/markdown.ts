@@ -3,9 +3,10 @@
  * printed by the CI job and written to ci/out/summary.md. Covered by ci/report.test.ts.
  */
 import type { Comparison, Report } from './compare.js';
-import { formatBounded, formatExpected, formatKernel } from './format.js';
-import type { LabFailure } from './lab-run.js';
-import type { LoadedResults } from './results-file.js';
+import { cell, formatBounded, formatKernel } from '../bench/format.js';
+import { formatExpected } from './format.js';
+import type { LabFailure } from '../bench/lab-run.js';
+import type { LoadedResults } from '../lab/results/validate.js';
 
 const VERDICT: Record<Comparison['verdict'], string> = {
   pass: '✅ pass',
@@ -14,11 +15,6 @@ const VERDICT: Record<Comparison['verdict'], string> = {
   missing: '⚠️ missing',
   untracked: '➖ no baseline',
 };
-
-/** Escapes what would break a table cell. */
-export function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
 
 function verdictOf(c: Comparison): string {
   return c.verdict === 'missing' && c.failed ? '❌ missing (required)' : VERDICT[c.verdict];

@@ -17,10 +17,10 @@ import { parseArgs } from 'node:util';
 import { baselineFrom, loadBaseline, writeBaseline, type Baseline } from './baseline.js';
 import { compareMeasured } from './compare.js';
 import { renderJunit } from './junit.js';
-import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab, type LabRun } from './lab-run.js';
+import { DEFAULT_RELAYS, DEFAULT_SCENARIOS, repoRoot, runLab, type LabRun } from '../bench/lab-run.js';
 import { renderMarkdown } from './markdown.js';
-import { measure } from './metrics.js';
-import { loadResults } from './results-file.js';
+import { measure } from '../bench/metrics.js';
+import { loadResults } from '../lab/results/validate.js';
 
 const USAGE = `usage: perf-regression [options]
 
@@ -43,7 +43,7 @@ options:
 
 examples:
   sudo node dist/ci/perf-regression.js
-  node dist/ci/perf-regression.js --results ci/fixtures/chain.json,ci/fixtures/dual-bridge.json,ci/fixtures/fanout-50.json
+  node dist/ci/perf-regression.js --results lab/results/fixtures/chain.json,lab/results/fixtures/dual-bridge.json,lab/results/fixtures/fanout-50.json
 `;
 
 class UsageError extends Error {}

@@ -2,13 +2,14 @@
 import { describe, expect, test } from 'vitest';
 import type { Baseline } from './baseline.js';
 import { compare, type Report } from './compare.js';
-import { buildResults, FIXTURES } from './fixtures/build.js';
-import { formatBounded, formatExpected, formatKernel, formatPps, formatValue } from './format.js';
+import { buildResults, FIXTURES } from '../lab/results/fixtures/build.js';
+import { cell, formatBounded, formatKernel, formatPps, formatValue } from '../bench/format.js';
+import { formatExpected } from './format.js';
 import { renderJunit, xml } from './junit.js';
-import { cell, headline, renderMarkdown } from './markdown.js';
-import type { LoadedResults } from './results-file.js';
+import { headline, renderMarkdown } from './markdown.js';
+import type { LoadedResults } from '../lab/results/validate.js';
 
-const load = (...names: string[]): LoadedResults[] => names.map((n) => ({ path: `ci/fixtures/${n}`, results: buildResults(FIXTURES[n]!) }));
+const load = (...names: string[]): LoadedResults[] => names.map((n) => ({ path: `lab/results/fixtures/${n}`, results: buildResults(FIXTURES[n]!) }));
 const baseline: Baseline = {
   'chain.throughput.mcrd/kernel': { value: 0.85, tolerance: 0.25, direction: 'higher-is-better' },
   'chain.throughput.mcrd/socat': { value: 4, tolerance: 0.25, direction: 'higher-is-better' },
@@ -68,7 +69,7 @@ describe('markdown summary', () => {
     expect(md).toContain('| Fan-out 1→50 total output / mcrd 1:1 chain rate | – | ≥ 0.675× (0.900× −25 %) | ❌ missing (required) | no results for scenario fanout-50 |');
     expect(md).toContain('| Dual-bridge throughput, mcrd / socat | – | no baseline | ⚠️ missing | no results for scenario dual-bridge |');
     expect(md).toContain('machine: fixture-vm, 2 × Fixture vCPU, Linux 6.1.0-fixture');
-    expect(md).toContain('- `ci/fixtures/chain-regressed.json`: chain (quick), relays direct, kernel, socat, mcrd');
+    expect(md).toContain('- `lab/results/fixtures/chain-regressed.json`: chain (quick), relays direct, kernel, socat, mcrd');
     expect(md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| metric')).length).toBe(report.comparisons.length);
   });
 });

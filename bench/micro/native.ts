@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { repoRoot } from '../../ci/lab-run.js';
+import { repoRoot } from '../lab-run.js';
 import { importFromRoot } from './suite.js';
 
 /** An export of the engine wrapper or, failing that, of the addon; or why neither has it. */

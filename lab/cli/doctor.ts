@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../runners/process.js';
 import { which } from '../scenario/verify.js';
-import { LAB_PREFIX, newRunId } from '../topology/context.js';
+import { labPrefix, newRunId } from '../topology/context.js';
 import { RunLog } from '../topology/log.js';
 import { netnsDown } from '../topology/netns.js';
 import { parse } from './args.js';
@@ -67,7 +67,7 @@ function ioUringCheck(): Check {
 /** Creates a namespace with a veth pair, a bridge and a netem qdisc, then deletes it. */
 async function probeKernel(): Promise<Check[]> {
   const ctx = { log: new RunLog(join(tmpdir(), 'mcr-lab-doctor.log')), signal: new AbortController().signal };
-  const ns = `${LAB_PREFIX}${newRunId()}-doctor`;
+  const ns = `${labPrefix()}${newRunId()}-doctor`;
   const out: Check[] = [];
   const step = async (name: string, argv: string[], fix: string) => {
     const res = await runCommand(ctx, argv, { reject: false });

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseResults, readResults, ResultsError } from './validate.js';
+import { buildResults, FIXTURES } from './fixtures/build.js';
+import { loadResults, parseResults, readResults, ResultsError } from './validate.js';
 
 const FIXTURE = path.join(import.meta.dirname, '../report/fixtures/results.json');
 let dir: string;
@@ -65,5 +66,30 @@ describe('results validation', () => {
     await writeFile(file, 'not json');
     await expect(readResults(file)).rejects.toThrow(/text\.json: not JSON/);
     expect(() => parseResults([], 'arr')).toThrow(/expected a JSON object .* got array/);
+  });
+});
+
+describe('results validation of what the bench and the CI job read', () => {
+  const good = (): Record<string, unknown> => JSON.parse(JSON.stringify(buildResults(FIXTURES['chain.json']!))) as Record<string, unknown>;
+
+  test('a missing summary is refused with its path', () => {
+    const r = good();
+    delete (r.tests as Array<Record<string, unknown>>)[0]!.summary;
+    expect(() => parseResults(r, 'r.json')).toThrow(/r\.json: not a valid results file:\n {2}tests\.0\.summary: /);
+  });
+
+  test('an unknown relay name is refused', () => {
+    expect(() => parseResults({ ...good(), relays: ['vpp'] }, 'r.json')).toThrow(/ {2}relays\.0: /);
+  });
+
+  test('fields a newer lab adds are accepted', () => {
+    expect(parseResults({ ...good(), report: { html: 'report.html' } }, 'r.json').scenario.name).toBe('chain');
+  });
+
+  test('loadResults keeps the path and names a missing file', async () => {
+    const file = path.join(dir, 'chain.json');
+    await writeFile(file, JSON.stringify(good()));
+    expect((await loadResults(file)).path).toBe(file);
+    await expect(loadResults(path.join(dir, 'none.json'))).rejects.toThrow(/none\.json: cannot read/);
   });
 });

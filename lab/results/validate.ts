@@ -3,6 +3,7 @@
  * only what it understands. The schema is typed as z.ZodType<Results>: if types.ts changes, this file
  * stops compiling until it follows. Unknown keys are ignored rather than refused: additive changes
  * to types.ts stay readable within one schema version (that is what the version number is for).
+ * The one reader of results.json: the report, the bench and the CI job all load through it.
  * Covered by validate.test.ts.
  */
 import { readFile } from 'node:fs/promises';
@@ -116,6 +117,14 @@ export function parseResults(data: unknown, source = 'results'): Results {
     throw new ResultsError(`${source}: not a valid results file:\n${lines.join('\n')}${more}`);
   }
   return r.data;
+}
+
+/** A results file as loaded, remembering where it came from for messages (the bench and the CI job). */
+export interface LoadedResults { path: string; results: Results }
+
+/** readResults, keeping the path. @throws ResultsError as readResults. */
+export async function loadResults(path: string): Promise<LoadedResults> {
+  return { path, results: await readResults(path) };
 }
 
 /** Read and validate a results.json file. @throws ResultsError (unreadable, not JSON, wrong version, invalid). */

@@ -9,9 +9,30 @@ import { join } from 'node:path';
 import { RunLog } from './log.js';
 import { stateDir, statePath, writeState, type Resource, type StateRecord } from './state.js';
 
-/** mcr-lab's own prefix: namespaces are `mcl<runid>-<host>`; `down --all` only looks at these. */
-export const LAB_PREFIX = 'mcl';
-export const PREFIX_PATTERN = /^mcl[0-9a-f]{6}-/;
+/**
+ * mcr-lab's own prefix: namespaces are `<prefix><runid>-<host>` (`mcl` unless MCR_LAB_PREFIX sets
+ * another, so several users of one machine keep apart); `down --all` only looks at this prefix's.
+ */
+export const DEFAULT_LAB_PREFIX = 'mcl';
+
+/**
+ * The namespace prefix of this process: MCR_LAB_PREFIX or `mcl`.
+ * @throws Error naming MCR_LAB_PREFIX when it is not 1–6 letters or digits starting with a letter
+ *   (namespace names stay short and `-` separates the host).
+ */
+export function labPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  const p = env['MCR_LAB_PREFIX'];
+  if (p === undefined || p === '') return DEFAULT_LAB_PREFIX;
+  if (!/^[A-Za-z][A-Za-z0-9]{0,5}$/.test(p)) {
+    throw new Error(`MCR_LAB_PREFIX: ${JSON.stringify(p)} is not 1–6 letters or digits starting with a letter (e.g. mcrL); unset it for the default ${DEFAULT_LAB_PREFIX}`);
+  }
+  return p;
+}
+
+/** Matches the namespaces of runs under `prefix` (`<prefix><6 hex>-`). */
+export function prefixPattern(prefix = labPrefix()): RegExp {
+  return new RegExp(`^${prefix}[0-9a-f]{6}-`);
+}
 /** The namespace holding a run's bridges. */
 export const SWITCH_HOST = 'sw';
 
@@ -40,7 +61,7 @@ export function createContext(opts: ContextOptions): RunContext {
   // Every process of the run listens on this signal (a fan-out alone starts 50 socats).
   setMaxListeners(0, opts.signal);
   const runId = opts.runId ?? newRunId();
-  const prefix = `${LAB_PREFIX}${runId}`;
+  const prefix = `${labPrefix()}${runId}`;
   const runDir = join(stateDir(), runId);
   mkdirSync(runDir, { recursive: true });
   const log = new RunLog(opts.logPath ?? join(runDir, 'run.log'));

@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { runCommand } from '../runners/process.js';
 import { bridgeDown } from './bridge.js';
-import { PREFIX_PATTERN, type RunContext } from './context.js';
+import { prefixPattern, type RunContext } from './context.js';
 import { listNetns, netnsDown } from './netns.js';
 import { isAlive, listStates, removeState, writeState, type Resource, type StateRecord } from './state.js';
 import { vethDown } from './veth.js';
@@ -107,12 +107,13 @@ function comm(pid: number): string {
 
 export interface DownAllOptions { force?: boolean }
 
-/** Removes every crashed run (state records whose owner is gone) and stray mcl<runid>- namespaces. */
+/** Removes every crashed run (state records whose owner is gone) and stray <prefix><runid>- namespaces of this
+ * process's prefix (MCR_LAB_PREFIX). Records of other prefixes are left alone. */
 export async function downAll(ctx: Ctx, opts: DownAllOptions = {}): Promise<{ reports: TeardownReport[]; skipped: string[] }> {
   const reports: TeardownReport[] = [];
   const skipped: string[] = [];
   const live = new Set<string>();
-  for (const rec of listStates()) {
+  for (const rec of listStates().filter((x) => prefixPattern().test(`${x.prefix}-`))) {
     if (rec.ownerPid !== process.pid && isAlive(rec.ownerPid) && !opts.force) {
       skipped.push(`${rec.runId} (${rec.scenario}): still running as pid ${rec.ownerPid}; use --force to remove it anyway`);
       live.add(rec.prefix);
@@ -121,7 +122,7 @@ export async function downAll(ctx: Ctx, opts: DownAllOptions = {}): Promise<{ re
     reports.push(await teardown(ctx, rec));
   }
   // Namespaces created just before a crash could write their record, or whose record was lost.
-  const strays = (await listNetns(ctx)).filter((n) => PREFIX_PATTERN.test(n) && !live.has(n.slice(0, n.indexOf('-'))));
+  const strays = (await listNetns(ctx)).filter((n) => prefixPattern().test(n) && !live.has(n.slice(0, n.indexOf('-'))));
   if (strays.length > 0) {
     const errors: string[] = [];
     for (const n of strays) await netnsDown(ctx, n).catch((err: Error) => errors.push(`netns ${n}: ${err.message}`));

@@ -1,12 +1,11 @@
-// The committed results fixtures are exactly what ci/fixtures/build.ts produces (typed against
+// The committed results fixtures are exactly what lab/results/fixtures/build.ts produces (typed against
 // lab/results/types.ts), pass the lab's strict results validator, and load through the CI job's reader.
-// Regenerate after changing build.ts: UPDATE_FIXTURES=1 npx vitest run ci/fixtures.test.ts
+// Regenerate after changing build.ts: UPDATE_FIXTURES=1 npx vitest run lab/results/fixtures.test.ts
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { buildResults, FIXTURES } from './fixtures/build.js';
-import { loadResults } from './results-file.js';
-import { parseResults } from '../lab/results/validate.js';
+import { loadResults, parseResults } from './validate.js';
 
 const dir = join(import.meta.dirname, 'fixtures');
 

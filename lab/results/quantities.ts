@@ -6,7 +6,7 @@
  * could not be found (relay skipped, test absent), so a missing metric says why.
  * Covered by ci/compare.test.ts.
  */
-import type { FixedRateTest, LatencyTest, RelayName, Results, ThroughputTest, Trial } from '../lab/results/types.js';
+import type { FixedRateTest, LatencyTest, RelayName, Results, ThroughputTest, Trial } from './types.js';
 
 /**
  * Whether a value is exact or only bounds the truth: `lower` = the true value is at least this (a

@@ -8,11 +8,11 @@
  * Covered by ci/compare.test.ts.
  */
 import { basename, extname } from 'node:path';
-import type { LoadedResults } from './results-file.js';
+import type { LoadedResults } from '../lab/results/validate.js';
 import {
   coreRatio, duplicatesAndReordered, fanoutOutputPps, latencyAddedUs, LOSS_CHECK_PPS, lossAt, maxForwardingPps, median, throughputCeiling, throughputPps,
   processCpuAt, REFERENCE_PPS, totalThroughputPps, worstP99BelowThroughputUs, worstP99Us, type Bound, type Found,
-} from './quantities.js';
+} from '../lab/results/quantities.js';
 import { BUSY_POLL_US, LATENCY_BUSY_POLL, LATENCY_DEFAULT } from './latency.js';
 import type { RelayName, Results } from '../lab/results/types.js';
 

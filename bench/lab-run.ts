@@ -13,8 +13,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { loadResults, type LoadedResults } from './results-file.js';
-import { isLatency, LATENCY_SOURCE, planLatency } from './latency.js';
+import { loadResults, type LoadedResults } from '../lab/results/validate.js';
+import { isLatency, planLatency } from './latency.js';
 import { isScaling, planScaling, type PlannedRun } from './scaling.js';
 
 export const DEFAULT_SCENARIOS = ['chain', 'dual-bridge', 'fanout-50', 'scaling', 'latency'] as const;
@@ -25,7 +25,7 @@ export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository root (no package.json above ci/)');
+    if (up === dir) throw new Error('cannot find the repository root (no package.json above bench/)');
     dir = up;
   }
   return dir;
@@ -75,13 +75,13 @@ async function runOne(cli: string, root: string, planned: PlannedRun, out: strin
 
 /**
  * The lab runs one scenario argument stands for: itself with the relays asked for, or for the
- * scaling scenario one variant per mcrd worker count, or for `latency` the two variants of the chain
- * that ci/latency.ts derives (both written to OUT/scenarios/).
+ * scaling scenario one committed variant per mcrd worker count, or for `latency` the two committed
+ * variants of the chain (scenarios/bench/, bench/latency.ts).
  */
-async function planRuns(root: string, scenario: string, opts: LabRunOptions): Promise<PlannedRun[]> {
-  if (isLatency(scenario)) return planLatency(scenarioPath(root, LATENCY_SOURCE), opts.relays, join(opts.outDir, 'scenarios'));
+function planRuns(root: string, scenario: string, opts: LabRunOptions): PlannedRun[] {
+  if (isLatency(scenario)) return planLatency(root, opts.relays);
+  if (isScaling(scenario)) return planScaling(root, opts.relays);
   const file = scenarioPath(root, scenario);
-  if (isScaling(scenario)) return planScaling(file, opts.relays, join(opts.outDir, 'scenarios'));
   return [{ name: scenario.replace(/^.*\//, '').replace(/\.yaml$/, ''), file, relays: [...opts.relays] }];
 }
 
@@ -107,13 +107,7 @@ export async function runLab(opts: LabRunOptions): Promise<LabRun> {
   const failures: LabFailure[] = [];
   const repeat = opts.repeat ?? 1;
   for (const scenario of opts.scenarios) {
-    let planned: PlannedRun[];
-    try {
-      planned = await planRuns(root, scenario, opts);
-    } catch (err) {
-      failures.push({ scenario, message: (err as Error).message });
-      continue;
-    }
+    const planned = planRuns(root, scenario, opts);
     if (planned.length === 0) log(`perf: ${scenario} not run: it compares mcrd with itself and mcrd is not among --relays`);
     for (const p of planned) {
       for (let run = 1; run <= repeat; run++) {
