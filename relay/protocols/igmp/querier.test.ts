@@ -99,6 +99,15 @@ describe('querier', () => {
     ]);
   });
 
+  test('enabling the querier where a higher-addressed router queries takes over at once', () => {
+    const b = bench({ ...FAST, querier_interfaces: [], interfaces: ['eth1'] }, [eth('eth1', '10.0.0.5')]);
+    b.rx('eth1', '10.0.0.9', '224.0.0.1', queryFrom());
+    expect(b.mod.view('interfaces')).toMatchObject([{ querier: false, querierAddress: '10.0.0.9' }]);
+    b.mod.setQuerier('eth1', true);
+    expect(b.take().map((s) => s.at)).toEqual([0]);
+    expect(b.mod.view('interfaces')).toMatchObject([{ querier: true, querierAddress: '10.0.0.5' }]);
+  });
+
   test('an interface without an address does not query until it gets one', () => {
     const b = bench(FAST, [eth('eth1', null)]);
     b.clock.advance(30_000);
