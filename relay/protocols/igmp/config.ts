@@ -22,8 +22,7 @@ const int = (min: number, max: number, unit = '') =>
 /** Seconds with 0.1 s resolution, as carried by Max Resp Code. */
 const tenths = (min: number, max: number) => {
   const msg = `expected seconds ${min}-${max} in steps of 0.1`;
-  return z.number({ error: msg }).min(min, { error: msg }).max(max, { error: msg })
-    .refine((v) => Math.abs(v * 10 - Math.round(v * 10)) < 1e-9, { error: msg });
+  return z.number({ error: msg }).refine((v) => v >= min && v <= max && Math.abs(v * 10 - Math.round(v * 10)) < 1e-9, { error: msg });
 };
 
 const ifnames = z.array(
