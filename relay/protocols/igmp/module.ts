@@ -61,21 +61,21 @@ export function createIgmpModule(config: IgmpConfig): IgmpModule {
   }
 
   function makeIface(name: string): Iface {
-    const ifc = { name, up: false, address: null, rx: {}, tx: {}, drops: {}, withoutRouterAlert: 0, olderQuerierLogged: false } as unknown as Iface;
-    ifc.querier = new Querier({
+    // The closures below run only after construction, once `ifc` exists.
+    const querier: Querier = new Querier({
       clock: live().clock,
       timers,
       sendGeneral: (t) => sendQuery(ifc, ANY, [], false, t),
       changed: () => {
-        const v = ifc.querier.view();
-        live().log.info('igmp querier', { interface: name, querier: ifc.querier.isQuerier, querierAddress: v.querierAddress as string | null });
-        live().emit({ type: 'igmp-querier', interface: name, querier: ifc.querier.isQuerier, querierAddress: v.querierAddress });
+        const querierAddress = querier.view().querierAddress as string | null;
+        live().log.info('igmp querier', { interface: name, querier: querier.isQuerier, querierAddress });
+        live().emit({ type: 'igmp-querier', interface: name, querier: querier.isQuerier, querierAddress });
       },
     }, config.querier_interfaces.includes(name));
-    ifc.table = new GroupTable({
+    const table = new GroupTable({
       clock: live().clock,
-      timers: () => ifc.querier.timers(),
-      isQuerier: () => ifc.querier.isQuerier,
+      timers: () => querier.timers(),
+      isQuerier: () => querier.isQuerier,
       sourceQueries: () => config.version === 3,
       sendQuery: (group, sources, suppress) => sendQuery(ifc, group, sources, suppress, timers),
       changed: (c) => live().emit({ type: `igmp-${c.kind}`, interface: name, group: c.group, reporter: c.reporter, mode: c.mode, compat: c.compat }),
@@ -84,6 +84,7 @@ export function createIgmpModule(config: IgmpConfig): IgmpModule {
       maxGroups: config.max_groups,
       maxSources: config.max_sources,
     });
+    const ifc: Iface = { name, up: false, address: null, querier, table, rx: {}, tx: {}, drops: {}, withoutRouterAlert: 0, olderQuerierLogged: false };
     return ifc;
   }
 
