@@ -1,5 +1,6 @@
 /**
- * A hand-advanced Clock for the PIM unit tests: timers fire in deadline order as `advance` passes them.
+ * Test support for the PIM unit tests: a hand-advanced Clock (timers fire in deadline order as
+ * `advance` passes them) and a seeded PRNG.
  */
 import type { Clock, TimerHandle } from '../types.js';
 
@@ -25,4 +26,16 @@ export class TestClock implements Clock {
     }
     this.t = end;
   }
+}
+
+/** mulberry32: a small seeded PRNG so that a failure replays exactly. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
