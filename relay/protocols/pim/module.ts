@@ -400,7 +400,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
       updateRegister(g, s);
       for (const [ifname, a] of s.asserts) if (a.state === 'Winner' && !inheritedSg(g, s).some((o) => o.ifname === ifname)) a.stopForwarding();
     }
-    for (const [key, s] of g.sources) if (s.idle) { s.stop(); g.sources.delete(key); }
+    for (const [key, s] of g.sources) if (s.idle && includeSg(g.group, s.source).length === 0) { s.stop(); g.sources.delete(key); }
     if (g.idle && ![...(memberIfs.get(g.group) ?? [])].some((i) => members(i, g.group))) { g.stop(); groups.delete(g.group); }
   }
 
@@ -742,8 +742,11 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
       if (!running || parseIpv4Group(grp) === undefined) return;
       let set = memberIfs.get(grp);
       if (!set) { set = new Set(); memberIfs.set(grp, set); }
-      if (members(ifname, grp)) set.add(ifname); else set.delete(ifname);
+      const m = members(ifname, grp);
+      if (m) set.add(ifname); else set.delete(ifname);
       const g = group(grp);
+      // pim_include(S,G) needs an (S,G) entry for every INCLUDE source, data or not.
+      if (m?.mode === 'include') for (const src of m.sources) source(g, src);
       if (set.size === 0) memberIfs.delete(grp);
       evaluate(g);
     },
