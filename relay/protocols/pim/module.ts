@@ -75,7 +75,8 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   const groups = new Map<string, GroupEntry>();
   const memberIfs = new Map<string, Set<string>>();
   const rpfCache = new Map<string, RpfResult | null>();
-  const rpfPending = new Set<string>();
+  /** Addresses being resolved, with what to run once they are. */
+  const rpfPending = new Map<string, Array<() => void>>();
   const counters = createPimCounters();
   let ctx!: ProtocolContext;
   let rpMap!: RpMap;
@@ -111,17 +112,27 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     return undefined;
   }
 
-  function resolve(addr: string): void {
-    if (rpfPending.has(addr)) return;
-    rpfPending.add(addr);
+  function resolve(addr: string, then?: () => void): void {
+    const waiting = rpfPending.get(addr);
+    if (waiting) { if (then) waiting.push(then); return; }
+    rpfPending.set(addr, then ? [then] : []);
     deps.rpf(addr).then((r) => r, () => null).then((r) => {
+      const after = rpfPending.get(addr) ?? [];
       rpfPending.delete(addr);
       if (!running) return;
       const had = rpfCache.has(addr);
       const old = rpfCache.get(addr);
       rpfCache.set(addr, r);
+      for (const fn of after) fn();
       if (!had || old?.interface !== r?.interface || old?.neighbor !== r?.neighbor) evaluateAll();
     });
+  }
+
+  /** Drop a cached RPF nobody refers to any more, so that the cache is bounded by live state. */
+  function forgetRpf(addr: string): void {
+    for (const g of groups.values()) if (g.sources.has(addr) || g.joinedRp === addr) return;
+    if (rpMap.view().ranges.some((r) => r.rp === addr)) return;
+    rpfCache.delete(addr);
   }
 
   const directlyConnected = (r: RpfResult, addr: string) => r.neighbor === addr || r.neighbor === '0.0.0.0';
@@ -400,7 +411,12 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
       updateRegister(g, s);
       for (const [ifname, a] of s.asserts) if (a.state === 'Winner' && !inheritedSg(g, s).some((o) => o.ifname === ifname)) a.stopForwarding();
     }
-    for (const [key, s] of g.sources) if (s.idle && includeSg(g.group, s.source).length === 0) { s.stop(); g.sources.delete(key); }
+    for (const [key, s] of g.sources) {
+      if (!s.idle || includeSg(g.group, s.source).length > 0) continue;
+      s.stop();
+      g.sources.delete(key);
+      forgetRpf(key);
+    }
     if (g.idle && ![...(memberIfs.get(g.group) ?? [])].some((i) => members(i, g.group))) { g.stop(); groups.delete(g.group); }
   }
 
@@ -556,7 +572,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   function receiveRegister(ifname: string, pkt: RxPacket, m: RegisterMsg): void {
     const stop = () => {
       counters.registerStopSent();
-      send(ifname, pkt.src, { type: 'register-stop', group: { addr: m.group, maskLen: 32 }, source: m.source }, 64);
+      send(rpfInterface(pkt.src) ?? ifname, pkt.src, { type: 'register-stop', group: { addr: m.group, maskLen: 32 }, source: m.source }, 64);
     };
     if (!(ipv4(m.group) >>> 28 === 0xe)) { drop('badGroup'); return; }
     if (rpOf(m.group) !== pkt.dst || !ourAddresses().has(pkt.dst)) { stop(); return; }
@@ -629,6 +645,8 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   // ---- data events ---------------------------------------------------------------------------------------
   function dataArrived(ifname: string, src: string, grp: string, opts?: { local?: boolean }): void {
     if (!running || !(ipv4(grp) >>> 28 === 0xe)) return;
+    // The first packet of a flow usually comes before its RPF is known: handle it once it is.
+    if (!opts?.local && !rpfCache.has(src)) { resolve(src, () => dataArrived(ifname, src, grp, opts)); return; }
     const g = group(grp);
     const s = source(g, src);
     if (opts?.local) s.localIf = ifname;
