@@ -27,7 +27,7 @@ async function forwarder() {
   h.sent.length = 0;
   return h;
 }
-const oifs = (h: Awaited<ReturnType<typeof forwarder>>) => h.pim.routes().find((r) => r.source === S)?.oifs.map((o) => o.interface);
+const oifs = (h: Awaited<ReturnType<typeof forwarder>>) => h.pim.routes().find((r) => r.source === S)?.oifs.map((o) => o.interface) ?? [];
 
 describe('Assert metrics (§4.6.3)', () => {
   it('orders SPT before RPT, then preference, metric and address', () => {

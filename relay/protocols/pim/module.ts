@@ -82,7 +82,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   let rpMap!: RpMap;
   let jp!: JoinPruneSender;
   let running = false;
-  let lastRoutes = '';
+  let lastRoutes = new Map<string, { iif: string | undefined; oifs: string[] }>();
 
   const tPeriodic = () => cfg.joinPruneIntervalMs;
   const holdtimeS = () => Math.min(65535, Math.round((cfg.joinPruneIntervalMs / 1000) * 3.5));
@@ -365,6 +365,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     const iif = sourceIif(s);
     const could = iif !== undefined && active.has(iif) && iAmDr(iif) && s.keepaliveRunning && isDirectlyConnected(s) && !iAmRp(g.group) && rpOf(g.group) !== undefined;
     if (!s.register && !could) return;
+    if (could) rpfOf(rpOf(g.group)!); // Registers are unicast along the route to the RP: have it ready
     s.register ??= new RegisterState(ctx.clock, random, {
       tunnel: (up) => { deps.registerTunnel?.(s.source, g.group, up); ctx.emit({ type: 'pim-register', source: s.source, group: g.group, tunnel: up ? 'up' : 'down' }); },
       sendNullRegister: () => sendRegister(g.group, nullRegisterHeader(ipv4(s.source), ipv4(g.group)), true),
@@ -425,34 +426,49 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   // ---- routes ----------------------------------------------------------------------------------------
   function computeRoutes(): LearnedRoute[] {
     const out: LearnedRoute[] = [];
+    const up = new Set(ctx.interfaces().filter((i) => i.up).map((i) => i.name));
     const toOifs = (l: Oif[], iif: string | undefined) => l.filter((o) => o.ifname !== iif).map((o) => ({ interface: o.ifname, reason: o.reason, ...(o.expiresAtMs !== undefined ? { expiresAtMs: o.expiresAtMs } : {}) }));
     for (const g of groups.values()) {
-      const rp = rpOf(g.group);
-      const starIif = rp && !ourAddresses().has(rp) ? rpfInterface(rp) : undefined;
+      const starIif = g.up.target?.ifname;
       const star = immediateStar(g);
-      if (starIif && star.length > 0) {
-        const oifs = toOifs(star, starIif);
-        if (oifs.length > 0) out.push({ origin: 'pim', group: g.group, iif: starIif, oifs });
-      }
+      const starOifs = starIif ? toOifs(star, starIif) : [];
+      if (starIif && starOifs.length > 0) out.push({ origin: 'pim', group: g.group, iif: starIif, oifs: starOifs });
       for (const s of g.sources.values()) {
         const spt = s.sptBit || s.up.joined || isDirectlyConnected(s);
         const iif = spt ? sourceIif(s) : starIif;
         const list = spt ? inheritedSg(g, s) : inheritedRpt(g, s);
-        if (!iif) continue;
+        if (!iif || !up.has(iif)) continue;
         // A source on the shared tree with nothing pruned forwards like (*,G): no entry of its own needed.
         if (!spt && s.rptState !== 'Pruned' && [...s.rpt.values()].every((d) => !d.pruned)) continue;
-        out.push({ origin: 'pim', group: g.group, source: s.source, iif, oifs: toOifs(list, iif) });
+        const oifs = toOifs(list, iif);
+        // An empty SPT entry matters only where it overrides a (*,G) route.
+        if (spt && oifs.length === 0 && starOifs.length === 0) continue;
+        out.push({ origin: 'pim', group: g.group, source: s.source, iif, oifs });
       }
     }
     return out;
   }
 
+  /** routesChanged() when the forwarding shape changed; one pim-route event per route added, changed or removed. */
   function publishRoutes(): void {
-    const now = JSON.stringify(computeRoutes().map((r) => [r.group, r.source, r.iif, r.oifs.map((o) => o.interface)]));
-    if (now === lastRoutes) return;
-    lastRoutes = now;
-    ctx.routesChanged();
-    ctx.emit({ type: 'pim-route', routes: JSON.parse(now) as unknown });
+    const next = new Map<string, { iif: string | undefined; oifs: string[] }>();
+    for (const r of computeRoutes()) next.set(`${r.source ?? '*'} ${r.group}`, { iif: r.iif, oifs: r.oifs.map((o) => o.interface) });
+    let changed = false;
+    for (const [key, r] of next) {
+      const was = lastRoutes.get(key);
+      if (was && was.iif === r.iif && was.oifs.join() === r.oifs.join()) continue;
+      changed = true;
+      const [src, grp] = key.split(' ');
+      ctx.emit({ type: 'pim-route', change: was ? 'update' : 'add', source: src, group: grp, iif: r.iif ?? null, oifs: r.oifs });
+    }
+    for (const key of lastRoutes.keys()) {
+      if (next.has(key)) continue;
+      changed = true;
+      const [src, grp] = key.split(' ');
+      ctx.emit({ type: 'pim-route', change: 'remove', source: src, group: grp });
+    }
+    lastRoutes = next;
+    if (changed) ctx.routesChanged();
   }
 
   // ---- interfaces ------------------------------------------------------------------------------------
