@@ -251,6 +251,14 @@ describe('SPT switchover and SSM', () => {
     expect(entries(h)).toEqual([]);
   });
 
+  it('ignores a downstream Join(*,G) for an SSM group but honours its Join(S,G)', async () => {
+    const h = await router();
+    h.hello('down0', '10.1.0.2', { holdtime: 0xffff });
+    h.rx('down0', '10.1.0.2', jp('10.1.0.1', [{ g: '232.1.1.1', joins: [star(), sg()] }]));
+    await h.settle();
+    expect(entries(h)).toEqual(['up1 10.3.0.2 232.1.1.1 J 10.3.3.3']);
+  });
+
   it('joins (S,G) for an IGMPv3 INCLUDE member of an SSM group', async () => {
     const h = await router();
     h.join('down0', '232.1.1.1', 'include', [S]);

@@ -529,6 +529,8 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     for (const jg of m.groups) {
       if (!(ipv4(jg.group.addr) >>> 28 === 0xe) || jg.group.maskLen !== 32) { drop('badGroup'); continue; }
       const g = group(jg.group.addr);
+      // SSM groups have no shared tree: (*,G) and (S,G,rpt) entries for them are ignored (RFC 4607 §5).
+      if (inSsm(g.group)) { jg.joins = jg.joins.filter((e) => !e.r && !e.w); jg.prunes = jg.prunes.filter((e) => !e.r && !e.w); }
       if (mine) {
         const starJoin = jg.joins.find((e) => e.w && e.r);
         if (starJoin) for (const s of g.sources.values()) s.rpt.get(ifname)?.joinWildcardSeen();
