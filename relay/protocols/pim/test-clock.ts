@@ -28,14 +28,13 @@ export class TestClock implements Clock {
   }
 }
 
-/** mulberry32: a small seeded PRNG so that a failure replays exactly. */
+/** xorshift32: a small seeded PRNG in [0, 1) so that a failing run replays exactly (relay cannot import lab's). */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
+  let x = (seed >>> 0) || 0x9e3779b9;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x / 4294967296;
   };
 }
