@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { throughputSearch, type SearchOptions } from './search.js';
-import { capacityLoss, makeTrial, rng } from './testing.js';
+import { rng } from '../../test/support/prng.js';
+import { capacityLoss, makeTrial } from './testing.js';
 
 const opts: SearchOptions = { minPps: 10_000, maxPps: 1_000_000, lossTolerance: 0.001, resolutionPps: 5_000, maxSteps: 20 };
 

@@ -29,15 +29,3 @@ export function makeTrial(offeredPps: number, lossRatio: number, opts: { outputs
 export function capacityLoss(capacity: number): (pps: number) => number {
   return (pps) => (pps <= capacity ? 0 : (pps - capacity) / pps);
 }
-
-/** Deterministic PRNG (mulberry32) so "noisy" tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

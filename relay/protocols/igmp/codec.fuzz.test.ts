@@ -8,18 +8,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { type IgmpMessage, PARSE_ERRORS, inetChecksum, parseIgmp, serializeIgmp } from './codec.js';
-
-/** mulberry32: small, fast, good enough to spread mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../test/support/prng.js';
 
 const aux = new Uint8Array(0);
 const CORPUS: IgmpMessage[] = [
