@@ -21,12 +21,13 @@ import type { RuleView } from '../control/api.js';
 import { type RuleOrigin, type StoredRule, writeState } from '../config/state.js';
 import type { EngineRule } from '../engine/types.js';
 import { McrError } from '../errors.js';
-import { type Rule, endpointKey, inputKey } from '../model/rule.js';
+import { type Rule, inputKey, outputKey } from '../model/rule.js';
 import { findDuplicate } from '../model/validate.js';
 import type { DataPlane } from './data-plane.js';
 import { type InterfaceState, type InterfaceTable, checkInterfaces, readInterfaces } from './interfaces.js';
 import type { Logger } from './log.js';
 import { SlotMap } from './slots.js';
+import type { PlannedRule } from '../protocols/mrib/compile.js';
 
 export interface RuleServiceOptions {
   dataPlane: DataPlane;
@@ -41,6 +42,11 @@ export interface RuleServiceOptions {
   interfaceExists?: (name: string) => boolean;
   maxRuleSlots?: number;
   maxOutputSlots?: number;
+  /**
+   * Turns the installable static rules into the full engine table (the MRIB: learned routes merged in,
+   * members-only outputs filtered; relay/protocols/mrib). Default: the static rules as they are.
+   */
+  compose?: (usable: Rule[]) => PlannedRule[];
 }
 
 export class RuleService {
@@ -81,7 +87,7 @@ export class RuleService {
   }
 
   ruleSlot(id: string): number | undefined { return this.ruleSlots.get(id); }
-  outputSlot(id: string, o: Rule['outputs'][number]): number | undefined { return this.outputSlots.get(outKey(id, o)); }
+  outputSlot(id: string, o: Rule['outputs'][number]): number | undefined { return this.outputSlots.get(outputKey(id, o)); }
 
   /** Add one rule; EEXIST if its id or input is taken, ENODEV for a missing interface (told at once). */
   add(rule: Rule, origin: RuleOrigin = 'runtime'): Promise<RuleView> {
@@ -129,6 +135,11 @@ export class RuleService {
       if (dup) throw new McrError({ code: 'EEXIST', path: `rules[${dup.index}].${dup.field}`, detail: dup.detail });
       await this.commit(next, true);
     });
+  }
+
+  /** Rebuild the engine table from the same rules (learned routes changed); never touches the state file. */
+  recompose(): Promise<void> {
+    return this.serialize(() => this.install(this.rules));
   }
 
   /** Follow interface changes (see the file header); never touches the state file. */
@@ -197,8 +208,6 @@ export class RuleService {
 
   /** Push the usable part of `rules` to the data plane; slots cover all of them (waiting ones keep theirs). */
   private async install(rules: StoredRule[], look: Lookup = this.read()): Promise<void> {
-    const rulePlan = this.ruleSlots.plan(rules.map((r) => r.id));
-    const outPlan = this.outputSlots.plan(rules.flatMap((r) => r.outputs.map((o) => outKey(r.id, o))));
     const waiting = new Map<string, string>();
     const used = new Map<string, InterfaceState>();
     const usable = rules.filter((r) => {
@@ -207,11 +216,15 @@ export class RuleService {
       for (const n of interfacesOf(r)) used.set(n, look(n)!);
       return true;
     });
-    await this.o.dataPlane.apply(usable.map((r) => ({
+    const table = (this.o.compose ?? asPlanned)(usable);
+    const staticIds = new Set(rules.map((r) => r.id));
+    const rulePlan = this.ruleSlots.plan([...staticIds, ...table.map((r) => r.id).filter((id) => !staticIds.has(id))]);
+    const outPlan = this.outputSlots.plan(new Set([...rules.flatMap((r) => r.outputs.map((o) => outputKey(r.id, o))), ...table.flatMap((r) => r.outputs.map((o) => o.key))]));
+    await this.o.dataPlane.apply(table.map((r) => ({
       id: r.id,
       slot: rulePlan.get(r.id)!,
-      input: { ...r.input },
-      outputs: r.outputs.map((o) => ({ ...o, slot: outPlan.get(outKey(r.id, o))! })),
+      input: r.input,
+      outputs: r.outputs.map(({ key, ...o }) => ({ ...o, slot: outPlan.get(key)! })),
     })));
     this.ruleSlots.commit(rulePlan);
     this.outputSlots.commit(outPlan);
@@ -227,8 +240,13 @@ export class RuleService {
   }
 }
 
-function outKey(id: string, o: Rule['outputs'][number]): string {
-  return `${id}|${endpointKey(o)}`;
+/** The engine table of static rules alone (no MRIB). */
+function asPlanned(rules: Rule[]): PlannedRule[] {
+  return rules.map((r) => ({
+    id: r.id,
+    input: { ...r.input },
+    outputs: r.outputs.map(({ when: _w, ...o }) => ({ ...o, key: outputKey(r.id, o) })),
+  }));
 }
 
 function interfacesOf(r: Rule): string[] {

@@ -16,7 +16,7 @@ export interface IssueContext {
 }
 
 /** Keys the model knows, for "did you mean" on a misspelt key. */
-const KNOWN_KEYS = ['id', 'name', 'input', 'outputs', 'interface', 'group', 'port', 'source', 'ttl', 'tos', 'rules'];
+const KNOWN_KEYS = ['id', 'name', 'input', 'outputs', 'interface', 'group', 'port', 'source', 'ttl', 'tos', 'when', 'rules'];
 
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let v: unknown = root;

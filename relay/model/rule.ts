@@ -7,7 +7,7 @@
  * Accepted shape (MCR's rule format plus optional fields):
  *   { name?: "cam1" | id?: "cam1",
  *     input:   { interface: "eth0", group: "239.1.1.1", port: 5001, source?: "10.0.0.5" },
- *     outputs: [{ interface: "eth1", group: "239.10.10.10", port: 6001, ttl?: 16, tos?: 0 }] }
+ *     outputs: [{ interface: "eth1", group: "239.10.10.10", port: 6001, ttl?: 16, tos?: 0, when?: "always" | "members" }] }
  *
  * TTL default 16: a relayed stream is usually meant to cross a few routed hops (the point of relaying
  * it), which TTL 1 — the kernel's multicast default and MCR's — never does; 16 still expires well
@@ -29,6 +29,7 @@ export const EXPECT = {
   port: 'expected integer 1-65535',
   ttl: 'expected integer 1-255',
   tos: 'expected integer 0-255',
+  when: 'expected "always" or "members" (members: send only while the output interface has IGMP members for the output group)',
   id: 'expected rule id: 1-64 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
   object: 'expected an object',
   outputs: `expected a list of 1-${MAX_OUTPUTS_PER_RULE} outputs`,
@@ -67,6 +68,7 @@ export const outputSchema = z.strictObject(
     port,
     ttl: ttl.optional(),
     tos: tos.optional(),
+    when: z.enum(['always', 'members'], { error: EXPECT.when }).optional(),
   },
   { error: EXPECT.object },
 );
@@ -109,12 +111,18 @@ export type RuleInputFields = z.infer<typeof ruleSchema>;
 export interface Rule {
   id: string;
   input: { interface: string; group: string; port: number; source?: string };
-  outputs: Array<{ interface: string; group: string; port: number; ttl: number; tos?: number }>;
+  /** when "members": sent only while the output interface has IGMP members for the output group (MRIB, relay/protocols/mrib). */
+  outputs: Array<{ interface: string; group: string; port: number; ttl: number; tos?: number; when?: 'members' }>;
 }
 
 /** `group:port:interface`, the notation of mcrctl --outputs. */
 export function endpointKey(e: { interface: string; group: string; port: number }): string {
   return `${e.group}:${e.port}:${e.interface}`;
+}
+
+/** Key of a rule's output counter slot: kept while the rule keeps that output. */
+export function outputKey(ruleId: string, o: { interface: string; group: string; port: number }): string {
+  return `${ruleId}|${endpointKey(o)}`;
 }
 
 /** The engine's lookup key: two rules may not share it. */
@@ -137,6 +145,7 @@ export function normalizeRule(r: RuleInputFields): Rule {
     outputs: r.outputs.map((o) => {
       const out: Rule['outputs'][number] = { interface: o.interface, group: o.group, port: o.port, ttl: o.ttl ?? DEFAULT_TTL };
       if (o.tos !== undefined) out.tos = o.tos;
+      if (o.when === 'members') out.when = 'members';
       return out;
     }),
   };
