@@ -5,6 +5,7 @@
 import type { LogLevel } from '../config/load.js';
 import type { RuleOrigin } from '../config/state.js';
 import type { Rule } from '../model/rule.js';
+import type { ProtocolsApi } from './protocols-api.js';
 
 export interface RuleView extends Rule {
   origin: RuleOrigin;
@@ -74,4 +75,6 @@ export interface ControlApi {
   logLevel(level?: LogLevel): { level: LogLevel };
   version(): VersionView;
   reload(): Promise<{ added: string[]; removed: string[]; changed: string[]; unchanged: number }>;
+  /** The protocol plane (IGMP, PIM, MRIB); absent when mcrd runs no protocol. */
+  protocols?: ProtocolsApi;
 }

@@ -11,11 +11,13 @@
  *   ← {"id":null,"ok":false,"error":{"code":"EPROTO","message":"line 3: not JSON (Unexpected token ...); send one JSON object per line"}}
  *
  * Commands: ping, version, add {rule}, remove {ruleId}, list, stats, workers, log-level {level?},
- * reload. Documented in docs/relay.md. Tested in protocol.test.ts and server.test.ts.
+ * reload; the protocol plane's igmp-groups, igmp-interfaces, igmp-enable-querier, igmp-disable-querier,
+ * mroute, protocol-view, subscribe (dispatch-protocols.ts). Documented in docs/relay.md. Tested in protocol.test.ts and server.test.ts.
  */
 import { McrError } from '../errors.js';
+import { PROTOCOL_COMMANDS } from './dispatch-protocols.js';
 
-export const COMMANDS = ['ping', 'version', 'add', 'remove', 'list', 'stats', 'workers', 'log-level', 'reload'] as const;
+export const COMMANDS = ['ping', 'version', 'add', 'remove', 'list', 'stats', 'workers', 'log-level', 'reload', ...PROTOCOL_COMMANDS] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type RequestId = number | string | null;

@@ -14,6 +14,7 @@ import type { ControlApi } from './api.js';
 import { dispatch } from './dispatch.js';
 import { LineSplitter, MAX_LINE_BYTES } from './framing.js';
 import { type Reply, errorReply, errorRequestId, okReply, parseRequest } from './protocol.js';
+import { SUBSCRIBER_BUFFER_BYTES, streamEvents } from './subscriptions.js';
 
 export interface ControlServer {
   path: string;
@@ -36,6 +37,8 @@ export interface ControlServerOptions {
   maxConnections?: number;
   /** Called once per reply: the request's cmd (undefined if the line was no request) and `ok` or the error code. */
   onReply?: (cmd: string | undefined, result: string) => void;
+  /** Unread event bytes a `subscribe` connection may hold before it is dropped (default 1 MiB). */
+  subscriberBufferBytes?: number;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface ControlServerOptions {
  * when nothing answers on it. Throws McrError if another mcrd answers there or the path is unusable.
  */
 export async function startControlServer(path: string, api: ControlApi, log: Logger, opts: ControlServerOptions = {}): Promise<ControlServer> {
-  const { maxLine = MAX_LINE_BYTES, group, idleMs = IDLE_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS, onReply } = opts;
+  const { maxLine = MAX_LINE_BYTES, group, idleMs = IDLE_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS, onReply, subscriberBufferBytes = SUBSCRIBER_BUFFER_BYTES } = opts;
   const conns = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     if (conns.size >= maxConnections) {
@@ -54,7 +57,7 @@ export async function startControlServer(path: string, api: ControlApi, log: Log
       sock.on('error', () => {});
       return;
     }
-    serveConnection(sock, api, log, { maxLine, idleMs, onReply }, conns);
+    serveConnection(sock, api, log, { maxLine, idleMs, onReply, subscriberBufferBytes }, conns);
   });
   // 0755: reaching the socket needs search permission on its directory; the socket itself is 0660.
   try {
@@ -119,7 +122,7 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-interface ConnOptions { maxLine: number; idleMs: number; onReply: ControlServerOptions['onReply'] }
+interface ConnOptions { maxLine: number; idleMs: number; onReply: ControlServerOptions['onReply']; subscriberBufferBytes: number }
 
 function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, o: ConnOptions, conns: Set<net.Socket>): void {
   const { maxLine, idleMs } = o;
@@ -155,6 +158,9 @@ function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, o: Conn
       chain = chain.then(() => handleLine(ev.text, n, api, log)).then(({ cmd, reply }) => {
         o.onReply?.(cmd, reply.ok ? 'ok' : reply.error.code);
         send(reply);
+        if (cmd === 'subscribe' && reply.ok && api.protocols) {
+          streamEvents(sock, api.protocols, (reply.result as { events: string[] }).events, reply.id, log, o.subscriberBufferBytes);
+        }
       });
     }
   });

@@ -46,7 +46,7 @@ export interface RuleServiceOptions {
    * Turns the installable static rules into the full engine table (the MRIB: learned routes merged in,
    * members-only outputs filtered; relay/protocols/mrib). Default: the static rules as they are.
    */
-  compose?: (usable: Rule[]) => PlannedRule[];
+  compose?: (usable: Rule[], exists: (ifname: string) => boolean) => PlannedRule[];
 }
 
 export class RuleService {
@@ -216,7 +216,7 @@ export class RuleService {
       for (const n of interfacesOf(r)) used.set(n, look(n)!);
       return true;
     });
-    const table = (this.o.compose ?? asPlanned)(usable);
+    const table = (this.o.compose ?? asPlanned)(usable, (n) => look(n) !== undefined);
     const staticIds = new Set(rules.map((r) => r.id));
     const rulePlan = this.ruleSlots.plan([...staticIds, ...table.map((r) => r.id).filter((id) => !staticIds.has(id))]);
     const outPlan = this.outputSlots.plan(new Set([...rules.flatMap((r) => r.outputs.map((o) => outputKey(r.id, o))), ...table.flatMap((r) => r.outputs.map((o) => o.key))]));
