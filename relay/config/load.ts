@@ -12,7 +12,7 @@
  *     daemon: { numWorkers: 2, backend: "mmsg", logLevel: "info" },
  *   }
  *
- * Other top-level sections (MCR files may carry e.g. protocol settings) are ignored with a warning,
+ * `igmp:` is validated by the IGMP module's schema (protocols.ts). Other top-level sections are ignored with a warning,
  * so an MCR file loads unchanged. Inside a rule, unknown keys are errors: a misspelt `intreface`
  * must not silently drop an output. Tested in load.test.ts; `mcrd --check FILE` runs this alone.
  */
@@ -24,6 +24,7 @@ import { issuesToErrors, throwFirst } from '../model/issues.js';
 import type { Rule } from '../model/rule.js';
 import { parseRuleList } from '../model/validate.js';
 import { lineOf, locatePaths } from './locate.js';
+import { PROTOCOL_SECTIONS, type ProtocolSettings, parseProtocolSections } from './protocols.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -50,6 +51,8 @@ export type DaemonSettings = z.infer<typeof daemonSettingsSchema>;
 export interface ConfigFile {
   rules: Rule[];
   settings: DaemonSettings;
+  /** The igmp: (and later pim:) sections, validated by their modules' schemas (protocols.ts). */
+  protocols: ProtocolSettings;
   /** Things worth a log line that do not stop loading (ignored sections). */
   warnings: string[];
 }
@@ -74,7 +77,7 @@ export function parseConfigText(text: string, name: string): ConfigFile {
   }
   const top = doc as Record<string, unknown>;
   const warnings = Object.keys(top)
-    .filter((k) => k !== 'rules' && k !== 'daemon')
+    .filter((k) => k !== 'rules' && k !== 'daemon' && !(PROTOCOL_SECTIONS as readonly string[]).includes(k))
     .map((k) => `${source([k])} ${k}: section not used by mcrd, ignored`);
 
   const rawRules = top.rules ?? [];
@@ -85,7 +88,8 @@ export function parseConfigText(text: string, name: string): ConfigFile {
 
   const s = daemonSettingsSchema.safeParse(top.daemon ?? {});
   if (!s.success) throwFirst(issuesToErrors(s.error, top.daemon, { source, pathPrefix: ['daemon'] }));
-  return { rules, settings: s.data, warnings };
+  const protocols = parseProtocolSections(top, { source });
+  return { rules, settings: s.data, protocols, warnings };
 }
 
 /** Read and parse a config file. A missing or unreadable file is an McrError naming the path. */

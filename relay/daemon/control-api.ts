@@ -4,6 +4,7 @@
  */
 import type { ControlApi } from '../control/api.js';
 import type { LogLevel } from '../config/load.js';
+import type { ProtocolsApi } from '../control/protocols-api.js';
 import { sumCounters } from '../stats/counters.js';
 import type { RateSampler } from '../stats/rates.js';
 import { buildStatsView } from '../stats/view.js';
@@ -19,6 +20,7 @@ export interface ControlApiParts {
   log: Logger;
   backend: () => string;
   reload: ControlApi['reload'];
+  protocols?: ProtocolsApi | undefined;
 }
 
 export function createControlApi(p: ControlApiParts): ControlApi {
@@ -37,5 +39,6 @@ export function createControlApi(p: ControlApiParts): ControlApi {
     },
     version: () => ({ name: 'mcrd', version: packageVersion(), node: process.version, backend: p.backend(), pid: process.pid }),
     reload: () => p.reload(),
+    ...(p.protocols ? { protocols: p.protocols } : {}),
   };
 }

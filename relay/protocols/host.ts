@@ -88,15 +88,20 @@ export class ProtocolHost {
     return [...new Set(this.o.modules.flatMap((m) => m.interfaces))];
   }
 
-  /** Open the sockets (call while privileged) and start the modules. */
-  start(): void {
+  /** Open the protocol sockets; call while still privileged (before --user drops root). */
+  open(): void {
     const ipProtos = [...new Set(this.o.modules.flatMap((m) => m.module.ipProtos))];
     this.rx = this.o.io.openRx({ ipProtos, onPacket: (p) => this.dispatch(p) });
     this.tx = this.o.io.openTx(ipProtos);
+  }
+
+  /** Admit RX on the protocol interfaces and start the modules (after the rule table is restored). */
+  start(): void {
+    if (!this.rx || !this.tx) this.open();
     this.table = this.o.readInterfaces();
     this.syncRx();
     for (const m of this.o.modules) {
-      const tx = this.tx;
+      const tx = this.tx!;
       m.module.start({
         clock: this.clock,
         tx: { send: (ifname, dst, ipProto, payload, opts) => { if (m.interfaces.includes(ifname)) tx.send(ifname, dst, ipProto, payload, opts); } },
