@@ -16,6 +16,9 @@
  *   - A static rule on the same (iif, group) gets the learned oifs of that iif and group appended
  *     (its port, so output port 0 keeps it) instead of conflicting with the learned capture: the
  *     engine prefers the port-specific rule, and the members must still get the stream.
+ *   - The engine ranks (S, any port) above (any source, port) (relay/engine/types.ts): next to a
+ *     learned (S,G), a static rule without source gets a twin `<id>@S` on (S, its port) carrying its
+ *     own outputs (same counter slots) plus the (S,G) oifs, so neither side loses S's packets.
  */
 import type { EngineInput, EngineOutput } from '../../engine/types.js';
 import { type Rule, outputKey } from '../../model/rule.js';
@@ -115,6 +118,19 @@ export function compile(input: CompileInput): Compiled {
       }
     }
     rules.push({ id: r.id, input: { ...r.input }, outputs });
+    // The engine ranks (S, any port) above (any source, port): a learned (S,G) on this iif would take
+    // S's packets away from this rule, so S gets a rule of its own on this port with both sets of oifs.
+    if (r.input.source === undefined) {
+      for (const c of captures) {
+        if (c.iif !== r.input.interface || c.group !== r.input.group || c.source === undefined) continue;
+        const extra = c.oifs.filter((oif) => !outputs.some((o) => o.interface === oif.interface && o.group === c.group && o.port === r.input.port));
+        rules.push({
+          id: `${r.id}@${c.source}`,
+          input: { ...r.input, source: c.source },
+          outputs: [...outputs, ...extra.map((oif) => ({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl }))],
+        });
+      }
+    }
     view.push({ origin: 'static', iif: r.input.interface, group: r.input.group, source: r.input.source ?? null, port: r.input.port, ruleId: r.id, oifs: kept, suppressed });
   }
 
