@@ -99,5 +99,5 @@ export const lastMemberQueryTimeMs = (t: Timers): number => t.lastMemberQueryInt
 
 /** Interfaces where membership is tracked: `interfaces`, or the querier interfaces when unset. */
 export function trackedInterfaces(c: IgmpConfig): string[] {
-  return [...new Set([...(c.interfaces ?? c.querier_interfaces), ...c.querier_interfaces])];
+  return [...new Set([...(c.interfaces ?? c.querier_interfaces), ...c.querier_interfaces])].sort();
 }

@@ -58,7 +58,20 @@ export class Querier {
   setEnabled(enabled: boolean): void {
     if (enabled === this.enabled) return;
     this.enabled = enabled;
+    // While disabled we recorded any querier; one we now outrank is no reason to stay silent.
+    const other = this.other && parseIpv4(this.other.address);
+    if (this.other && other !== undefined && other !== null && !this.loses(other)) {
+      this.other.timer.cancel();
+      this.other = null;
+      this.adopted = {};
+    }
     this.reconsider(true);
+  }
+
+  /** Whether a querier at `theirs` outranks us: any does while we do not take part in the election. */
+  private loses(theirs: number): boolean {
+    const mine = this.enabled && this.address !== null ? parseIpv4(this.address) : undefined;
+    return mine === undefined || theirs < mine;
   }
 
   /**
@@ -66,10 +79,9 @@ export class Querier {
    * (RFC 2236 §3): we fall silent until the Other Querier Present timer runs out.
    */
   heard(src: string, qrv: number, qqiSec: number): void {
-    const mine = this.address === null ? undefined : parseIpv4(this.address);
     const theirs = parseIpv4(src);
     if (theirs === undefined) return;
-    if (mine !== undefined && theirs >= mine) return;
+    if (!this.loses(theirs)) return;
     this.adopted = { ...(qrv > 0 ? { robustness: qrv } : {}), ...(qqiSec > 0 ? { queryIntervalMs: qqiSec * 1000 } : {}) };
     const addressChanged = this.other?.address !== src;
     this.other?.timer.cancel();
