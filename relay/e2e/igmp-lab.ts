@@ -12,7 +12,7 @@ import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
 import { Lab, waitFor } from '../../test/support/netns.js';
 
 export interface GroupRow { interface: string; group: string; mode: string; compat: string; lastReporter: string | null; sources: Array<{ source: string }> }
-export interface RouteRow { origin: string; iif: string; group: string; source: string | null; port: number; oifs: Array<{ interface: string; reason: string }> }
+export interface RouteRow { origin: string; ruleId: string; iif: string; group: string; source: string | null; port: number; oifs: Array<{ interface: string; reason: string }> }
 
 export interface IgmpRelay {
   lab: Lab;
