@@ -38,4 +38,15 @@ describe.skipIf(!canNetns)('mcrctl igmp groups / mroute tables from a real run',
       await sink.stop();
     }
   });
+
+  test('disable-querier / enable-querier switch the querier at run time; an unknown interface is refused by name', async () => {
+    expect(await relay.mcrd.ctl(['igmp', 'disable-querier', '--interface', 'r1'])).toMatchObject({ code: 0, stdout: 'igmp querier disabled on r1\n' });
+    expect((await relay.mcrd.ctl(['igmp', 'interfaces'])).stdout).toMatch(/r1\s+up\s+10\.2\.0\.1\s+disabled/);
+    expect((await relay.mcrd.ctl(['igmp', 'enable-querier', '--interface', 'r1'])).code).toBe(0);
+    await waitFor(async () => /this router/.test((await relay.mcrd.ctl(['igmp', 'interfaces'])).stdout), 'r1 querier again', 2000);
+    const bad = await relay.mcrd.ctl(['igmp', 'enable-querier', '--interface', 'r0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('r0');
+    expect((await relay.mcrd.ctl(['igmp', 'enable-querier'])).code).toBe(64);
+  });
 });
