@@ -224,3 +224,21 @@ TEST_CASE(bpf_many_ports_on_one_group) {
   s.dport = 1100;
   CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
 }
+
+TEST_CASE(bpf_any_port_group_accepts_every_port) {
+  // Port 0 = any port of 239.1.1.1, beside an exact pair on another group and one on the same group.
+  auto prog = build_filter({{0xef010101, 0}, {0xef010101, 5000}, {0xef020202, 6000}});
+  FrameSpec s;
+  for (uint16_t port : {1, 5000, 5001, 40000, 65535}) {
+    s.dport = port;
+    CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
+  }
+  s.dst = 0xef020202;
+  s.dport = 6000;
+  CHECK_EQ(verdict(prog, s), mcr::kBpfAccept);
+  s.dport = 6001;
+  CHECK_EQ(verdict(prog, s), 0u);  // the any-port group does not widen the others
+  s = FrameSpec{};
+  s.proto = 6;
+  CHECK_EQ(verdict(prog, s), 0u);  // still UDP only
+}

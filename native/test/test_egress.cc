@@ -147,3 +147,33 @@ TEST_CASE(egress_accounts_a_frame_as_its_datagrams) {
   CHECK_EQ(counter_get(cb->output(3) + kOutSendErrors), 4u);
   CHECK_EQ(counter_get(cb->output(3) + kOutPackets), 4u);
 }
+
+TEST_CASE(egress_any_port_output_keeps_each_datagrams_port) {
+  // Packet egress: equal sizes of one output but different ports never share a GSO frame.
+  SendBatch b({{-1, true}, {-1, false}});
+  PacketTemplate t = tmpl();
+  packet_set_port(&t, 5000);
+  b.add_packet(0, t, kPayload, 1316, 7);
+  b.add_packet(0, t, kPayload, 1316, 7);
+  packet_set_port(&t, 5002);
+  b.add_packet(0, t, kPayload, 1316, 7);
+  const SendBatch::Queue& q = b.queues_[0];
+  CHECK_EQ(q.count, 2u);
+  CHECK_EQ(q.segs[0], 2u);
+  const uint8_t* h1 = static_cast<const uint8_t*>(q.msgs[1].msg_hdr.msg_iov[0].iov_base) + kVnetHdr;
+  CHECK_EQ(be16(h1 + 34), 5002u);
+  CHECK_EQ(be16(h1 + 36), 5002u);
+  // Socket egress: each message carries its own destination port; port 0 keeps the output's sockaddr.
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_addr.s_addr = htonl(0xef020201);
+  b.add(1, &dst, kPayload, 100, 9, 5000);
+  b.add(1, &dst, kPayload, 100, 9, 5002);
+  b.add(1, &dst, kPayload, 100, 9);
+  const SendBatch::Queue& s = b.queues_[1];
+  auto port_of = [&](uint32_t i) { return ntohs(static_cast<const sockaddr_in*>(s.msgs[i].msg_hdr.msg_name)->sin_port); };
+  CHECK_EQ(port_of(0), 5000u);
+  CHECK_EQ(port_of(1), 5002u);
+  CHECK(s.msgs[2].msg_hdr.msg_name == &dst);
+  CHECK_EQ(static_cast<const sockaddr_in*>(s.msgs[0].msg_hdr.msg_name)->sin_addr.s_addr, dst.sin_addr.s_addr);
+}

@@ -60,3 +60,30 @@ TEST_CASE(rules_many_keys_all_found_after_rebuild) {
   CHECK_EQ(ix.find(keys[0].ifindex, keys[0].dst_ip, keys[0].port, keys[0].src_ip), 0u);
   CHECK_EQ(ix.find(1 + 3000 % 7, 0xe0000000 | (3000 * 2654435761u >> 8), 4000, 1), RuleIndex::kNone);
 }
+
+TEST_CASE(rules_any_port_matches_every_port_of_its_group) {
+  RuleIndex ix;
+  CHECK_EQ(ix.build({{2, 0xef010101, 0, 0}}, {4}), -1);
+  CHECK_EQ(ix.find(2, 0xef010101, 5000, 0x0a000001), 4u);
+  CHECK_EQ(ix.find(2, 0xef010101, 1, 0x0a000001), 4u);
+  CHECK_EQ(ix.find(2, 0xef010101, 65535, 0), 4u);
+  CHECK_EQ(ix.find(2, 0xef010102, 5000, 0x0a000001), RuleIndex::kNone);
+  CHECK_EQ(ix.find(3, 0xef010101, 5000, 0x0a000001), RuleIndex::kNone);
+}
+
+TEST_CASE(rules_precedence_source_then_port) {
+  // (src, port) > (src, any) > (any, port) > (any, any)
+  const uint32_t g = 0xef010101, s = 0x0a000009;
+  RuleIndex ix;
+  CHECK_EQ(ix.build({{2, g, 0, 0}, {2, g, 0, 5000}, {2, g, s, 0}, {2, g, s, 5000}}, {1, 2, 3, 4}), -1);
+  CHECK_EQ(ix.find(2, g, 5000, s), 4u);
+  CHECK_EQ(ix.find(2, g, 6000, s), 3u);
+  CHECK_EQ(ix.find(2, g, 5000, s + 1), 2u);
+  CHECK_EQ(ix.find(2, g, 6000, s + 1), 1u);
+  // Without the source-specific any-port rule, the source's other ports fall to the any-source rules.
+  CHECK_EQ(ix.build({{2, g, 0, 0}, {2, g, 0, 5000}, {2, g, s, 5000}}, {1, 2, 4}), -1);
+  CHECK_EQ(ix.find(2, g, 6000, s), 1u);
+  CHECK_EQ(ix.find(2, g, 5000, s), 4u);
+  // An any-port rule and an exact one on the same group are two keys, not a duplicate.
+  CHECK_EQ(ix.build({{2, g, 0, 0}, {2, g, 0, 0}}, {1, 2}), 1);
+}

@@ -6,6 +6,7 @@
  *   mcrctl list
  *   mcrctl --json stats
  *   mcrctl --socket /tmp/mcrd.sock remove --rule-id cam1
+ *   mcrctl igmp groups; mcrctl mroute; mcrctl subscribe --events igmp
  *
  * Exit codes: 0 ok, 1 request refused, 64 usage, 69 daemon unavailable, 77 permission, 78 bad config.
  */
@@ -25,8 +26,11 @@ import { remove } from './mcrctl/remove.js';
 import { stats } from './mcrctl/stats.js';
 import { version } from './mcrctl/version.js';
 import { workers } from './mcrctl/workers.js';
+import { igmp } from './mcrctl/igmp.js';
+import { mroute } from './mcrctl/mroute.js';
+import { subscribe } from './mcrctl/subscribe.js';
 
-const VERBS: Verb[] = [add, remove, list, stats, workers, ping, version, logLevel, reload, config];
+const VERBS: Verb[] = [add, remove, list, stats, workers, ping, version, logLevel, reload, config, igmp, mroute, subscribe];
 
 const USAGE = `usage: mcrctl [--socket PATH | --instance NAME] [--json | --format table|json|mcr] COMMAND [flags]
 

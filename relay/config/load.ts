@@ -14,9 +14,9 @@
  *
  * MCR's top-level keys: `multicast_ttl` is the TTL of outputs that give none (default 16, see
  * model/rule.ts); `pinning` is refused unless empty (`{}`, as MCR's `config save` writes it) since
- * mcrd places workers with --num-workers/--cpus. Other top-level sections (MCR files may carry e.g.
- * protocol settings) are ignored with a warning, so an MCR file loads unchanged. Inside a rule,
- * unknown keys are errors: a misspelt `intreface` must not silently drop an output.
+ * mcrd places workers with --num-workers/--cpus. `igmp:` is validated by the IGMP module's schema
+ * (protocols.ts). Other top-level sections are ignored with a warning, so an MCR file loads unchanged.
+ * Inside a rule, unknown keys are errors: a misspelt `intreface` must not silently drop an output.
  * Tested in load.test.ts; `mcrd --check FILE` runs this alone.
  */
 import { readFile } from 'node:fs/promises';
@@ -27,6 +27,7 @@ import { issuesToErrors, throwFirst } from '../model/issues.js';
 import type { Rule } from '../model/rule.js';
 import { parseRuleList } from '../model/validate.js';
 import { lineOf, locatePaths } from './locate.js';
+import { PROTOCOL_SECTIONS, type ProtocolSettings, parseProtocolSections } from './protocols.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -55,6 +56,8 @@ export interface ConfigFile {
   settings: DaemonSettings;
   /** MCR's multicast_ttl: TTL of outputs that give none, if the file sets it. */
   multicastTtl?: number;
+  /** The igmp: (and later pim:) sections, validated by their modules' schemas (protocols.ts). */
+  protocols: ProtocolSettings;
   /** Things worth a log line that do not stop loading (ignored sections). */
   warnings: string[];
 }
@@ -77,7 +80,7 @@ export function parseConfigText(text: string, name: string): ConfigFile {
   return parseConfigDoc(doc, name, source);
 }
 
-const TOP_KEYS = ['rules', 'daemon', 'multicast_ttl', 'pinning'];
+const TOP_KEYS: readonly string[] = ['rules', 'daemon', 'multicast_ttl', 'pinning', ...PROTOCOL_SECTIONS];
 const TTL_EXPECT = { error: 'expected integer 1-255 or null' };
 const multicastTtl = z.union([z.null(), z.int(TTL_EXPECT).min(1, TTL_EXPECT).max(255, TTL_EXPECT)], TTL_EXPECT);
 
@@ -112,7 +115,8 @@ export function parseConfigDoc(doc: unknown, name: string, source: (path: Readon
 
   const s = daemonSettingsSchema.safeParse(top.daemon ?? {});
   if (!s.success) throwFirst(issuesToErrors(s.error, top.daemon, { source, pathPrefix: ['daemon'] }));
-  return { rules, settings: s.data, warnings, ...(defaultTtl !== undefined ? { multicastTtl: defaultTtl } : {}) };
+  const protocols = parseProtocolSections(top, { source });
+  return { rules, settings: s.data, protocols, warnings, ...(defaultTtl !== undefined ? { multicastTtl: defaultTtl } : {}) };
 }
 
 /** Read and parse a config file. A missing or unreadable file is an McrError naming the path. */

@@ -5,6 +5,7 @@
 import type { LogLevel } from '../config/load.js';
 import type { RuleOrigin } from '../config/state.js';
 import type { Rule } from '../model/rule.js';
+import type { ProtocolsApi } from './protocols-api.js';
 
 /** What an add did: a new rule, nothing (an identical rule was there), or swapped one out (--replace). */
 export type AddOutcome = 'added' | 'unchanged' | 'replaced';
@@ -88,4 +89,6 @@ export interface ControlApi {
   logLevel(level?: LogLevel): { level: LogLevel };
   version(): VersionView;
   reload(): Promise<{ added: string[]; removed: string[]; changed: string[]; unchanged: number }>;
+  /** The protocol plane (IGMP, PIM, MRIB); absent when mcrd runs no protocol. */
+  protocols?: ProtocolsApi;
 }

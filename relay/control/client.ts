@@ -59,6 +59,14 @@ export class ControlClient {
     }
   }
 
+  /** Connect with the same retries and advice, for a caller that reads the stream itself (event-stream.ts). */
+  static async connectRaw(path: string, opts: ClientOptions = {}): Promise<{ sock: net.Socket }> {
+    const c = await ControlClient.connect(path, opts);
+    c.sock.removeAllListeners('data');
+    c.sock.removeAllListeners('close');
+    return { sock: c.sock };
+  }
+
   /** Send one raw request object and wait for its reply (ok or not). */
   send(req: Record<string, unknown> & { cmd: string }): Promise<Reply> {
     if (this.closedError) return Promise.reject(this.closedError);

@@ -7,6 +7,7 @@ import { LOG_LEVELS, type LogLevel } from '../config/load.js';
 import { McrError } from '../errors.js';
 import { parseRule, parseRuleList } from '../model/validate.js';
 import type { ControlApi } from './api.js';
+import { dispatchProtocol, isProtocolCommand } from './dispatch-protocols.js';
 import { COMMANDS, type Request, requestSource } from './protocol.js';
 
 /** Run `req` against `api`; resolves with the reply's `result`, rejects with an McrError. */
@@ -49,6 +50,7 @@ export async function dispatch(req: Request, api: ControlApi, lineNo: number): P
     case 'reload':
       return api.reload();
     default:
+      if (isProtocolCommand(req.cmd)) return dispatchProtocol(req, api.protocols, source);
       throw new McrError({ code: 'ENOSYS', source, path: 'cmd', detail: `unknown command ${JSON.stringify(req.cmd).slice(0, 60)}; expected one of ${COMMANDS.join(', ')}` });
   }
 }

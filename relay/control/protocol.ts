@@ -11,12 +11,16 @@
  *   ← {"id":null,"ok":false,"error":{"code":"EPROTO","message":"line 3: not JSON (Unexpected token ...); send one JSON object per line"}}
  *
  * Commands: ping, version, add {rule, replace?} → {rule, outcome: added|unchanged|replaced},
- * remove {ruleId} or {name}, load {rules, replace?}, list, stats, workers, log-level {level?}, reload.
- * MCR's own requests ("Ping", {"AddRule":{...}}) are answered too, in MCR's shapes: relay/compat/wire.ts. Documented in docs/relay.md. Tested in protocol.test.ts and server.test.ts.
+ * remove {ruleId} or {name}, load {rules, replace?}, list, stats, workers, log-level {level?}, reload;
+ * the protocol plane's igmp-groups, igmp-interfaces, igmp-enable-querier, igmp-disable-querier,
+ * mroute, protocol-view, subscribe (dispatch-protocols.ts). MCR's own requests ("Ping",
+ * {"AddRule":{...}}) are answered too, in MCR's shapes: relay/compat/wire.ts. Documented in
+ * docs/relay.md. Tested in protocol.test.ts and server.test.ts.
  */
 import { McrError } from '../errors.js';
+import { PROTOCOL_COMMANDS } from './dispatch-protocols.js';
 
-export const COMMANDS = ['ping', 'version', 'add', 'remove', 'load', 'list', 'stats', 'workers', 'log-level', 'reload'] as const;
+export const COMMANDS = ['ping', 'version', 'add', 'remove', 'load', 'list', 'stats', 'workers', 'log-level', 'reload', ...PROTOCOL_COMMANDS] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type RequestId = number | string | null;

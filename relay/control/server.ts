@@ -18,6 +18,7 @@ import { answerMcr, parseMcrRequest } from '../compat/wire.js';
 import { dispatch } from './dispatch.js';
 import { type FrameEvent, LineSplitter, MAX_LINE_BYTES } from './framing.js';
 import { type Reply, errorReply, errorRequestId, okReply, parseRequest } from './protocol.js';
+import { SUBSCRIBER_BUFFER_BYTES, streamEvents } from './subscriptions.js';
 
 export interface ControlServer {
   path: string;
@@ -40,6 +41,8 @@ export interface ControlServerOptions {
   maxConnections?: number;
   /** Called once per reply: the request's cmd (undefined if the line was no request) and `ok` or the error code. */
   onReply?: (cmd: string | undefined, result: string) => void;
+  /** Unread event bytes a `subscribe` connection may hold before it is dropped (default 1 MiB). */
+  subscriberBufferBytes?: number;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface ControlServerOptions {
  * when nothing answers on it. Throws McrError if another mcrd answers there or the path is unusable.
  */
 export async function startControlServer(path: string, api: ControlApi, log: Logger, opts: ControlServerOptions = {}): Promise<ControlServer> {
-  const { maxLine = MAX_LINE_BYTES, group, idleMs = IDLE_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS, onReply } = opts;
+  const { maxLine = MAX_LINE_BYTES, group, idleMs = IDLE_TIMEOUT_MS, maxConnections = MAX_CONNECTIONS, onReply, subscriberBufferBytes = SUBSCRIBER_BUFFER_BYTES } = opts;
   const conns = new Set<net.Socket>();
   // allowHalfOpen: a client's FIN ends its requests, not our replies (see serveConnection).
   const server = net.createServer({ allowHalfOpen: true }, (sock) => {
@@ -59,7 +62,7 @@ export async function startControlServer(path: string, api: ControlApi, log: Log
       sock.on('error', () => {});
       return;
     }
-    serveConnection(sock, api, log, { maxLine, idleMs, onReply }, conns);
+    serveConnection(sock, api, log, { maxLine, idleMs, onReply, subscriberBufferBytes }, conns);
   });
   // 0755: reaching the socket needs search permission on its directory; the socket itself is 0660.
   try {
@@ -124,7 +127,7 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-interface ConnOptions { maxLine: number; idleMs: number; onReply: ControlServerOptions['onReply'] }
+interface ConnOptions { maxLine: number; idleMs: number; onReply: ControlServerOptions['onReply']; subscriberBufferBytes: number }
 
 function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, o: ConnOptions, conns: Set<net.Socket>): void {
   const { maxLine, idleMs } = o;
@@ -157,9 +160,12 @@ function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, o: Conn
       chain = chain.then(() => { o.onReply?.(undefined, err.code); send(JSON.stringify(errorReply(null, err))); });
       return;
     }
-    chain = chain.then(() => handleLine(ev.text, n, api, log)).then(({ cmd, result, line }) => {
+    chain = chain.then(() => handleLine(ev.text, n, api, log)).then(({ cmd, result, line, reply }) => {
       o.onReply?.(cmd, result);
       send(line);
+      if (cmd === 'subscribe' && reply?.ok && api.protocols) {
+        streamEvents(sock, api.protocols, (reply.result as { events: string[] }).events, reply.id, log, o.subscriberBufferBytes);
+      }
     });
   };
 
@@ -174,7 +180,7 @@ function serveConnection(sock: net.Socket, api: ControlApi, log: Logger, o: Conn
 }
 
 /** One request line → the reply line, plus what the request counter records (cmd, ok or the error code). */
-async function handleLine(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<{ cmd: string | undefined; result: string; line: string }> {
+async function handleLine(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<{ cmd: string | undefined; result: string; line: string; reply?: Reply }> {
   const mcr = parseMcrRequest(text);
   if (mcr) {
     log.debug('control request (MCR)', { request: mcr.name });
@@ -183,7 +189,7 @@ async function handleLine(text: string, lineNo: number, api: ControlApi, log: Lo
     return { cmd: `mcr:${mcr.name}`, result: 'Error' in r ? 'EMCR' : 'ok', line: JSON.stringify(r) };
   }
   const { cmd, reply } = await handleRequest(text, lineNo, api, log);
-  return { cmd, result: reply.ok ? 'ok' : reply.error.code, line: JSON.stringify(reply) };
+  return { cmd, result: reply.ok ? 'ok' : reply.error.code, line: JSON.stringify(reply), reply };
 }
 
 async function handleRequest(text: string, lineNo: number, api: ControlApi, log: Logger): Promise<{ cmd: string | undefined; reply: Reply }> {

@@ -6,6 +6,7 @@ import type { ControlApi, LoadResult } from '../control/api.js';
 import type { StoredRule } from '../config/state.js';
 import { DEFAULT_TTL, type Rule, inputKey } from '../model/rule.js';
 import type { LogLevel } from '../config/load.js';
+import type { ProtocolsApi } from '../control/protocols-api.js';
 import { sumCounters } from '../stats/counters.js';
 import type { RateSampler } from '../stats/rates.js';
 import { buildStatsView } from '../stats/view.js';
@@ -22,6 +23,7 @@ export interface ControlApiParts {
   backend: () => string;
   reload: ControlApi['reload'];
   defaultTtl?: number;
+  protocols?: ProtocolsApi | undefined;
 }
 
 export function createControlApi(p: ControlApiParts): ControlApi {
@@ -48,6 +50,7 @@ export function createControlApi(p: ControlApiParts): ControlApi {
     },
     version: () => ({ name: 'mcrd', version: packageVersion(), node: process.version, backend: p.backend(), pid: process.pid }),
     reload: () => p.reload(),
+    ...(p.protocols ? { protocols: p.protocols } : {}),
   };
 }
 

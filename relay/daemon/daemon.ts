@@ -25,6 +25,7 @@ import { dropToUser } from './privilege.js';
 import { LinkWatch } from './link-watch.js';
 import { RuleService } from './rule-service.js';
 import { WorkerPool } from './workers.js';
+import { createProtocolPlane } from './protocols.js';
 
 export const DEFAULT_RING_BLOCKS = 512;
 
@@ -33,7 +34,7 @@ export interface RunningDaemon { stop(): Promise<void> }
 /** Start everything; resolves once the control socket answers. Throws McrError on a bad start. */
 export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const startedAtMs = Date.now();
-  const config: ConfigFile = args.config ? await loadConfigFile(args.config) : { rules: [], settings: {}, warnings: [] };
+  const config: ConfigFile = args.config ? await loadConfigFile(args.config) : { rules: [], settings: {}, protocols: {}, warnings: [] };
   const s = config.settings;
   const log = createLogger({ level: args.logLevel ?? s.logLevel ?? 'info', json: args.logJson ?? s.logJson ?? false });
   for (const w of config.warnings) log.warn(w);
@@ -41,6 +42,10 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const paths = instancePaths(args.instance);
   const socketPath = args.controlSocket ?? s.controlSocket ?? paths.controlSocket;
   const stateFile = args.stateFile ?? s.stateFile ?? paths.stateFile;
+  // The protocol sockets need CAP_NET_RAW: open them before any privilege drop.
+  let rules: RuleService | undefined;
+  const plane = createProtocolPlane(config.protocols, { log, recompile: () => rules?.recompose() ?? Promise.resolve() });
+  plane?.open();
   // --user: switch before any worker is forked (they inherit it), so only this start-up runs as root.
   const user = args.user ?? s.user;
   if (user !== undefined) {
@@ -82,18 +87,21 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   });
   await pool.start();
 
-  const rules = new RuleService({
+  rules = new RuleService({
     dataPlane: pool, stateFile, log,
+    ...(plane ? { compose: plane.mrib.compose } : {}),
     ...(Number.isFinite(pool.limits.maxRuleSlots) ? { maxRuleSlots: pool.limits.maxRuleSlots } : {}),
     ...(Number.isFinite(pool.limits.maxOutputSlots) ? { maxOutputSlots: pool.limits.maxOutputSlots } : {}),
   });
   try {
     await rules.replaceAll(initialTable(config, saved, log));
   } catch (err) {
+    plane?.host.stop();
     await pool.stop();
     throw err;
   }
   log.info('rules restored', { rules: rules.list().length, stateFile });
+  plane?.host.start();
 
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
@@ -106,13 +114,14 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     log,
     onChange: (why) => {
       log.debug('interfaces changed; refreshing rules', { why });
-      rules.refresh().catch((err: Error) => log.error(`interface change not applied: ${err.message}`));
+      rules!.refresh().catch((err: Error) => log.error(`interface change not applied: ${err.message}`));
+      plane?.host.interfacesChanged();
     },
   });
   watcher.start();
 
   const api = createControlApi({
-    rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(args, rules, log),
+    rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(args, rules!, log), protocols: plane?.api,
     ...(config.multicastTtl !== undefined ? { defaultTtl: config.multicastTtl } : {}),
   });
 
@@ -135,7 +144,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     try {
       metrics = await startMetricsServer({
         listen: metricsListen, log,
-        collect: daemonMetricsCollector({ rules, dataPlane: pool, requests, backend: () => backend, startedAtMs }),
+        collect: daemonMetricsCollector({ rules, dataPlane: pool, requests, backend: () => backend, startedAtMs, ...(plane ? { protocols: plane.families } : {}) }),
       });
     } catch (err) {
       watcher.stop();
@@ -154,6 +163,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     watcher.stop();
     sampler.stop();
     await mcrStats?.stop().catch((err: Error) => log.warn(`no final stats: ${err.message}`));
+    plane?.host.stop();
     await server.close();
     await metrics?.close();
     await pool.stop();

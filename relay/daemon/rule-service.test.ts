@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
 import { readState } from '../config/state.js';
+import { outputKey } from '../model/rule.js';
 import { parseRule } from '../model/validate.js';
 import { silentLogger } from './log.js';
 import { RuleService } from './rule-service.js';
@@ -261,6 +262,29 @@ describe.skipIf(!canMount)('RuleService when the state file cannot be written (r
     await expect(svc.replaceAll([{ ...mk(5005, 'z'), origin: 'config' }])).rejects.toThrow('state file not saved (EROFS)');
     expect(dp.table.map((r) => r.id)).toEqual(['a']);
     expect(svc.configured().map((r) => r.id)).toEqual(['a']);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a']);
+  });
+});
+
+describe('RuleService with an MRIB (compose)', () => {
+  test('recompose installs the composed table without persisting; slots of static and learned rules stay put', async () => {
+    const dp = new MemoryDataPlane();
+    const stateFile = join(await tempDir('rs'), 'rules.json');
+    let learned: string[] = [];
+    const svc = new RuleService({
+      dataPlane: dp, stateFile, log: silentLogger(), interfaceExists: () => true,
+      compose: (usable) => [
+        ...usable.map((r) => ({ id: r.id, input: r.input, outputs: r.outputs.map(({ when: _w, ...o }) => ({ ...o, key: outputKey(r.id, o) })) })),
+        ...learned.map((g) => ({ id: `igmp:eth0:${g}`, input: { interface: 'eth0', group: g, port: 0 }, outputs: [{ key: `igmp:${g}|eth1`, interface: 'eth1', group: g, port: 0, ttl: 64 }] })),
+      ],
+    });
+    await svc.add(mk(5000, 'a'));
+    learned = ['239.5.5.5'];
+    await svc.recompose();
+    expect(dp.table.map((r) => [r.id, r.slot, r.outputs.map((o) => o.slot)])).toEqual([['a', 0, [0]], ['igmp:eth0:239.5.5.5', 1, [1]]]);
+    learned = ['239.6.6.6', '239.5.5.5'];
+    await svc.recompose();
+    expect(dp.table.map((r) => [r.id, r.slot, r.outputs.map((o) => o.slot)])).toEqual([['a', 0, [0]], ['igmp:eth0:239.6.6.6', 2, [2]], ['igmp:eth0:239.5.5.5', 1, [1]]]);
     expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a']);
   });
 });

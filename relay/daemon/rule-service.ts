@@ -22,12 +22,13 @@ import type { AddOutcome, RuleView } from '../control/api.js';
 import { type RuleOrigin, type StoredRule, writeState } from '../config/state.js';
 import type { EngineRule } from '../engine/types.js';
 import { McrError } from '../errors.js';
-import { type Rule, endpointKey, inputKey } from '../model/rule.js';
+import { type Rule, inputKey, outputKey } from '../model/rule.js';
 import { findDuplicate } from '../model/validate.js';
 import type { DataPlane } from './data-plane.js';
 import { type InterfaceState, type InterfaceTable, checkInterfaces, readInterfaces } from './interfaces.js';
 import type { Logger } from './log.js';
 import { SlotMap } from './slots.js';
+import type { PlannedRule } from '../protocols/mrib/compile.js';
 
 export interface RuleServiceOptions {
   dataPlane: DataPlane;
@@ -42,6 +43,11 @@ export interface RuleServiceOptions {
   interfaceExists?: (name: string) => boolean;
   maxRuleSlots?: number;
   maxOutputSlots?: number;
+  /**
+   * Turns the installable static rules into the full engine table (the MRIB: learned routes merged in,
+   * members-only outputs filtered; relay/protocols/mrib). Default: the static rules as they are.
+   */
+  compose?: (usable: Rule[], exists: (ifname: string) => boolean) => PlannedRule[];
 }
 
 export class RuleService {
@@ -86,7 +92,7 @@ export class RuleService {
   }
 
   ruleSlot(id: string): number | undefined { return this.ruleSlots.get(id); }
-  outputSlot(id: string, o: Rule['outputs'][number]): number | undefined { return this.outputSlots.get(outKey(id, o)); }
+  outputSlot(id: string, o: Rule['outputs'][number]): number | undefined { return this.outputSlots.get(outputKey(id, o)); }
 
   /**
    * Add one rule. A rule equal to the one already there (same id, name, input and outputs) is a
@@ -142,6 +148,11 @@ export class RuleService {
       if (dup) throw new McrError({ code: 'EEXIST', path: `rules[${dup.index}].${dup.field}`, detail: dup.detail });
       await this.commit(next, true);
     });
+  }
+
+  /** Rebuild the engine table from the same rules (learned routes changed); never touches the state file. */
+  recompose(): Promise<void> {
+    return this.serialize(() => this.install(this.rules));
   }
 
   /** Follow interface changes (see the file header); never touches the state file. */
@@ -224,10 +235,11 @@ export class RuleService {
     this.adopt(plan);
   }
 
-  /** The engine table for `rules` (waiting ones left out but keeping their slots), nothing changed yet. */
+  /**
+   * The engine table for `rules` (learned routes merged in by `compose`), nothing changed yet. Slots
+   * cover all of `rules`: waiting ones are left out of the table but keep theirs.
+   */
   private plan(rules: StoredRule[], look: Lookup = this.read()): Plan {
-    const rulePlan = this.ruleSlots.plan(rules.map((r) => r.id));
-    const outPlan = this.outputSlots.plan(rules.flatMap((r) => r.outputs.map((o) => outKey(r.id, o))));
     const waiting = new Map<string, string>();
     const used = new Map<string, InterfaceState>();
     const usable = rules.filter((r) => {
@@ -236,11 +248,15 @@ export class RuleService {
       for (const n of interfacesOf(r)) used.set(n, look(n)!);
       return true;
     });
-    const engine = usable.map((r) => ({
+    const table = (this.o.compose ?? asPlanned)(usable, (n) => look(n) !== undefined);
+    const staticIds = new Set(rules.map((r) => r.id));
+    const rulePlan = this.ruleSlots.plan([...staticIds, ...table.map((r) => r.id).filter((id) => !staticIds.has(id))]);
+    const outPlan = this.outputSlots.plan(new Set([...rules.flatMap((r) => r.outputs.map((o) => outputKey(r.id, o))), ...table.flatMap((r) => r.outputs.map((o) => o.key))]));
+    const engine = table.map((r) => ({
       id: r.id,
       slot: rulePlan.get(r.id)!,
-      input: { ...r.input },
-      outputs: r.outputs.map((o) => ({ ...o, slot: outPlan.get(outKey(r.id, o))! })),
+      input: r.input,
+      outputs: r.outputs.map(({ key, ...o }) => ({ ...o, slot: outPlan.get(key)! })),
     }));
     return { engine, rulePlan, outPlan, waiting, used, look };
   }
@@ -267,8 +283,13 @@ export function sameRule(a: Rule, b: Rule): boolean {
   return key(a) === key(b);
 }
 
-function outKey(id: string, o: Rule['outputs'][number]): string {
-  return `${id}|${endpointKey(o)}`;
+/** The engine table of static rules alone (no MRIB). */
+function asPlanned(rules: Rule[]): PlannedRule[] {
+  return rules.map((r) => ({
+    id: r.id,
+    input: { ...r.input },
+    outputs: r.outputs.map(({ when: _w, ...o }) => ({ ...o, key: outputKey(r.id, o) })),
+  }));
 }
 
 function interfacesOf(r: Rule): string[] {

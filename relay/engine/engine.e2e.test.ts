@@ -11,170 +11,25 @@
  * All links have MTU 9000. Tagged and broken frames are hand-built by fixtures/raw-send.py (this kernel
  * may lack the 8021q module, so no VLAN subinterfaces). Needs root; namespaces are deleted in afterAll.
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { gsoSupported } from './engine.js';
-import { packageRoot } from './native.js';
+import {
+  chainNamespaces, children, EngineProc, expectedPayloads, fixtures, inNs, isRoot, JsonChild, linkPackets,
+  rawSend as rawSendFrom, receiver as receiverIn, runs, send as sendFrom, udpCsumErrors, until,
+} from './fixtures/harness.js';
 import type { EngineOptions, EngineRule } from './types.js';
 
-const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('skipping engine e2e: needs root (network namespaces, AF_PACKET)');
-
-const root = packageRoot();
-const fixtures = join(root, 'relay', 'engine', 'fixtures');
-const tag = `mcrE-${process.pid % 10000}`;
-const S = `${tag}-s`;
-const R = `${tag}-r`;
-const K = `${tag}-k`;
-
-function sh(...argv: string[]): string {
-  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-const inNs = (ns: string, ...argv: string[]) => sh('ip', 'netns', 'exec', ns, ...argv);
-
-/** A child process speaking one JSON object per line. */
-class JsonChild {
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly lines: unknown[] = [];
-  private waiters: Array<() => void> = [];
-  private ended = false; // stdout fully read: only then is a missing line really missing
-  stderr = '';
-
-  constructor(argv: string[]) {
-    this.proc = spawn(argv[0]!, argv.slice(1), { stdio: 'pipe' });
-    children.push(this);
-    this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    const rl = createInterface({ input: this.proc.stdout });
-    rl.on('line', (l) => {
-      this.lines.push(JSON.parse(l));
-      for (const w of this.waiters.splice(0)) w();
-    });
-    rl.on('close', () => {
-      this.ended = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  /** Line `n` (0-based), waiting up to `ms`; fails at once if the child ended without writing it. */
-  async line<T = Record<string, unknown>>(n: number, ms = 15_000): Promise<T> {
-    const end = Date.now() + ms;
-    while (this.lines.length <= n) {
-      if (Date.now() > end || this.ended)
-        throw new Error(
-          `${this.ended ? `output ended (exit ${this.proc.exitCode ?? this.proc.signalCode})` : `gave up after ${ms} ms`} waiting for line ${n} from ${this.proc.spawnargs.join(' ')}; stderr: ${this.stderr}`,
-        );
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-    return this.lines[n] as T;
-  }
-
-  kill(): void {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
-  }
-}
-
-/** Every child of the current test; afterEach kills them, so a failed test leaves no engine forwarding. */
-const children: JsonChild[] = [];
-
-interface Counters {
-  global: { rxFrames: string; unmatched: string; ringDrops: string; malformed: Record<string, string> };
-  rules: Record<string, { packets: string; bytes: string; lastPacketNs: string }>;
-  outputs: Record<string, { packets: string; bytes: string; sendErrors: string; errorsByErrno: Record<string, string> }>;
-}
-
-/** The engine fixture in the relay namespace. */
-class EngineProc {
-  private child: JsonChild;
-  private next = 1;
-
-  constructor(options: EngineOptions, rules: EngineRule[]) {
-    this.child = new JsonChild(['ip', 'netns', 'exec', R, 'node', join(fixtures, 'run-engine.mjs'), JSON.stringify({ options, rules })]);
-  }
-  async ready(): Promise<void> {
-    expect(await this.child.line(0)).toEqual({ ready: true });
-  }
-  private async call<T>(req: object): Promise<T> {
-    const n = this.next++;
-    this.child.proc.stdin.write(JSON.stringify(req) + '\n');
-    return this.child.line<T>(n);
-  }
-  counters(): Promise<Counters> {
-    return this.call<Counters>({ cmd: 'counters' });
-  }
-  setRules(rules: EngineRule[]): Promise<{ ok?: true; error?: Record<string, string> }> {
-    return this.call({ cmd: 'setRules', rules });
-  }
-  async stop(): Promise<void> {
-    await this.call({ cmd: 'stop' });
-    this.child.kill();
-  }
-  kill(): void {
-    this.child.kill();
-  }
-}
-
-/** A UDP receiver in the receiver namespace; resolves with the payloads (hex) it got. */
-async function receiver(port: number, group: string | null, ifaceAddr: string | null, expected: number, timeoutMs = 10_000) {
-  const c = new JsonChild(['ip', 'netns', 'exec', K, 'node', join(fixtures, 'udp-recv.mjs'), String(port), group ?? '-', ifaceAddr ?? '-', String(expected), String(timeoutMs)]);
-  expect(await c.line(0)).toEqual({ ready: true });
-  return { done: c.line<{ count: number; payloads: string[] }>(1, timeoutMs + 5000), kill: () => c.kill() };
-}
-
-/** Whether a command runs here (a tool the cases below need). */
-function runs(...argv: string[]): boolean {
-  try {
-    sh(...argv);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const { S, R, K, setup, teardown } = chainNamespaces('mcrE');
+const receiver = (port: number, group: string | null, ifaceAddr: string | null, expected: number, timeoutMs?: number) =>
+  receiverIn(K, port, group, ifaceAddr, expected, timeoutMs);
+const send = (from: string, dst: string, port: number, count: number, size: number, intervalMs?: number) =>
+  sendFrom(S, from, dst, port, count, size, intervalMs);
+const rawSend = (variant: string, dst: string, port: number, count: number, size: number) => rawSendFrom(S, 's0', '10.91.1.1', variant, dst, port, count, size);
 const hasPython = runs('python3', '--version');
 if (!hasPython) console.warn('skipping raw-frame engine e2e cases: python3 not found');
-
-/** Hand-built frames from the sender's s0 (fixtures/raw-send.py). */
-function rawSend(variant: string, dst: string, port: number, count: number, size: number): void {
-  inNs(S, 'python3', join(fixtures, 'raw-send.py'), 's0', '10.91.1.1', dst, String(port), String(count), String(size), variant);
-}
-
-function send(from: string, dst: string, port: number, count: number, size: number, intervalMs = 1): void {
-  const r = JSON.parse(inNs(S, 'node', join(fixtures, 'udp-send.mjs'), from, dst, String(port), String(count), String(size), String(intervalMs)));
-  expect(r, 'udp-send.mjs in the sender namespace').toEqual({ sent: count, errors: 0 });
-}
-
-/** The payload udp-send.mjs sends as datagram i, in hex. */
-function payloadHex(i: number, n: number): string {
-  const b = Buffer.alloc(n);
-  for (let k = 0; k < n; k++) b[k] = (i * 31 + k) & 0xff;
-  if (n >= 4) b.writeUInt32BE(i, 0);
-  return b.toString('hex');
-}
-const expectedPayloads = (count: number, size: number) => Array.from({ length: count }, (_v, i) => payloadHex(i, size));
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Packets an interface has sent or received so far (`ip -s -j link`). */
-const linkPackets = (ns: string, ifname: string, dir: 'tx' | 'rx'): number =>
-  (JSON.parse(inNs(ns, 'ip', '-s', '-j', 'link', 'show', ifname)) as Array<{ stats64: Record<'tx' | 'rx', { packets: number }> }>)[0]!.stats64[dir].packets;
-
-/** Udp InCsumErrors of a namespace (/proc/net/snmp). */
-function udpCsumErrors(ns: string): number {
-  const [head, values] = inNs(ns, 'cat', '/proc/net/snmp').split('\n').filter((l) => l.startsWith('Udp:')).map((l) => l.trim().split(/\s+/));
-  return Number(values![head!.indexOf('InCsumErrors')]);
-}
 
 const hasGso = gsoSupported();
 const hasEthtool = runs('ethtool', '--version');
@@ -187,22 +42,7 @@ const IN = { interface: 'r0', group: '239.1.1.1', port: 5000 };
 describe.skipIf(!isRoot)('native engine end to end', () => {
   const running: Array<{ kill(): void }> = [];
 
-  beforeAll(() => {
-    for (const ns of [S, R, K]) {
-      sh('ip', 'netns', 'add', ns);
-      inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
-    }
-    const link = (a: string, ia: string, addrA: string, b: string, ib: string, addrB: string) => {
-      sh('ip', 'link', 'add', ia, 'netns', a, 'mtu', '9000', 'type', 'veth', 'peer', 'name', ib, 'netns', b, 'mtu', '9000');
-      inNs(a, 'ip', 'addr', 'add', addrA, 'dev', ia);
-      inNs(b, 'ip', 'addr', 'add', addrB, 'dev', ib);
-      inNs(a, 'ip', 'link', 'set', ia, 'up');
-      inNs(b, 'ip', 'link', 'set', ib, 'up');
-    };
-    link(S, 's0', '10.91.1.1/24', R, 'r0', '10.91.1.2/24');
-    link(R, 'r1', '10.91.2.1/24', K, 'k1', '10.91.2.2/24');
-    link(R, 'r2', '10.91.3.1/24', K, 'k2', '10.91.3.2/24');
-  });
+  beforeAll(setup);
 
   afterEach(() => {
     for (const c of children.splice(0)) c.kill();
@@ -210,17 +50,11 @@ describe.skipIf(!isRoot)('native engine end to end', () => {
 
   afterAll(() => {
     for (const p of running) p.kill();
-    for (const ns of [S, R, K]) {
-      try {
-        sh('ip', 'netns', 'del', ns);
-      } catch {
-        // not created (setup failed early)
-      }
-    }
+    teardown();
   });
 
   function engine(options: EngineOptions, rules: EngineRule[]): EngineProc {
-    const e = new EngineProc(options, rules);
+    const e = new EngineProc(R, options, rules);
     running.push(e);
     return e;
   }

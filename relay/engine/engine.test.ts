@@ -175,7 +175,9 @@ describe('Engine options and rules are type-checked', () => {
     const e = new Engine({ backend: 'mmsg' });
     const rule = (over: Record<string, unknown>) => [{ id: 'r', slot: 0, input: { interface: 'lo', group: '239.1.1.1', port: 5000 }, outputs: [], ...over }];
     expect(() => e.setRules(rule({ slot: 32768 }) as EngineRule[])).toThrow(/rules\[0\]\.slot: expected an integer 0-32767, got 32768/);
-    expect(() => e.setRules(rule({ outputs: [{ slot: 1, interface: 'lo', group: '239.1.1.2', port: 0, ttl: 1 }] }) as EngineRule[])).toThrow(/rules\[0\]\.outputs\[0\]\.port/);
+    expect(() => e.setRules(rule({ outputs: [{ slot: 1, interface: 'lo', group: '239.1.1.2', port: 65536, ttl: 1 }] }) as EngineRule[])).toThrow(/rules\[0\]\.outputs\[0\]\.port: expected an integer 0-65535/);
+    // Port 0 means any port, which only a multicast input can have (a unicast one guards its port).
+    expect(() => e.setRules(rule({ input: { interface: 'lo', group: '127.0.0.1', port: 0 } }) as EngineRule[])).toThrow(/rules\[0\]\.input\.port 0 \(any port\) needs a multicast group/);
     expect(() => e.setRules(rule({ input: { interface: 'lo', group: '239.1.1', port: 1 } }) as EngineRule[])).toThrow(/rules\[0\]\.input\.group: expected a dotted-quad/);
     e.stop();
   });

@@ -127,7 +127,7 @@ function validateRules(rules: unknown, layout: NativeLayout): asserts rules is E
     if (typeof input !== 'object' || input === null) throw new TypeError(`${p}.input: expected an object, got ${describe(input)}`);
     checkString(`${p}.input.interface`, input['interface']);
     checkString(`${p}.input.group`, input['group']);
-    checkInt(`${p}.input.port`, input['port'], 1, 65535);
+    checkInt(`${p}.input.port`, input['port'], 0, 65535); // 0: any port (types.ts)
     if (input['source'] !== undefined) checkString(`${p}.input.source`, input['source']);
     if (!Array.isArray(rule['outputs'])) throw new TypeError(`${p}.outputs: expected an array, got ${describe(rule['outputs'])}`);
     (rule['outputs'] as unknown[]).forEach((o: unknown, j) => {
@@ -137,7 +137,7 @@ function validateRules(rules: unknown, layout: NativeLayout): asserts rules is E
       checkInt(`${op}.slot`, out['slot'], 0, layout.maxOutputSlots - 1);
       checkString(`${op}.interface`, out['interface']);
       checkString(`${op}.group`, out['group']);
-      checkInt(`${op}.port`, out['port'], 1, 65535);
+      checkInt(`${op}.port`, out['port'], 0, 65535); // 0: the input datagram's port
       checkInt(`${op}.ttl`, out['ttl'], 1, 255);
       if (out['tos'] !== undefined) checkInt(`${op}.tos`, out['tos'], 0, 255);
     });

@@ -74,6 +74,28 @@ export interface NativeInterface {
   addresses: string[];
 }
 
+/** One protocol packet as the native reader queued it (native/engine/addon/proto_wrap.cc); payload = the IP payload. */
+export interface NativeProtoPacket { ifindex: number; src: string; dst: string; ttl: number; routerAlert: boolean; ipProto: number; payload: Uint8Array }
+
+/** native/engine/addon/proto_wrap.cc: the protocol receive socket (relay/protocols/io). */
+export interface NativeProtoRx {
+  /** Starts the reader thread; batches arrive on the JS thread, bounded by the native queue. */
+  start(onPackets: (pkts: NativeProtoPacket[]) => void): void;
+  /** ALLMULTI on the interface and admit its packets; returns its ifindex; throws (code ENODEV, ...). */
+  enable(ifname: string): number;
+  disable(ifindex: number): void;
+  counters(): { received: number; queueDrops: number; notEnabled: number; malformed: Record<string, number> };
+  /** Joins the reader; no callback after it returns. */
+  close(): void;
+}
+
+/** native/engine/addon/proto_wrap.cc: raw IP sockets of the protocol plane. */
+export interface NativeProtoTx {
+  /** null when sent, else the errno name (never throws for a failed send). */
+  send(ifname: string, dst: string, ipProto: number, payload: Uint8Array, ttl: number, routerAlert: boolean): string | null;
+  close(): void;
+}
+
 export interface NativeModule {
   parseFrame(frame: Uint8Array, vlanTci?: number): NativeParsedFrame | { error: string };
   benchRuleLookup(rules: number, lookups: number, sourceRules?: boolean): { nsPerLookup: number; hits: number };
@@ -85,6 +107,8 @@ export interface NativeModule {
   NetlinkWatch: new () => { start(onEvents: (events: NativeLinkEvent[]) => void): void; stop(): void };
   /** Every interface of this network namespace (RTM_GETLINK + RTM_GETADDR dump); throws like the engine. */
   netlinkSnapshot(): NativeInterface[];
+  NativeProtoRx: new (ipProtos: number[]) => NativeProtoRx;
+  NativeProtoTx: new (ipProtos: number[]) => NativeProtoTx;
   /** native/engine/addon/privilege.cc: switch to uid/gid keeping only `keep` capabilities (relay/daemon/privilege.ts). */
   dropPrivileges(o: { uid: number; gid: number; groups: number[]; keep: Array<'net_raw' | 'net_admin' | 'net_bind_service'> }): void;
   lookupUser(nameOrUid: string): { name: string; uid: number; gid: number; home: string } | null;

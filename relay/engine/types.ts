@@ -65,6 +65,12 @@ export interface EngineInput {
   interface: string;
   /** Dotted quad. Multicast (224/4) or a unicast address of the input interface (tunnel endpoint). */
   group: string;
+  /**
+   * UDP destination port; 0 = any port of the group (IGMP/PIM-learned routes). A datagram matches, most
+   * specific first: (source, port), (source, any port), (any source, port), (any source, any port), so a
+   * source-specific rule outranks the port, and an exact-port rule beside an any-port one takes its port.
+   * Any-port inputs must be multicast (a unicast input needs a port to guard).
+   */
   port: number;
   /** Optional source filter (SSM-like): only frames from this IPv4 source match. */
   source?: string;
@@ -76,6 +82,7 @@ export interface EngineOutput {
   interface: string;
   /** Destination: multicast group or unicast address. */
   group: string;
+  /** UDP destination (and, on packet egress, source) port; 0 = the input datagram's destination port. */
   port: number;
   /** IP TTL of relayed datagrams (multicast and unicast). */
   ttl: number;

@@ -8,6 +8,7 @@ import type { DataPlane } from '../daemon/data-plane.js';
 import { sumCounters } from '../stats/counters.js';
 import type { SlotLookup } from '../stats/view.js';
 import { packageVersion } from '../version.js';
+import type { Family } from './format.js';
 import type { MetricsInput } from './input.js';
 import type { ControlRequestCounter } from './requests.js';
 
@@ -19,6 +20,8 @@ export interface DaemonMetricsParts {
   /** The egress backend in use (it can fall back from uring to mmsg at start). */
   backend: () => string;
   startedAtMs: number;
+  /** The protocol plane's families (relay/metrics/protocols.ts), when mcrd runs protocols. */
+  protocols?: () => Family[];
 }
 
 /** A `collect` for startMetricsServer. Rejects only if reading the workers' counters does. */
@@ -45,6 +48,7 @@ export function daemonMetricsCollector(p: DaemonMetricsParts): () => Promise<Met
       controlRequests: p.requests.snapshot(),
       startTimeSeconds: p.startedAtMs / 1000,
       build: { version: packageVersion(), backend: p.backend(), node: process.version },
+      ...(p.protocols ? { protocols: p.protocols() } : {}),
     };
   };
 }

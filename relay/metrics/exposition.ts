@@ -77,6 +77,7 @@ export function buildFamilies(m: MetricsInput): Family[] {
 
     counter('mcr_control_requests_total', 'Control-socket requests by command and result (ok, or the error code replied).',
       m.controlRequests.map((r) => ({ labels: { command: r.command, result: r.result }, value: r.count }))),
+    ...(m.protocols ?? []),
   ];
 }
 

@@ -5,6 +5,7 @@
  */
 import type { WorkerState } from '../control/api.js';
 import type { EngineCounters } from '../engine/types.js';
+import type { Family } from './format.js';
 
 export interface MetricsEndpoint { interface: string; group: string; port: number }
 
@@ -45,4 +46,6 @@ export interface MetricsInput {
   /** When the daemon started, seconds since the epoch. */
   startTimeSeconds: number;
   build: { version: string; backend: string; node: string };
+  /** Families of the protocol plane (relay/metrics/protocols.ts), already built; absent without protocols. */
+  protocols?: Family[];
 }

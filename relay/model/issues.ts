@@ -13,10 +13,12 @@ export interface IssueContext {
   pathPrefix?: ReadonlyArray<PropertyKey>;
   /** Map a path to the name the user typed (CLI flags); replaces source+path when it returns a name. */
   flagFor?: (path: ReadonlyArray<PropertyKey>) => string | undefined;
+  /** Keys of the validated section, for "did you mean" (default: the rule model's keys). */
+  knownKeys?: readonly string[];
 }
 
 /** Keys the model knows, for "did you mean" on a misspelt key. */
-const KNOWN_KEYS = ['id', 'name', 'input', 'outputs', 'interface', 'group', 'port', 'source', 'protocol', 'ttl', 'tos', 'rules'];
+const KNOWN_KEYS = ['id', 'name', 'input', 'outputs', 'interface', 'group', 'port', 'source', 'protocol', 'ttl', 'tos', 'when', 'rules'];
 
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let v: unknown = root;
@@ -39,10 +41,10 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Suggest the closest known key, if any is close enough to be a typo. */
-export function suggestKey(key: string): string | undefined {
+export function suggestKey(key: string, known: readonly string[] = KNOWN_KEYS): string | undefined {
   let best: string | undefined;
   let bestD = 3;
-  for (const k of KNOWN_KEYS) {
+  for (const k of known) {
     const dist = editDistance(key.toLowerCase(), k);
     if (dist < bestD) { best = k; bestD = dist; }
   }
@@ -57,9 +59,9 @@ export function issueToError(issue: z.core.$ZodIssue, input: unknown, ctx: Issue
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     local = [...local, key];
-    const s = suggestKey(key);
+    const s = suggestKey(key, ctx.knownKeys);
     detail = `unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : ''}${s ? `; did you mean "${s}"?` : ''}`;
-  } else if (!issue.message.startsWith('expected ')) {
+  } else if (!issue.message.startsWith('expected ') || issue.message.includes(', got ')) {
     detail = issue.message;
   } else {
     detail = `${issue.message}, got ${describeValue(valueAt(input, issue.path))}`;

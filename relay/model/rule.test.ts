@@ -22,6 +22,14 @@ describe('parseRule', () => {
     expect(r.outputs[0]!.ttl).toBe(DEFAULT_TTL);
   });
 
+  test('outputs may be members-only; "always" is the default and is not stored', () => {
+    const out = (when: unknown) => ({ ...good(), outputs: [{ ...good().outputs[0]!, when }] });
+    expect(parseRule(out('members')).outputs[0]!.when).toBe('members');
+    expect(parseRule(out('always')).outputs[0]).not.toHaveProperty('when');
+    expect(parseRule(good()).outputs[0]).not.toHaveProperty('when');
+    expect(errorOf(() => parseRule(out('sometimes'))).message).toBe('outputs[0].when: expected "always" or "members" (members: send only while the output interface has IGMP members for the output group), got "sometimes" (string)');
+  });
+
   test('name (MCR) and id both name a rule', () => {
     expect(parseRule({ ...good(), name: 'cam1' }).id).toBe('cam1');
     expect(parseRule({ ...good(), id: 'cam1' }).id).toBe('cam1');

@@ -7,7 +7,7 @@
  * Accepted shape (MCR's rule format plus optional fields):
  *   { id?: "cam1", name?: "camera 1",
  *     input:   { interface: "eth0", group: "239.1.1.1", port: 5001, source?: "10.0.0.5", protocol?: "udp" | null },
- *     outputs: [{ interface: "eth1", group: "239.10.10.10", port: 6001, ttl?: 16, tos?: 0 }] }
+ *     outputs: [{ interface: "eth1", group: "239.10.10.10", port: 6001, ttl?: 16, tos?: 0, when?: "always" | "members" }] }
  *
  * TTL default 16: a relayed stream is usually meant to cross a few routed hops (the point of relaying
  * it), which TTL 1 — the kernel's multicast default and MCR's — never does; 16 still expires well
@@ -34,6 +34,7 @@ export const EXPECT = {
   port: 'expected integer 1-65535',
   ttl: 'expected integer 1-255',
   tos: 'expected integer 0-255',
+  when: 'expected "always" or "members" (members: send only while the output interface has IGMP members for the output group)',
   id: 'expected rule id: 1-64 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
   name: 'expected rule name: 1-128 characters of text (no control characters)',
   object: 'expected an object',
@@ -80,6 +81,7 @@ export const outputSchema = z.strictObject(
     port,
     ttl: ttl.optional(),
     tos: tos.optional(),
+    when: z.enum(['always', 'members'], { error: EXPECT.when }).optional(),
   },
   { error: EXPECT.object },
 );
@@ -121,12 +123,18 @@ export interface Rule {
   /** MCR's display name, when it is not the id itself. */
   name?: string;
   input: { interface: string; group: string; port: number; source?: string };
-  outputs: Array<{ interface: string; group: string; port: number; ttl: number; tos?: number }>;
+  /** when "members": sent only while the output interface has IGMP members for the output group (MRIB, relay/protocols/mrib). */
+  outputs: Array<{ interface: string; group: string; port: number; ttl: number; tos?: number; when?: 'members' }>;
 }
 
 /** `group:port:interface`, the notation of mcrctl --outputs. */
 export function endpointKey(e: { interface: string; group: string; port: number }): string {
   return `${e.group}:${e.port}:${e.interface}`;
+}
+
+/** Key of a rule's output counter slot: kept while the rule keeps that output. */
+export function outputKey(ruleId: string, o: { interface: string; group: string; port: number }): string {
+  return `${ruleId}|${endpointKey(o)}`;
 }
 
 /** The engine's lookup key: two rules may not share it. */
@@ -151,6 +159,7 @@ export function normalizeRule(r: RuleInputFields, defaultTtl = DEFAULT_TTL): Rul
     outputs: r.outputs.map((o) => {
       const out: Rule['outputs'][number] = { interface: o.interface, group: o.group, port: o.port, ttl: o.ttl ?? defaultTtl };
       if (o.tos !== undefined) out.tos = o.tos;
+      if (o.when === 'members') out.when = 'members';
       return out;
     }),
   };

@@ -1,4 +1,4 @@
-// addon: the mcr_native module entry point; only registers the parts (parse_wrap, layout_wrap, engine_wrap).
+// addon: the mcr_native module entry point; only registers the parts (parse_wrap, layout_wrap, engine_wrap, netlink_wrap, privilege, proto_wrap).
 #include <napi.h>
 
 #include "addon.h"
@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mcr::InitEngine(env, exports);
   mcr::InitNetlink(env, exports);
   mcr::InitPrivilege(env, exports);
+  mcr::InitProto(env, exports);
   return exports;
 }
 

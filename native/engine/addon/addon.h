@@ -10,5 +10,6 @@ void InitLayout(Napi::Env env, Napi::Object exports);
 void InitEngine(Napi::Env env, Napi::Object exports);
 void InitNetlink(Napi::Env env, Napi::Object exports);
 void InitPrivilege(Napi::Env env, Napi::Object exports);
+void InitProto(Napi::Env env, Napi::Object exports);
 
 }  // namespace mcr

@@ -132,7 +132,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       Napi::Object in = object_at(env, r.Get("input"), p + ".input");
       spec.in_ifname = string_at(env, in, "interface", p + ".input");
       spec.in_group = ipv4_at(env, in, "group", p + ".input");
-      spec.in_port = static_cast<uint16_t>(number_at(env, in, "port", p + ".input", 1, 65535));
+      spec.in_port = static_cast<uint16_t>(number_at(env, in, "port", p + ".input", 0, 65535));
       spec.in_source = has(in, "source") ? ipv4_at(env, in, "source", p + ".input") : 0;
       Napi::Value outs_v = r.Get("outputs");
       if (!outs_v.IsArray()) type_error(env, p + ".outputs", "an array");
@@ -144,7 +144,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         os.slot = static_cast<uint32_t>(number_at(env, o, "slot", op, 0, kMaxOutputSlots - 1));
         os.ifname = string_at(env, o, "interface", op);
         os.group = ipv4_at(env, o, "group", op);
-        os.port = static_cast<uint16_t>(number_at(env, o, "port", op, 1, 65535));
+        os.port = static_cast<uint16_t>(number_at(env, o, "port", op, 0, 65535));
         os.ttl = static_cast<int>(number_at(env, o, "ttl", op, 1, 255));
         os.tos = has(o, "tos") ? static_cast<int>(number_at(env, o, "tos", op, 0, 255)) : -1;
         spec.outputs.push_back(std::move(os));

@@ -155,7 +155,7 @@ std::vector<sock_filter> exact_filter(const std::set<GroupPort>& pairs) {
   for (const auto& [g, ports] : groups) {
     p[ja_at[gi]].k = static_cast<uint32_t>(p.size() - ja_at[gi] - 1);
     ++gi;
-    const bool check_ports = ports.size() <= kMaxPortsPerGroup;
+    const bool check_ports = ports.front() != 0 && ports.size() <= kMaxPortsPerGroup;  // sorted: 0 = any port
     const size_t n = check_ports ? ports.size() : 0;
     // accept sits after: jset(1) + 6 port-load insns + n jeq + drop(1)
     p.push_back(stmt(BPF_LD | BPF_H | BPF_IND, 6));

@@ -21,7 +21,7 @@
 
 namespace mcr {
 
-/* (dst ip, dst port), host byte order. */
+/* (dst ip, dst port), host byte order; port 0 = every port of that group (an any-port rule). */
 using GroupPort = std::pair<uint32_t, uint16_t>;
 
 /* Snap length the filter returns for accepted frames (covers 9000 MTU + tags with room to spare). */

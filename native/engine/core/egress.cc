@@ -84,6 +84,7 @@ SendBatch::SendBatch(const std::vector<QueueSpec>& specs) {
     q.lens = std::make_unique<uint32_t[]>(kQueueCap);
     q.segs = std::make_unique<uint32_t[]>(kQueueCap);
     q.hdrs = std::make_unique<uint8_t[]>(static_cast<size_t>(kQueueCap) * (kVnetHdr + kRawHeader));
+    q.names = std::make_unique<sockaddr_in[]>(kQueueCap);
   }
   dirty_.reserve(specs.size());
 }

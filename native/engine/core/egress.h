@@ -66,10 +66,16 @@ class SendBatch {
  public:
   explicit SendBatch(const std::vector<QueueSpec>& queues);
 
-  /* Queue one send; returns true when that socket's queue is full and the batch must be flushed. */
-  bool add(uint32_t queue, const sockaddr_in* dst, const uint8_t* payload, uint32_t len, uint32_t out_slot) {
+  /* Queue one send; returns true when that socket's queue is full and the batch must be flushed.
+     @port != 0: send to dst's address at that port (an any-port output; the address is copied into the message). */
+  bool add(uint32_t queue, const sockaddr_in* dst, const uint8_t* payload, uint32_t len, uint32_t out_slot, uint16_t port = 0) {
     Queue& q = queues_[queue];
     uint32_t i = next_message(q, queue);
+    if (port != 0) {
+      q.names[i] = *dst;
+      q.names[i].sin_port = htons(port);
+      dst = &q.names[i];
+    }
     q.iov[q.niov] = iovec{const_cast<uint8_t*>(payload), len};
     return finish_message(q, i, const_cast<sockaddr_in*>(dst), sizeof(sockaddr_in), 1, len, out_slot);
   }
@@ -81,7 +87,7 @@ class SendBatch {
     if (q.gso && q.count > 0) {
       const uint32_t last = q.count - 1;
       if (q.slots[last] == out_slot && q.lens[last] == q.segs[last] * len && q.segs[last] < kMaxGsoSegs &&
-          q.lens[last] + len <= kMaxGsoPayload) {
+          q.lens[last] + len <= kMaxGsoPayload && packet_same_ports(header(q, last) + kVnetHdr, t)) {
         // The frame's first IP id: every datagram since it took one, and only the last message grows.
         const auto first_id = static_cast<uint16_t>(q.ip_id - q.segs[last]);
         q.iov[q.niov++] = iovec{const_cast<uint8_t*>(payload), len};
@@ -116,6 +122,7 @@ class SendBatch {
     std::unique_ptr<uint32_t[]> lens;  // payload bytes, what output counters count
     std::unique_ptr<uint32_t[]> segs;  // datagrams in the message (> 1 only on GSO queues), each lens/segs bytes
     std::unique_ptr<uint8_t[]> hdrs;   // raw-egress headers, kVnetHdr + kRawHeader per message
+    std::unique_ptr<sockaddr_in[]> names;  // per-message destinations of any-port outputs
     uint16_t ip_id = 0;
   };
   std::vector<Queue> queues_;

@@ -35,6 +35,19 @@ struct PacketTemplate {
  */
 bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out);
 
+/* Set the UDP source and destination port of a template (an any-port output's copy, per datagram). */
+inline void packet_set_port(PacketTemplate* t, uint16_t port) {
+  for (int at : {34, 36}) {
+    t->bytes[at] = static_cast<uint8_t>(port >> 8);
+    t->bytes[at + 1] = static_cast<uint8_t>(port);
+  }
+}
+
+/* Whether a filled frame header (Ethernet on) carries the template's UDP ports (GSO merges only those). */
+inline bool packet_same_ports(const uint8_t* hdr, const PacketTemplate& t) {
+  return hdr[34] == t.bytes[34] && hdr[35] == t.bytes[35] && hdr[36] == t.bytes[36] && hdr[37] == t.bytes[37];
+}
+
 /**
  * packet_fill_vnet - virtio_net_hdr (kVnetHdr bytes at @vnet) and headers (kRawHeader bytes after it) of
  * one frame carrying @segs payloads of @seg_len bytes, the first with IP id @first_id (segmentation

@@ -85,6 +85,8 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
     const std::string at = "rules[" + std::to_string(i) + "]";
     if (r.slot >= kMaxRuleSlots) throw invalid(at + ".slot " + std::to_string(r.slot) + " out of range 0.." + std::to_string(kMaxRuleSlots - 1));
     if (!rule_slots.insert(r.slot).second) throw invalid(at + ".slot " + std::to_string(r.slot) + " is used by another rule");
+    if (r.in_port == 0 && !is_multicast(r.in_group))
+      throw invalid(at + ".input.port 0 (any port) needs a multicast group: a unicast input must name the port it guards");
     for (size_t j = 0; j < r.outputs.size(); ++j) {
       const OutputSpec& o = r.outputs[j];
       const std::string oat = at + ".outputs[" + std::to_string(j) + "]";
@@ -499,9 +501,16 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
         SendBatch::account(*counters_, o.slot, -EMSGSIZE, 0);
         continue;
       }
-      full = t.batch->add_packet(o.queue, o.tmpl, payload, p.payload_len, o.slot);
+      if (o.dst.sin_port == 0) {
+        // Any-port output: this datagram's port into a copy of the template (it is consumed right away).
+        PacketTemplate tp = o.tmpl;
+        packet_set_port(&tp, p.dst_port);
+        full = t.batch->add_packet(o.queue, tp, payload, p.payload_len, o.slot);
+      } else {
+        full = t.batch->add_packet(o.queue, o.tmpl, payload, p.payload_len, o.slot);
+      }
     } else {
-      full = t.batch->add(o.queue, &o.dst, payload, p.payload_len, o.slot);
+      full = t.batch->add(o.queue, &o.dst, payload, p.payload_len, o.slot, o.dst.sin_port == 0 ? p.dst_port : 0);
     }
     if (full) sender_->flush(*t.batch, *counters_);
   }

@@ -55,7 +55,7 @@ struct OutputSpec {
   uint32_t slot;
   std::string ifname;
   uint32_t group;  // host byte order
-  uint16_t port;
+  uint16_t port;  // 0 = the input datagram's destination port
   int ttl;
   int tos;  // -1 = default
 };
@@ -65,7 +65,7 @@ struct RuleSpec {
   uint32_t slot;
   std::string in_ifname;
   uint32_t in_group;   // host byte order
-  uint16_t in_port;
+  uint16_t in_port;    // 0 = any port (multicast inputs only)
   uint32_t in_source;  // 0 = any
   std::vector<OutputSpec> outputs;
 };
@@ -80,7 +80,7 @@ struct Table {
   struct Out {
     uint32_t queue;  // index into egress / batch queues
     uint32_t slot;
-    sockaddr_in dst;
+    sockaddr_in dst;  // sin_port 0: an any-port output, sent to each datagram's own port
     bool packet;          // raw AF_PACKET egress with headers from tmpl
     PacketTemplate tmpl;  // valid when packet
   };

@@ -10,6 +10,7 @@ long RuleIndex::build(const std::vector<RuleKey>& keys, const std::vector<uint32
   mask_ = cap - 1;
   count_ = 0;
   has_source_rules_ = false;
+  has_any_port_ = false;
   for (size_t n = 0; n < keys.size(); ++n) {
     const RuleKey& k = keys[n];
     size_t i = hash(k) & mask_;
@@ -20,6 +21,7 @@ long RuleIndex::build(const std::vector<RuleKey>& keys, const std::vector<uint32
     slots_[i] = Slot{k, values[n]};
     ++count_;
     if (k.src_ip != 0) has_source_rules_ = true;
+    if (k.port == 0) has_any_port_ = true;
   }
   return -1;
 }

@@ -1,9 +1,12 @@
 // rule_index: O(1) lookup (ingress ifindex, dst ip, dst port[, source ip]) -> rule index.
 //
 // Open addressing with linear probing over a power-of-two array sized to at most 50 % load, built once
-// off the packet path and then read-only, so lookups never allocate or lock. A rule with a source
-// constraint wins over an any-source rule for the same (ifindex, group, port): lookup probes the exact
-// source first, and only when the index holds any source-specific rule at all.
+// off the packet path and then read-only, so lookups never allocate or lock. A key with port 0 is an
+// any-port rule (IGMP-learned routes match every UDP port of their group). Precedence, most specific
+// first: (source, port), (source, any port), (any source, port), (any source, any port) — the source
+// outranks the port because an (S,G) route is the more specific forwarding state (as in the kernel's
+// MFC), whatever port its (*,G) sibling names. Each step is probed only when the index holds a rule of
+// that kind at all, so a table without source or any-port rules costs one probe as before.
 // Exercised by native/test/test_rules.cc.
 #pragma once
 
@@ -17,7 +20,7 @@ struct RuleKey {
   uint32_t ifindex;
   uint32_t dst_ip;  // host byte order
   uint32_t src_ip;  // host byte order; 0 = any source
-  uint16_t port;
+  uint16_t port;    // 0 = any port
 
   bool operator==(const RuleKey&) const = default;
 };
@@ -32,13 +35,15 @@ class RuleIndex {
    */
   long build(const std::vector<RuleKey>& keys, const std::vector<uint32_t>& values);
 
-  /* Rule for a packet: exact-source match first, then any-source; kNone if neither. */
+  /* Rule for a packet, in the precedence order above; kNone if none matches. */
   uint32_t find(uint32_t ifindex, uint32_t dst_ip, uint16_t port, uint32_t src_ip) const {
+    uint32_t v;
     if (has_source_rules_ && src_ip != 0) {
-      uint32_t v = probe({ifindex, dst_ip, src_ip, port});
-      if (v != kNone) return v;
+      if ((v = probe({ifindex, dst_ip, src_ip, port})) != kNone) return v;
+      if (has_any_port_ && (v = probe({ifindex, dst_ip, src_ip, 0})) != kNone) return v;
     }
-    return probe({ifindex, dst_ip, 0, port});
+    if ((v = probe({ifindex, dst_ip, 0, port})) != kNone) return v;
+    return has_any_port_ ? probe({ifindex, dst_ip, 0, 0}) : kNone;
   }
 
   size_t size() const { return count_; }
@@ -70,6 +75,7 @@ class RuleIndex {
   size_t mask_ = 0;
   size_t count_ = 0;
   bool has_source_rules_ = false;
+  bool has_any_port_ = false;
 };
 
 }  // namespace mcr

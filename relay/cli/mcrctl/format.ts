@@ -19,11 +19,16 @@ export const count = (n: number) => String(n);
 
 /** "3.2 s ago", "never". */
 export function ago(ms: number | null): string {
-  if (ms === null) return 'never';
-  if (ms < 1000) return `${ms} ms ago`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s ago`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min ago`;
-  return `${Math.round(ms / 3_600_000)} h ago`;
+  return ms === null ? 'never' : `${duration(ms)} ago`;
 }
 
 export const endpoint = (e: { group: string; port: number; interface: string }) => `${e.group}:${e.port} ${e.interface}`;
+
+/** Time left or elapsed: "850 ms", "12.3 s", "4 min", "-" for none. */
+export function duration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}

@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest';
+import { McrError } from '../errors.js';
+import { parseConfigText } from './load.js';
+
+const load = (text: string) => parseConfigText(text, 'mcrd.json5');
+
+function errorOf(fn: () => unknown): McrError {
+  try { fn(); } catch (e) { if (e instanceof McrError) return e; throw e; }
+  throw new Error('expected an McrError');
+}
+
+describe('igmp: section', () => {
+  test('is validated and filled with RFC defaults instead of being ignored', () => {
+    const c = load(`{ igmp: { enabled: true, querier_interfaces: ["eth1"], upstream_interfaces: ["eth0"] } }`);
+    expect(c.warnings).toEqual([]);
+    expect(c.protocols.igmp).toMatchObject({ querier_interfaces: ['eth1'], upstream_interfaces: ['eth0'], query_interval: 125, robustness: 2, version: 3 });
+  });
+
+  test('enabled: false runs no IGMP', () => {
+    expect(load(`{ igmp: { enabled: false, querier_interfaces: ["eth1"] } }`).protocols.igmp).toBeUndefined();
+  });
+
+  test.each([
+    [`{\n igmp: {\n  robustness: 9 } }`, 'mcrd.json5:3 igmp.robustness: expected integer 1-7, got 9 (number)'],
+    [`{ igmp: { querier_interfaces: "eth1" } }`, 'igmp.querier_interfaces: expected a list of interface names like ["eth1"], got "eth1" (string)'],
+    [`{ igmp: { query_intreval: 10 } }`, 'igmp.query_intreval: unknown key; did you mean "query_interval"?'],
+    [`{ igmp: { upstream_interfaces: ["a/b"] } }`, 'igmp.upstream_interfaces[0]: expected an interface name (1-15 characters, no "/", ":" or spaces), got "a/b" (string)'],
+    [`{ igmp: { querier_interfaces: ["eth1"], upstream_interfaces: ["eth1"] } }`, 'igmp.upstream_interfaces[0]: "eth1" is an IGMP interface already (streams are captured on those anyway); list it in one place'],
+    [`{ igmp: true }`, 'igmp: expected an object like igmp: { enabled: true, ... }'],
+  ])('%s is an error naming the field', (text, message) => {
+    expect(errorOf(() => load(text)).message).toContain(message);
+  });
+
+  test('the module schema\'s own cross-field message is not doubled', () => {
+    const m = errorOf(() => load(`{ igmp: { query_interval: 10, query_response_interval: 12 } }`)).message;
+    expect(m).toContain('igmp.query_response_interval: expected less than query_interval');
+    expect(m.match(/, got /g)).toHaveLength(1);
+  });
+
+  test('members-only static outputs load from the config', () => {
+    const c = load(`{ rules: [{ input: { interface: "eth0", group: "239.1.1.1", port: 5000 }, outputs: [{ interface: "eth1", group: "239.1.1.1", port: 5000, when: "members" }] }] }`);
+    expect(c.rules[0]!.outputs[0]!.when).toBe('members');
+  });
+
+  test('other unknown sections still only warn', () => {
+    expect(load(`{ bgp: {} }`).warnings).toEqual(['mcrd.json5:1 bgp: section not used by mcrd, ignored']);
+  });
+});

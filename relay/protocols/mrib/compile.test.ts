@@ -1,0 +1,102 @@
+import { describe, expect, test } from 'vitest';
+import type { Rule } from '../../model/rule.js';
+import type { LearnedRoute } from '../types.js';
+import { type CompileInput, type Members, compile } from './compile.js';
+
+const G = '239.1.1.1';
+const S1 = '10.0.0.1';
+const noMembers: Members = () => null;
+const membersOn = (...keys: string[]): Members => (i, g) => (keys.includes(`${i}/${g}`) ? { mode: 'exclude', sources: [] } : null);
+
+function input(o: Partial<CompileInput>): CompileInput {
+  return { statics: [], learned: [], members: noMembers, inputInterfaces: ['up0', 'd1', 'd2'], exists: () => true, learnedTtl: 64, ...o };
+}
+
+const igmp = (group: string, oifs: string[], source?: string): LearnedRoute => ({
+  origin: 'igmp', group, ...(source ? { source } : {}), oifs: oifs.map((i) => ({ interface: i, reason: 'igmp v3 exclude', expiresAtMs: 5000 })),
+});
+
+const staticRule = (outputs: Rule['outputs'], over: Partial<Rule['input']> = {}): Rule =>
+  ({ id: 'cam', input: { interface: 'up0', group: G, port: 5000, ...over }, outputs });
+
+/** Each engine rule as `iif group:port[ src] -> oif:group:port,...` for compact expectations. */
+function table(i: CompileInput): string[] {
+  return compile(i).rules.map((r) => `${r.input.interface} ${r.input.group}:${r.input.port}${r.input.source ? ` ${r.input.source}` : ''} -> ${r.outputs.map((o) => `${o.interface}:${o.group}:${o.port}`).join(',')}`);
+}
+
+describe('compile', () => {
+  const cases: Array<[string, CompileInput, string[]]> = [
+    ['no routes, no rules: empty table', input({}), []],
+    ['static rule as configured', input({ statics: [staticRule([{ interface: 'd1', group: '239.9.9.9', port: 6000, ttl: 16 }])] }),
+      ['up0 239.1.1.1:5000 -> d1:239.9.9.9:6000']],
+    ['(*,G) from IGMP captures on every other eligible interface, any port, group and port unchanged',
+      input({ learned: [igmp(G, ['d1'])] }),
+      ['d2 239.1.1.1:0 -> d1:239.1.1.1:0', 'up0 239.1.1.1:0 -> d1:239.1.1.1:0']],
+    ['members on two interfaces: each capture leaves out its own interface',
+      input({ learned: [igmp(G, ['d1', 'd2'])] }),
+      ['d1 239.1.1.1:0 -> d2:239.1.1.1:0', 'd2 239.1.1.1:0 -> d1:239.1.1.1:0', 'up0 239.1.1.1:0 -> d1:239.1.1.1:0,d2:239.1.1.1:0']],
+    ['(S,G) carries the (*,G) oifs of the same iif too',
+      input({ inputInterfaces: ['up0'], learned: [igmp(G, ['d1'], S1), igmp(G, ['d2'])] }),
+      ['up0 239.1.1.1:0 -> d2:239.1.1.1:0', `up0 239.1.1.1:0 ${S1} -> d1:239.1.1.1:0,d2:239.1.1.1:0`]],
+    ['a learned route with an iif (PIM RPF) captures there only',
+      input({ learned: [{ origin: 'pim', group: G, iif: 'up0', oifs: [{ interface: 'd1', reason: 'pim join' }] }] }),
+      ['up0 239.1.1.1:0 -> d1:239.1.1.1:0']],
+    ['oifs and iifs on missing interfaces are left out',
+      input({ exists: (i) => i !== 'd2', inputInterfaces: ['up0'], learned: [igmp(G, ['d1', 'd2']), { origin: 'pim', group: '239.2.2.2', iif: 'd2', oifs: [{ interface: 'd1', reason: 'j' }] }] }),
+      ['up0 239.1.1.1:0 -> d1:239.1.1.1:0']],
+    ['members-only static output is withheld without members',
+      input({ statics: [staticRule([{ interface: 'd1', group: '239.9.9.9', port: 6000, ttl: 16, when: 'members' }, { interface: 'd2', group: G, port: 5000, ttl: 16 }])] }),
+      ['up0 239.1.1.1:5000 -> d2:239.1.1.1:5000']],
+    ['members-only static output is sent while its interface has members for the output group',
+      input({ members: membersOn('d1/239.9.9.9'), statics: [staticRule([{ interface: 'd1', group: '239.9.9.9', port: 6000, ttl: 16, when: 'members' }])] }),
+      ['up0 239.1.1.1:5000 -> d1:239.9.9.9:6000']],
+    ['members-only output: INCLUDE {} is no member',
+      input({ members: () => ({ mode: 'include', sources: [] }), statics: [staticRule([{ interface: 'd1', group: G, port: 5000, ttl: 16, when: 'members' }])] }),
+      ['up0 239.1.1.1:5000 -> ']],
+    ['a static rule on the same iif and group merges the learned oifs in (its own port kept)',
+      input({ inputInterfaces: ['up0'], learned: [igmp(G, ['d1'])], statics: [staticRule([{ interface: 'd2', group: '239.9.9.9', port: 6000, ttl: 16 }])] }),
+      ['up0 239.1.1.1:5000 -> d2:239.9.9.9:6000,d1:239.1.1.1:0', 'up0 239.1.1.1:0 -> d1:239.1.1.1:0']],
+    ['a static output that already sends the group unchanged is not doubled by the learned oif',
+      input({ inputInterfaces: ['up0'], learned: [igmp(G, ['d1'])], statics: [staticRule([{ interface: 'd1', group: G, port: 5000, ttl: 16 }])] }),
+      ['up0 239.1.1.1:5000 -> d1:239.1.1.1:5000', 'up0 239.1.1.1:0 -> d1:239.1.1.1:0']],
+    ['a learned (S,G) next to a sourceless static rule: S gets a twin of the rule with both oif sets (the engine ranks (S, any port) first)',
+      input({ inputInterfaces: ['up0'], learned: [igmp(G, ['d1'], S1)], statics: [staticRule([{ interface: 'd2', group: '239.9.9.9', port: 6000, ttl: 16 }])] }),
+      ['up0 239.1.1.1:5000 -> d2:239.9.9.9:6000', `up0 239.1.1.1:5000 ${S1} -> d2:239.9.9.9:6000,d1:239.1.1.1:0`, `up0 239.1.1.1:0 ${S1} -> d1:239.1.1.1:0`]],
+    ['(S,G) learned oifs do not join a static rule of another source',
+      input({ inputInterfaces: ['up0'], learned: [igmp(G, ['d1'], S1)], statics: [staticRule([{ interface: 'd2', group: G, port: 5000, ttl: 16 }], { source: '10.0.0.2' })] }),
+      ['up0 239.1.1.1:5000 10.0.0.2 -> d2:239.1.1.1:5000', `up0 239.1.1.1:0 ${S1} -> d1:239.1.1.1:0`]],
+  ];
+  test.each(cases)('%s', (_name, i, expected) => {
+    expect(table(i)).toEqual(expected);
+  });
+
+  test('learned rule ids and output keys are stable across recompiles (counter slots survive)', () => {
+    const a = compile(input({ learned: [igmp(G, ['d1'])] })).rules;
+    const b = compile(input({ learned: [igmp('239.5.5.5', ['d2']), igmp(G, ['d1', 'd2'])] })).rules;
+    for (const r of a) {
+      const same = b.find((x) => x.id === r.id);
+      expect(same, r.id).toBeDefined();
+      for (const o of r.outputs) expect(same!.outputs.map((x) => x.key)).toContain(o.key);
+    }
+    expect(new Set(b.map((r) => r.id)).size).toBe(b.length);
+  });
+
+  test('the view names origin, reason and timer per oif, and suppressed members-only outputs', () => {
+    const { view } = compile(input({
+      inputInterfaces: ['up0'], learned: [igmp(G, ['d1'])],
+      statics: [staticRule([{ interface: 'd2', group: '239.9.9.9', port: 6000, ttl: 16, when: 'members' }])],
+    }));
+    expect(view).toEqual([
+      { origin: 'igmp', iif: 'up0', group: G, source: null, port: 0, ruleId: 'igmp:up0:239.1.1.1',
+        oifs: [{ interface: 'd1', origin: 'igmp', reason: 'igmp v3 exclude', group: G, port: 0, expiresAtMs: 5000 }], suppressed: [] },
+      { origin: 'static', iif: 'up0', group: G, source: null, port: 5000, ruleId: 'cam',
+        oifs: [{ interface: 'd1', origin: 'igmp', reason: 'igmp v3 exclude', group: G, port: 0, expiresAtMs: 5000 }],
+        suppressed: [{ interface: 'd2', origin: 'static', reason: 'static, no members', group: '239.9.9.9', port: 6000 }] },
+    ]);
+  });
+
+  test('learned outputs get the configured TTL', () => {
+    const r = compile(input({ learnedTtl: 7, inputInterfaces: ['up0'], learned: [igmp(G, ['d1'])] })).rules;
+    expect(r[0]!.outputs[0]!.ttl).toBe(7);
+  });
+});

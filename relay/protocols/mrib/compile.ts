@@ -1,0 +1,178 @@
+/**
+ * The MRIB compiler: static rules + routes learned by the protocol modules + IGMP membership →
+ * the engine's rule table (without counter slots; the rule service assigns those) and the MRIB view
+ * (`mcrctl mroute`). A pure function of its inputs, so every merge rule below is table-tested
+ * (compile.test.ts) and the daemon can recompile from scratch on every change.
+ *
+ * Rules of the merge:
+ *   - A static rule is installed as configured. An output marked `when: "members"` is kept only
+ *     while its interface has members for the output group (IGMP `members()`).
+ *   - A learned route with an `iif` (PIM's RPF interface) captures on that interface only; one without
+ *     (IGMP) captures on every eligible input interface except each member interface itself.
+ *   - Learned captures match any UDP port (engine input port 0) and forward group and port unchanged
+ *     (output port 0 = the packet's own port), with TTL `learnedTtl`.
+ *   - An (S,G) capture also carries the oifs of the (*,G) capture on the same iif: the engine picks the
+ *     most specific rule, so without the union the (*,G) members would miss S's packets.
+ *   - A static rule on the same (iif, group) gets the learned oifs of that iif and group appended
+ *     (its port, so output port 0 keeps it) instead of conflicting with the learned capture: the
+ *     engine prefers the port-specific rule, and the members must still get the stream.
+ *   - The engine ranks (S, any port) above (any source, port) (relay/engine/types.ts): next to a
+ *     learned (S,G), a static rule without source gets a twin `<id>@S` on (S, its port) carrying its
+ *     own outputs (same counter slots) plus the (S,G) oifs, so neither side loses S's packets.
+ */
+import type { EngineInput, EngineOutput } from '../../engine/types.js';
+import { type Rule, outputKey } from '../../model/rule.js';
+import type { LearnedRoute } from '../types.js';
+
+/** What IGMP says about one interface and group: null = no members. */
+export type Members = (ifname: string, group: string) => { mode: 'include' | 'exclude'; sources: string[] } | null;
+
+export type MribOrigin = 'static' | 'igmp' | 'pim';
+
+/** One engine rule without counter slots; each output names the key its slot is kept under. */
+export interface PlannedRule {
+  id: string;
+  input: EngineInput;
+  outputs: Array<Omit<EngineOutput, 'slot'> & { key: string }>;
+}
+
+export interface MribOif {
+  interface: string;
+  origin: MribOrigin;
+  reason: string;
+  /** Output group/port (static outputs may rewrite them; learned ones forward unchanged: port 0). */
+  group: string;
+  port: number;
+  expiresAtMs?: number;
+}
+
+export interface MribEntry {
+  origin: MribOrigin;
+  iif: string;
+  group: string;
+  source: string | null;
+  /** 0 = any port. */
+  port: number;
+  /** Engine rule this entry is installed as. */
+  ruleId: string;
+  oifs: MribOif[];
+  /** Static members-only outputs currently withheld (no members). */
+  suppressed: MribOif[];
+}
+
+export interface CompileInput {
+  statics: Rule[];
+  learned: LearnedRoute[];
+  members: Members;
+  /** Where iif-less learned routes capture (protocol interfaces plus configured upstreams), existing ones only. */
+  inputInterfaces: string[];
+  /** Interfaces that exist now: learned oifs or iifs elsewhere are left out. */
+  exists: (ifname: string) => boolean;
+  learnedTtl: number;
+}
+
+export interface Compiled { rules: PlannedRule[]; view: MribEntry[] }
+
+interface Capture {
+  origin: MribOrigin;
+  iif: string;
+  group: string;
+  source: string | undefined;
+  oifs: MribOif[];
+}
+
+/** Whether a static members-only output has receivers: any member state except INCLUDE {}. */
+export function hasMembers(members: Members, ifname: string, group: string): boolean {
+  const m = members(ifname, group);
+  return m !== null && (m.mode === 'exclude' || m.sources.length > 0);
+}
+
+export function learnedRuleId(c: { origin: MribOrigin; iif: string; group: string; source?: string | undefined }): string {
+  return `${c.origin}:${c.iif}:${c.group}${c.source ? `:${c.source}` : ''}`;
+}
+
+export function compile(input: CompileInput): Compiled {
+  const captures = capturesOf(input);
+  const rules: PlannedRule[] = [];
+  const view: MribEntry[] = [];
+
+  for (const r of input.statics) {
+    const kept: MribOif[] = [];
+    const suppressed: MribOif[] = [];
+    const outputs: PlannedRule['outputs'] = [];
+    for (const o of r.outputs) {
+      const members = o.when === 'members';
+      const on = !members || hasMembers(input.members, o.interface, o.group);
+      const oif: MribOif = { interface: o.interface, origin: 'static', reason: members ? (on ? 'static, members present' : 'static, no members') : 'static', group: o.group, port: o.port };
+      (on ? kept : suppressed).push(oif);
+      if (on) outputs.push({ key: outputKey(r.id, o), interface: o.interface, group: o.group, port: o.port, ttl: o.ttl, ...(o.tos !== undefined ? { tos: o.tos } : {}) });
+    }
+    // Learned oifs of the same (iif, group): (*,G) always, (S,G) only for a rule filtering on S.
+    for (const c of captures) {
+      if (c.iif !== r.input.interface || c.group !== r.input.group) continue;
+      if (c.source !== undefined && c.source !== r.input.source) continue;
+      for (const oif of c.oifs) {
+        if (outputs.some((o) => o.interface === oif.interface && o.group === c.group && o.port === r.input.port)) continue;
+        kept.push(oif);
+        outputs.push({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl });
+      }
+    }
+    rules.push({ id: r.id, input: { ...r.input }, outputs });
+    // The engine ranks (S, any port) above (any source, port): a learned (S,G) on this iif would take
+    // S's packets away from this rule, so S gets a rule of its own on this port with both sets of oifs.
+    if (r.input.source === undefined) {
+      for (const c of captures) {
+        if (c.iif !== r.input.interface || c.group !== r.input.group || c.source === undefined) continue;
+        const extra = c.oifs.filter((oif) => !outputs.some((o) => o.interface === oif.interface && o.group === c.group && o.port === r.input.port));
+        rules.push({
+          id: `${r.id}@${c.source}`,
+          input: { ...r.input, source: c.source },
+          outputs: [...outputs, ...extra.map((oif) => ({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl }))],
+        });
+      }
+    }
+    view.push({ origin: 'static', iif: r.input.interface, group: r.input.group, source: r.input.source ?? null, port: r.input.port, ruleId: r.id, oifs: kept, suppressed });
+  }
+
+  for (const c of captures) {
+    const id = learnedRuleId(c);
+    rules.push({
+      id,
+      input: { interface: c.iif, group: c.group, port: 0, ...(c.source ? { source: c.source } : {}) },
+      outputs: c.oifs.map((o) => ({ key: `${id}|${o.interface}`, interface: o.interface, group: c.group, port: 0, ttl: input.learnedTtl })),
+    });
+    view.push({ origin: c.origin, iif: c.iif, group: c.group, source: c.source ?? null, port: 0, ruleId: id, oifs: c.oifs, suppressed: [] });
+  }
+  view.sort((a, b) => cmp(a.group, b.group) || cmp(a.source ?? '', b.source ?? '') || cmp(a.iif, b.iif) || a.port - b.port);
+  return { rules, view };
+}
+
+/** Learned routes expanded to one capture per input interface, (*,G) oifs folded into (S,G), empty ones dropped. */
+function capturesOf(input: CompileInput): Capture[] {
+  const byKey = new Map<string, Capture>();
+  for (const route of input.learned) {
+    const oifs = route.oifs.filter((o) => input.exists(o.interface));
+    const iifs = route.iif !== undefined ? [route.iif].filter(input.exists) : input.inputInterfaces;
+    for (const iif of iifs) {
+      const here = oifs.filter((o) => o.interface !== iif);
+      const key = `${route.origin}|${iif}|${route.group}|${route.source ?? ''}`;
+      const c = byKey.get(key) ?? { origin: route.origin, iif, group: route.group, source: route.source, oifs: [] };
+      for (const o of here) {
+        if (c.oifs.some((x) => x.interface === o.interface)) continue;
+        c.oifs.push({ interface: o.interface, origin: route.origin, reason: o.reason, group: route.group, port: 0, ...(o.expiresAtMs !== undefined ? { expiresAtMs: o.expiresAtMs } : {}) });
+      }
+      byKey.set(key, c);
+    }
+  }
+  const all = [...byKey.values()];
+  for (const sg of all) {
+    if (sg.source === undefined) continue;
+    const star = all.find((c) => c.source === undefined && c.iif === sg.iif && c.group === sg.group);
+    for (const o of star?.oifs ?? []) if (!sg.oifs.some((x) => x.interface === o.interface)) sg.oifs.push(o);
+  }
+  return all.filter((c) => c.oifs.length > 0).sort((a, b) => cmp(learnedRuleId(a), learnedRuleId(b)));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
