@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include "setup_error.h"
+
 namespace mcr {
 
 void InitParse(Napi::Env env, Napi::Object exports);
@@ -11,5 +13,8 @@ void InitEngine(Napi::Env env, Napi::Object exports);
 void InitNetlink(Napi::Env env, Napi::Object exports);
 void InitPrivilege(Napi::Env env, Napi::Object exports);
 void InitProto(Napi::Env env, Napi::Object exports);
+
+/* A SetupError as the JS Error relay/ rethrows (EngineError): code, errno, syscall, iface, hint. */
+[[noreturn]] void throw_setup(Napi::Env env, const SetupError& e);
 
 }  // namespace mcr

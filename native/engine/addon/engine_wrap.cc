@@ -16,16 +16,6 @@ namespace mcr {
 
 namespace {
 
-[[noreturn]] void throw_setup(Napi::Env env, const SetupError& e) {
-  Napi::Error err = Napi::Error::New(env, e.what());
-  err.Set("code", e.code);
-  err.Set("errno", Napi::Number::New(env, e.err));
-  err.Set("syscall", e.syscall);
-  if (!e.iface.empty()) err.Set("iface", e.iface);
-  err.Set("hint", e.hint);
-  throw err;
-}
-
 [[noreturn]] void type_error(Napi::Env env, const std::string& path, const char* expected) {
   throw Napi::TypeError::New(env, path + ": expected " + expected);
 }

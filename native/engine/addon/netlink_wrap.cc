@@ -69,15 +69,6 @@ Napi::Object event_object(Napi::Env env, const NlEvent& e) {
   return o;
 }
 
-[[noreturn]] void throw_setup(Napi::Env env, const SetupError& e) {
-  Napi::Error err = Napi::Error::New(env, e.what());
-  err.Set("code", e.code);
-  err.Set("errno", Napi::Number::New(env, e.err));
-  err.Set("syscall", e.syscall);
-  err.Set("hint", e.hint);
-  throw err;
-}
-
 class NetlinkWatchWrap : public Napi::ObjectWrap<NetlinkWatchWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {

@@ -26,16 +26,6 @@ namespace {
 
 constexpr uint32_t kBatch = 256;
 
-[[noreturn]] void throw_setup(Napi::Env env, const SetupError& e) {
-  Napi::Error err = Napi::Error::New(env, e.what());
-  err.Set("code", e.code);
-  err.Set("errno", Napi::Number::New(env, e.err));
-  err.Set("syscall", e.syscall);
-  if (!e.iface.empty()) err.Set("iface", e.iface);
-  err.Set("hint", e.hint);
-  throw err;
-}
-
 std::string dotted(uint32_t ip) {
   in_addr a{htonl(ip)};
   char buf[INET_ADDRSTRLEN];
