@@ -3,8 +3,10 @@ import { describe, expect, test } from 'vitest';
 import { ruleFromFlags } from '../cli/mcrctl/add.js';
 import { config } from '../cli/mcrctl/config.js';
 import type { Verb } from '../cli/mcrctl/context.js';
+import { igmp } from '../cli/mcrctl/igmp.js';
 import { list } from '../cli/mcrctl/list.js';
 import { levelArg } from '../cli/mcrctl/log-level.js';
+import { mroute } from '../cli/mcrctl/mroute.js';
 import { ping } from '../cli/mcrctl/ping.js';
 import { remove } from '../cli/mcrctl/remove.js';
 import { stats } from '../cli/mcrctl/stats.js';
@@ -58,7 +60,10 @@ const PROBES: Record<string, () => unknown> = {
   '"Ping", "ListRules", "GetStats", "ListWorkers", "GetVersion", "GetLogLevels", "GetConfig"': wire(['Ping', 'GetVersion']),
   '{"AddRule":…}, {"RemoveRule":…}, {"RemoveRuleByName":…}, {"SetGlobalLogLevel":…}, {"LoadConfig":…}, {"CheckConfig":…}': wire(['AddRule', 'RemoveRule', 'RemoveRuleByName', 'SetGlobalLogLevel', 'LoadConfig', 'CheckConfig']),
   '{"SaveConfig":…}, {"SetFacilityLogLevel":…}': wire(['SaveConfig', 'SetFacilityLogLevel']),
-  'PIM, IGMP, MSDP, RPF, Subscribe requests': wire(['GetPimNeighbors', 'GetIgmpGroups', 'GetMsdpPeers', 'Subscribe']),
+  'mcrctl igmp groups | enable-querier --interface IF | disable-querier --interface IF': verb(igmp, 'igmp', ['groups', 'enable-querier', 'disable-querier', '--interface']),
+  'mcrctl mroute': verb(mroute, 'mroute'),
+  '"GetIgmpGroups", {"EnableIgmpQuerier":…}, {"DisableIgmpQuerier":…}, "GetMroute"': wire(['GetIgmpGroups', 'EnableIgmpQuerier', 'DisableIgmpQuerier', 'GetMroute']),
+  'PIM, MSDP, RPF, Subscribe requests': wire(['GetPimNeighbors', 'GetMsdpPeers', 'Subscribe']),
 };
 
 describe('the MCR compatibility table', () => {

@@ -38,7 +38,10 @@ export const ROWS: Row[] = [
   { kind: 'wire', form: '"Ping", "ListRules", "GetStats", "ListWorkers", "GetVersion", "GetLogLevels", "GetConfig"', works: true, note: 'answered in MCR\'s reply shapes' },
   { kind: 'wire', form: '{"AddRule":…}, {"RemoveRule":…}, {"RemoveRuleByName":…}, {"SetGlobalLogLevel":…}, {"LoadConfig":…}, {"CheckConfig":…}', works: true, note: 'answered in MCR\'s reply shapes' },
   { kind: 'wire', form: '{"SaveConfig":…}, {"SetFacilityLogLevel":…}', works: false, note: '{"Error":…} saying what to use instead' },
-  { kind: 'wire', form: 'PIM, IGMP, MSDP, RPF, Subscribe requests', works: false, note: '{"Error":"X: not supported by mcrd …"}' },
+  { kind: 'mcrctl', form: 'mcrctl igmp groups | enable-querier --interface IF | disable-querier --interface IF', works: true, note: 'with an igmp: section; --json for scripts' },
+  { kind: 'mcrctl', form: 'mcrctl mroute', works: true, note: 'static rules and IGMP-learned routes, one MRIB' },
+  { kind: 'wire', form: '"GetIgmpGroups", {"EnableIgmpQuerier":…}, {"DisableIgmpQuerier":…}, "GetMroute"', works: true, note: 'answered in MCR\'s reply shapes (age_secs of static entries: 0)' },
+  { kind: 'wire', form: 'PIM, MSDP, RPF, Subscribe requests', works: false, note: '{"Error":"X: not supported by mcrd …"}; events: mcrctl subscribe --events' },
 ];
 
 export function renderTable(rows: Row[] = ROWS): string {

@@ -7,14 +7,15 @@
  *   → {"AddRule":{"rule_id":"","name":"cam 1","input_interface":"eth0","input_group":"239.1.1.1","input_port":5000,"input_protocol":17,"outputs":[{"group":"239.2.2.2","port":6000,"interface":"eth1","ttl":null,"source_ip":null}]}}
  *   ← {"Success":"Rule 1a2b3c4d added"}
  *
- * Requests of MCR's protocol engines (PIM, IGMP, MSDP, RPF, subscriptions) get an `Error` naming
- * them. Tested in compat.test.ts and against a real socket in server.test.ts.
+ * IGMP and mroute requests are answered from the protocol plane (protocols.ts); those of the
+ * engines mcrd lacks or serves otherwise (PIM, MSDP, RPF, MCR's subscriptions) get an `Error` naming them. Tested in compat.test.ts and against a real socket in server.test.ts.
  */
 import type { ControlApi } from '../control/api.js';
 import { idOfName } from '../control/dispatch.js';
 import { parseConfigDoc } from '../config/load.js';
 import { McrError, toMcrError } from '../errors.js';
 import { parseRule } from '../model/validate.js';
+import { PROTOCOL_HANDLERS } from './protocols.js';
 import * as shape from './shapes.js';
 import { facilityRefusal, levelFromMcr } from './severity.js';
 
@@ -98,10 +99,11 @@ const HANDLERS: Record<string, Handler> = {
       detail: 'mcrd writes no files named over its control socket; mcrctl config save --file F writes the running config client-side (runtime rules persist in the state file by themselves)',
     });
   },
+  ...PROTOCOL_HANDLERS,
 };
 
 /** MCR requests of features mcrd lacks or that other mcrd commands cover (named in the error). */
-const UNSUPPORTED = /^(GetPimNeighbors|EnablePim|DisablePim|SetStaticRp|SetRpAddress|AddExternalNeighbor|RemoveExternalNeighbor|ListExternalNeighbors|ClearExternalNeighbors|SetRpfProvider|GetRpfProvider|QueryRpf|AddRpfRoute|RemoveRpfRoute|ListRpfRoutes|ClearRpfRoutes|GetIgmpGroups|EnableIgmpQuerier|DisableIgmpQuerier|GetMroute|GetMsdpPeers|GetMsdpSaCache|AddMsdpPeer|RemoveMsdpPeer|ClearMsdpSaCache|Subscribe|Unsubscribe|ListSubscriptions|GetControlPlaneConfig|GetWorkerRules)$/;
+const UNSUPPORTED = /^(GetPimNeighbors|EnablePim|DisablePim|SetStaticRp|SetRpAddress|AddExternalNeighbor|RemoveExternalNeighbor|ListExternalNeighbors|ClearExternalNeighbors|SetRpfProvider|GetRpfProvider|QueryRpf|AddRpfRoute|RemoveRpfRoute|ListRpfRoutes|ClearRpfRoutes|GetMsdpPeers|GetMsdpSaCache|AddMsdpPeer|RemoveMsdpPeer|ClearMsdpSaCache|Subscribe|Unsubscribe|ListSubscriptions|GetControlPlaneConfig|GetWorkerRules)$/;
 
 /** An MCR request read from one line: its variant name and arguments; undefined if `text` is not MCR-shaped. */
 export function parseMcrRequest(text: string): { name: string; args: Record<string, unknown> } | undefined {
@@ -123,7 +125,7 @@ export async function answerMcr(req: { name: string; args: Record<string, unknow
   const h = HANDLERS[req.name];
   if (!h) {
     return shape.error(UNSUPPORTED.test(req.name)
-      ? `${req.name}: not supported by mcrd (a static relay: no PIM, IGMP, MSDP, RPF provider or event subscriptions)`
+      ? `${req.name}: not supported by mcrd (no PIM, MSDP or RPF provider over MCR's protocol; MCR's Subscribe is mcrctl subscribe --events)`
       : `unknown MCR request ${JSON.stringify(req.name).slice(0, 60)}; mcrd answers ${Object.keys(HANDLERS).join(', ')}`);
   }
   try {
