@@ -148,6 +148,35 @@ TEST_CASE(egress_accounts_a_frame_as_its_datagrams) {
   CHECK_EQ(counter_get(cb->output(3) + kOutPackets), 4u);
 }
 
+TEST_CASE(egress_keep_source_writes_each_datagrams_source_and_checksum) {
+  // A keep-source output: each datagram leaves with its own IPv4 source and UDP source port, a valid
+  // IPv4 header checksum, and datagrams of different sources never share a GSO frame.
+  SendBatch b({{-1, true}});
+  PacketTemplate t = tmpl();
+  packet_set_port(&t, 5000);
+  packet_set_source(&t, 0xc0a80a02, 40001);  // 192.168.10.2:40001
+  b.add_packet(0, t, kPayload, 1316, 4);
+  b.add_packet(0, t, kPayload, 1316, 4);
+  packet_set_source(&t, 0xc0a80a03, 40001);  // another source, same ports
+  b.add_packet(0, t, kPayload, 1316, 4);
+  const SendBatch::Queue& q = b.queues_[0];
+  CHECK_EQ(q.count, 2u);
+  CHECK_EQ(q.segs[0], 2u);
+  CHECK_EQ(q.segs[1], 1u);
+  const uint32_t want_src[2] = {0xc0a80a02, 0xc0a80a03};
+  for (uint32_t i = 0; i < 2; ++i) {
+    const uint8_t* ip = static_cast<const uint8_t*>(q.msgs[i].msg_hdr.msg_iov[0].iov_base) + kVnetHdr + 14;
+    CHECK_EQ(uint32_t{be16(ip + 12)} << 16 | be16(ip + 14), want_src[i]);
+    CHECK_EQ(be16(ip + 16), 0xef01u);  // destination unchanged: 239.1.2.3
+    CHECK_EQ(be16(ip + 20), 40001u);   // UDP source port of the input
+    CHECK_EQ(be16(ip + 22), 5000u);
+    uint32_t sum = 0;
+    for (int k = 0; k < 20; k += 2) sum += be16(ip + k);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    CHECK_EQ(sum, 0xffffu);  // the header checksum covers the rewritten source
+  }
+}
+
 TEST_CASE(egress_any_port_output_keeps_each_datagrams_port) {
   // Packet egress: equal sizes of one output but different ports never share a GSO frame.
   SendBatch b({{-1, true}, {-1, false}});

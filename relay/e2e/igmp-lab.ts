@@ -35,9 +35,9 @@ export async function ctlJson<T>(mcrd: McrdHandle, args: string[]): Promise<T> {
 
 /** The chain with mcrd in r running `config` (JSON5 text of the whole file is built from it). */
 export async function startIgmpRelay(tag: string, config: Record<string, unknown>, o: { before?: (lab: Lab, ns: { g: string; r: string; s: string }) => Promise<void>; metricsPort?: number } = {}): Promise<IgmpRelay> {
-  const lab = await Lab.create(tag, 'mcrP');
-  await mkdir('/tmp/mcrP', { recursive: true });
-  const dir = await mkdtemp('/tmp/mcrP/igmp-');
+  const lab = await Lab.create(tag, 'igm');
+  await mkdir('/tmp/igm', { recursive: true });
+  const dir = await mkdtemp('/tmp/igm/igmp-');
   try {
     const ns = await lab.chain();
     await o.before?.(lab, ns);

@@ -140,6 +140,7 @@ function validateRules(rules: unknown, layout: NativeLayout): asserts rules is E
       checkInt(`${op}.port`, out['port'], 0, 65535); // 0: the input datagram's port
       checkInt(`${op}.ttl`, out['ttl'], 1, 255);
       if (out['tos'] !== undefined) checkInt(`${op}.tos`, out['tos'], 0, 255);
+      if (out['keepSource'] !== undefined && typeof out['keepSource'] !== 'boolean') throw new TypeError(`${op}.keepSource: expected a boolean, got ${describe(out['keepSource'])}`);
     });
   });
 }

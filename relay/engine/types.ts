@@ -88,6 +88,14 @@ export interface EngineOutput {
   ttl: number;
   /** Optional DSCP/TOS byte. */
   tos?: number;
+  /**
+   * Relay with the input datagram's IPv4 source address and UDP source port instead of the relay's own
+   * (router semantics: SSM receivers joined INCLUDE {S} and PIM (S,G) state see the real source). TTL is
+   * still `ttl`. Multicast outputs only; always sent on raw (packet) egress, which needs an IPv4 address
+   * and Ethernet on the output interface — without them the output falls back to a socket and the
+   * relay's own source address.
+   */
+  keepSource?: boolean;
 }
 
 export interface EngineRule {

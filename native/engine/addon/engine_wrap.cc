@@ -137,6 +137,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         os.port = static_cast<uint16_t>(number_at(env, o, "port", op, 0, 65535));
         os.ttl = static_cast<int>(number_at(env, o, "ttl", op, 1, 255));
         os.tos = has(o, "tos") ? static_cast<int>(number_at(env, o, "tos", op, 0, 255)) : -1;
+        if (has(o, "keepSource")) {
+          if (!o.Get("keepSource").IsBoolean()) type_error(env, op + ".keepSource", "a boolean");
+          os.keep_source = o.Get("keepSource").As<Napi::Boolean>().Value();
+        }
         spec.outputs.push_back(std::move(os));
       }
       rules.push_back(std::move(spec));

@@ -87,7 +87,7 @@ class SendBatch {
     if (q.gso && q.count > 0) {
       const uint32_t last = q.count - 1;
       if (q.slots[last] == out_slot && q.lens[last] == q.segs[last] * len && q.segs[last] < kMaxGsoSegs &&
-          q.lens[last] + len <= kMaxGsoPayload && packet_same_ports(header(q, last) + kVnetHdr, t)) {
+          q.lens[last] + len <= kMaxGsoPayload && packet_same_flow(header(q, last) + kVnetHdr, t)) {
         // The frame's first IP id: every datagram since it took one, and only the last message grows.
         const auto first_id = static_cast<uint16_t>(q.ip_id - q.segs[last]);
         q.iov[q.niov++] = iovec{const_cast<uint8_t*>(payload), len};

@@ -43,9 +43,21 @@ inline void packet_set_port(PacketTemplate* t, uint16_t port) {
   }
 }
 
-/* Whether a filled frame header (Ethernet on) carries the template's UDP ports (GSO merges only those). */
-inline bool packet_same_ports(const uint8_t* hdr, const PacketTemplate& t) {
-  return hdr[34] == t.bytes[34] && hdr[35] == t.bytes[35] && hdr[36] == t.bytes[36] && hdr[37] == t.bytes[37];
+/* Keep the input datagram's IPv4 source address and UDP source port (a keep-source output's copy, per
+   datagram): receivers joined INCLUDE {S} and PIM (S,G) state see the real source. packet_fill
+   computes the IPv4 checksum over the result. */
+inline void packet_set_source(PacketTemplate* t, uint32_t src_ip, uint16_t src_port) {
+  for (int i = 0; i < 4; ++i) t->bytes[26 + i] = static_cast<uint8_t>(src_ip >> (24 - 8 * i));
+  t->bytes[34] = static_cast<uint8_t>(src_port >> 8);
+  t->bytes[35] = static_cast<uint8_t>(src_port);
+}
+
+/* Whether a filled frame header (Ethernet on) carries the template's source address and UDP ports
+   (GSO merges only those: one frame has one IPv4/UDP header). */
+inline bool packet_same_flow(const uint8_t* hdr, const PacketTemplate& t) {
+  for (int at : {26, 27, 28, 29, 34, 35, 36, 37})
+    if (hdr[at] != t.bytes[at]) return false;
+  return true;
 }
 
 /**

@@ -156,8 +156,11 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
       Table::Out out{};
       const uint32_t ifindex = resolve(o.ifname, "setsockopt(SO_BINDTODEVICE)", "UDP");
       // Raw egress only where it can build every header itself: multicast, an IPv4 address, Ethernet.
-      out.packet = cfg_.egress_packet && is_multicast(o.group) &&
+      // A keep-source output needs raw egress whatever the engine default (a UDP socket cannot send
+      // from a foreign address); without a template it falls back to a socket and the relay's address.
+      out.packet = (cfg_.egress_packet || o.keep_source) && is_multicast(o.group) &&
                    packet_template(o.ifname, o.group, o.port, o.ttl, o.tos, &out.tmpl);
+      out.keep_source = out.packet && o.keep_source;
       EgressKey ek = out.packet ? EgressKey{o.ifname, 0, 0, true, cfg_.gso} : EgressKey{o.ifname, o.ttl, o.tos, false};
       std::pair<EgressKey, uint32_t> key{ek, ifindex};
       if (!egress_next.count(key)) {
@@ -501,10 +504,11 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
         SendBatch::account(*counters_, o.slot, -EMSGSIZE, 0);
         continue;
       }
-      if (o.dst.sin_port == 0) {
-        // Any-port output: this datagram's port into a copy of the template (it is consumed right away).
+      if (o.dst.sin_port == 0 || o.keep_source) {
+        // Per-datagram fields into a copy of the template (it is consumed right away).
         PacketTemplate tp = o.tmpl;
-        packet_set_port(&tp, p.dst_port);
+        if (o.dst.sin_port == 0) packet_set_port(&tp, p.dst_port);
+        if (o.keep_source) packet_set_source(&tp, p.src_ip, p.src_port);
         full = t.batch->add_packet(o.queue, tp, payload, p.payload_len, o.slot);
       } else {
         full = t.batch->add_packet(o.queue, o.tmpl, payload, p.payload_len, o.slot);

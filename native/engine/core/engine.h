@@ -58,6 +58,9 @@ struct OutputSpec {
   uint16_t port;  // 0 = the input datagram's destination port
   int ttl;
   int tos;  // -1 = default
+  // Relay with the input datagram's IPv4 source address and UDP source port (learned routes: router
+  // semantics for SSM receivers and PIM). Multicast only; forces raw egress for this output.
+  bool keep_source = false;
 };
 
 struct RuleSpec {
@@ -82,6 +85,7 @@ struct Table {
     uint32_t slot;
     sockaddr_in dst;  // sin_port 0: an any-port output, sent to each datagram's own port
     bool packet;          // raw AF_PACKET egress with headers from tmpl
+    bool keep_source;     // packet only: the datagram's own source address and port
     PacketTemplate tmpl;  // valid when packet
   };
 

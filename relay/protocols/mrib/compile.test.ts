@@ -99,4 +99,14 @@ describe('compile', () => {
     const r = compile(input({ learnedTtl: 7, inputInterfaces: ['up0'], learned: [igmp(G, ['d1'])] })).rules;
     expect(r[0]!.outputs[0]!.ttl).toBe(7);
   });
+
+  test('learned outputs keep the original source (router semantics); static outputs keep the relay address', () => {
+    const r = compile(input({
+      inputInterfaces: ['up0'], learned: [igmp(G, ['d1'], S1)],
+      statics: [staticRule([{ interface: 'd2', group: G, port: 5000, ttl: 16 }])],
+    })).rules;
+    const outs = r.flatMap((x) => x.outputs.map((o) => `${x.id} ${o.interface} ${o.keepSource === true}`));
+    expect(outs).toEqual(['cam d2 false', 'cam@10.0.0.1 d2 false', 'cam@10.0.0.1 d1 true', 'igmp:up0:239.1.1.1:10.0.0.1 d1 true']);
+    expect(r.find((x) => x.id === 'igmp:up0:239.1.1.1:10.0.0.1')!.input).toEqual({ interface: 'up0', group: G, port: 0, source: S1 });
+  });
 });

@@ -10,7 +10,11 @@
  *   - A learned route with an `iif` (PIM's RPF interface) captures on that interface only; one without
  *     (IGMP) captures on every eligible input interface except each member interface itself.
  *   - Learned captures match any UDP port (engine input port 0) and forward group and port unchanged
- *     (output port 0 = the packet's own port), with TTL `learnedTtl`.
+ *     (output port 0 = the packet's own port), with TTL `learnedTtl` and the original IPv4 source
+ *     address and UDP source port (`keepSource`): a receiver joined INCLUDE {S} drops datagrams from
+ *     any other source, the relay's own address included, and PIM (S,G) state is keyed by the real S.
+ *     Learned outputs appended to a static rule keep the source too; the static rule's own outputs
+ *     keep the relay's address, as configured.
  *   - An (S,G) capture also carries the oifs of the (*,G) capture on the same iif: the engine picks the
  *     most specific rule, so without the union the (*,G) members would miss S's packets.
  *   - A static rule on the same (iif, group) gets the learned oifs of that iif and group appended
@@ -114,7 +118,7 @@ export function compile(input: CompileInput): Compiled {
       for (const oif of c.oifs) {
         if (outputs.some((o) => o.interface === oif.interface && o.group === c.group && o.port === r.input.port)) continue;
         kept.push(oif);
-        outputs.push({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl });
+        outputs.push({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl, keepSource: true });
       }
     }
     rules.push({ id: r.id, input: { ...r.input }, outputs });
@@ -127,7 +131,7 @@ export function compile(input: CompileInput): Compiled {
         rules.push({
           id: `${r.id}@${c.source}`,
           input: { ...r.input, source: c.source },
-          outputs: [...outputs, ...extra.map((oif) => ({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl }))],
+          outputs: [...outputs, ...extra.map((oif) => ({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl, keepSource: true }))],
         });
       }
     }
@@ -139,7 +143,7 @@ export function compile(input: CompileInput): Compiled {
     rules.push({
       id,
       input: { interface: c.iif, group: c.group, port: 0, ...(c.source ? { source: c.source } : {}) },
-      outputs: c.oifs.map((o) => ({ key: `${id}|${o.interface}`, interface: o.interface, group: c.group, port: 0, ttl: input.learnedTtl })),
+      outputs: c.oifs.map((o) => ({ key: `${id}|${o.interface}`, interface: o.interface, group: c.group, port: 0, ttl: input.learnedTtl, keepSource: true })),
     });
     view.push({ origin: c.origin, iif: c.iif, group: c.group, source: c.source ?? null, port: 0, ruleId: id, oifs: c.oifs, suppressed: [] });
   }
