@@ -1,0 +1,80 @@
+/**
+ * Interop case 1 (issue 11): mcrd and FRR 8.4 pimd on one LAN form an adjacency both ways, elect the
+ * DR by priority and then by address, FRR forgets mcrd when mcrd leaves (goodbye Hello), and mcrd
+ * expires FRR when FRR's pimd stops (holdtime 4 s from FRR's `ip pim hello 1 4`).
+ *   f: FRR (f0 10.9.0.1/24) ── (r0 10.9.0.2/24) r: mcrd
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
+import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
+import { ctlJson } from './igmp-lab.js';
+import { type Frr, startFrr } from './pim-lab.js';
+
+interface NeighborRow { interface: string; address: string; drPriority: number | null; dr: boolean }
+type FrrNeighbors = Record<string, Record<string, { neighbor?: string }>>;
+type FrrInterface = Record<string, { drAddress?: string; drPriority?: number }>;
+
+describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipReason})`}`, () => {
+  let lab: Lab;
+  let frr: Frr | undefined;
+  let mcrd: McrdHandle | undefined;
+  let dir: string;
+  let f: string;
+  let r: string;
+
+  beforeAll(async () => {
+    lab = await Lab.create('adj', 'pim');
+    await mkdir('/tmp/pim', { recursive: true });
+    dir = await mkdtemp('/tmp/pim/mcrd-');
+    f = await lab.ns('f');
+    r = await lab.ns('r');
+    await lab.veth(f, 'f0', '10.9.0.1/24', r, 'r0', '10.9.0.2/24');
+    frr = await startFrr(lab, f, 'interface f0\n ip pim\n ip pim hello 1 4\n!\nip pim rp 10.9.0.1 224.0.0.0/4\n');
+    const file = join(dir, 'mcrd.json5');
+    await writeFile(file, JSON.stringify({ pim: { enabled: true, interfaces: [{ name: 'r0', dr_priority: 10, hello_period: 1 }], rp_address: '10.9.0.1' } }));
+    mcrd = await startMcrd({ netns: r, dir, args: ['--config', file] });
+  }, 30_000);
+
+  afterAll(async () => {
+    await mcrd?.stop().catch(() => {});
+    await frr?.stop().catch(() => {});
+    await lab?.destroy().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const neighbors = async () => (await ctlJson<{ neighbors: NeighborRow[] }>(mcrd!, ['pim', 'neighbors'])).neighbors;
+  const frrDr = async () => ((await frr!.vtysh('show ip pim interface f0 json')) as FrrInterface).f0?.drAddress;
+
+  test('both sides see each other; the higher DR priority (mcrd, 10) wins on both', async () => {
+    await waitFor(async () => (await neighbors()).some((n) => n.interface === 'r0' && n.address === '10.9.0.1'), 'FRR in mcrctl pim neighbors', 15_000, 100);
+    await waitFor(async () => ((await frr!.vtysh('show ip pim neighbor json')) as FrrNeighbors).f0?.['10.9.0.2'], 'mcrd in FRR show ip pim neighbor', 15_000, 200);
+    await waitFor(async () => (await frrDr()) === '10.9.0.2', 'FRR electing mcrd (priority 10) DR', 15_000, 200);
+    const nb = (await neighbors()).find((n) => n.address === '10.9.0.1')!;
+    expect(nb).toMatchObject({ interface: 'r0', drPriority: 1, dr: false });
+  }, 40_000);
+
+  test('with equal priority the higher address (mcrd 10.9.0.2) wins; priority 0 hands DR to FRR', async () => {
+    await mcrd!.ctl(['pim', 'enable', '--interface', 'r0', '--dr-priority', '1']);
+    await waitFor(async () => (await frrDr()) === '10.9.0.2', 'FRR electing 10.9.0.2 DR by address', 10_000, 200);
+    await mcrd!.ctl(['pim', 'enable', '--interface', 'r0', '--dr-priority', '0']);
+    await waitFor(async () => (await frrDr()) === '10.9.0.1', 'FRR electing itself (priority 1 > 0) DR', 10_000, 200);
+    await waitFor(async () => (await neighbors()).find((n) => n.address === '10.9.0.1')?.dr, 'mcrd electing FRR DR', 10_000, 100);
+  }, 30_000);
+
+  test('pim disable sends a goodbye: FRR drops mcrd at once', async () => {
+    await mcrd!.ctl(['pim', 'disable', '--interface', 'r0']);
+    await waitFor(async () => !((await frr!.vtysh('show ip pim neighbor json')) as FrrNeighbors).f0?.['10.9.0.2'], 'mcrd gone from FRR neighbors', 3_000, 100);
+    expect(await neighbors()).toEqual([]);
+  }, 15_000);
+
+  test('FRR stopping is an expiry on mcrd after its holdtime', async () => {
+    await mcrd!.ctl(['pim', 'enable', '--interface', 'r0']);
+    await waitFor(async () => (await neighbors()).some((n) => n.address === '10.9.0.1'), 'FRR back in mcrctl pim neighbors', 10_000, 100);
+    await lab.exec(f, ['sh', '-c', `kill -9 $(cat ${frr!.dir}/pimd.pid)`]);
+    const t0 = Date.now();
+    await waitFor(async () => (await neighbors()).length === 0, 'FRR expired from mcrctl pim neighbors', 8_000, 100);
+    expect(Date.now() - t0).toBeGreaterThan(1000);
+  }, 25_000);
+});
