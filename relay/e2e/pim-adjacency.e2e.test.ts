@@ -6,11 +6,15 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { ctlJson } from './igmp-lab.js';
 import { type Frr, startFrr } from './pim-lab.js';
+
+const INJECT = fileURLToPath(new URL('./pim-inject.py', import.meta.url));
+const METRICS_PORT = 19471;
 
 interface NeighborRow { interface: string; address: string; drPriority: number | null; dr: boolean }
 type FrrNeighbors = Record<string, Record<string, { neighbor?: string }>>;
@@ -33,7 +37,7 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     await lab.veth(f, 'f0', '10.9.0.1/24', r, 'r0', '10.9.0.2/24');
     frr = await startFrr(lab, f, 'interface f0\n ip pim\n ip pim hello 1 4\n!\nip pim rp 10.9.0.1 224.0.0.0/4\n');
     const file = join(dir, 'mcrd.json5');
-    await writeFile(file, JSON.stringify({ pim: { enabled: true, interfaces: [{ name: 'r0', dr_priority: 10, hello_period: 1 }], rp_address: '10.9.0.1' } }));
+    await writeFile(file, JSON.stringify({ pim: { enabled: true, interfaces: [{ name: 'r0', dr_priority: 10, hello_period: 1 }], rp_address: '10.9.0.1' }, daemon: { metricsListen: `127.0.0.1:${METRICS_PORT}` } }));
     mcrd = await startMcrd({ netns: r, dir, args: ['--config', file] });
   }, 30_000);
 
@@ -62,6 +66,22 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     await waitFor(async () => (await frrDr()) === '10.9.0.1', 'FRR electing itself (priority 1 > 0) DR', 10_000, 200);
     await waitFor(async () => (await neighbors()).find((n) => n.address === '10.9.0.1')?.dr, 'mcrd electing FRR DR', 10_000, 100);
   }, 30_000);
+
+  test('case 8: malformed PIM is counted by reason and dropped; the adjacency and the daemon are unharmed', async () => {
+    const dropped = async (reason: string) => {
+      const m = await lab.exec(r, ['curl', '-s', `http://127.0.0.1:${METRICS_PORT}/metrics`]);
+      return Number(new RegExp(`^mcr_pim_dropped_total\\{reason="${reason}"\\} (\\d+)`, 'm').exec(m)?.[1] ?? 0);
+    };
+    const before = { badChecksum: await dropped('badChecksum'), truncated: await dropped('truncated'), badVersion: await dropped('badVersion'), badDestination: await dropped('badDestination') };
+    // Hello with holdtime 105 and a wrong checksum; a 2-byte message; version 3; a valid Hello unicast to mcrd.
+    const hello = '2000' + 'f1e1' + '0001' + '0002' + '0069';
+    const good = '2000df93' + '0001' + '0002' + '0069';
+    await lab.exec(f, ['python3', INJECT, '10.9.0.1', '224.0.0.13', hello, '20', '30000000']);
+    await lab.exec(f, ['python3', INJECT, '10.9.0.1', '10.9.0.2', good]);
+    await waitFor(async () => (await dropped('badChecksum')) > before.badChecksum && (await dropped('truncated')) > before.truncated
+      && (await dropped('badVersion')) > before.badVersion && (await dropped('badDestination')) > before.badDestination, 'every bad message counted', 5_000, 100);
+    expect((await neighbors()).map((n) => n.address)).toEqual(['10.9.0.1']);
+  }, 15_000);
 
   test('pim disable sends a goodbye: FRR drops mcrd at once', async () => {
     await mcrd!.ctl(['pim', 'disable', '--interface', 'r0']);
