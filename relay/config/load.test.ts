@@ -75,8 +75,8 @@ describe('config loading', () => {
   });
 
   test('unknown top-level sections are ignored with a warning; daemon settings are read', () => {
-    const c = parseConfigText('{ pim: { enabled: true }, daemon: { numWorkers: 2, backend: "mmsg", gso: false }, rules: [] }', 'x.json5');
-    expect(c.warnings).toEqual(['x.json5:1 pim: section not used by mcrd, ignored']);
+    const c = parseConfigText('{ msdp: { enabled: true }, daemon: { numWorkers: 2, backend: "mmsg", gso: false }, rules: [] }', 'x.json5');
+    expect(c.warnings).toEqual(['x.json5:1 msdp: section not used by mcrd, ignored']);
     expect(c.settings).toEqual({ numWorkers: 2, backend: 'mmsg', gso: false });
   });
 

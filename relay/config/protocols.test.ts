@@ -46,3 +46,27 @@ describe('igmp: section', () => {
     expect(load(`{ bgp: {} }`).warnings).toEqual(['mcrd.json5:1 bgp: section not used by mcrd, ignored']);
   });
 });
+
+describe('pim: section', () => {
+  test('is validated by the PIM schema and kept in MCR\'s keys', () => {
+    const c = load(`{ pim: { enabled: true, router_id: "10.0.0.1", interfaces: [{ name: "eth0", dr_priority: 10 }], static_rp: [{ group: "239.0.0.0/8", rp: "10.0.0.9" }], spt_switchover: "never" } }`);
+    expect(c.warnings).toEqual([]);
+    expect(c.protocols.pim).toMatchObject({ router_id: '10.0.0.1', interfaces: [{ name: 'eth0', dr_priority: 10 }], spt_switchover: 'never' });
+  });
+
+  test('enabled: false runs no PIM', () => {
+    expect(load(`{ pim: { enabled: false, interfaces: [{ name: "eth0" }] } }`).protocols.pim).toBeUndefined();
+  });
+
+  test.each([
+    [`{ pim: { interfaces: [{ name: "eth0", dr_priority: -1 }] } }`, 'pim.interfaces[0].dr_priority: expected integer 0-4294967295'],
+    [`{ pim: { interfaces: [{ name: "eth0" }], rp_address: "239.1.1.1" } }`, 'pim.rp_address: expected rp_address as a unicast IPv4 address like 10.0.0.1'],
+    [`{ pim: { interfaces: [{ name: "eth0" }], static_rp: [{ group: "10.0.0.0/8", rp: "10.0.0.9" }] } }`, 'pim.static_rp[0].group: expected a multicast group range like 239.0.0.0/8'],
+    [`{ pim: { interfaces: [{ name: "eth0" }], spt_switchover: "sometimes" } }`, 'pim.spt_switchover: expected "immediate" or "never"'],
+    [`{ pim: { interface: [] } }`, 'pim.interface: unknown key; did you mean "interfaces"?'],
+    [`{ pim: { enabled: true } }`, 'pim.interfaces: expected at least one PIM interface'],
+    [`{ pim: { interfaces: [{ name: "eth0" }, { name: "eth0" }] } }`, 'pim.interfaces[1].name: interface eth0 is listed twice'],
+  ])('%s is an error naming the field', (text, message) => {
+    expect(errorOf(() => load(text)).message).toContain(message);
+  });
+});

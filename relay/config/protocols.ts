@@ -3,8 +3,11 @@
  *
  *   igmp: { enabled: true, querier_interfaces: ["eth1"], query_interval: 125, ...,
  *           upstream_interfaces: ["eth0"] },        // mcrd: where streams for IGMP members come in
+ *   pim:  { enabled: true, router_id: "10.0.0.1", interfaces: [{ name: "eth0", dr_priority: 10 }],
+ *           static_rp: [{ group: "239.0.0.0/8", rp: "10.0.0.9" }], spt_switchover: "immediate" },
  *
- * Each section is validated by its module's own schema (relay/protocols/igmp igmpConfigSchema), so the
+ * Each section is validated by its module's own schema (relay/protocols/igmp igmpConfigSchema,
+ * relay/protocols/pim pimConfigSchema), so the
  * messages name the field: `mcrd.json5:7 igmp.robustness: expected integer 1-7, got 9 (number)`.
  * `upstream_interfaces` is mcrd's addition and is checked here: the interfaces (besides the IGMP ones)
  * on which a stream for a group with members is captured — typically where the sources are, and
@@ -13,6 +16,7 @@
  */
 import { z } from 'zod';
 import { type IgmpConfig, igmpConfigSchema } from '../protocols/igmp/index.js';
+import { type PimConfig, pimConfigSchema } from '../protocols/pim/index.js';
 import { McrError } from '../errors.js';
 import { type IssueContext, issuesToErrors, throwFirst } from '../model/issues.js';
 
@@ -23,9 +27,11 @@ export interface IgmpSettings extends IgmpConfig {
 export interface ProtocolSettings {
   /** Present when the config has an igmp section with enabled not false. */
   igmp?: IgmpSettings;
+  /** Present when the config has a pim section with enabled not false. */
+  pim?: PimConfig;
 }
 
-export const PROTOCOL_SECTIONS = ['igmp'] as const;
+export const PROTOCOL_SECTIONS = ['igmp', 'pim'] as const;
 
 const IFNAME = 'expected an interface name (1-15 characters, no "/", ":" or spaces)';
 const upstreamSchema = z.array(z.string({ error: IFNAME }).regex(/^(?!\.\.?$)[^/:\s]{1,15}$/, { error: IFNAME }), { error: 'expected a list of interface names like ["eth0"]' });
@@ -61,6 +67,16 @@ function parseIgmp(raw: Record<string, unknown>, ctx: IssueContext): IgmpSetting
   return igmp;
 }
 
+function parsePim(raw: Record<string, unknown>, ctx: IssueContext): PimConfig | undefined {
+  const c = pimConfigSchema.safeParse(raw);
+  if (!c.success) throwFirst(issuesToErrors(c.error, raw, { ...ctx, pathPrefix: ['pim'], knownKeys: Object.keys(pimConfigSchema.shape) }));
+  if (c.data!.enabled === false) return undefined;
+  if ((c.data!.interfaces ?? []).length === 0) {
+    throw new McrError({ code: 'EINVAL', path: 'pim.interfaces', source: ctx.source?.(['pim']), detail: 'expected at least one PIM interface like interfaces: [{ name: "eth0" }]' });
+  }
+  return c.data!;
+}
+
 /** The protocol sections of a parsed config document; throws McrError naming the first bad field. */
 export function parseProtocolSections(top: Record<string, unknown>, ctx: IssueContext): ProtocolSettings {
   const out: ProtocolSettings = {};
@@ -68,6 +84,11 @@ export function parseProtocolSections(top: Record<string, unknown>, ctx: IssueCo
   if (igmp) {
     const s = parseIgmp(igmp, ctx);
     if (s) out.igmp = s;
+  }
+  const pim = section(top, 'pim', ctx);
+  if (pim) {
+    const s = parsePim(pim, ctx);
+    if (s) out.pim = s;
   }
   return out;
 }

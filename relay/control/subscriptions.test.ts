@@ -25,6 +25,7 @@ async function daemon(subscriberBufferBytes?: number) {
   const bus = new EventBus();
   const protocols: ProtocolsApi = {
     modules: () => ['igmp'], view: () => [], setQuerier: (i, q) => ({ interface: i, querier: q }), mroute: () => [],
+    pimInterface: (i, o) => ({ interface: i, enabled: o.enabled }), setRp: (g, rp) => ({ group: g, rp: rp ?? null }),
     subscribe: (p, sink) => bus.subscribe(p, sink),
   };
   const api = { ...createControlApi({ rules, dataPlane: dp, sampler, log, backend: () => 'mmsg', reload: async () => ({ added: [], removed: [], changed: [], unchanged: 0 }) }), protocols };

@@ -1,8 +1,8 @@
 /**
- * The protocol plane of the daemon, built from the config's protocol sections: the modules (IGMP now;
- * PIM plugs in the same way), the host that runs them, the MRIB the rule service composes through, the
+ * The protocol plane of the daemon, built from the config's protocol sections: the modules (IGMP,
+ * PIM — which learns IGMP membership from IGMP's events and RPF from the kernel), the host that runs them, the MRIB the rule service composes through, the
  * control API and the metric families. The daemon opens the sockets (open) before it drops privileges
- * and starts the modules (start) once the rule table is restored. Exercised by relay/e2e/igmp-*.e2e.
+ * and starts the modules (start) once the rule table is restored. Exercised by relay/e2e/{igmp,pim}-*.e2e.
  */
 import type { ProtocolSettings } from '../config/protocols.js';
 import { igmpInterfaces } from '../config/protocols.js';
@@ -14,8 +14,11 @@ import { type HostedModule, type ProtoIo, ProtocolHost } from '../protocols/host
 import { type IgmpModule, createIgmpModule } from '../protocols/igmp/index.js';
 import { openProtoRx, openProtoTx } from '../protocols/io/index.js';
 import { Mrib } from '../protocols/mrib/index.js';
+import { type PimModule, createPimModule } from '../protocols/pim/index.js';
+import { relativeTimes } from '../protocols/pim/view-times.js';
 import { readInterfaces } from './interfaces.js';
 import type { Logger } from './log.js';
+import { kernelRpf, watchRoutes } from './unicast-rpf.js';
 
 export interface ProtocolPlane {
   host: ProtocolHost;
@@ -35,8 +38,24 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
     igmp = createIgmpModule(settings.igmp);
     hosted.push({ module: igmp, interfaces: igmpInterfaces(settings.igmp) });
   }
+  let pim: PimModule | undefined;
+  const services = [];
+  if (settings.pim) {
+    const igmpMembers = igmp;
+    pim = createPimModule(settings.pim, { rpf: kernelRpf, ...(igmpMembers ? { igmp: { members: (i, g) => igmpMembers.members(i, g) } } : {}) });
+    hosted.push({ module: pim, interfaces: (settings.pim.interfaces ?? []).map((i) => i.name) });
+    const p = pim;
+    services.push(watchRoutes(() => p.rpfChanged(), o.log));
+  }
   if (hosted.length === 0) return undefined;
-  const host = new ProtocolHost({ modules: hosted, io: o.io ?? realIo, log: o.log, readInterfaces, recompile: o.recompile });
+  const host = new ProtocolHost({ modules: hosted, io: o.io ?? realIo, log: o.log, readInterfaces, recompile: o.recompile, services });
+  if (pim) {
+    // IGMP offers no membership callback: its join/leave/expire events are PIM's local membership input.
+    const p = pim;
+    host.events.subscribe(['igmp-'], (ev) => {
+      if (typeof ev.interface === 'string' && typeof ev.group === 'string') p.membershipChanged(ev.interface, ev.group);
+    });
+  }
   const upstream = settings.igmp?.upstream_interfaces ?? [];
   const mrib = new Mrib({
     routes: () => host.routes(),
@@ -51,12 +70,36 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
   };
   const api: ProtocolsApi = {
     modules: () => host.modules.map((m) => m.name),
-    view: (name, view) => module(name).view(view),
+    view: (name, view) => (name === 'pim' ? relativeTimes(module(name).view(view), host.clock.now()) : module(name).view(view)),
     setQuerier: (ifname, enabled) => {
       module('igmp');
       igmp!.setQuerier(ifname, enabled);
       o.log.info(`igmp querier ${enabled ? 'enabled' : 'disabled'} by control request`, { interface: ifname });
       return { interface: ifname, querier: enabled };
+    },
+    pimInterface: (ifname, opts) => {
+      module('pim');
+      const now = host.moduleInterfaces('pim');
+      if (opts.enabled) {
+        host.setInterfaces('pim', [...now, ifname]);
+        pim!.enableInterface(ifname, opts.drPriority === undefined ? {} : { drPriority: opts.drPriority });
+      } else {
+        if (!now.includes(ifname)) throw new McrError({ code: 'ENOENT', path: 'interface', detail: `PIM does not run on ${ifname} (running on: ${now.join(', ') || 'none'})` });
+        pim!.disableInterface(ifname);
+        host.setInterfaces('pim', now.filter((i) => i !== ifname));
+      }
+      o.log.info(`pim ${opts.enabled ? 'enabled' : 'disabled'} by control request`, { interface: ifname, ...(opts.drPriority === undefined ? {} : { drPriority: opts.drPriority }) });
+      return { interface: ifname, enabled: opts.enabled };
+    },
+    setRp: (range, rp) => {
+      module('pim');
+      try {
+        pim!.setRp(range, rp);
+      } catch (err) {
+        throw new McrError({ code: 'EINVAL', path: 'group', detail: (err as Error).message });
+      }
+      o.log.info(`pim static RP ${rp ? 'set' : 'removed'} by control request`, { group: range, ...(rp ? { rp } : {}) });
+      return { group: range, rp: rp ?? null };
     },
     mroute: () => mrib.view(),
     subscribe: (prefixes, sink) => host.events.subscribe(prefixes, sink),

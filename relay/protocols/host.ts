@@ -44,6 +44,8 @@ export interface ProtocolHostOptions {
   recompile: () => Promise<void>;
   clock?: Clock;
   events?: EventBus;
+  /** Helpers that live as long as the modules run (e.g. PIM's watch of the kernel's unicast routes). */
+  services?: Array<{ start(): void; stop(): void }>;
 }
 
 export interface HostCounters {
@@ -111,6 +113,21 @@ export class ProtocolHost {
         emit: (ev) => this.events.publish(ev),
       });
     }
+    for (const s of this.o.services ?? []) s.start();
+  }
+
+  /** A module runs on other interfaces now (runtime `pim enable/disable --interface`); RX follows. */
+  setInterfaces(name: ProtocolModule['name'], interfaces: string[]): void {
+    const m = this.o.modules.find((x) => x.module.name === name);
+    if (!m) return;
+    m.interfaces = [...new Set(interfaces)];
+    this.table = this.o.readInterfaces();
+    this.syncRx();
+  }
+
+  /** Interfaces a module runs on now. */
+  moduleInterfaces(name: ProtocolModule['name']): string[] {
+    return [...(this.o.modules.find((x) => x.module.name === name)?.interfaces ?? [])];
   }
 
   /** Learned routes of every module (the MRIB's input). */
@@ -145,6 +162,7 @@ export class ProtocolHost {
 
   stop(): void {
     this.stopped = true;
+    for (const s of this.o.services ?? []) s.stop();
     for (const m of this.o.modules) this.guard(m.module, () => m.module.stop(), undefined);
     this.rx?.close();
     this.tx?.close();
@@ -202,7 +220,13 @@ export class ProtocolHost {
 
   private syncRx(): void {
     if (!this.rx) return;
-    for (const name of this.interfaceNames()) {
+    const wanted = new Set(this.interfaceNames());
+    for (const name of [...this.enabled.keys()]) {
+      if (wanted.has(name)) continue;
+      try { this.rx.disable(name); } catch (err) { this.o.log.warn('protocol receive not disabled on interface', { interface: name, error: (err as Error).message }); }
+      this.enabled.delete(name);
+    }
+    for (const name of wanted) {
       const now = this.table.get(name)?.ifindex;
       const was = this.enabled.get(name);
       if (now === was) continue;

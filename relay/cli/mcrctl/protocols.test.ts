@@ -1,5 +1,6 @@
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { renderGroups, renderInterfaces } from './igmp.js';
+import { renderPim } from './pim.js';
 import { renderMroute } from './mroute.js';
 import { renderEvent } from './subscribe.js';
 
@@ -34,4 +35,16 @@ test('mroute: (S,G), any port as *, each oif with reason and time left, withheld
 test('subscribe prints one line per event: time, type, then the fields', () => {
   expect(renderEvent({ type: 'igmp-join', at: '2026-12-03T09:00:00.000Z', interface: 'eth1', group: '239.1.1.1' }))
     .toBe('2026-12-03T09:00:00.000Z igmp-join interface=eth1 group=239.1.1.1');
+});
+
+describe('mcrctl pim tables', () => {
+  test('neighbors, rp and state render as tables with relative times', () => {
+    const n = renderPim('neighbors', [{ interface: 'eth0', address: '10.0.0.2', uptimeMs: 5000, expiresInMs: 100_000, drPriority: 1, genId: 42, dr: true }]);
+    expect(n).toMatch(/^INTERFACE\s+NEIGHBOR/);
+    expect(n).toMatch(/eth0\s+10\.0\.0\.2\s+5\.0 s\s+100\.0 s\s+1\s+42\s+yes/);
+    expect(renderPim('rp', { bsr: null, ranges: [{ range: '224.0.0.0/4', rp: '10.0.0.9', source: 'static' }] })).toMatch(/224\.0\.0\.0\/4\s+10\.0\.0\.9\s+static[\s\S]*BSR: none/);
+    expect(renderPim('state', [{ source: '*', group: '239.1.1.1', state: 'Joined', rpfInterface: 'eth0', rpfNeighbor: '10.0.0.2', joinTimerInMs: 30_000, register: undefined, oil: ['eth1'] }]))
+      .toMatch(/\*\s+239\.1\.1\.1\s+Joined\s+eth0\s+10\.0\.0\.2\s+30\.0 s\s+-\s+eth1/);
+    expect(renderPim('join', [])).toBe('no PIM downstream joins');
+  });
 });

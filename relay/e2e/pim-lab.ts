@@ -1,0 +1,39 @@
+/**
+ * Shared pieces of the PIM e2e tests: FRR 8.4 (zebra + pimd) in its own namespace with a private
+ * directory under /tmp/pim/ (see /work/shared/notes/frr-in-namespaces.md), queried through vtysh JSON.
+ */
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Lab, sh } from '../../test/support/netns.js';
+
+export interface Frr {
+  dir: string;
+  vtysh(cmd: string): Promise<unknown>;
+  /** Stop FRR's daemons (by the PIDs they wrote) and remove the directory. */
+  stop(): Promise<void>;
+}
+
+export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<Frr> {
+  await mkdir('/tmp/pim', { recursive: true });
+  const dir = await mkdtemp('/tmp/pim/frr-');
+  await writeFile(join(dir, 'zebra.conf'), 'hostname frr\n');
+  await writeFile(join(dir, 'pimd.conf'), pimdConf);
+  await chmod(dir, 0o777);
+  await sh(['chown', '-R', 'frr:frr', dir]);
+  const daemons = ['zebra', 'pimd'];
+  for (const d of daemons) {
+    await lab.exec(ns, [`/usr/lib/frr/${d}`, '-d', '-P', '0', '-f', join(dir, `${d}.conf`), '-i', join(dir, `${d}.pid`), '-z', join(dir, 'zserv.api'), '--vty_socket', dir]);
+  }
+  return {
+    dir,
+    async vtysh(cmd) {
+      return JSON.parse(await lab.exec(ns, ['vtysh', '--vty_socket', dir, '-c', cmd]));
+    },
+    async stop() {
+      for (const d of [...daemons].reverse()) {
+        await sh(['sh', '-c', `kill $(cat ${join(dir, `${d}.pid`)}) 2>/dev/null; true`]);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
