@@ -15,7 +15,7 @@ import { renderVerdict } from './table.js';
 
 const USAGE = `usage: npm run soak -- --minutes N [--stream-pps P] [--json FILE] [--quiet]
 
-Runs mcrd in namespaces (mcrS-soak-*) relaying 20 streams (fan-outs, a unicast output, an unroutable
+Runs mcrd in namespaces (soak-run-*) relaying 20 streams (fan-outs, a unicast output, an unroutable
 source) while a fault schedule fires: worker SIGKILL, output link flap and delete/re-create,
 readdress, SIGHUP with a changed config, control-socket abuse, malformed-frame floods, and rule
 churn at 10/s. Judges loss per fault window, RSS and fd trends, the final rule set and the log.

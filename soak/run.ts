@@ -2,7 +2,7 @@
  * One soak run: build the topology, start mcrd and the sinks, then for N minutes run traffic in
  * 10 s segments while the fault schedule fires and rules churn; sample mcrd's processes and counters
  * at each segment start; at the end check the rule table and the log, and judge (verdict.ts).
- * Namespaces are `mcrS-soak-*`; everything is torn down on the way out, also on failure.
+ * Namespaces are `soak-run-*`; everything is torn down on the way out, also on failure.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -43,7 +43,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const say = o.progress ?? (() => {});
   const rules = streamRules();
   const streamPps = o.streamPps ?? 2500;
-  const dir = await mkdtemp(join(tmpdir(), 'mcrS-soak-'));
+  const dir = await mkdtemp(join(tmpdir(), 'soak-'));
   let t: Topology | undefined;
   let mcrd: SoakMcrd | undefined;
   let traffic: SoakTraffic | undefined;

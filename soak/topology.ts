@@ -49,7 +49,7 @@ export function configText(withHup: boolean): string {
 export interface Topology { lab: Lab; g: string; r: string; s1: string; s2: string; s3: string; config: string }
 
 export async function buildTopology(dir: string): Promise<Topology> {
-  const lab = await Lab.create('soak', 'mcrS');
+  const lab = await Lab.create('run', 'soak');
   try {
     const g = await lab.ns('g'); const r = await lab.ns('r');
     const s1 = await lab.ns('s1'); const s2 = await lab.ns('s2'); const s3 = await lab.ns('s3');
