@@ -93,10 +93,12 @@ const INJECT: Record<FaultKind, Injector> = {
   async readdress(c) {
     const [from, to] = c.readdressed ? ['10.2.0.3/24', '10.2.0.1/24'] : ['10.2.0.1/24', '10.2.0.3/24'];
     const startMs = Date.now();
+    // Only log lines from now on: rule churn logs ten lines a second, so a tail of the log may already miss it.
+    const mark = c.mcrd.log().length;
     await c.t.lab.exec(c.t.r, ['ip', 'addr', 'add', to, 'dev', 'r1']);
     await c.t.lab.exec(c.t.r, ['ip', 'addr', 'del', from, 'dev', 'r1']);
     c.readdressed = !c.readdressed;
-    await waitFor(() => /rebuilding its outputs interface=r1/.test(c.mcrd.log().slice(-4000)), 'mcrd rebuilding r1 outputs', 10_000, 20);
+    await waitFor(() => /rebuilding its outputs.*interface=r1/.test(c.mcrd.log().slice(mark)), 'mcrd rebuilding r1 outputs', 10_000, 20);
     return { startMs, endMs: Date.now(), affects: [], detail: `r1 ${from} → ${to}` };
   },
 
