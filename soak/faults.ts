@@ -98,6 +98,8 @@ const INJECT: Record<FaultKind, Injector> = {
     await c.t.lab.exec(c.t.r, ['ip', 'addr', 'add', to, 'dev', 'r1']);
     await c.t.lab.exec(c.t.r, ['ip', 'addr', 'del', from, 'dev', 'r1']);
     c.readdressed = !c.readdressed;
+    const addrs = await c.t.lab.exec(c.t.r, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'r1']);
+    if (!addrs.includes(` ${to} `)) throw new Error(`r1 lost ${to} in the readdress: ${addrs.trim()}`);
     await waitFor(() => /rebuilding its outputs.*interface=r1/.test(c.mcrd.log().slice(mark)), 'mcrd rebuilding r1 outputs', 10_000, 20);
     return { startMs, endMs: Date.now(), affects: [], detail: `r1 ${from} → ${to}` };
   },

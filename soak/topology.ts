@@ -59,6 +59,9 @@ export async function buildTopology(dir: string): Promise<Topology> {
     await recreateR3(lab, r, s3);
     await lab.exec(g, ['ip', 'addr', 'add', `${UNROUTABLE_SOURCE}/32`, 'dev', 'g0']);
     for (const k of ['all', 'default', 'r0']) await lab.sysctl(r, `net.ipv4.conf.${k}.rp_filter`, 1);
+    // The readdress fault adds the new address before deleting the old one: without promotion the
+    // kernel deletes the secondary together with the primary, leaving r1 with no address at all.
+    await lab.sysctl(r, 'net.ipv4.conf.r1.promote_secondaries', 1);
     const config = join(dir, 'mcrd.json5');
     await writeFile(config, configText(false));
     return { lab, g, r, s1, s2, s3, config };
