@@ -14,6 +14,8 @@ export type FaultKind =
   | 'sighup'           // the config file changed, then SIGHUP (unchanged rules undisturbed)
   | 'control-abuse'    // garbage lines, a connection flood and an oversized line on the control socket
   | 'frame-flood';     // a burst of malformed frames on the input link
+  // Hook for IGMP churn (the issue's "once the protocol issues land"): one more kind here, its
+  // period and phase below, its injector in faults.ts (docs/reliability.md, IGMP churn).
 
 /** Nominal period of each fault, seconds. */
 export const NOMINAL_PERIOD_S: Record<FaultKind, number> = {
