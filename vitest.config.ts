@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['relay/**/*.test.ts', 'lab/**/*.test.ts', 'native/**/*.test.ts', 'bench/**/*.test.ts', 'ci/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['relay/**/*.test.ts', 'lab/**/*.test.ts', 'native/**/*.test.ts', 'bench/**/*.test.ts', 'ci/**/*.test.ts', 'test/**/*.test.ts', 'soak/**/*.test.ts'],
           exclude: ['**/*.e2e.test.ts', '**/node_modules/**', 'dist/**'],
           testTimeout: 30_000,
         },

@@ -7,6 +7,7 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import type { Environment } from '../lab/results/types.js';
 import type { MacroSummary } from './macro.js';
 import type { SuiteOutcome } from './micro/suite.js';
+import type { Verdict } from '../soak/verdict.js';
 
 export const BENCH_RECORD_VERSION = 1 as const;
 
@@ -33,6 +34,8 @@ export interface BenchRecord {
   macro?: MacroSummary & { results: string[]; measuredAt: string };
   /** Why the macro suite did not run or failed, when it did not complete. */
   macroError?: string;
+  /** The soak's verdict, when run with --soak. */
+  soak?: { minutes: number; verdict: Verdict };
 }
 
 /** The machine, preferably as the lab described it (its environment is what the numbers ran on). */

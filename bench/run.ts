@@ -11,7 +11,9 @@
  *   npm run bench -- --micro-only               # no root needed
  *   sudo npm run bench -- --quick --update-readme   # also regenerate README's performance section
  *
- * Exit: 0 done, 1 a suite or the lab failed (the record is still written), 64 usage.
+ *   sudo npm run bench -- --macro-only --soak 30   # also the soak (soak/run.ts) for 30 minutes
+ *
+ * Exit: 0 done, 1 a suite, the lab or the soak failed (the record is still written), 64 usage.
  * Tests: bench/run.test.ts.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,6 +27,7 @@ import { runSuite, type SuiteOutcome } from './micro/suite.js';
 import { updateReadme } from './readme.js';
 import { BENCH_RECORD_VERSION, describeMachine, type BenchRecord } from './record.js';
 import { renderBenchMarkdown } from './table.js';
+import { runSoak } from '../soak/run.js';
 
 const USAGE = `usage: npm run bench -- [options]   (node dist/bench/run.js [options])
 
@@ -46,6 +49,7 @@ options:
   --results A,B         take the macro results from these results.json files instead of running the lab
   --repeat N            run each scenario N times; ratios take the median (default 1)
   --micro-time MS       measuring time per micro task (default 1000, 300 with --quick)
+  --soak MINUTES        after the lab runs, the soak under combined faults (npm run soak; docs/reliability.md)
   -h, --help            this text
 `;
 
@@ -53,7 +57,7 @@ class UsageError extends Error {}
 
 interface Options {
   quick: boolean; micro: boolean; macro: boolean; updateReadme: boolean; out: string;
-  scenarios: string[]; relays: string[]; lab?: string; microTimeMs: number; readme: string; repeat: number; results?: string[];
+  scenarios: string[]; relays: string[]; lab?: string; microTimeMs: number; readme: string; repeat: number; results?: string[]; soakMinutes?: number;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -64,7 +68,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       options: {
         quick: { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'macro-only': { type: 'boolean' },
         'update-readme': { type: 'boolean' }, readme: { type: 'string' }, out: { type: 'string' }, scenarios: { type: 'string' },
-        relays: { type: 'string' }, lab: { type: 'string' }, repeat: { type: 'string' }, results: { type: 'string' }, 'micro-time': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        relays: { type: 'string' }, lab: { type: 'string' }, repeat: { type: 'string' }, results: { type: 'string' }, 'micro-time': { type: 'string' }, soak: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (err) {
@@ -79,6 +83,8 @@ function parseOptions(argv: string[]): Options | 'help' {
   if (!Number.isInteger(microTimeMs) || microTimeMs < 10) throw new UsageError(`--micro-time: expected milliseconds >= 10, got "${v['micro-time']}"`);
   const repeat = v.repeat === undefined ? 1 : Number(v.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new UsageError(`--repeat: expected an integer 1-20, got "${v.repeat}"`);
+  const soakMinutes = v.soak === undefined ? undefined : Number(v.soak);
+  if (soakMinutes !== undefined && !(soakMinutes >= 2)) throw new UsageError(`--soak: expected minutes >= 2, got "${v.soak}"`);
   const split = (s: string | undefined, d: readonly string[]): string[] => (s === undefined ? [...d] : s.split(',').map((x) => x.trim()).filter(Boolean));
   return {
     quick, micro: !v['macro-only'], macro: !v['micro-only'], updateReadme: v['update-readme'] === true,
@@ -87,6 +93,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     scenarios: split(v.scenarios, DEFAULT_SCENARIOS), relays: split(v.relays, DEFAULT_RELAYS),
     ...(v.lab !== undefined && { lab: resolve(v.lab) }), microTimeMs, repeat,
     ...(v.results !== undefined && { results: split(v.results, []).map((p) => resolve(p)) }),
+    ...(soakMinutes !== undefined && { soakMinutes }),
   };
 }
 
@@ -140,6 +147,12 @@ async function main(argv: string[]): Promise<number> {
     if (macroError !== undefined) log(`bench: macro suite failed: ${macroError}`);
   }
 
+  let soak: BenchRecord['soak'];
+  if (o.soakMinutes !== undefined) {
+    if (process.getuid?.() !== 0) throw new Error('the soak builds network namespaces and needs root');
+    soak = { minutes: o.soakMinutes, verdict: (await runSoak({ minutes: o.soakMinutes, progress: log })).verdict };
+  }
+
   const record: BenchRecord = {
     kind: 'mcr-bench', version: BENCH_RECORD_VERSION, startedAt, finishedAt: new Date().toISOString(), quick: o.quick,
     machine: describeMachine(files[0]?.results.environment),
@@ -151,6 +164,7 @@ async function main(argv: string[]): Promise<number> {
       },
     }),
     ...(o.macro && macroError !== undefined && { macroError }),
+    ...(soak && { soak }),
   };
   await mkdir(o.out, { recursive: true });
   const recordFile = join(o.out, `${stamp}.json`);
@@ -166,7 +180,7 @@ async function main(argv: string[]): Promise<number> {
     // A README whose numbers vanished because one run failed is worse than slightly old numbers.
     log(`bench: ${o.readme} left as it was: the macro suite did not complete`);
   }
-  return micro.failed || macroError !== undefined ? 1 : 0;
+  return micro.failed || macroError !== undefined || soak?.verdict.ok === false ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -7,6 +7,7 @@ import { macroSummary } from './macro.js';
 import { PERF_END, PERF_START, replacePerfSection } from './readme.js';
 import { describeMachine, type BenchRecord } from './record.js';
 import { formatNs, renderBenchMarkdown, short } from './table.js';
+import { judge } from '../soak/verdict.js';
 
 const files: LoadedResults[] = ['chain.json', 'dual-bridge.json', 'fanout-50.json', 'scaling-1w.json', 'scaling-2w.json', 'latency-default.json', 'latency-busy-poll.json']
   .map((n) => ({ path: n, results: buildResults(FIXTURES[n]!) }));
@@ -180,6 +181,19 @@ describe('bench table', () => {
 
   test.each([[12.34, '12.3 ns'], [930, '930 ns'], [11_287, '11.3 µs'], [9_500, '9.50 µs'], [2_500_000, '2.50 ms']])('%d ns reads %s', (ns, text) => {
     expect(formatNs(ns)).toBe(text);
+  });
+
+  test('a --soak run appends the soak verdict as its own section; without it there is none', () => {
+    const verdict = judge({
+      startMs: 0, warmupMs: 0, streamPps: 1, faults: [],
+      samples: [0, 10_000].map((atMs) => ({ atMs, rules: 1, processes: [{ role: 'supervisor' as const, pid: 1, rssKiB: 9, anonKiB: 5, fds: 9, sockets: 3 }, { role: 'worker' as const, pid: 2, rssKiB: 9, anonKiB: 5, fds: 9, sockets: 3 }] })),
+      segments: [{ index: 0, startMs: 0, endMs: 10_000, outputs: { 'g:1@r1': { sent: 10, received: 10 } }, countedDrops: 0 }],
+      finalRules: { expected: ['s1'], actual: ['s1'] }, errorLines: [],
+    });
+    const text = renderBenchMarkdown(record({ soak: { minutes: 30, verdict } }));
+    expect(text).toContain('### soak, 30 min\n\n```\nwindow');
+    expect(text).toContain('verdict: PASS\n```');
+    expect(md).not.toContain('soak');
   });
 });
 

@@ -7,6 +7,7 @@ import { cell, formatBounded, formatKernel, formatPps, formatValue } from './for
 import { BUSY_POLL_US, LATENCY_REPETITIONS } from './latency.js';
 import type { LatencyRow, RatioRow, RelayNumbers, ScalingRow, ScenarioNumbers } from './macro.js';
 import type { BenchRecord, Machine } from './record.js';
+import { renderVerdict } from '../soak/table.js';
 
 const dash = '–';
 
@@ -223,5 +224,6 @@ export function renderBenchMarkdown(record: BenchRecord, heading = '##'): string
     lines.push(`Macro suite not run: ${record.macroError ?? 'skipped (--micro-only)'}`);
   }
   lines.push(...microTable(record), '');
+  if (record.soak) lines.push(`${heading}# soak, ${record.soak.minutes} min`, '', '```', renderVerdict(record.soak.verdict), '```', '');
   return lines.join('\n');
 }

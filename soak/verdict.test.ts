@@ -1,0 +1,148 @@
+import { describe, expect, test } from 'vitest';
+import { renderVerdict } from './table.js';
+import { type FaultRecord, type Sample, type SegmentRecord, type SoakRecord, judge, linearFit } from './verdict.js';
+
+const T0 = 1_000_000;
+const A = '239.21.0.1:6001@r1';
+const B = '239.22.0.1:6001@r2';
+
+/** Segment k spans [k·10 s, k·10 s + 10 s); `loss` per output. */
+function seg(k: number, loss: Record<string, number> = {}, countedDrops = 0, sent = 25_000): SegmentRecord {
+  const outputs = Object.fromEntries([A, B].map((o) => [o, { sent, received: sent - (loss[o] ?? 0) }]));
+  return { index: k, startMs: T0 + k * 10_000, endMs: T0 + k * 10_000 + 10_000, outputs, countedDrops };
+}
+
+function sample(k: number, supRss: number, supFds = 26, workerFds = 40): Sample {
+  return {
+    atMs: T0 + k * 10_000, rules: 20,
+    processes: [
+      { role: 'supervisor', pid: 1, rssKiB: supRss, anonKiB: supRss / 2, fds: supFds, sockets: 8 },
+      { role: 'worker', pid: 2, rssKiB: 50_000, anonKiB: 20_000, fds: workerFds, sockets: 30 },
+    ],
+  };
+}
+
+function record(p: Partial<SoakRecord> = {}): SoakRecord {
+  return {
+    startMs: T0, warmupMs: 20_000, streamPps: 2500,
+    faults: [], segments: [seg(0), seg(1), seg(2), seg(3)],
+    samples: [0, 1, 2, 3, 4, 5].map((k) => sample(k, 80_000)),
+    finalRules: { expected: ['s1', 's2'], actual: ['s1', 's2'] },
+    errorLines: [],
+    ...p,
+  };
+}
+
+const flap = (atMs: number, counted: number, extra: Partial<FaultRecord> = {}): FaultRecord =>
+  ({ kind: 'link-flap', startMs: T0 + atMs, endMs: T0 + atMs + 2100, affects: [B], counted: { [B]: counted }, detail: 'r2 down 2 s, up', ...extra });
+
+describe('judge', () => {
+  test('a clean run passes: no loss, flat resources, the expected rules, no error lines', () => {
+    const v = judge(record());
+    expect(v.ok).toBe(true);
+    expect(v.clean).toMatchObject({ segments: 4, outputs: 8, loss: 0, ok: true });
+    expect(v.trends.find((t) => t.what === 'supervisor RSS (KiB)')).toMatchObject({ slopePerHour: 0, changePct: 0, ok: true });
+  });
+
+  test('one datagram lost outside every window fails the run, naming the segment', () => {
+    const v = judge(record({ segments: [seg(0), seg(1, { [A]: 1 }), seg(2), seg(3)] }));
+    expect(v.ok).toBe(false);
+    expect(v.clean.failures).toEqual(['segment 1: 1 lost outside any loss window, 0 counted']);
+  });
+
+  test('loss outside windows is excused only up to what the ring and socket counters count', () => {
+    expect(judge(record({ segments: [seg(0), seg(1, { [A]: 5 }, 5), seg(2), seg(3)] })).clean).toMatchObject({ ok: true, loss: 5, countedDrops: 5 });
+    expect(judge(record({ segments: [seg(0), seg(1, { [A]: 6 }, 5), seg(2), seg(3)] })).clean.ok).toBe(false);
+  });
+
+  test('a link flap alone: the loss on its outputs must equal the ENETDOWN count, in both directions', () => {
+    const hit = judge(record({ faults: [flap(12_000, 5100)], segments: [seg(0), seg(1, { [B]: 5100 }), seg(2), seg(3)] }));
+    expect(hit.windows).toEqual([expect.objectContaining({ kind: 'link-flap', atS: 12, outputs: 1, loss: 5100, counted: 5100, ok: true })]);
+    expect(hit.ok).toBe(true);
+    // More lost than counted, and fewer: the counter and the sinks disagree either way.
+    expect(judge(record({ faults: [flap(12_000, 5000)], segments: [seg(0), seg(1, { [B]: 5100 }), seg(2), seg(3)] })).windows[0]!.ok).toBe(false);
+    expect(judge(record({ faults: [flap(12_000, 5200)], segments: [seg(0), seg(1, { [B]: 5100 }), seg(2), seg(3)] })).windows[0]!.ok).toBe(false);
+  });
+
+  test('a flap does not excuse loss on an output it does not touch in the same segment', () => {
+    const v = judge(record({ faults: [flap(12_000, 5100)], segments: [seg(0), seg(1, { [A]: 3, [B]: 5100 }), seg(2), seg(3)] }));
+    expect(v.clean.ok).toBe(false);
+    expect(v.windows[0]!.ok).toBe(true);
+  });
+
+  test('a worker kill may lose at most the rate over the measured gap plus a second of drain, on every output', () => {
+    const kill: FaultRecord = { kind: 'worker-kill', startMs: T0 + 15_000, endMs: T0 + 15_400, gapMs: 400, affects: 'all', detail: 'worker 10 → 11' };
+    // bound per output: 2500 pps × 1.4 s = 3500
+    const ok = judge(record({ faults: [kill], segments: [seg(0), seg(1, { [A]: 3500, [B]: 1000 }), seg(2), seg(3)] }));
+    expect(ok.windows[0]).toMatchObject({ kind: 'worker-kill', outputs: 2, loss: 4500, bound: 7000, counted: null, ok: true });
+    const over = judge(record({ faults: [kill], segments: [seg(0), seg(1, { [A]: 3501, [B]: 3500 }), seg(2), seg(3)] }));
+    expect(over.windows[0]).toMatchObject({ loss: 7001, bound: 7000, ok: false });
+  });
+
+  test('overlapping windows on one output share a bound instead of demanding an exact count', () => {
+    const kill: FaultRecord = { kind: 'worker-kill', startMs: T0 + 13_000, endMs: T0 + 13_400, gapMs: 400, affects: 'all', detail: '' };
+    const v = judge(record({ faults: [flap(12_000, 5100), kill], segments: [seg(0), seg(1, { [A]: 2000, [B]: 6000 }), seg(2), seg(3)] }));
+    // flap on B: its 5100 + the kill's 3500 on B; the counted 5100 alone would not explain 6000.
+    expect(v.windows[0]).toMatchObject({ kind: 'link-flap', loss: 6000, bound: 8600, ok: true });
+  });
+
+  test('lossless faults open no window and are only counted', () => {
+    const hup: FaultRecord = { kind: 'sighup', startMs: T0 + 12_000, endMs: T0 + 12_200, affects: [], detail: '' };
+    const v = judge(record({ faults: [hup, { ...hup, startMs: T0 + 22_000 }], segments: [seg(0), seg(1, { [A]: 1 }), seg(2), seg(3)] }));
+    expect(v.windows).toEqual([]);
+    expect(v.lossless).toEqual([{ kind: 'sighup', count: 2 }]);
+    expect(v.clean.ok).toBe(false);
+  });
+
+  test('supervisor RSS growing 2 % per sample after warm-up fails the 5 % flatness; warm-up growth does not count', () => {
+    const growing = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => sample(k, 80_000 * (1 + 0.02 * k)));
+    const v = judge(record({ samples: growing }));
+    const rss = v.trends.find((t) => t.what === 'supervisor RSS (KiB)')!;
+    expect(rss.ok).toBe(false);
+    expect(rss.slopePerHour).toBeCloseTo(1600 * 360, 0);
+    expect(v.ok).toBe(false);
+    const warm = [0, 1, 2, 3, 4, 5].map((k) => sample(k, k < 2 ? 40_000 + k * 20_000 : 80_000));
+    expect(judge(record({ samples: warm })).trends.find((t) => t.what === 'supervisor RSS (KiB)')!.ok).toBe(true);
+  });
+
+  test('a worker fd leak fails; worker RSS is shown, never judged (a restart resets it)', () => {
+    const leak = [0, 1, 2, 3, 4, 5].map((k) => sample(k, 80_000, 26, 40 + 2 * k));
+    const v = judge(record({ samples: leak }));
+    expect(v.trends.find((t) => t.what === 'worker fds')!.ok).toBe(false);
+    expect(v.trends.find((t) => t.what === 'worker RSS (KiB)')).toMatchObject({ judged: false, ok: true });
+  });
+
+  test('the final rule set must be exactly the expected one', () => {
+    const v = judge(record({ finalRules: { expected: ['c3', 's1', 's2'], actual: ['c4', 's1', 's2'] } }));
+    expect(v.finalRules).toEqual({ ok: false, missing: ['c3'], unexpected: ['c4'] });
+    expect(v.ok).toBe(false);
+  });
+
+  test('an error log line no injected fault explains fails the run', () => {
+    const v = judge(record({ errorLines: [{ line: 'worker 12 exited', explainedBy: 'worker-kill' }, { line: 'boom', explainedBy: null }] }));
+    expect(v.errors).toEqual({ total: 2, unexplained: ['boom'], ok: false });
+  });
+
+  test('a run without segments cannot pass', () => {
+    expect(judge(record({ segments: [] })).ok).toBe(false);
+  });
+});
+
+describe('linearFit', () => {
+  test('recovers the slope and mean of a line', () => {
+    expect(linearFit([[0, 10], [1, 12], [2, 14]])).toEqual({ slope: 2, mean: 12 });
+    expect(linearFit([[5, 3], [5, 4]])).toEqual({ slope: 0, mean: 3.5 });
+  });
+});
+
+describe('renderVerdict', () => {
+  test('one row per window, the outside-windows row, trends, rules, errors and the verdict', () => {
+    const text = renderVerdict(judge(record({ faults: [flap(12_000, 5100)], segments: [seg(0), seg(1, { [B]: 5100 }), seg(2), seg(3)] })));
+    expect(text).toMatch(/^window\s+at s\s+ms\s+outputs\s+lost\s+counted\s+bound$/m);
+    expect(text).toMatch(/^link-flap\s+12\.0\s+2100\s+1\s+5100\s+5100\s+5100\s+ok$/m);
+    expect(text).toMatch(/^outside windows\s+7 seg×out\s+0\s+0\s+0\s+ok$/m);
+    expect(text).toMatch(/^supervisor RSS \(KiB\)\s+80000\s+0\.0\s+0\.00\s+ok$/m);
+    expect(text).toContain('final rules: exactly as expected');
+    expect(text).toMatch(/verdict: PASS$/);
+  });
+});

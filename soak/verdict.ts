@@ -1,0 +1,178 @@
+/**
+ * The soak's pass rule, as a pure function of what the run recorded (tested in verdict.test.ts):
+ *   1. Loss accounting per 10 s segment and output: outside every loss window it must be zero, or
+ *      exactly covered by drops a counter names (ring drops, sink socket drops: a busy machine's
+ *      noise, counted, never guessed). Inside a window it must not exceed what the fault explains:
+ *      ENETDOWN send errors for a link that was down (and equal to them when nothing else overlaps),
+ *      rate × (measured gap + 1 s) for a worker restart or a re-created interface.
+ *   2. Resources after warm-up: a least-squares line through the supervisor's RSS, its fds and the
+ *      workers' fds; its change over the run must stay within 5 % of the mean. Slopes per hour are
+ *      reported (worker RSS too, though a restart resets it, so it is shown and not judged).
+ *   3. The final rule set equals the expected one; 4. every error log line is explained by a fault.
+ */
+import { type FaultKind, LOSSY } from './schedule.js';
+
+export interface FaultRecord {
+  kind: FaultKind;
+  startMs: number;
+  endMs: number;
+  /** Output keys (`group:port@if`) the fault can lose packets on; 'all' for a worker kill. */
+  affects: string[] | 'all';
+  /** Per output: the losses a counter attributes to the fault (ENETDOWN send errors). */
+  counted?: Record<string, number>;
+  /** Time forwarding was interrupted (worker down, rule withdrawn), measured. */
+  gapMs?: number;
+  detail: string;
+}
+
+export interface SegmentRecord {
+  index: number;
+  startMs: number;
+  endMs: number;
+  outputs: Record<string, { sent: number; received: number }>;
+  /** Drops counted by mcrd's ring counter and the sinks' sockets during the segment (all outputs). */
+  countedDrops: number;
+}
+
+export interface ProcessSample { role: 'supervisor' | 'worker'; pid: number; rssKiB: number; anonKiB: number; fds: number; sockets: number }
+export interface Sample { atMs: number; processes: ProcessSample[]; rules: number }
+
+export interface SoakRecord {
+  startMs: number;
+  warmupMs: number;
+  /** Datagrams per second of one stream (every stream has the same rate). */
+  streamPps: number;
+  faults: FaultRecord[];
+  segments: SegmentRecord[];
+  samples: Sample[];
+  finalRules: { expected: string[]; actual: string[] };
+  errorLines: { line: string; explainedBy: FaultKind | null }[];
+}
+
+export interface WindowVerdict {
+  kind: FaultKind; atS: number; durationMs: number; detail: string;
+  outputs: number; loss: number; counted: number | null; bound: number; ok: boolean;
+}
+export interface TrendVerdict { what: string; mean: number; slopePerHour: number; changePct: number; judged: boolean; ok: boolean }
+export interface Verdict {
+  ok: boolean;
+  clean: { segments: number; outputs: number; loss: number; countedDrops: number; ok: boolean; failures: string[] };
+  windows: WindowVerdict[];
+  lossless: { kind: FaultKind; count: number }[];
+  trends: TrendVerdict[];
+  finalRules: { ok: boolean; missing: string[]; unexpected: string[] };
+  errors: { total: number; unexplained: string[]; ok: boolean };
+}
+
+/** Packets in flight or in rings when a window closes still belong to it. */
+const DRAIN_MS = 1000;
+const FLAT_PCT = 5;
+
+function affects(f: FaultRecord, output: string): boolean {
+  return f.affects === 'all' || f.affects.includes(output);
+}
+
+function overlaps(f: FaultRecord, s: SegmentRecord): boolean {
+  return f.startMs < s.endMs && f.endMs + DRAIN_MS > s.startMs;
+}
+
+/** What a fault may lose on one output: counted send errors, or the stream's rate over the gap. */
+function bound(f: FaultRecord, output: string, streamPps: number): number {
+  const counted = f.counted?.[output];
+  if (counted !== undefined) return counted;
+  return Math.ceil((streamPps * ((f.gapMs ?? f.endMs - f.startMs) + DRAIN_MS)) / 1000);
+}
+
+export function linearFit(points: Array<[number, number]>): { slope: number; mean: number } {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  return { slope: sxx === 0 ? 0 : sxy / sxx, mean: my };
+}
+
+function trend(what: string, points: Array<[number, number]>, judged: boolean): TrendVerdict {
+  if (points.length < 2) return { what, mean: points[0]?.[1] ?? 0, slopePerHour: 0, changePct: 0, judged, ok: !judged };
+  const { slope, mean } = linearFit(points);
+  const spanMs = points[points.length - 1]![0] - points[0]![0];
+  const changePct = mean === 0 ? 0 : (Math.abs(slope * spanMs) / mean) * 100;
+  return { what, mean, slopePerHour: slope * 3_600_000, changePct, judged, ok: !judged || changePct <= FLAT_PCT };
+}
+
+export function judge(r: SoakRecord): Verdict {
+  const lossy = r.faults.filter((f) => LOSSY.has(f.kind));
+  const clean = { segments: 0, outputs: 0, loss: 0, countedDrops: 0, ok: true, failures: [] as string[] };
+  for (const s of r.segments) {
+    let segLoss = 0;
+    let anyClean = false;
+    for (const [o, c] of Object.entries(s.outputs)) {
+      if (lossy.some((f) => overlaps(f, s) && affects(f, o))) continue;
+      anyClean = true;
+      clean.outputs++;
+      segLoss += c.sent - c.received;
+    }
+    if (!anyClean) continue;
+    clean.segments++;
+    clean.loss += segLoss;
+    clean.countedDrops += Math.min(segLoss, s.countedDrops);
+    if (segLoss > s.countedDrops) {
+      clean.ok = false;
+      clean.failures.push(`segment ${s.index}: ${segLoss} lost outside any loss window, ${s.countedDrops} counted`);
+    }
+  }
+
+  const windows = lossy.map((f): WindowVerdict => {
+    let loss = 0; let b = 0; let counted = 0; let outputs = 0; let alone = true; let noise = 0;
+    for (const s of r.segments.filter((x) => overlaps(f, x))) {
+      const others = lossy.filter((g) => g !== f && overlaps(g, s));
+      noise += s.countedDrops;
+      for (const [o, c] of Object.entries(s.outputs)) {
+        if (!affects(f, o)) continue;
+        outputs++;
+        loss += c.sent - c.received;
+        const shared = others.filter((g) => affects(g, o));
+        if (shared.length) alone = false;
+        for (const g of [f, ...shared]) b += bound(g, o, r.streamPps);
+      }
+    }
+    const perOutput = f.affects === 'all' ? undefined : f.affects;
+    if (f.counted) counted = Object.values(f.counted).reduce((a, x) => a + x, 0);
+    // A counter-attributed loss must equal the counter when nothing else overlaps; otherwise stay within the bound.
+    const ok = f.counted && alone ? Math.abs(loss - counted) <= noise : loss <= b + noise;
+    return {
+      kind: f.kind, atS: Math.round((f.startMs - r.startMs) / 100) / 10, durationMs: f.endMs - f.startMs, detail: f.detail,
+      outputs: perOutput ? perOutput.length : outputs, loss, counted: f.counted ? counted : null, bound: b, ok,
+    };
+  });
+
+  const lossless = [...new Set(r.faults.filter((f) => !LOSSY.has(f.kind)).map((f) => f.kind))]
+    .map((kind) => ({ kind, count: r.faults.filter((f) => f.kind === kind).length }));
+
+  const after = r.samples.filter((s) => s.atMs >= r.startMs + r.warmupMs);
+  const sum = (s: Sample, role: ProcessSample['role'], k: 'rssKiB' | 'fds' | 'sockets') =>
+    s.processes.filter((p) => p.role === role).reduce((a, p) => a + p[k], 0);
+  const series = (role: ProcessSample['role'], k: 'rssKiB' | 'fds' | 'sockets') => after.map((s): [number, number] => [s.atMs - r.startMs, sum(s, role, k)]);
+  const trends = [
+    trend('supervisor RSS (KiB)', series('supervisor', 'rssKiB'), true),
+    trend('supervisor fds', series('supervisor', 'fds'), true),
+    trend('worker fds', series('worker', 'fds'), true),
+    trend('worker RSS (KiB)', series('worker', 'rssKiB'), false),
+    trend('sockets (all mcrd)', after.map((s) => [s.atMs - r.startMs, sum(s, 'supervisor', 'sockets') + sum(s, 'worker', 'sockets')]), false),
+  ];
+
+  const exp = new Set(r.finalRules.expected);
+  const act = new Set(r.finalRules.actual);
+  const finalRules = {
+    missing: [...exp].filter((x) => !act.has(x)),
+    unexpected: [...act].filter((x) => !exp.has(x)),
+    ok: false,
+  };
+  finalRules.ok = finalRules.missing.length === 0 && finalRules.unexpected.length === 0;
+
+  const unexplained = r.errorLines.filter((e) => e.explainedBy === null).map((e) => e.line);
+  const errors = { total: r.errorLines.length, unexplained, ok: unexplained.length === 0 };
+
+  const ok = clean.ok && windows.every((w) => w.ok) && trends.every((t) => t.ok) && finalRules.ok && errors.ok && r.segments.length > 0;
+  return { ok, clean, windows, lossless, trends, finalRules, errors };
+}
