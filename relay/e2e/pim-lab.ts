@@ -4,13 +4,13 @@
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Lab, sh } from '../../test/support/netns.js';
+import { type Lab, sh, waitFor } from '../../test/support/netns.js';
 
 export interface Frr {
   dir: string;
   vtysh(cmd: string): Promise<unknown>;
-  /** Stop FRR's daemons (by the PIDs they wrote) and remove the directory. */
-  stop(): Promise<void>;
+  /** Stop FRR's daemons (by the PIDs they wrote) and remove the directory; `wait`: until they have exited. */
+  stop(o?: { wait?: boolean }): Promise<void>;
 }
 
 export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<Frr> {
@@ -29,9 +29,11 @@ export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<
     async vtysh(cmd) {
       return JSON.parse(await lab.exec(ns, ['vtysh', '--vty_socket', dir, '-c', cmd]));
     },
-    async stop() {
+    async stop(o = {}) {
       for (const d of [...daemons].reverse()) {
-        await sh(['sh', '-c', `kill $(cat ${join(dir, `${d}.pid`)}) 2>/dev/null; true`]);
+        const pid = join(dir, `${d}.pid`);
+        await sh(['sh', '-c', `kill $(cat ${pid}) 2>/dev/null; true`]);
+        if (o.wait) await waitFor(async () => (await sh(['sh', '-c', `kill -0 $(cat ${pid}) 2>/dev/null && echo alive; true`])).trim() === '', `FRR ${d} exited`, 10_000, 50);
       }
       await rm(dir, { recursive: true, force: true });
     },
