@@ -4,6 +4,7 @@
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type PimMessage, encodePim, inetChecksum } from '../protocols/pim/codec.js';
 import { type Lab, sh, waitFor } from '../../test/support/netns.js';
 
 export interface Frr {
@@ -38,4 +39,19 @@ export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One PIM message as hex for pim-inject.py: encoded, then `patch`ed (e.g. a bogus address family) with
+ * the checksum recomputed, so the patch is the only thing wrong with it.
+ */
+export function pimHex(m: PimMessage, patch?: (b: Uint8Array) => void): string {
+  const b = encodePim(m);
+  if (patch) {
+    patch(b);
+    b[2] = 0; b[3] = 0;
+    const c = inetChecksum(b);
+    b[2] = c >> 8; b[3] = c & 0xff;
+  }
+  return Buffer.from(b).toString('hex');
 }
