@@ -38,13 +38,14 @@ const MCRD_CONF = {
   igmp: { enabled: true, querier_interfaces: ['r1'], query_interval: 10, query_response_interval: 1 },
 };
 const BSR_HELLO = pimHex({ type: 'hello', holdtime: 5, drPriority: 1, genId: 0x5eed, addresses: [] });
-const BSM = pimHex({
+const bsm = (rps239: Array<{ address: string; holdtime: number; priority: number }>) => pimHex({
   type: 'bootstrap', noForward: false, fragmentTag: 1, hashMaskLen: 30, bsrPriority: 64, bsrAddress: BSR,
   groups: [
-    { group: { addr: '239.0.0.0', maskLen: 8 }, rpCount: 2, fragmentRpCount: 2, rps: [{ address: FRR_RP, holdtime: 150, priority: 10 }, { address: OTHER_RP, holdtime: 150, priority: 200 }] },
+    { group: { addr: '239.0.0.0', maskLen: 8 }, rpCount: rps239.length, fragmentRpCount: rps239.length, rps: rps239 },
     { group: { addr: '239.3.0.0', maskLen: 16 }, rpCount: 1, fragmentRpCount: 1, rps: [{ address: FRR_RP, holdtime: 150, priority: 10 }] },
   ],
 });
+const BSM = bsm([{ address: FRR_RP, holdtime: 150, priority: 10 }, { address: OTHER_RP, holdtime: 150, priority: 200 }]);
 
 interface RpView { bsr: { address: string; priority: number } | null; ranges: Array<{ range: string; rp: string; source: string; priority?: number }> }
 interface StateRow { source: string; group: string; rp?: string | null; state: string; rpfInterface: string | null; rpfNeighbor: string | null }
@@ -60,6 +61,8 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
   let mcrd: McrdHandle | undefined;
   let sink: SinkHandle | undefined;
   let bsr: NodeJS.Timeout | undefined;
+  /** What the BSR sends each second. */
+  let current = BSM;
 
   beforeAll(async () => {
     lab = await Lab.create('bsr', 'prot');
@@ -96,7 +99,7 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
   test('the BSR\'s RP set reaches mcrd through FRR; both elect FRR (priority 10) for 239.0.0.0/8', async () => {
     await waitFor(async () => ((await frr!.vtysh('show ip pim neighbor json')) as Record<string, Record<string, unknown>>).f1?.['10.7.2.2'], 'mcrd a neighbor of FRR', 15_000, 200);
     // The BSR: a Hello and a Bootstrap every second (a real BSR sends one every 60 s; faster keeps the test short).
-    const send = () => lab.exec(b, ['python3', INJECT, BSR, '224.0.0.13', BSR_HELLO, BSM]).catch(() => {});
+    const send = () => lab.exec(b, ['python3', INJECT, BSR, '224.0.0.13', BSR_HELLO, current]).catch(() => {});
     await send();
     bsr = setInterval(() => void send(), 1000);
     const t0 = Date.now();
@@ -124,7 +127,7 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
     const join = await waitFor(() => frrJoin(G_BSR), `FRR's join state for (*,${G_BSR}) on f1`, 10_000, 200);
     const joinMs = Date.now() - t0;
     const up = ((await frr!.vtysh('show ip pim upstream json')) as FrrUpstream)[G_BSR]?.['*'];
-    console.log(`[pim-bsr] (*,${G_BSR}) in FRR's show ip pim join ${joinMs} ms after the receiver joined: ${JSON.stringify(join)}; upstream: ${JSON.stringify(up)}`);
+    console.log(`[pim-bsr] (*,${G_BSR}) in FRR's show ip pim join ${joinMs} ms after the receiver joined: ${JSON.stringify(join)}; upstream joinState ${up?.joinState} rpfAddress ${up?.rpfAddress}`);
     expect(up).toMatchObject({ joinState: 'Joined' });
   }, 30_000);
 
@@ -138,4 +141,15 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
     expect(await frrJoin(G_STATIC)).toBeUndefined();
     expect(await frrJoin(G_BSR)).toBeDefined();
   }, 20_000);
+
+  test('the BSR withdraws FRR from 239.0.0.0/8: FRR and mcrd both move to 10.7.9.2 (the RP-set of each Bootstrap replaces the last)', async () => {
+    current = bsm([{ address: OTHER_RP, holdtime: 150, priority: 200 }]);
+    const t0 = Date.now();
+    await waitFor(async () => (await frrRp('239.0.0.0/8')).some((x) => x.rpAddress === OTHER_RP), 'FRR electing 10.7.9.2 for 239.0.0.0/8', 10_000, 200);
+    const frrMs = Date.now() - t0;
+    const star = await waitFor(async () => (await state()).find((x) => x.source === '*' && x.group === G_BSR && x.rp === OTHER_RP), `mcrd (*,${G_BSR}) toward 10.7.9.2`, 10_000, 100)
+      .catch(async (e: Error) => { throw new Error(`${e.message}\nmcrctl pim rp:\n${(await mcrd!.ctl(['pim', 'rp'])).stdout}`); });
+    console.log(`[pim-bsr] RP withdrawn by the BSR: FRR moved in ${frrMs} ms, mcrd in ${Date.now() - t0} ms`);
+    expect(star.rp).toBe(OTHER_RP);
+  }, 30_000);
 });
