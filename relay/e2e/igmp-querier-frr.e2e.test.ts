@@ -47,7 +47,7 @@ type Router = 'frr' | 'mcrd';
 
 describe.skipIf(!canNetns)('IGMP querier election against FRR 8.4 pimd', () => {
   let lab: Lab;
-  let f: string; let r: string; let h: string;
+  let f: string; let r: string; let h: string; let lan: string;
   let dir: string;
   let cap: IgmpCapture;
   let frr: Frr | undefined;
@@ -58,7 +58,7 @@ describe.skipIf(!canNetns)('IGMP querier election against FRR 8.4 pimd', () => {
     await mkdir('/tmp/prot', { recursive: true });
     dir = await mkdtemp('/tmp/prot/querier-');
     f = await lab.ns('f'); r = await lab.ns('r'); h = await lab.ns('h');
-    await lab.lan('lan', [{ ns: f, ifname: 'f0', addr: null }, { ns: r, ifname: 'r1', addr: null }, { ns: h, ifname: 'h0', addr: '10.3.0.9/24' }]);
+    lan = await lab.lan('lan', [{ ns: f, ifname: 'f0', addr: null }, { ns: r, ifname: 'r1', addr: null }, { ns: h, ifname: 'h0', addr: '10.3.0.9/24' }]);
     await writeFile(join(dir, 'mcrd.json5'), JSON.stringify(MCRD_CONF));
     cap = await IgmpCapture.start(h, 'h0');
   }, 30_000);
@@ -165,4 +165,38 @@ describe.skipIf(!canNetns)('IGMP querier election against FRR 8.4 pimd', () => {
       await stopBoth();
     }
   }, 40_000);
+
+  test('mcrd on the lower address silences a querier that does hear it (the LAN bridge\'s own IGMP querier), which resumes one OQPI after mcrd stops', async () => {
+    // What FRR cannot show here: the other router hearing mcrd's lower address and falling silent.
+    // The Linux bridge's querier (query source = br0's 10.3.0.5, same timers as above, in centiseconds) elects by lowest address too.
+    const BR = '10.3.0.5';
+    const br = (...kv: string[]) => lab.exec(lan, ['ip', 'link', 'set', 'br0', 'type', 'bridge', ...kv]);
+    await lab.exec(lan, ['ip', 'addr', 'add', `${BR}/24`, 'dev', 'br0']);
+    await lab.exec(r, ['ip', 'addr', 'flush', 'dev', 'r1']);
+    await lab.exec(r, ['ip', 'addr', 'add', `${LOW}/24`, 'dev', 'r1']);
+    try {
+      await br('mcast_query_interval', '200', 'mcast_query_response_interval', '100', 'mcast_querier_interval', String(OQPI_MS / 10),
+        'mcast_startup_query_interval', '50', 'mcast_query_use_ifaddr', '1', 'mcast_snooping', '1', 'mcast_querier', '1');
+      const t0 = Date.now();
+      await waitFor(() => queries(BR, t0).length >= 2, 'the bridge querying alone', 5000, 50);
+      await start('mcrd');
+      const mcrdFirst = await waitFor(() => queries(LOW, t0)[0], 'a query from mcrd', 3000, 20);
+      await new Promise((res) => setTimeout(res, 2 * QI_MS + 300));
+      const bridgeAfter = queries(BR, mcrdFirst.at + 50).length;
+      expect(await mcrdIf()).toMatchObject({ querier: true, querierAddress: LOW });
+      expect(bridgeAfter).toBe(0);
+      await mcrd!.stop(); mcrd = undefined;
+      const lastMcrd = queries(LOW).at(-1)!.at;
+      const resumed = await waitFor(() => queries(BR, lastMcrd)[0], 'the bridge querying again', OQPI_MS + 3 * SLACK_MS, 50);
+      const resumeMs = Math.round(resumed.at - lastMcrd);
+      console.log(`[querier] bridge querier (${BR}) vs mcrd (${LOW}): the bridge sent ${bridgeAfter} queries after mcrd's first; resumed ${resumeMs} ms after mcrd's last (its other-querier interval ${OQPI_MS} ms)`);
+      expect(resumeMs).toBeGreaterThanOrEqual(OQPI_MS - 100);
+      expect(resumeMs).toBeLessThan(OQPI_MS + SLACK_MS);
+    } finally {
+      await stopBoth();
+      await br('mcast_querier', '0', 'mcast_snooping', '0');
+      await lab.exec(lan, ['ip', 'addr', 'flush', 'dev', 'br0']);
+    }
+  }, 40_000);
 });
+
