@@ -8,7 +8,8 @@
  * Exit codes: 0 clean stop (SIGTERM/SIGINT) or valid --check, 1 start failed, 64 usage, 77 permission
  * (e.g. --user without root), 78 bad config.
  */
-import { loadConfigFile } from '../config/load.js';
+import { emptyConfig, loadConfigFile } from '../config/load.js';
+import { resolveSettings } from '../config/settings.js';
 import { parseDaemonArgs, MCRD_USAGE } from '../daemon/args.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { McrError, toMcrError } from '../errors.js';
@@ -41,7 +42,9 @@ async function main(): Promise<number> {
   }
   let daemon;
   try {
-    daemon = await startDaemon(args);
+    // Settings resolve once, here: flag > config file > default (config/settings.ts).
+    const config = args.config !== undefined ? await loadConfigFile(args.config) : emptyConfig();
+    daemon = await startDaemon(resolveSettings(args, config), config);
   } catch (err) {
     const e = toMcrError(err);
     process.stderr.write(`mcrd: ${e.message}\n`);

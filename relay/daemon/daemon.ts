@@ -6,7 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ControlServer, startControlServer } from '../control/server.js';
-import { instancePaths } from '../config/instance.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, lockStateFile, restoreState } from '../config/state.js';
 import { McrError } from '../errors.js';
@@ -18,7 +17,7 @@ import { daemonMetricsCollector } from '../metrics/collect.js';
 import { ControlRequestCounter } from '../metrics/requests.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { RateSampler } from '../stats/rates.js';
-import type { DaemonArgs } from './args.js';
+import type { Settings } from '../config/settings.js';
 import { createControlApi } from './control-api.js';
 import { type Logger, createLogger } from './log.js';
 import { dropToUser } from './privilege.js';
@@ -27,33 +26,28 @@ import { RuleService } from './rule-service.js';
 import { WorkerPool } from './workers.js';
 import { createProtocolPlane } from './protocols.js';
 
-export const DEFAULT_RING_BLOCKS = 512;
-
 export interface RunningDaemon { stop(): Promise<void> }
 
-/** Start everything; resolves once the control socket answers. Throws McrError on a bad start. */
-export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
+/**
+ * Start everything on resolved `settings` (config/settings.ts) and the loaded `config`'s rules and
+ * protocols; resolves once the control socket answers. Throws McrError on a bad start.
+ */
+export async function startDaemon(s: Settings, config: ConfigFile): Promise<RunningDaemon> {
   const startedAtMs = Date.now();
-  const config: ConfigFile = args.config ? await loadConfigFile(args.config) : { rules: [], settings: {}, protocols: {}, warnings: [] };
-  const s = config.settings;
-  const log = createLogger({ level: args.logLevel ?? s.logLevel ?? 'info', json: args.logJson ?? s.logJson ?? false });
+  const log = createLogger({ level: s.logLevel, json: s.logJson });
   for (const w of config.warnings) log.warn(w);
-  // --instance NAME: its own socket and state file, so relays sharing a host never share rules.
-  const paths = instancePaths(args.instance);
-  const socketPath = args.controlSocket ?? s.controlSocket ?? paths.controlSocket;
-  const stateFile = args.stateFile ?? s.stateFile ?? paths.stateFile;
   // The protocol sockets need CAP_NET_RAW: open them before any privilege drop.
   let rules: RuleService | undefined;
   const plane = createProtocolPlane(config.protocols, { log, recompile: () => rules?.recompose() ?? Promise.resolve() });
   plane?.open();
   // --user: switch before any worker is forked (they inherit it), so only this start-up runs as root.
-  const user = args.user ?? s.user;
-  if (user !== undefined) {
+  if (s.user !== undefined) {
     await dropToUser({
-      spec: user, source: args.user !== undefined ? '--user' : `${args.config} daemon.user`, stateFile, socketPath,
-      socketGroup: args.socketGroup ?? s.socketGroup, metricsListen: args.metricsListen ?? s.metricsListen, config: args.config, log,
+      spec: s.user, source: s.sources.user!, stateFile: s.stateFile, socketPath: s.controlSocket,
+      socketGroup: s.socketGroup, metricsListen: s.metricsListen, config: s.config, log,
     });
   }
+  const stateFile = s.stateFile;
   try {
     mkdirSync(dirname(stateFile), { recursive: true, mode: 0o750 });
   } catch (err) {
@@ -63,27 +57,17 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const { rules: saved, setAside } = await restoreState(stateFile);
   if (setAside) log.error('state file damaged; kept aside, starting with the config\'s rules', { stateFile, keptAs: setAside.path, reason: setAside.reason });
 
-  // sendmmsg: io_uring measured no better side by side (docs/performance.md, issue 4) and can be
-  // disabled by sysctl or seccomp, where sendmmsg always works; --backend uring stays available.
-  const backend = args.backend ?? s.backend ?? 'mmsg';
-  const numWorkers = args.numWorkers ?? s.numWorkers ?? 1;
+  const { backend, numWorkers, egress } = s;
   const fanoutGroup = numWorkers > 1 ? (process.pid % 0xfff0) + 1 : undefined;
-  // Ring capacity in time is about blocks × retire timeout (1 ms) at low rates, since the kernel
-  // retires a block when the timeout expires however full it is: 512 blocks ride out ~0.5 s of the
-  // engine thread not being scheduled on a busy host; the engine's default of 64 only ~64 ms.
-  const ringBlockCount = args.ringBlocks ?? s.ringBlocks ?? DEFAULT_RING_BLOCKS;
-  // TPACKET_V2 + engine-built frames won side by side (docs/engine.md, issue 4): V3's block-retire timer
-  // adds ~0.5 ms at low rates, and AF_PACKET egress skips the UDP socket layer on every send.
-  const ringVersion = (args.ring ?? s.ring ?? 'v2') === 'v2' ? 2 : 3;
-  const egress = args.egress ?? s.egress ?? 'packet';
-  const busyPollUs = args.busyPollUs ?? s.busyPollUs ?? 0;
   // GSO won side by side (docs/performance.md): on wherever the kernel can do it, for AF_PACKET egress only.
-  const gsoAsked = args.gso ?? s.gso;
-  const gso = egress === 'packet' && (gsoAsked ?? gsoSupported());
-  if (gsoAsked && egress !== 'packet') log.warn('gso applies to --egress packet only; ignored with --egress socket');
+  const gso = egress === 'packet' && (s.gso ?? gsoSupported());
+  if (s.gso && egress !== 'packet') log.warn(`gso applies to --egress packet only; ignored with --egress socket (${s.sources.gso})`);
   const pool = new WorkerPool({
-    count: numWorkers, log, cpus: args.cpus ?? s.cpus,
-    engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, gso, ...(fanoutGroup ? { fanoutGroup } : {}) },
+    count: numWorkers, log, cpus: s.cpus,
+    engine: {
+      backend, ringBlockSize: 65536, ringBlockCount: s.ringBlocks, ringVersion: s.ring === 'v2' ? 2 : 3, egress, busyPollUs: s.busyPollUs, gso,
+      ...(fanoutGroup ? { fanoutGroup } : {}),
+    },
   });
   await pool.start();
 
@@ -105,7 +89,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
 
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
-  const mcrStats = args.mcrStats ? new McrStatsLog(async () => sumCounters(await pool.counters())) : undefined;
+  const mcrStats = s.mcrStats ? new McrStatsLog(async () => sumCounters(await pool.counters())) : undefined;
   mcrStats?.start();
   // Interfaces come and go (hot-plug, VLANs, tunnels, readdressing): netlink says when, the rule
   // service works out what (waiting rule starts, re-created interface gets fresh sockets, new source
@@ -121,15 +105,15 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   watcher.start();
 
   const api = createControlApi({
-    rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(args, rules!, log), protocols: plane?.api,
+    rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(s.config, rules!, log), protocols: plane?.api,
     ...(config.multicastTtl !== undefined ? { defaultTtl: config.multicastTtl } : {}),
   });
 
   const requests = new ControlRequestCounter();
   let server: ControlServer;
   try {
-    server = await startControlServer(socketPath, api, log, {
-      group: args.socketGroup ?? s.socketGroup,
+    server = await startControlServer(s.controlSocket, api, log, {
+      group: s.socketGroup,
       onReply: (cmd, result) => requests.record(cmd, result),
     });
   } catch (err) {
@@ -138,7 +122,7 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
     await pool.stop();
     throw err;
   }
-  const metricsListen = args.metricsListen ?? s.metricsListen;
+  const metricsListen = s.metricsListen;
   let metrics: { close(): Promise<void>; address: string } | undefined;
   if (metricsListen) {
     try {
@@ -197,9 +181,9 @@ function runtimeNotIn(config: Array<{ id: string; input: StoredRule['input'] }>,
   });
 }
 
-async function reload(args: DaemonArgs, rules: RuleService, log: Logger) {
-  if (!args.config) throw new McrError({ code: 'EINVAL', detail: 'mcrd was started without --config; nothing to reload' });
-  const config = await loadConfigFile(args.config);
+async function reload(configPath: string | undefined, rules: RuleService, log: Logger) {
+  if (!configPath) throw new McrError({ code: 'EINVAL', detail: 'mcrd was started without --config; nothing to reload' });
+  const config = await loadConfigFile(configPath);
   for (const w of config.warnings) log.warn(w);
   const current = rules.configured();
   const next: StoredRule[] = [
