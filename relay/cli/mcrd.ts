@@ -12,6 +12,7 @@ import { emptyConfig, loadConfigFile } from '../config/load.js';
 import { resolveSettings } from '../config/settings.js';
 import { parseDaemonArgs, MCRD_USAGE } from '../daemon/args.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { restrictRootStart } from '../daemon/least-privilege.js';
 import { McrError, toMcrError } from '../errors.js';
 import { packageVersion } from '../version.js';
 
@@ -44,7 +45,10 @@ async function main(): Promise<number> {
   try {
     // Settings resolve once, here: flag > config file > default (config/settings.ts).
     const config = args.config !== undefined ? await loadConfigFile(args.config) : emptyConfig();
-    daemon = await startDaemon(resolveSettings(args, config), config);
+    const settings = resolveSettings(args, config);
+    // Started as root without --user: re-executes itself keeping only what start-up needs.
+    await restrictRootStart(settings);
+    daemon = await startDaemon(settings, config);
   } catch (err) {
     const e = toMcrError(err);
     process.stderr.write(`mcrd: ${e.message}\n`);

@@ -21,6 +21,7 @@ import type { Settings } from '../config/settings.js';
 import { createControlApi } from './control-api.js';
 import { type Logger, createLogger } from './log.js';
 import { dropToUser } from './privilege.js';
+import { afterStart, beforeWorkers } from './least-privilege.js';
 import { LinkWatch } from './link-watch.js';
 import { RuleService } from './rule-service.js';
 import { WorkerPool } from './workers.js';
@@ -69,6 +70,8 @@ export async function startDaemon(s: Settings, config: ConfigFile): Promise<Runn
       ...(fanoutGroup ? { fanoutGroup } : {}),
     },
   });
+  // Workers fork from here on: with CAP_NET_RAW alone even when mcrd runs as root (least-privilege.ts).
+  beforeWorkers(s);
   await pool.start();
 
   rules = new RuleService({
@@ -139,6 +142,8 @@ export async function startDaemon(s: Settings, config: ConfigFile): Promise<Runn
     }
     log.info('metrics listening', { url: `http://${metrics.address}/metrics` });
   }
+  // Sockets bound, socket group set: from here on the supervisor needs CAP_NET_RAW alone.
+  afterStart(log);
   log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend, rules: rules.list().length });
 
   let stopping: Promise<void> | undefined;
