@@ -29,9 +29,10 @@ import { workers } from './mcrctl/workers.js';
 import { igmp } from './mcrctl/igmp.js';
 import { pim } from './mcrctl/pim.js';
 import { mroute } from './mcrctl/mroute.js';
+import { msdp } from './mcrctl/msdp.js';
 import { subscribe } from './mcrctl/subscribe.js';
 
-const VERBS: Verb[] = [add, remove, list, stats, workers, ping, version, logLevel, reload, config, igmp, pim, mroute, subscribe];
+const VERBS: Verb[] = [add, remove, list, stats, workers, ping, version, logLevel, reload, config, igmp, pim, mroute, subscribe, msdp];
 
 const USAGE = `usage: mcrctl [--socket PATH | --instance NAME] [--json | --format table|json|mcr] COMMAND [flags]
 
