@@ -13,6 +13,7 @@
  * Tested in settings.test.ts; the flags themselves are parsed in relay/daemon/args.ts.
  */
 import { z } from 'zod';
+import { ENGINE_FIELDS } from '../engine/options.js';
 import { McrError, describeValue } from '../errors.js';
 import { parseListen } from '../metrics/listen.js';
 import { throwFirst } from '../model/issues.js';
@@ -43,12 +44,13 @@ export const daemonSettingsSchema = z.strictObject({
   stateFile: text('a path'),
   numWorkers: int(1, 64),
   cpus: z.array(z.int({ error: 'expected CPU numbers 0-4095' }).min(0, { error: 'expected CPU numbers 0-4095' }).max(4095, { error: 'expected CPU numbers 0-4095' }), { error: 'expected a list of CPU numbers like [2, 3]' }).min(1, { error: 'expected at least one CPU' }),
-  backend: oneOf(['uring', 'mmsg']),
+  // The engine's own ranges (relay/engine/options.ts): one definition, one wording.
+  backend: ENGINE_FIELDS.backend,
   ring: oneOf(['v2', 'v3']),
-  egress: oneOf(['packet', 'socket']),
-  gso: bool,
-  ringBlocks: int(2, 65536),
-  busyPollUs: int(0, 1_000_000, ' (µs)'),
+  egress: ENGINE_FIELDS.egress,
+  gso: ENGINE_FIELDS.gso,
+  ringBlocks: ENGINE_FIELDS.ringBlockCount,
+  busyPollUs: ENGINE_FIELDS.busyPollUs,
   logLevel: oneOf(LOG_LEVELS),
   logJson: bool,
   metricsListen: checkedBy((s) => parseListen(s), 'ADDR:PORT'),
