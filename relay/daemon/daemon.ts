@@ -5,7 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type ControlServer, startControlServer } from '../control/server.js';
+import type { ControlApi } from '../control/api.js';
+import { startControlServer } from '../control/server.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, lockStateFile, restoreState } from '../config/state.js';
 import { McrError } from '../errors.js';
@@ -30,13 +31,53 @@ import { createProtocolPlane } from './protocols.js';
 export interface RunningDaemon { stop(): Promise<void> }
 
 /**
+ * What has started, so it can be stopped in reverse order, with the same code whether the start
+ * failed half-way or mcrd is stopping: nothing is left running, nothing is stopped twice.
+ */
+class StartedParts {
+  private readonly parts: Array<{ what: string; stop: () => unknown }> = [];
+  add(what: string, stop: () => unknown): void { this.parts.push({ what, stop }); }
+  async stopAll(log: Logger): Promise<void> {
+    for (const { what, stop } of this.parts.splice(0).reverse()) {
+      try { await stop(); } catch (err) { log.warn(`${what} did not stop cleanly: ${(err as Error).message}`); }
+    }
+  }
+}
+
+/**
  * Start everything on resolved `settings` (config/settings.ts) and the loaded `config`'s rules and
- * protocols; resolves once the control socket answers. Throws McrError on a bad start.
+ * protocols; resolves once the control socket answers. Throws McrError on a bad start, having stopped
+ * whatever had started.
  */
 export async function startDaemon(s: Settings, config: ConfigFile): Promise<RunningDaemon> {
-  const startedAtMs = Date.now();
   const log = createLogger({ level: s.logLevel, json: s.logJson });
   for (const w of config.warnings) log.warn(w);
+  const started = new StartedParts();
+  let api: ControlApi;
+  try {
+    api = await bringUp(s, config, log, started);
+  } catch (err) {
+    await started.stopAll(log);
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    log.info('mcrd stopping');
+    await started.stopAll(log);
+    log.info('mcrd stopped');
+  })());
+  process.on('SIGHUP', () => {
+    api.reload().then(
+      (d) => log.info('config reloaded', { added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged }),
+      (err: Error) => log.error(`reload failed, running rules unchanged: ${err.message}`),
+    );
+  });
+  return { stop };
+}
+
+/** The start, step by step; each part that runs is registered in `started` as it comes up. */
+async function bringUp(s: Settings, config: ConfigFile, log: Logger, started: StartedParts): Promise<ControlApi> {
+  const startedAtMs = Date.now();
   // The protocol sockets need CAP_NET_RAW: open them before any privilege drop.
   let rules: RuleService | undefined;
   const plane = createProtocolPlane(config.protocols, { log, recompile: () => rules?.recompose() ?? Promise.resolve() });
@@ -55,6 +96,7 @@ export async function startDaemon(s: Settings, config: ConfigFile): Promise<Runn
     throw new McrError({ code: 'EACCES', source: stateFile, detail: `cannot create the state directory (${(err as NodeJS.ErrnoException).code})`, hint: 'run as root or pass --state-file PATH' });
   }
   const stateLock = lockStateFile(stateFile);
+  started.add('state lock', () => stateLock.release());
   const { rules: saved, setAside } = await restoreState(stateFile);
   if (setAside) log.error('state file damaged; kept aside, starting with the config\'s rules', { stateFile, keptAs: setAside.path, reason: setAside.reason });
 
@@ -72,7 +114,10 @@ export async function startDaemon(s: Settings, config: ConfigFile): Promise<Runn
   });
   // Workers fork from here on: with CAP_NET_RAW alone even when mcrd runs as root (least-privilege.ts).
   beforeWorkers(s);
+  started.add('workers', () => pool.stop());
   await pool.start();
+  // Stopped before the workers, so its last route changes still find them.
+  if (plane) started.add('protocols', () => plane.host.stop());
 
   rules = new RuleService({
     dataPlane: pool, stateFile, log,
@@ -80,93 +125,52 @@ export async function startDaemon(s: Settings, config: ConfigFile): Promise<Runn
     ...(Number.isFinite(pool.limits.maxRuleSlots) ? { maxRuleSlots: pool.limits.maxRuleSlots } : {}),
     ...(Number.isFinite(pool.limits.maxOutputSlots) ? { maxOutputSlots: pool.limits.maxOutputSlots } : {}),
   });
-  try {
-    await rules.replaceAll(initialTable(config, saved, log));
-  } catch (err) {
-    plane?.host.stop();
-    await pool.stop();
-    throw err;
-  }
+  await rules.replaceAll(initialTable(config, saved, log));
   log.info('rules restored', { rules: rules.list().length, stateFile });
   plane?.host.start();
 
   const sampler = new RateSampler(async () => sumCounters(await pool.counters()));
   sampler.start();
-  const mcrStats = s.mcrStats ? new McrStatsLog(async () => sumCounters(await pool.counters())) : undefined;
-  mcrStats?.start();
+  started.add('rate sampler', () => sampler.stop());
+  if (s.mcrStats) {
+    const mcrStats = new McrStatsLog(async () => sumCounters(await pool.counters()));
+    mcrStats.start();
+    started.add('MCR stats log', () => mcrStats.stop().catch((err: Error) => log.warn(`no final stats: ${err.message}`)));
+  }
   // Interfaces come and go (hot-plug, VLANs, tunnels, readdressing): netlink says when, the rule
   // service works out what (waiting rule starts, re-created interface gets fresh sockets, new source
   // address on an output). See link-watch.ts and rule-service.ts.
+  const service = rules;
   const watcher = new LinkWatch({
     log,
     onChange: (why) => {
       log.debug('interfaces changed; refreshing rules', { why });
-      rules!.refresh().catch((err: Error) => log.error(`interface change not applied: ${err.message}`));
+      service.refresh().catch((err: Error) => log.error(`interface change not applied: ${err.message}`));
       plane?.host.interfacesChanged();
     },
   });
   watcher.start();
+  started.add('link watch', () => watcher.stop());
 
   const api = createControlApi({
-    rules, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(s.config, rules!, log), protocols: plane?.api,
+    rules: service, dataPlane: pool, sampler, log, backend: () => backend, reload: () => reload(s.config, service, log), protocols: plane?.api,
     ...(config.multicastTtl !== undefined ? { defaultTtl: config.multicastTtl } : {}),
   });
-
   const requests = new ControlRequestCounter();
-  let server: ControlServer;
-  try {
-    server = await startControlServer(s.controlSocket, api, log, {
-      group: s.socketGroup,
-      onReply: (cmd, result) => requests.record(cmd, result),
+  const server = await startControlServer(s.controlSocket, api, log, { group: s.socketGroup, onReply: (cmd, result) => requests.record(cmd, result) });
+  started.add('control socket', () => server.close());
+  if (s.metricsListen) {
+    const metrics = await startMetricsServer({
+      listen: s.metricsListen, log,
+      collect: daemonMetricsCollector({ rules: service, dataPlane: pool, requests, backend: () => backend, startedAtMs, ...(plane ? { protocols: plane.families } : {}) }),
     });
-  } catch (err) {
-    watcher.stop();
-    sampler.stop();
-    await pool.stop();
-    throw err;
-  }
-  const metricsListen = s.metricsListen;
-  let metrics: { close(): Promise<void>; address: string } | undefined;
-  if (metricsListen) {
-    try {
-      metrics = await startMetricsServer({
-        listen: metricsListen, log,
-        collect: daemonMetricsCollector({ rules, dataPlane: pool, requests, backend: () => backend, startedAtMs, ...(plane ? { protocols: plane.families } : {}) }),
-      });
-    } catch (err) {
-      watcher.stop();
-      sampler.stop();
-      await server.close();
-      await pool.stop();
-      throw err;
-    }
+    started.add('metrics', () => metrics.close());
     log.info('metrics listening', { url: `http://${metrics.address}/metrics` });
   }
   // Sockets bound, socket group set: from here on the supervisor needs CAP_NET_RAW alone.
   afterStart(log);
-  log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend, rules: rules.list().length });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    log.info('mcrd stopping');
-    watcher.stop();
-    sampler.stop();
-    await mcrStats?.stop().catch((err: Error) => log.warn(`no final stats: ${err.message}`));
-    plane?.host.stop();
-    await server.close();
-    await metrics?.close();
-    await pool.stop();
-    stateLock.release();
-    log.info('mcrd stopped');
-  })());
-
-  process.on('SIGHUP', () => {
-    api.reload().then(
-      (d) => log.info('config reloaded', { added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged }),
-      (err: Error) => log.error(`reload failed, running rules unchanged: ${err.message}`),
-    );
-  });
-  return { stop };
+  log.info('mcrd running', { pid: process.pid, workers: numWorkers, backend, rules: service.list().length });
+  return api;
 }
 
 /** Config rules, plus runtime rules from the state file that the config does not override. */
