@@ -71,6 +71,37 @@ describe.skipIf(!canNetns)('mcrd without root', () => {
   });
 });
 
+const workersOf = async (d: McrdHandle) => (JSON.parse((await d.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers;
+
+/** Relay `count` frames from g0 (namespace g) to s0 (namespace s) through mcrd; every one must arrive, byte for byte. */
+async function streamWhole(ns: { g: string; s: string }, what: string, count: number): Promise<void> {
+  const sink = await startSink({ netns: ns.s, listen: ['239.2.2.1:6000'], interface: 's0', idleTimeoutS: 1.5, durationS: 20 });
+  const gen = await runGenerator({ netns: ns.g, dst: ['239.1.1.1:5000'], interface: 'g0', ratePps: 10_000, count, payloadBytes: 1316 });
+  const l = (await sink.done).listens[0]!;
+  recordDelivery(what, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
+  expect(gen.sent).toBe(count);
+  expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, payloadErrors: 0 });
+}
+
+/** SIGKILL every worker; resolves with the restarted ones once each runs again. */
+async function killWorkers(mcrd: McrdHandle): Promise<WorkerView[]> {
+  const before = await workersOf(mcrd);
+  for (const w of before) process.kill(w.pid!, 'SIGKILL');
+  return waitFor(async () => {
+    const ws = await workersOf(mcrd);
+    return ws.every((w, i) => w.state === 'running' && w.pid !== before[i]!.pid && w.restarts === before[i]!.restarts + 1) ? ws : undefined;
+  }, 'both workers restarted', 15_000, 100);
+}
+
+/** Stop mcrd, then remove the namespaces and the directory, each even if the one before failed. */
+async function tearDown(mcrd: McrdHandle | undefined, lab: Lab | undefined, dir: string | undefined): Promise<void> {
+  try { await mcrd?.stop(); } finally {
+    try { await lab?.destroy(); } finally {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 /** The credential lines of /proc/PID/status (or /proc/PID/task/TID/status). */
 async function creds(path: string): Promise<Record<string, string>> {
   const st = await readFile(path, 'utf8');
@@ -102,17 +133,7 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
   const runDir = () => join(base, 'run');
   const stateFile = () => join(base, 'state', 'rules.json');
   const start = (args = ['--user', 'nobody']) => startMcrd({ netns: r, dir: runDir(), stateFile: stateFile(), args: [...args, '--num-workers', '2'] });
-  const workers = async (d: McrdHandle) => (JSON.parse((await d.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers;
 
-  /** Relay `count` frames from g0 to s0 through mcrd; every one must arrive, byte for byte. */
-  async function streamWhole(what: string, count: number): Promise<void> {
-    const sink = await startSink({ netns: s, listen: ['239.2.2.1:6000'], interface: 's0', idleTimeoutS: 1.5, durationS: 20 });
-    const gen = await runGenerator({ netns: g, dst: ['239.1.1.1:5000'], interface: 'g0', ratePps: 10_000, count, payloadBytes: 1316 });
-    const l = (await sink.done).listens[0]!;
-    recordDelivery(what, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
-    expect(gen.sent).toBe(count);
-    expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, payloadErrors: 0 });
-  }
 
   beforeAll(async () => {
     lab = await Lab.create('drop');
@@ -122,16 +143,10 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
     mcrd = await start();
   });
 
-  afterAll(async () => {
-    try { await mcrd?.stop(); } finally {
-      try { await lab?.destroy(); } finally {
-        if (base) await rm(base, { recursive: true, force: true });
-      }
-    }
-  });
+  afterAll(() => tearDown(mcrd, lab, base));
 
   test('supervisor and both workers run as nobody holding only CAP_NET_RAW, ambient included', async () => {
-    const ws = await workers(mcrd!);
+    const ws = await workersOf(mcrd!);
     expect(ws.map((w) => w.state)).toEqual(['running', 'running']);
     for (const pid of [mcrd!.pid, ...ws.map((w) => w.pid!)]) {
       expect({ pid, ...(await creds(`/proc/${pid}/status`)) }).toEqual({ pid, ...NOBODY_NET_RAW });
@@ -157,7 +172,7 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
   test('a rule added after the switch opens its AF_PACKET sockets and relays a stream whole; nobody writes the state file', async () => {
     const res = await mcrd!.ctl(['add', '--rule-id', 'cam', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.1:6000:r1']);
     expect(res).toMatchObject({ code: 0, stderr: '' });
-    await streamWhole('mcrd --user nobody (2 workers), rule added after the switch, 10k pps x 2 s', 20_000);
+    await streamWhole({ g, s }, 'mcrd --user nobody (2 workers), rule added after the switch, 10k pps x 2 s', 20_000);
     const st = await stat(stateFile());
     expect({ uid: st.uid, gid: st.gid }).toEqual({ uid: 65534, gid: 65534 });
     const saved = JSON.parse(await readFile(stateFile(), 'utf8')) as { rules: Array<{ id: string; origin: string }> };
@@ -167,14 +182,9 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
   test('workers killed with SIGKILL come back as nobody with CAP_NET_RAW and forward again', async () => {
     // Both are killed: the stream afterwards can only pass through a worker the unprivileged
     // supervisor forked, whichever of the two the fanout hash picks.
-    const before = await workers(mcrd!);
-    for (const w of before) process.kill(w.pid!, 'SIGKILL');
-    const after = await waitFor(async () => {
-      const ws = await workers(mcrd!);
-      return ws.every((w, i) => w.state === 'running' && w.pid !== before[i]!.pid && w.restarts === before[i]!.restarts + 1) ? ws : undefined;
-    }, 'both workers restarted', 15_000, 100);
+    const after = await killWorkers(mcrd!);
     for (const w of after) expect({ pid: w.pid, ...(await creds(`/proc/${w.pid!}/status`)) }).toEqual({ pid: w.pid, ...NOBODY_NET_RAW });
-    await streamWhole('mcrd --user nobody after kill -9 of both workers, 10k pps x 1 s', 10_000);
+    await streamWhole({ g, s }, 'mcrd --user nobody after kill -9 of both workers, 10k pps x 1 s', 10_000);
   });
 
   test('restarted with daemon.user in the config file, mcrd switches again, reads its state file back and relays without re-adding', async () => {
@@ -188,7 +198,7 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
     expect(mcrd.log()).not.toMatch(/config file not readable/);
     // Re-reading the config happens as nobody now.
     expect(await mcrd.ctl(['reload'])).toMatchObject({ code: 0, stdout: 'reloaded: 0 added, 0 removed, 0 changed, 1 unchanged\n' });
-    await streamWhole('mcrd --user nobody restarted, rule from the state file, 10k pps x 1 s', 10_000);
+    await streamWhole({ g, s }, 'mcrd --user nobody restarted, rule from the state file, 10k pps x 1 s', 10_000);
   });
 
   test('refusals: not root exits 77, an unknown user 78, each naming --user and the fix', async () => {
@@ -239,16 +249,7 @@ describe.skipIf(!canNetns)('mcrd started as root without --user', () => {
   let base: string;
   let mcrd: McrdHandle | undefined;
   const config = () => join(base, 'mcrd.json5');
-  const workers = async (d: McrdHandle) => (JSON.parse((await d.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers;
 
-  async function streamWhole(what: string, count: number): Promise<void> {
-    const sink = await startSink({ netns: s, listen: ['239.2.2.1:6000'], interface: 's0', idleTimeoutS: 1.5, durationS: 20 });
-    const gen = await runGenerator({ netns: g, dst: ['239.1.1.1:5000'], interface: 'g0', ratePps: 10_000, count, payloadBytes: 1316 });
-    const l = (await sink.done).listens[0]!;
-    recordDelivery(what, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
-    expect(gen.sent).toBe(count);
-    expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, payloadErrors: 0 });
-  }
 
   beforeAll(async () => {
     lab = await Lab.create('rcap', 'cmpt');
@@ -264,16 +265,10 @@ describe.skipIf(!canNetns)('mcrd started as root without --user', () => {
     mcrd = await startMcrd({ netns: r, dir: join(base, 'run'), stateFile: join(base, 'state', 'rules.json'), args: ['--config', config(), '--num-workers', '2'] });
   });
 
-  afterAll(async () => {
-    try { await mcrd?.stop(); } finally {
-      try { await lab?.destroy(); } finally {
-        if (base) await rm(base, { recursive: true, force: true });
-      }
-    }
-  });
+  afterAll(() => tearDown(mcrd, lab, base));
 
   test('supervisor and both workers keep uid 0 but hold CAP_NET_RAW alone, in every thread', async () => {
-    const ws = await workers(mcrd!);
+    const ws = await workersOf(mcrd!);
     expect(ws.map((w) => w.state)).toEqual(['running', 'running']);
     for (const pid of [mcrd!.pid, ...ws.map((w) => w.pid!)]) {
       expect({ pid, ...(await rootCreds(pid)) }).toEqual({ pid, ...ROOT_NET_RAW });
@@ -290,23 +285,18 @@ describe.skipIf(!canNetns)('mcrd started as root without --user', () => {
   test('a rule added at runtime relays a stream whole, and the state file is written', async () => {
     const res = await mcrd!.ctl(['add', '--rule-id', 'cam', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.1:6000:r1']);
     expect(res).toMatchObject({ code: 0, stderr: '' });
-    await streamWhole('mcrd as root without --user (CAP_NET_RAW only), rule added at runtime, 10k pps x 2 s', 20_000);
+    await streamWhole({ g, s }, 'mcrd as root without --user (CAP_NET_RAW only), rule added at runtime, 10k pps x 2 s', 20_000);
     const saved = JSON.parse(await readFile(join(base, 'state', 'rules.json'), 'utf8')) as { rules: Array<{ id: string }> };
     expect(saved.rules.map((x) => x.id)).toEqual(['cam']);
   });
 
   test('workers killed with SIGKILL come back with CAP_NET_RAW alone and forward again', async () => {
-    const before = await workers(mcrd!);
-    for (const w of before) process.kill(w.pid!, 'SIGKILL');
-    const after = await waitFor(async () => {
-      const ws = await workers(mcrd!);
-      return ws.every((w, i) => w.state === 'running' && w.pid !== before[i]!.pid && w.restarts === before[i]!.restarts + 1) ? ws : undefined;
-    }, 'both workers restarted', 15_000, 100);
+    const after = await killWorkers(mcrd!);
     for (const w of after) {
       expect({ pid: w.pid, ...(await rootCreds(w.pid!)) }).toEqual({ pid: w.pid, ...ROOT_NET_RAW });
       for (const t of await threadCaps(w.pid!)) expect(t).toEqual({ tid: t.tid, CapPrm: NET_RAW_ONLY, CapEff: NET_RAW_ONLY, CapBnd: NET_RAW_ONLY });
     }
-    await streamWhole('mcrd as root without --user after kill -9 of both workers, 10k pps x 1 s', 10_000);
+    await streamWhole({ g, s }, 'mcrd as root without --user after kill -9 of both workers, 10k pps x 1 s', 10_000);
   });
 
   test('SIGHUP re-reads the root-owned 0600 config file and applies its rule; the stream keeps flowing', async () => {
@@ -314,7 +304,7 @@ describe.skipIf(!canNetns)('mcrd started as root without --user', () => {
     process.kill(mcrd!.pid, 'SIGHUP');
     await waitFor(async () => (await mcrd!.ctl(['list'])).stdout.includes('239.1.1.2:5002'), 'rule b after SIGHUP', 10_000, 100);
     expect(mcrd!.log()).toMatch(/config reloaded added=1 removed=0 changed=0 unchanged=1/);
-    await streamWhole('mcrd as root without --user after SIGHUP, 10k pps x 1 s', 10_000);
+    await streamWhole({ g, s }, 'mcrd as root without --user after SIGHUP, 10k pps x 1 s', 10_000);
   });
 
   test('with --socket-group and a metrics port below 1024 the start keeps what it needs, then the main threads hold CAP_NET_RAW alone', async () => {
@@ -326,7 +316,7 @@ describe.skipIf(!canNetns)('mcrd started as root without --user', () => {
       execFile('ip', ['netns', 'exec', r, 'curl', '-sf', 'http://127.0.0.1:999/metrics'], (err, out) => (err ? reject(err) : resolve(out)));
     });
     expect(metrics).toMatch(/^mcr_rules 1$/m);
-    const [w] = await workers(mcrd);
+    const [w] = await workersOf(mcrd);
     for (const pid of [mcrd.pid, w!.pid!]) expect({ pid, ...(await rootCreds(pid)) }).toEqual({ pid, ...ROOT_NET_RAW });
     // The worker was forked after the bounding set was cut: all its threads too.
     for (const t of await threadCaps(w!.pid!)) expect(t).toEqual({ tid: t.tid, CapPrm: NET_RAW_ONLY, CapEff: NET_RAW_ONLY, CapBnd: NET_RAW_ONLY });
