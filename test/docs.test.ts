@@ -32,7 +32,7 @@ import { verifyScenario } from '../lab/scenario/verify.js';
 import { GenReportSchema, SinkReportSchema } from '../lab/traffic/reports.js';
 import { parseConfigText } from '../relay/config/load.js';
 import { SETTING_FLAGS } from '../relay/config/settings.js';
-import { findVerb } from '../relay/cli/mcrctl/verbs.js';
+import { VERBS, findVerb } from '../relay/cli/mcrctl/verbs.js';
 import { readState } from '../relay/config/state.js';
 import { buildFamilies } from '../relay/metrics/exposition.js';
 import { protocolFamilies } from '../relay/metrics/protocols.js';
@@ -157,6 +157,13 @@ describe('command lines quoted in prose', () => {
     if (!mention(c)) await checkCommand(c, ROOT);
     else if (c.tool === 'mcrctl') expect(findVerb(c.args.find((a) => !a.startsWith('-'))), `${c.source}: mcrctl has no command ${c.args[0]}`).toBeDefined();
   });
+});
+
+test('docs/relay.md\'s mcrctl table has a row for every verb and alias mcrctl has', () => {
+  const rows = readFileSync(join(ROOT, 'docs/relay.md'), 'utf8').split('\n').filter((l) => l.startsWith('| `'));
+  for (const name of VERBS.flatMap((v) => [v.name, ...(v.aliases ?? [])])) {
+    expect(rows.some((r) => new RegExp(`^\\| \`${name}[\\s\`]|\\(also [^)]*\`${name}\``).test(r)), `no row for mcrctl ${name}`).toBe(true);
+  }
 });
 
 test('npm test type-checks the tests too (tsconfig.json, which tsc --noEmit uses, includes them)', () => {
