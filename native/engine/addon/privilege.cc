@@ -172,20 +172,25 @@ Napi::Value LimitCapabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "limitCapabilities: expected one options object");
   const uint64_t keep = keepMask(env, info[0].As<Napi::Object>().Get("keep"), "limitCapabilities");
+  auto bounding = [] {
+    uint64_t b = 0;
+    for (int cap = 0; cap < 64; ++cap) {
+      int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+      if (r < 0) break;
+      if (r == 1) b |= uint64_t{1} << cap;
+    }
+    return b;
+  };
   uint64_t eff = 0, prm = 0, inh = 0;
   if (capget3(eff, prm, inh) != 0) throwErrno(env, "capget", errno);
   if (eff & (uint64_t{1} << CAP_SETPCAP)) dropBounding(env, keep);
   const uint64_t left = prm & keep;
-  if (capset3(left, left, left) != 0) throwErrno(env, "capset", errno);
+  // The inheritable set may only take what it had or the bounding set allows (capset(2)).
+  if (capset3(left, left, left & (inh | bounding())) != 0) throwErrno(env, "capset", errno);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throwErrno(env, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
   if (capget3(eff, prm, inh) != 0) throwErrno(env, "capget", errno);
   if (eff != left || prm != left) throwPlain(env, "limitCapabilities: capabilities did not change as asked");
-  uint64_t bnd = 0;
-  for (int cap = 0; cap < 64; ++cap) {
-    int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-    if (r < 0) break;
-    if (r == 1) bnd |= uint64_t{1} << cap;
-  }
+  const uint64_t bnd = bounding();
   auto hex = [](uint64_t v) {
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
