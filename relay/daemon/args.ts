@@ -23,7 +23,8 @@ options:
   --socket-group GROUP    group owning the control socket (mode 0660); default: mcrd's own group
   -u, --user USER[:GROUP] started as root, switch to USER (and GROUP, default USER's own; supplementary
                           groups from /etc/group) keeping only CAP_NET_RAW, after creating the state and
-                          socket directories for it; workers inherit that. See docs/install.md
+                          socket directories for it; workers inherit that. Without it a root start keeps
+                          uid 0 but, like this, CAP_NET_RAW alone in supervisor and workers. See docs/install.md
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
   --instance NAME         one of several relays on this host: defaults become /run/mcrd/NAME/control.sock
                           and /var/lib/mcrd/NAME/rules.json (mcrctl --instance NAME finds it)
