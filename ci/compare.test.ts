@@ -1,5 +1,6 @@
 // Compare math and metric extraction of the performance-regression job, on results built in memory
 // by lab/results/fixtures/build.ts (the same builder as the committed fixtures).
+import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { baselineFrom, checkBaseline, type Baseline, type BaselineEntry } from './baseline.js';
 import { compare, compareMeasured, judge, limitOf } from './compare.js';
@@ -259,7 +260,6 @@ describe('metrics from results files', () => {
 });
 
 describe('compare against the committed baseline', async () => {
-  const { readFile } = await import('node:fs/promises');
   const committed = checkBaseline(JSON.parse(await readFile(new URL('./baseline.json', import.meta.url), 'utf8')), 'ci/baseline.json');
 
   test('the committed baseline covers every metric but the unstable ones and starts from the issue targets', () => {

@@ -11,7 +11,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EXIT, reportError, UsageError } from './common.js';
+import { EXIT, reportError, toolVersion, UsageError } from './common.js';
 import { doctorCmd } from './doctor.js';
 import { reportCmd } from './report.js';
 import { runCmd } from './run.js';
@@ -44,7 +44,6 @@ export async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? EXIT.usage : EXIT.ok;
   }
   if (cmd === '--version' || cmd === '-V') {
-    const { toolVersion } = await import('./common.js');
     process.stdout.write(`mcr-lab ${toolVersion()}\n`);
     return EXIT.ok;
   }

@@ -113,7 +113,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(readFileSync(join(outDir, 'results.json'), 'utf8'));
   } else {
-    process.stdout.write(`${await consoleTable(results)}\n`);
+    process.stdout.write(`${consoleTable(results)}\n`);
     for (const s of results.skipped) process.stdout.write(`skipped: ${s.reason}\n`);
     process.stdout.write(`${results.pass ? 'PASS' : 'FAIL'}  results: ${written.join(', ')}\n`);
   }

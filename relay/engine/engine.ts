@@ -12,6 +12,7 @@
  * already checked meaning (interfaces, self-loops). Tests: engine.test.ts, engine.e2e.test.ts.
  */
 import { loadNative, type NativeEngineHandle, type NativeLayout, type NativeParsedFrame } from './native.js';
+import { engineOptionsSchema } from './options.js';
 import type {
   EngineCounters,
   EngineOptions,
@@ -87,32 +88,13 @@ function checkString(path: string, v: unknown): void {
   if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${path}: expected a non-empty string, got ${describe(v)}`);
 }
 
+/** The options against the one engine schema (options.ts); a TypeError names the first bad field. */
 function validateOptions(opts: unknown): asserts opts is EngineOptions {
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts))
-    throw new TypeError(`Engine options: expected an object, got ${describe(opts)}`);
-  const o = opts as Record<string, unknown>;
-  if (o['backend'] !== 'mmsg' && o['backend'] !== 'uring')
-    throw new TypeError(`Engine options.backend: expected 'mmsg' or 'uring', got ${describe(o['backend'])}`);
-  if (o['fanoutGroup'] !== undefined) checkInt('Engine options.fanoutGroup', o['fanoutGroup'], 0, 65535);
-  if (o['cpu'] !== undefined) checkInt('Engine options.cpu', o['cpu'], 0, 1023);
-  if (o['ringBlockSize'] !== undefined) {
-    checkInt('Engine options.ringBlockSize', o['ringBlockSize'], 16384, 2 ** 30);
-    if ((o['ringBlockSize'] as number) % 4096 !== 0)
-      throw new TypeError(`Engine options.ringBlockSize: expected a multiple of 4096, got ${describe(o['ringBlockSize'])}`);
-  }
-  if (o['ringBlockCount'] !== undefined) checkInt('Engine options.ringBlockCount', o['ringBlockCount'], 2, 65536);
-  if (o['ringRetireMs'] !== undefined) checkInt('Engine options.ringRetireMs', o['ringRetireMs'], 1, 1000);
-  if (o['ringVersion'] !== undefined && o['ringVersion'] !== 2 && o['ringVersion'] !== 3)
-    throw new TypeError(`Engine options.ringVersion: expected 2 or 3, got ${describe(o['ringVersion'])}`);
-  if (o['busyPollUs'] !== undefined) checkInt('Engine options.busyPollUs', o['busyPollUs'], 0, 1_000_000);
-  if (o['egress'] !== undefined && o['egress'] !== 'socket' && o['egress'] !== 'packet')
-    throw new TypeError(`Engine options.egress: expected 'socket' or 'packet', got ${describe(o['egress'])}`);
-  if (o['gso'] !== undefined && typeof o['gso'] !== 'boolean')
-    throw new TypeError(`Engine options.gso: expected a boolean, got ${describe(o['gso'])}`);
-  if (o['igmpJoin'] !== undefined && typeof o['igmpJoin'] !== 'boolean')
-    throw new TypeError(`Engine options.igmpJoin: expected a boolean, got ${describe(o['igmpJoin'])}`);
-  if (o['filter'] !== undefined && o['filter'] !== 'rules' && o['filter'] !== 'udp')
-    throw new TypeError(`Engine options.filter: expected 'rules' or 'udp', got ${describe(o['filter'])}`);
+  const r = engineOptionsSchema.safeParse(opts);
+  if (r.success) return;
+  const issue = r.error.issues[0]!;
+  const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)[k], opts);
+  throw new TypeError(`${['Engine options', ...issue.path].join('.')}: ${issue.message}, got ${describe(got)}`);
 }
 
 function validateRules(rules: unknown, layout: NativeLayout): asserts rules is EngineRule[] {

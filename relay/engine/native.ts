@@ -96,6 +96,9 @@ export interface NativeProtoTx {
   close(): void;
 }
 
+/** Capabilities privilege.cc can be asked to keep. */
+export type CapabilityName = 'net_raw' | 'net_admin' | 'net_bind_service' | 'chown' | 'setpcap';
+
 export interface NativeModule {
   parseFrame(frame: Uint8Array, vlanTci?: number): NativeParsedFrame | { error: string };
   benchRuleLookup(rules: number, lookups: number, sourceRules?: boolean): { nsPerLookup: number; hits: number };
@@ -110,7 +113,13 @@ export interface NativeModule {
   NativeProtoRx: new (ipProtos: number[]) => NativeProtoRx;
   NativeProtoTx: new (ipProtos: number[]) => NativeProtoTx;
   /** native/engine/addon/privilege.cc: switch to uid/gid keeping only `keep` capabilities (relay/daemon/privilege.ts). */
-  dropPrivileges(o: { uid: number; gid: number; groups: number[]; keep: Array<'net_raw' | 'net_admin' | 'net_bind_service'> }): void;
+  dropPrivileges(o: { uid: number; gid: number; groups: number[]; keep: CapabilityName[] }): void;
+  /** Root only: bounding set := keep, then execve(file, argv, env); returns only by throwing (relay/daemon/least-privilege.ts). */
+  execRestricted(o: { keep: CapabilityName[]; file: string; argv: string[]; env: string[] }): never;
+  /** This thread's bounding set := keep (needs CAP_SETPCAP); the effective set is left alone. */
+  limitBoundingSet(o: { keep: CapabilityName[] }): void;
+  /** This thread keeps only `keep` (of what it holds), bounding set too if CAP_SETPCAP is held; no_new_privs. Sets as hex. */
+  limitCapabilities(o: { keep: CapabilityName[] }): { effective: string; permitted: string; bounding: string };
   lookupUser(nameOrUid: string): { name: string; uid: number; gid: number; home: string } | null;
   lookupGroup(nameOrGid: string): { name: string; gid: number } | null;
   /** The supplementary groups initgroups(user, gid) would set (gid included). */

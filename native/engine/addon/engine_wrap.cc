@@ -72,11 +72,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       type_error(env, "options.backend", "'mmsg' or 'uring'");
     if (has(o, "fanoutGroup")) cfg.fanout_group = static_cast<int>(number_at(env, o, "fanoutGroup", "options", 0, 65535));
     if (has(o, "cpu")) cfg.cpu = static_cast<int>(number_at(env, o, "cpu", "options", 0, 1023));
-    if (has(o, "ringBlockSize")) cfg.ring.block_size = static_cast<uint32_t>(number_at(env, o, "ringBlockSize", "options", 16384, 1u << 30));
-    if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 2, 65536));
-    if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 1, 1000));
+    // Ranges are relay/engine/options.ts's; here only what the C++ field can hold (uint32_t, a u16
+    // fanout id, a cpu_set_t index, TPACKET_V2 or V3). Engine() still refuses a ring the kernel would.
+    constexpr double kU32 = 4294967295.0;
+    if (has(o, "ringBlockSize")) cfg.ring.block_size = static_cast<uint32_t>(number_at(env, o, "ringBlockSize", "options", 0, kU32));
+    if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 0, kU32));
+    if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 0, kU32));
     if (has(o, "ringVersion")) cfg.ring.version = static_cast<int>(number_at(env, o, "ringVersion", "options", 2, 3));
-    if (has(o, "busyPollUs")) cfg.busy_poll_us = static_cast<uint32_t>(number_at(env, o, "busyPollUs", "options", 0, 1000000));
+    if (has(o, "busyPollUs")) cfg.busy_poll_us = static_cast<uint32_t>(number_at(env, o, "busyPollUs", "options", 0, kU32));
     if (has(o, "egress")) {
       std::string eg = string_at(env, o, "egress", "options");
       if (eg != "socket" && eg != "packet") type_error(env, "options.egress", "'socket' or 'packet'");
