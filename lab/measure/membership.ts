@@ -1,0 +1,92 @@
+/**
+ * RFC 3918 §6.1/§6.2 from mcr-member's reports: per cycle the join and leave delay as the receiver
+ * measured them, the shortest-path-tree switch from watchers on the router's own links, and the
+ * summaries (median, IQR, min–max over every cycle of every receiver and repetition: a delay is a
+ * per-event figure, so cycles pool). Pure functions on data; covered by membership.test.ts.
+ */
+import type {
+  DelaySummary, MembershipCycle, MembershipReceiver, MembershipRepetition, MembershipTest,
+} from '../results/membership.js';
+import type { RelayName } from '../results/types.js';
+import type { MemberReport, WatchReport } from '../traffic/member.js';
+import { percentile, summarize } from './stats.js';
+
+/** Median, IQR and min–max of a list, or undefined for none. */
+export function delaySummary(values: readonly number[]): DelaySummary | undefined {
+  if (values.length === 0) return undefined;
+  const s = summarize(values);
+  return { ...s, p25: percentile(values, 25), p75: percentile(values, 75) };
+}
+
+export interface TreeWatch { spt: WatchReport; rpt: WatchReport }
+
+/**
+ * One cycle as stored: the receiver's delays, and with watchers the SPT figures. Within the cycle's
+ * membership (first data frame at the receiver .. its Leave): sptSwitch = first frame on the SPT
+ * link − first frame at the receiver (0 when the SPT link carried it first), rptStop = end of the
+ * last RPT run that started by then − first frame at the receiver, null while the RPT still carried
+ * it when the receiver left.
+ */
+export function cycleOf(c: MemberReport['cycles'][number], watch?: TreeWatch): MembershipCycle {
+  const out: MembershipCycle = {
+    outcome: c.outcome, joinDelayNs: c.joinDelayNs, leaveDelayNs: c.leaveDelayNs,
+    framesJoined: c.framesJoined, framesAfterLeave: c.framesAfterLeave, framesWhileLeft: c.framesWhileLeft,
+  };
+  if (!watch || c.firstDataAtUs === null) return out;
+  const first = c.firstDataAtUs;
+  const from = c.reportAtUs ?? c.joinAtUs ?? first;
+  const until = c.leaveMessageAtUs ?? c.leaveAtUs ?? Number.POSITIVE_INFINITY;
+  const spt = watch.spt.runs.find((r) => r.endUs >= from && r.startUs <= until);
+  out.sptSwitchNs = spt ? Math.max(0, spt.startUs - first) * 1000 : null;
+  const rpt = watch.rpt.runs.filter((r) => r.endUs >= from && r.startUs <= until);
+  const last = rpt[rpt.length - 1];
+  out.rptStopNs = last === undefined ? 0 : last.endUs >= until ? null : Math.max(0, last.endUs - first) * 1000;
+  return out;
+}
+
+export interface ReceiverRef { receiver: string; host: string; interface: string }
+
+export function receiverOf(ref: ReceiverRef, r: MemberReport, watch?: TreeWatch): MembershipReceiver {
+  return {
+    ...ref, group: r.group, port: r.port, cycles: r.cycles.map((c) => cycleOf(c, watch)),
+    settleFrames: r.settleFrames, socketReceived: r.socketReceived, captureDrops: r.captureDrops,
+  };
+}
+
+/** The test record: every repetition kept, summaries over every cycle. */
+export function membershipTest(
+  name: string, relay: RelayName, offeredPps: number, cycles: number, repetitions: MembershipRepetition[], notes: string[],
+): MembershipTest {
+  const all = repetitions.flatMap((r) => r.receivers.flatMap((x) => x.cycles));
+  const pick = (f: (c: MembershipCycle) => number | null | undefined) =>
+    all.map(f).filter((v): v is number => typeof v === 'number');
+  const summary: MembershipTest['summary'] = {
+    cyclesRun: all.length,
+    joinsCompleted: all.filter((c) => c.joinDelayNs !== null).length,
+    leavesCompleted: all.filter((c) => c.leaveDelayNs !== null).length,
+    framesWhileLeft: all.reduce((a, c) => a + c.framesWhileLeft, 0),
+  };
+  const figures = { joinDelayNs: pick((c) => c.joinDelayNs), leaveDelayNs: pick((c) => c.leaveDelayNs), sptSwitchNs: pick((c) => c.sptSwitchNs), rptStopNs: pick((c) => c.rptStopNs) };
+  for (const [key, values] of Object.entries(figures) as Array<[keyof typeof figures, number[]]>) {
+    const d = delaySummary(values);
+    if (d) summary[key] = d;
+  }
+  return { kind: 'membership', name, relay, offeredPps, cycles, repetitions, summary, notes: [...notes, ...outcomeNotes(all)] };
+}
+
+/** "3 of 10 cycles: no-data (no data frame within the timeout after the report)" per kind of failure. */
+function outcomeNotes(all: MembershipCycle[]): string[] {
+  const meaning: Record<string, string> = {
+    'no-report': 'the receiver\'s Membership Report was never seen on its link',
+    'no-data': 'no data frame reached the receiver within the timeout after its report',
+    'no-leave-message': 'the receiver\'s Leave was never seen on its link',
+    'still-forwarding': 'data still reached the receiver when the leave timed out',
+    interrupted: 'the run was stopped during the cycle',
+  };
+  const counts = new Map<string, number>();
+  for (const c of all) if (c.outcome !== 'ok') counts.set(c.outcome, (counts.get(c.outcome) ?? 0) + 1);
+  const notes = [...counts].map(([k, n]) => `${n} of ${all.length} cycles: ${k} (${meaning[k]})`);
+  const leaked = all.reduce((a, c) => a + c.framesWhileLeft, 0);
+  if (leaked > 0) notes.push(`${leaked} data frames reached a receiver while it was not a member (another member on its link, or forwarding that ignores membership)`);
+  return notes;
+}

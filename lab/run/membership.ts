@@ -1,0 +1,92 @@
+/**
+ * One membership test on one router (RFC 3918 §6.1/§6.2): per repetition, every stream starts and
+ * keeps flowing at the test's rate (the delays are defined with the stream already flowing), then
+ * each receiver runs its join/leave cycles with mcr-member in its own namespace, all at once (each
+ * on its own LAN), while optional watchers on the router's SPT and RPT links record when the stream
+ * arrives there. The reports become the test record in lab/measure/membership.ts.
+ */
+import { membershipTest, receiverOf, type TreeWatch } from '../measure/membership.js';
+import type { MembershipRepetition, MembershipTest } from '../results/membership.js';
+import type { CpuPlacement, RelayName } from '../results/types.js';
+import { sourceRpfNotes } from '../runners/frr.js';
+import type { RelayHandle } from '../runners/types.js';
+import type { ResolvedMembershipTest } from '../scenario/resolve-protocols.js';
+import type { ResolvedScenario } from '../scenario/resolve.js';
+import { addressOf } from '../topology/build.js';
+import type { RunContext } from '../topology/context.js';
+import { memberBoundMs, runMember, startStream, startWatch, type MemberSchedule, type Stoppable, type WatchReport } from '../traffic/member.js';
+import type { GenReport } from '../traffic/reports.js';
+import { sleep } from './trial.js';
+
+/** How long the streams flow before the first join, so the first cycle also finds them flowing. */
+const LEAD_MS = 500;
+const SETTLE_MS = 300;
+
+export interface Receiver { receiver: string; host: string; interface: string; group: string; port: number }
+
+/** The sinks that join and leave: the test's receivers (default: every output), with their stream's group. */
+export function receiversOf(s: ResolvedScenario, t: ResolvedMembershipTest): Receiver[] {
+  return s.streams.flatMap((st) => st.outputs
+    .filter((o) => t.receivers === undefined || t.receivers.includes(o.name))
+    .map((o) => ({ receiver: o.name, host: o.sink.host, interface: o.sink.interface, group: st.group, port: st.port })));
+}
+
+/** Rough seconds for the progress estimate: cycles of hold, gap, quiet, and ~1 s of leave. */
+export function membershipEstimateS(t: ResolvedMembershipTest): number {
+  return (LEAD_MS + SETTLE_MS) / 1000 + t.cycles * ((t.holdMs + t.gapMs + t.quietMs) / 1000 + 1);
+}
+
+export async function runMembershipTest(
+  ctx: RunContext, s: ResolvedScenario, t: ResolvedMembershipTest, relay: RelayName, handle: RelayHandle, placement: CpuPlacement,
+  onRepetition: (rep: number) => void,
+): Promise<MembershipTest> {
+  const cpus = placement.pinned ? placement.traffic : undefined;
+  const receivers = receiversOf(s, t);
+  const schedule: MemberSchedule = { cycles: t.cycles, holdMs: t.holdMs, gapMs: t.gapMs, timeoutMs: t.timeoutMs, quietMs: t.quietMs, settleMs: SETTLE_MS };
+  const notes = relay === 'frr' ? await sourceRpfNotes(ctx, s) : [];
+  const repetitions: MembershipRepetition[] = [];
+  for (let rep = 1; rep <= t.repetitions; rep++) {
+    onRepetition(rep);
+    const streams = s.streams.map((st) => {
+      const bind = addressOf(s, st.source.host, st.source.interface);
+      return startStream({
+        netns: ctx.ns(st.source.host), interface: st.source.interface, dst: [`${st.group}:${st.port}`], ...(bind ? { bind } : {}),
+        ratePps: t.ratePps, durationS: Math.ceil((LEAD_MS + memberBoundMs(schedule)) / 1000) + 30,
+        payloadBytes: st.payloadBytes, ttl: st.ttl, ...(cpus ? { cpus } : {}),
+      });
+    });
+    const watchers = new Map<string, { spt: Stoppable<WatchReport>; rpt: Stoppable<WatchReport> }>();
+    let outcome: { receivers: MembershipRepetition['receivers'] };
+    let stopped: Array<PromiseSettledResult<GenReport>> = [];
+    try {
+      await sleep(LEAD_MS, ctx.signal);
+      if (t.convergence) {
+        for (const rx of receivers) {
+          const key = `${rx.group}:${rx.port}`;
+          if (watchers.has(key)) continue;
+          const watch = (ifname: string) => startWatch({ netns: ctx.ns(s.relayHost), interface: ifname, group: key, quietMs: t.quietMs, ...(cpus ? { cpus } : {}) });
+          watchers.set(key, { spt: watch(t.convergence.spt), rpt: watch(t.convergence.rpt) });
+        }
+      }
+      const reports = await Promise.all(receivers.map((rx) => runMember({
+        netns: ctx.ns(rx.host), interface: rx.interface, group: `${rx.group}:${rx.port}`, ...schedule, signal: ctx.signal, ...(cpus ? { cpus } : {}),
+      })));
+      const watched = new Map<string, TreeWatch>();
+      for (const [key, w] of watchers) watched.set(key, { spt: await w.spt.stop(), rpt: await w.rpt.stop() });
+      outcome = {
+        receivers: reports.map((r, i) => {
+          const rx = receivers[i]!;
+          return receiverOf({ receiver: rx.receiver, host: rx.host, interface: rx.interface }, r, watched.get(`${rx.group}:${rx.port}`));
+        }),
+      };
+    } finally {
+      await Promise.allSettled([...watchers.values()].flatMap((w) => [w.spt.stop(), w.rpt.stop()]));
+      stopped = await Promise.allSettled(streams.map((g) => g.stop()));
+    }
+    const sent = stopped.reduce((a, g) => a + (g.status === 'fulfilled' ? g.value.sent : 0), 0);
+    const dead = handle.problem();
+    if (dead) throw new Error(`relay died during ${t.name}: ${dead}`);
+    repetitions.push({ sent, receivers: outcome.receivers });
+  }
+  return membershipTest(t.name, relay, t.ratePps, t.cycles, repetitions, notes);
+}
