@@ -12,6 +12,7 @@ import {
   environmentTable, fixedTable, headerLines, latencyTable, methodNotes, perOutputTable, ratioTable, summaryTable, throughputTable,
   thresholdTable, type TableModel,
 } from './tables.js';
+import { membershipMethodNotes, membershipTables } from './membership.js';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#1d2330;margin:24px auto;max-width:1240px;padding:0 16px}
@@ -93,8 +94,9 @@ export function renderHtml(r: Results): string {
       if (perOutputTable(r, name)) parts.push(figure(fanoutChart(r, name)));
     }
   }
+  parts.push(...membershipTables(r).map((t) => htmlTable(t)));
   parts.push(`<h2>Thresholds</h2>${htmlTable(thresholdTable(r))}`);
-  parts.push(`<h2>Method</h2><ul>${methodNotes(r).map((m) => `<li>${esc(m)}</li>`).join('')}</ul>`);
+  parts.push(`<h2>Method</h2><ul>${[...methodNotes(r), ...membershipMethodNotes(r)].map((m) => `<li>${esc(m)}</li>`).join('')}</ul>`);
   parts.push(`<h2>Environment</h2>${htmlTable(environmentTable(r))}`);
 
   return `<!DOCTYPE html>

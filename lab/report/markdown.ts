@@ -7,6 +7,7 @@ import type { Results } from '../results/types.js';
 import {
   environmentTable, headerLines, methodNotes, ratioTable, summaryTable, testTables, thresholdTable, type TableModel,
 } from './tables.js';
+import { membershipMethodNotes, membershipTables } from './membership.js';
 
 /** Markdown table cell text: pipes and newlines would break the row. */
 export function mdCell(s: string): string {
@@ -31,9 +32,9 @@ export function renderMarkdown(r: Results): string {
   ];
   const ratios = ratioTable(r);
   if (ratios) parts.push(mdTable(ratios));
-  parts.push('## Tests\n', ...testTables(r).map((t) => mdTable(t)));
+  parts.push('## Tests\n', ...testTables(r).map((t) => mdTable(t)), ...membershipTables(r).map((t) => mdTable(t)));
   parts.push(`## Thresholds\n\n${mdTable(thresholdTable(r))}`);
-  parts.push(`## Method\n\n${methodNotes(r).map((n) => `- ${n}`).join('\n')}\n`);
+  parts.push(`## Method\n\n${[...methodNotes(r), ...membershipMethodNotes(r)].map((n) => `- ${n}`).join('\n')}\n`);
   parts.push(`## Environment\n\n${mdTable(environmentTable(r))}`);
   return parts.join('\n');
 }

@@ -9,7 +9,7 @@ import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
 import { frrMissing, kernelMroutingMissing, startFrr } from './frr-daemons.js';
 import { sourceRpfProblem } from './kernel.js';
-import { frrRouterPimd } from './router-config.js';
+import { frrRouterPimd, waitPimNeighbors } from './router-config.js';
 import { waitFor } from './process.js';
 import { relayedPlan, type RelayRunner } from './types.js';
 
@@ -29,6 +29,10 @@ export const frrRunner: RelayRunner = {
         const shown = JSON.parse(await frr.vtysh('show ip pim interface json')) as Record<string, unknown>;
         return wanted.every((i) => i in shown);
       }, `FRR pimd on ${s.relayHost} with PIM on ${wanted.join(', ')}`, { timeoutMs: 10_000, intervalMs: 100, signal: ctx.signal });
+      await waitPimNeighbors(ctx, s, async () => {
+        const shown = JSON.parse(await frr.vtysh('show ip pim neighbor json')) as Record<string, Record<string, unknown>>;
+        return Object.keys(shown).filter((i) => Object.keys(shown[i] ?? {}).length > 0);
+      });
     } catch (err) {
       await frr.stop();
       throw err;

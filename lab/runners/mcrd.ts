@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
 import { deadProcess, runCommand, spawnProcess, waitFor } from './process.js';
-import { mcrdRouterConfig } from './router-config.js';
+import { mcrdRouterConfig, waitPimNeighbors } from './router-config.js';
 import { relayedPlan, type RelayRunner, type RelayStartOptions } from './types.js';
 
 export function mcrdPaths(projectRoot: string) {
@@ -75,6 +75,8 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
           return (await ctl(['ping'], false)).exitCode === 0;
         }, `mcrd answering on ${sock}`, { timeoutMs: 15_000, intervalMs: 200, signal: ctx.signal });
         if (!s.router) for (let i = 0; i < s.streams.length; i++) await ctl(mcrctlAddArgs(s, i));
+        await waitPimNeighbors(ctx, s, async () =>
+          (JSON.parse((await ctl(['--json', 'pim', 'neighbors'])).stdout) as { neighbors: Array<{ interface: string }> }).neighbors.map((n) => n.interface));
       } catch (err) {
         await daemon.stop();
         throw err;

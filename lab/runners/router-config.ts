@@ -12,6 +12,8 @@
  */
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import { addressOf } from '../topology/build.js';
+import type { RunContext } from '../topology/context.js';
+import { waitFor } from './process.js';
 
 type Router = NonNullable<ResolvedScenario['router']>;
 
@@ -92,3 +94,21 @@ function requireRouter(s: ResolvedScenario): Router {
 }
 
 const deciseconds = (sec: number) => Math.round(sec * 10);
+
+/**
+ * Waits until the router under test has a PIM neighbor on every PIM interface of its role (Joins go
+ * only to neighbors), asking through `neighborInterfaces` (the interfaces with at least one).
+ */
+export async function waitPimNeighbors(ctx: RunContext, s: ResolvedScenario, neighborInterfaces: () => Promise<string[]>): Promise<void> {
+  const wanted = s.router?.pim?.interfaces ?? [];
+  if (wanted.length === 0) return;
+  let seen: string[] = [];
+  await waitFor(async () => {
+    seen = await neighborInterfaces();
+    return wanted.every((i) => seen.includes(i));
+  }, `PIM neighbors on ${wanted.join(', ')} of ${s.relayHost} (so far on: ${seen.join(', ') || 'none'})`,
+  { timeoutMs: PIM_NEIGHBOR_WAIT_MS, intervalMs: 200, signal: ctx.signal });
+}
+
+/** Hello periods of 30 s: a neighbor that missed the first Hellos is heard within one period. */
+const PIM_NEIGHBOR_WAIT_MS = 40_000;

@@ -5,7 +5,9 @@
  * route), and what the machine must offer to run them (verifyProtocolEnvironment).
  * Covered by verify-protocols.test.ts.
  */
+import { existsSync } from 'node:fs';
 import { frrMissing, frrSyntaxProblems, kernelMroutingMissing } from '../runners/frr-daemons.js';
+import { nativeBinary } from '../traffic/binaries.js';
 import type { ScenarioProblem } from './errors.js';
 import { formatPath } from './errors.js';
 import type { ResolvedScenario } from './resolve.js';
@@ -82,7 +84,7 @@ function verifyMembership(s: ResolvedScenario, ifaces: Map<string, Set<string>>,
     if (t.kind !== 'membership') return;
     const others = s.relays.filter((r) => !ROUTING_RELAYS.has(r));
     if (others.length > 0) add(['relays'], `membership test "${t.name}" needs routers that follow IGMP (mcrd, frr); ${others.join(', ')} forward regardless of receivers`);
-    if (!s.router?.igmp) add(['tests', i], `membership test "${t.name}" needs relay.router.igmp (the receivers' LANs)`);
+    if (!s.router) add(['tests', i], `membership test "${t.name}" needs relay.router (the role of the routers under test)`);
     const names = t.receivers ?? outputs.map((x) => x.o.name);
     t.receivers?.forEach((n, j) => {
       if (!outputs.some((x) => x.o.name === n)) add(['tests', i, 'receivers', j], `unknown output "${n}" (known: ${outputs.map((x) => x.o.name).join(', ')})`);
@@ -112,8 +114,13 @@ function verifyMembership(s: ResolvedScenario, ifaces: Map<string, Set<string>>,
  * control plane (PIM adjacencies, joins) works without it.
  */
 export function verifyProtocolEnvironment(s: ResolvedScenario, opts: { forwarding: boolean }): string[] {
+  const out: string[] = [];
+  const member = nativeBinary('mcr-member');
+  if (opts.forwarding && s.tests.some((t) => t.kind === 'membership') && !existsSync(member)) {
+    out.push(`mcr-member not built (no ${member}): npm install, or npm run install`);
+  }
   const hosts = s.hosts.filter((h) => h.frr).map((h) => h.name);
-  if (hosts.length === 0) return [];
+  if (hosts.length === 0) return out;
   const missing = frrMissing() ?? (opts.forwarding && s.hosts.some((h) => h.frr?.pimd) ? kernelMroutingMissing() : undefined);
-  return missing ? [`FRR routers ${hosts.join(', ')}: ${missing}`] : [];
+  return missing ? [...out, `FRR routers ${hosts.join(', ')}: ${missing}`] : out;
 }
