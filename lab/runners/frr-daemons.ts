@@ -100,6 +100,7 @@ export async function startFrr(ctx: RunContext, host: string, netns: string, con
       await runCommand(ctx, [argv0, '-d', '-P', '0', '-f', join(dir, `${d}.conf`), '-i', pidFile, '-z', join(dir, 'zserv.api'), '--vty_socket', dir], { netns });
       const pid = await waitFor(() => readPid(pidFile), `${d} on ${host} to write ${pidFile}`, { timeoutMs: 10_000, signal: ctx.signal });
       ctx.track({ kind: 'process', pid, netns, argv0, label: `frr ${host} ${d}` });
+      ctx.log.write(`${argv0} in ${netns} → pid ${pid} (frr ${host} ${d})`);
       daemons.push({ name: d, pid });
     }
     // vtysh answers once every daemon of the directory has its vty socket up.

@@ -58,13 +58,13 @@ export const kernelRunner: RelayRunner = {
     if (!which('smcrouted') || !which('smcroutectl')) return 'kernel: smcroute not installed (apt-get install smcroute)';
     const shape = kernelShapeProblem(s);
     if (shape) return shape;
-    const mroute = kernelMroutingMissing();
-    if (mroute) return `kernel: ${mroute}`;
     for (const st of s.streams) {
       const problem = await sourceRpfProblem(ctx, s, st);
       if (problem) return `kernel: ${problem}`;
     }
-    return undefined;
+    // After the scenario's own reasons: those hold on any machine, this one only here.
+    const mroute = kernelMroutingMissing();
+    return mroute ? `kernel: ${mroute}` : undefined;
   },
   plan: kernelPlan,
   async start(ctx: RunContext, s: ResolvedScenario) {
