@@ -5,6 +5,7 @@
  *  - IGMP querier on `igmp.interfaces`: mcrd `querier_interfaces`; FRR `ip pim` + `ip igmp` there.
  *  - robustness: FRR 8.4 takes it from last-member-query-count, so mcrd's is set to that count too.
  *  - source interfaces: mcrd `upstream_interfaces` (and PIM there when PIM runs); FRR `ip pim`.
+ *  - with PIM, mcrd runs it on the source and receiver interfaces too, as FRR's `ip pim` there.
  *  - an IGMP-only router: FRR needs an RP for any (*,G), so it is its own RP at its first source
  *    interface's address; mcrd needs none.
  *  - `originate`: mcrd static rules onto a PIM interface (it Registers them as DR); FRR has no such thing.
@@ -35,7 +36,8 @@ export function mcrdRouterConfig(s: ResolvedScenario): Record<string, unknown> {
     };
   }
   if (r.pim) {
-    const ifs = [...new Set([...r.pim.interfaces, ...r.sources])];
+    // As FRR's `ip pim` on them: PIM runs on the source and receiver interfaces too.
+    const ifs = [...new Set([...r.pim.interfaces, ...r.sources, ...(r.igmp?.interfaces ?? [])])];
     cfg['pim'] = {
       enabled: true,
       interfaces: ifs.map((name) => ({ name, hello_period: r.pim!.helloPeriodS, ...(r.pim!.drPriority !== undefined ? { dr_priority: r.pim!.drPriority } : {}) })),
