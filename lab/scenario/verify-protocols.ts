@@ -21,7 +21,9 @@ const ROUTING_RELAYS = new Set(['mcrd', 'frr']);
 export function verifyProtocols(s: ResolvedScenario, ifaces: Map<string, Set<string>>, locate: Locate = () => undefined): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
   const add: Add = (path, message, severity = 'error', lineOffset = 0) => {
-    const at = locate(path);
+    // A defaulted key is not in the file: point at the nearest key that is.
+    let at: ReturnType<Locate>;
+    for (let n = path.length; n > 0 && !at; n--) at = locate(path.slice(0, n));
     problems.push({ path: formatPath(path), message, severity, ...(at ? { line: at.line + lineOffset, column: at.column } : {}) });
   };
   verifyRouter(s, ifaces, add);
@@ -83,7 +85,7 @@ function verifyMembership(s: ResolvedScenario, ifaces: Map<string, Set<string>>,
   s.tests.forEach((t, i) => {
     if (t.kind !== 'membership') return;
     const others = s.relays.filter((r) => !ROUTING_RELAYS.has(r));
-    if (others.length > 0) add(['relays'], `membership test "${t.name}" needs routers that follow IGMP (mcrd, frr); ${others.join(', ')} forward regardless of receivers`);
+    if (others.length > 0) add(['relays'], `membership test "${t.name}" needs routers that follow IGMP (mcrd, frr); ${others.join(', ')} ${others.length === 1 ? 'forwards' : 'forward'} regardless of receivers`);
     if (!s.router) add(['tests', i], `membership test "${t.name}" needs relay.router (the role of the routers under test)`);
     const names = t.receivers ?? outputs.map((x) => x.o.name);
     t.receivers?.forEach((n, j) => {
