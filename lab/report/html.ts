@@ -71,7 +71,8 @@ export function renderHtml(r: Results): string {
   if (r.scenario.description) parts.push(`<p>${esc(r.scenario.description)}</p>`);
   parts.push(`<p><span class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" data-pass="${r.pass}">${esc(verdict!)}</span></p>`);
   parts.push(`<ul class="meta">${meta.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>`);
-  parts.push(`<h2>Summary</h2>${htmlTable(summaryTable(r))}`);
+  const summary = summaryTable(r);
+  if (summary.head.length > 1) parts.push(`<h2>Summary</h2>${htmlTable(summary)}`);
   const ratios = ratioTable(r);
   if (ratios) parts.push(htmlTable(ratios));
   parts.push(`<h2>Loss vs offered rate</h2>${figure(lossChart(r), true)}`);

@@ -28,8 +28,10 @@ export function renderMarkdown(r: Results): string {
     `# mcr-lab report: ${mdCell(r.scenario.name)}\n`,
     ...(r.scenario.description ? [`${r.scenario.description}\n`] : []),
     `- **${verdict!}**\n${rest.map((l) => `- ${l}`).join('\n')}\n`,
-    `## Summary\n\n${mdTable(summaryTable(r))}`,
   ];
+  // A run of membership tests only has no forwarding figures: its summary would be a bare list of relays.
+  const summary = summaryTable(r);
+  if (summary.head.length > 1) parts.push(`## Summary\n\n${mdTable(summary)}`);
   const ratios = ratioTable(r);
   if (ratios) parts.push(mdTable(ratios));
   parts.push('## Tests\n', ...testTables(r).map((t) => mdTable(t)), ...membershipTables(r).map((t) => mdTable(t)));
