@@ -35,6 +35,13 @@ export async function runLab(args: string[], opts: { timeoutMs?: number } = {}) 
   return execa(process.execPath, [cli, ...args], { reject: false, timeout: opts.timeoutMs ?? 170_000, cwd: root });
 }
 
+/** `mcr-lab run FILE --quick` into `out`; its results (a failed threshold or relay, exit 1, still has them). */
+export async function runQuick(file: string, out: string): Promise<{ results: Results; stdout: string }> {
+  const res = await runLab(['run', file, '--quick', '--no-progress', '--out', out]);
+  if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run ${file} failed (${res.exitCode}): ${res.stderr}`);
+  return { results: readResults(out), stdout: res.stdout };
+}
+
 export function readResults(outDir: string): Results {
   return JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { MembershipTest } from '../results/membership.js';
 import type { Results } from '../results/types.js';
 import { kernelMroutingMissing } from '../runners/frr-daemons.js';
-import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, readResults, runLab, tmpOut } from './helpers.js';
+import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOut } from './helpers.js';
 
 const mroute = kernelMroutingMissing();
 if (mroute) process.stderr.write(`igmp-membership e2e: frr is expected to be skipped here: ${mroute}\n`);
@@ -22,10 +22,7 @@ describe.skipIf(!canNetns || !mcrdBuilt)('igmp-membership.yaml --quick', () => {
   let stdout = '';
 
   beforeAll(async () => {
-    const res = await runLab(['run', 'scenarios/igmp-membership.yaml', '--quick', '--no-progress', '--out', out]);
-    stdout = res.stdout;
-    if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
-    results = readResults(out);
+    ({ results, stdout } = await runQuick('scenarios/igmp-membership.yaml', out));
   }, 170_000);
   afterAll(async () => { await runLab(['down', '--all']); });
 

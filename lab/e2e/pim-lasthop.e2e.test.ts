@@ -17,7 +17,7 @@ import type { Results } from '../results/types.js';
 import { kernelMroutingMissing } from '../runners/frr-daemons.js';
 import { waitFor } from '../runners/process.js';
 import { stateDir, type StateRecord } from '../topology/state.js';
-import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, readResults, runLab, tmpOut } from './helpers.js';
+import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOut } from './helpers.js';
 
 const mroute = kernelMroutingMissing();
 if (mroute) process.stderr.write(`pim-lasthop e2e: run --quick is expected to refuse here: ${mroute}\n`);
@@ -71,9 +71,7 @@ describe.runIf(canNetns && mroute === undefined && mcrdBuilt)('pim-lasthop.yaml 
   const out = tmpOut('pimlh');
   let results: Results;
   beforeAll(async () => {
-    const res = await runLab(['run', 'scenarios/pim-lasthop.yaml', '--quick', '--no-progress', '--out', out]);
-    if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
-    results = readResults(out);
+    ({ results } = await runQuick('scenarios/pim-lasthop.yaml', out));
   }, 170_000);
   afterAll(async () => { await runLab(['down', '--all']); });
   const tree = (relay: string): MembershipTest => results.membership!.find((t) => t.relay === relay)!;

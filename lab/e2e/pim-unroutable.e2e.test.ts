@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { MembershipTest } from '../results/membership.js';
 import type { Results } from '../results/types.js';
 import { kernelMroutingMissing } from '../runners/frr-daemons.js';
-import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, readResults, runLab, tmpOut } from './helpers.js';
+import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOut } from './helpers.js';
 
 const mroute = kernelMroutingMissing();
 const pimdata = process.env['MCR_E2E_PIMDATA'] === '1';
@@ -32,9 +32,7 @@ describe.runIf(canNetns && mroute === undefined && mcrdBuilt)('pim-unroutable-re
   const out = tmpOut('pimur');
   let results: Results;
   beforeAll(async () => {
-    const res = await runLab(['run', 'scenarios/pim-unroutable-register.yaml', '--quick', '--no-progress', '--out', out]);
-    if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
-    results = readResults(out);
+    ({ results } = await runQuick('scenarios/pim-unroutable-register.yaml', out));
   }, 170_000);
   afterAll(async () => { await runLab(['down', '--all']); });
   const reg = (relay: string): MembershipTest => results.membership!.find((t) => t.relay === relay)!;
