@@ -41,7 +41,7 @@
     {
       "target_name": "mcr-engine-test",
       "type": "executable",
-      "sources": ["<!@(ls -1 native/test/*.cc native/engine/core/*.cc)"],
+      "sources": ["<!@(ls -1 native/test/*.cc native/engine/core/*.cc native/traffic/lib/membership_frame.cc)"],
       "libraries": ["-lpthread"]
     }
   ]
