@@ -12,7 +12,7 @@ function cycle(t0: number, joinMs: number | null, leaveMs: number | null, over: 
     joinAtUs: t0, reportAtUs: report, firstDataAtUs: joinMs === null ? null : report + joinMs * 1000,
     leaveAtUs: t0 + 1_000_000, leaveMessageAtUs: leaveMsg, lastDataAtUs: leaveMs === null ? null : leaveMsg + leaveMs * 1000,
     joinDelayNs: joinMs === null ? null : joinMs * 1e6, leaveDelayNs: leaveMs === null ? null : leaveMs * 1e6,
-    framesJoined: 500, framesAfterLeave: 10, framesWhileLeft: 0, ...over,
+    framesJoined: 500, framesAfterLeave: 10, framesWhileLeft: 0, quietReopened: 0, ...over,
   };
 }
 const watch = (runs: Array<[number, number]>): WatchReport => ({
@@ -30,7 +30,7 @@ describe('delaySummary', () => {
 describe('cycleOf', () => {
   test('without watchers: the receiver\'s own figures, nothing about trees', () => {
     const c = cycleOf(cycle(1e9, 12, 1000));
-    expect(c).toEqual({ outcome: 'ok', joinDelayNs: 12e6, leaveDelayNs: 1000e6, framesJoined: 500, framesAfterLeave: 10, framesWhileLeft: 0 });
+    expect(c).toEqual({ outcome: 'ok', joinDelayNs: 12e6, leaveDelayNs: 1000e6, framesJoined: 500, framesAfterLeave: 10, framesWhileLeft: 0, quietReopened: 0 });
   });
 
   test('SPT switch: first SPT frame after the first frame at the receiver; RPT stop: end of the shared-tree run', () => {
@@ -80,10 +80,11 @@ describe('membershipTest', () => {
   });
 
   test('failed cycles and leaked frames are explained in notes, after the caller\'s', () => {
-    const rep = { sent: 1, receivers: [receiverOf(ref, report([cycle(0, null, null), cycle(5e6, 10, 10, { framesWhileLeft: 7 })]))] };
+    const rep = { sent: 1, receivers: [receiverOf(ref, report([cycle(0, null, null), cycle(5e6, 10, 10, { framesWhileLeft: 7, quietReopened: 2 })]))] };
     expect(membershipTest('jl', 'frr', 1000, 2, [rep], ['frr: why']).notes).toEqual([
       'frr: why',
       '1 of 2 cycles: no-data (no data frame reached the receiver within the timeout after its report)',
+      '1 of 2 leaves looked complete (no data for quietS) but data came back: a stall upstream of the receiver; those delays run to the last frame',
       '7 data frames reached a receiver while it was not a member (another member on its link, or forwarding that ignores membership)',
     ]);
   });

@@ -30,7 +30,7 @@ export interface TreeWatch { spt: WatchReport; rpt: WatchReport }
 export function cycleOf(c: MemberReport['cycles'][number], watch?: TreeWatch): MembershipCycle {
   const out: MembershipCycle = {
     outcome: c.outcome, joinDelayNs: c.joinDelayNs, leaveDelayNs: c.leaveDelayNs,
-    framesJoined: c.framesJoined, framesAfterLeave: c.framesAfterLeave, framesWhileLeft: c.framesWhileLeft,
+    framesJoined: c.framesJoined, framesAfterLeave: c.framesAfterLeave, framesWhileLeft: c.framesWhileLeft, quietReopened: c.quietReopened,
   };
   if (!watch || c.firstDataAtUs === null) return out;
   const first = c.firstDataAtUs;
@@ -86,6 +86,8 @@ function outcomeNotes(all: MembershipCycle[]): string[] {
   const counts = new Map<string, number>();
   for (const c of all) if (c.outcome !== 'ok') counts.set(c.outcome, (counts.get(c.outcome) ?? 0) + 1);
   const notes = [...counts].map(([k, n]) => `${n} of ${all.length} cycles: ${k} (${meaning[k]})`);
+  const reopened = all.filter((c) => (c.quietReopened ?? 0) > 0).length;
+  if (reopened > 0) notes.push(`${reopened} of ${all.length} leaves looked complete (no data for quietS) but data came back: a stall upstream of the receiver; those delays run to the last frame`);
   const leaked = all.reduce((a, c) => a + c.framesWhileLeft, 0);
   if (leaked > 0) notes.push(`${leaked} data frames reached a receiver while it was not a member (another member on its link, or forwarding that ignores membership)`);
   return notes;

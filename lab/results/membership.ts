@@ -21,6 +21,8 @@ export interface MembershipCycle {
   framesAfterLeave: number;
   /** Data frames while not a member (before the report, in the gap): a router forwarding regardless. */
   framesWhileLeft: number;
+  /** Times data came back after quietS without any: a stall upstream, so the leave went on (absent in older files). */
+  quietReopened?: number;
   /** First frame on the router's SPT interface − first frame at the receiver; null: not on the SPT in this cycle. */
   sptSwitchNs?: number | null;
   /** Last frame on the router's RPT interface while joined − first frame at the receiver; null: the RPT still carried it at the leave. */
@@ -88,7 +90,7 @@ export const membershipTestSchema: z.ZodType<MembershipTest> = z.object({
       cycles: z.array(z.object({
         outcome: z.enum(CYCLE_OUTCOMES),
         joinDelayNs: num.nullable(), leaveDelayNs: num.nullable(),
-        framesJoined: count, framesAfterLeave: count, framesWhileLeft: count,
+        framesJoined: count, framesAfterLeave: count, framesWhileLeft: count, quietReopened: count.optional(),
         sptSwitchNs: num.nullable().optional(), rptStopNs: num.nullable().optional(),
       })),
     })),

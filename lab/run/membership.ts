@@ -49,11 +49,13 @@ export async function runMembershipTest(
     onRepetition(rep);
     const streams = s.streams.map((st) => {
       const bind = addressOf(s, st.source.host, st.source.interface);
-      return startStream({
+      const o = {
         netns: ctx.ns(st.source.host), interface: st.source.interface, dst: [`${st.group}:${st.port}`], ...(bind ? { bind } : {}),
         ratePps: t.ratePps, durationS: Math.ceil((LEAD_MS + memberBoundMs(schedule)) / 1000) + 30,
         payloadBytes: st.payloadBytes, ttl: st.ttl, ...(cpus ? { cpus } : {}),
-      });
+      };
+      ctx.log.write(`mcr-gen (until stopped) ${JSON.stringify(o)}`);
+      return startStream(o);
     });
     const watchers = new Map<string, { spt: Stoppable<WatchReport>; rpt: Stoppable<WatchReport> }>();
     let outcome: { receivers: MembershipRepetition['receivers'] };
@@ -64,13 +66,19 @@ export async function runMembershipTest(
         for (const rx of receivers) {
           const key = `${rx.group}:${rx.port}`;
           if (watchers.has(key)) continue;
-          const watch = (ifname: string) => startWatch({ netns: ctx.ns(s.relayHost), interface: ifname, group: key, quietMs: t.quietMs, ...(cpus ? { cpus } : {}) });
+          const watch = (ifname: string) => {
+            const o = { netns: ctx.ns(s.relayHost), interface: ifname, group: key, quietMs: t.quietMs, ...(cpus ? { cpus } : {}) };
+            ctx.log.write(`mcr-member --watch ${JSON.stringify(o)}`);
+            return startWatch(o);
+          };
           watchers.set(key, { spt: watch(t.convergence.spt), rpt: watch(t.convergence.rpt) });
         }
       }
-      const reports = await Promise.all(receivers.map((rx) => runMember({
-        netns: ctx.ns(rx.host), interface: rx.interface, group: `${rx.group}:${rx.port}`, ...schedule, signal: ctx.signal, ...(cpus ? { cpus } : {}),
-      })));
+      const reports = await Promise.all(receivers.map((rx) => {
+        const o = { netns: ctx.ns(rx.host), interface: rx.interface, group: `${rx.group}:${rx.port}`, ...schedule, ...(cpus ? { cpus } : {}) };
+        ctx.log.write(`mcr-member ${JSON.stringify(o)}`);
+        return runMember({ ...o, signal: ctx.signal });
+      }));
       const watched = new Map<string, TreeWatch>();
       for (const [key, w] of watchers) watched.set(key, { spt: await w.spt.stop(), rpt: await w.rpt.stop() });
       outcome = {

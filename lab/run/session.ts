@@ -20,7 +20,7 @@ import { rpsUp } from '../topology/rps.js';
 import type { CpuPlacement } from '../results/types.js';
 import { TrafficToolError } from '../traffic/process.js';
 import type { MembershipTest } from '../results/membership.js';
-import type { ResolvedMembershipTest } from '../scenario/resolve-protocols.js';
+import { isRouter, type ResolvedMembershipTest } from '../scenario/resolve-protocols.js';
 import { runMembershipTest } from './membership.js';
 
 export interface SessionOutcome { tests: TestResult[]; membership?: MembershipTest[]; skipped?: string; failed?: string }
@@ -54,6 +54,8 @@ export async function runRelaySession(
     await warmUp(ctx, s, plan, placement);
     for (const t of s.tests) {
       if (t.kind === 'membership') {
+        // verify refuses these; --relays can still ask for them after it ran.
+        if (!isRouter(runner.name)) { progress.note(`note: ${runner.name} does not route by membership: ${t.name} not run for it`); continue; }
         membership.push(await runMembershipTest(ctx, s, t, runner.name, handle, placement, (rep) =>
           progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions}: ${t.cycles} join/leave cycles @ ${t.ratePps.toLocaleString('en-US')} pps` })));
         continue;

@@ -4,8 +4,12 @@
  * (forwarding on unless the host's sysctls say otherwise: a router that does not forward routes
  * nothing). Covered by resolve-protocols.test.ts.
  */
+import type { RelayName } from '../results/types.js';
 import type { MembershipTestSpec } from './protocol-schema.js';
 import type { Scenario, Sysctls } from './schema.js';
+
+/** Relays that follow membership (the others forward by static rules whatever the receivers do). */
+export const isRouter = (relay: RelayName): boolean => relay === 'mcrd' || relay === 'frr';
 
 export interface ResolvedMembershipTest {
   kind: 'membership';

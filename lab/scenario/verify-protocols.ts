@@ -10,13 +10,12 @@ import { frrMissing, frrSyntaxProblems, kernelMroutingMissing } from '../runners
 import { nativeBinary } from '../traffic/binaries.js';
 import type { ScenarioProblem } from './errors.js';
 import { formatPath } from './errors.js';
+import { isRouter } from './resolve-protocols.js';
 import type { ResolvedScenario } from './resolve.js';
 
 type Locate = (path: ReadonlyArray<PropertyKey>) => { line: number; column: number } | undefined;
 type Add = (path: PropertyKey[], message: string, severity?: 'error' | 'warning', lineOffset?: number) => void;
 
-/** Relays that follow membership; the others forward by static rules whatever the receivers do. */
-const ROUTING_RELAYS = new Set(['mcrd', 'frr']);
 
 export function verifyProtocols(s: ResolvedScenario, ifaces: Map<string, Set<string>>, locate: Locate = () => undefined): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
@@ -84,7 +83,7 @@ function verifyMembership(s: ResolvedScenario, ifaces: Map<string, Set<string>>,
   const outputs = s.streams.flatMap((st) => st.outputs.map((o) => ({ st, o })));
   s.tests.forEach((t, i) => {
     if (t.kind !== 'membership') return;
-    const others = s.relays.filter((r) => !ROUTING_RELAYS.has(r));
+    const others = s.relays.filter((r) => !isRouter(r));
     if (others.length > 0) add(['relays'], `membership test "${t.name}" needs routers that follow IGMP (mcrd, frr); ${others.join(', ')} ${others.length === 1 ? 'forwards' : 'forward'} regardless of receivers`);
     if (!s.router) add(['tests', i], `membership test "${t.name}" needs relay.router (the role of the routers under test)`);
     const names = t.receivers ?? outputs.map((x) => x.o.name);

@@ -20,7 +20,7 @@ export const MemberReportSchema = z.object({
     outcome: z.enum(['ok', 'no-report', 'no-data', 'no-leave-message', 'still-forwarding', 'interrupted']),
     joinAtUs: us, reportAtUs: us, firstDataAtUs: us, leaveAtUs: us, leaveMessageAtUs: us, lastDataAtUs: us,
     joinDelayNs: count.nullable(), leaveDelayNs: count.nullable(),
-    framesJoined: count, framesAfterLeave: count, framesWhileLeft: count,
+    framesJoined: count, framesAfterLeave: count, framesWhileLeft: count, quietReopened: count,
   })),
   settleFrames: count, socketReceived: count, captured: count, captureDrops: count, missingStamps: count,
 });

@@ -21,8 +21,10 @@
 //
 // A cycle: join; wait for the first data frame (--timeout-ms); hold --hold-ms; leave; wait until the
 // Leave went out and no data frame came for --quiet-ms (--timeout-ms); then --gap-ms without
-// membership. Data frames seen while not a member (before the report, in the gap) are counted as
-// framesWhileLeft: another member on the link or a router that forwards regardless.
+// membership. Data in the gap means the quiet time was a stall upstream, not the end of forwarding:
+// the leave is reopened and its delay runs to the last frame (quietReopened counts such returns).
+// Data frames seen while not a member (before the report, or in the gap of a cycle that never
+// joined) are counted as framesWhileLeft: another member on the link or a router that forwards regardless.
 // --watch joins nothing and reports runs of data frames (a new run after --quiet-ms without one).
 //
 // Ends after the last cycle (watch: on SIGINT/SIGTERM); a stop signal reports the cycles so far.
@@ -89,6 +91,7 @@ struct Cycle {
   int64_t join_at = 0, report_at = 0, first_data_at = 0;
   int64_t leave_at = 0, leave_msg_at = 0, last_data_at = 0;
   uint64_t frames_joined = 0, frames_after_leave = 0, frames_while_left = 0;
+  uint64_t quiet_reopened = 0;  // data came back after a quiet time: the leave was not over
   const char* outcome = "ok";
 };
 
@@ -200,6 +203,7 @@ void setup(Context* ctx) {
   ev.events = EPOLLIN;
   ev.data.fd = ctx->pkt_fd;
   if (epoll_ctl(ctx->ep, EPOLL_CTL_ADD, ctx->pkt_fd, &ev) < 0) fatal_sys("epoll_ctl(ADD)");
+  for (unsigned j = 0; j < kBatch; j++) ctx->iov[j] = {ctx->bufs[j], kSnap};
   if (c.watch) return;
   ctx->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (ctx->udp_fd < 0) fatal_sys("socket(AF_INET, SOCK_DGRAM)");
@@ -211,9 +215,6 @@ void setup(Context* ctx) {
   ev.data.fd = ctx->udp_fd;
   if (epoll_ctl(ctx->ep, EPOLL_CTL_ADD, ctx->udp_fd, &ev) < 0) fatal_sys("epoll_ctl(ADD)");
   ctx->cycles.reserve(c.cycles);
-  for (unsigned j = 0; j < kBatch; j++) {
-    ctx->iov[j] = {ctx->bufs[j], kSnap};
-  }
 }
 
 void membership(Context* ctx, bool join) {
@@ -309,7 +310,19 @@ void on_frame(Context* ctx, FrameKind kind, bool outgoing, int64_t at) {
       if (cy->leave_msg_at && at > cy->leave_msg_at) cy->frames_after_leave++;
       else cy->frames_joined++;
       break;
-    case Phase::gap: cy->frames_while_left++; break;
+    case Phase::gap:
+      // Data again after the quiet time: that silence was a stall upstream, not the end of
+      // forwarding. The leave goes on, and its delay runs to this frame.
+      if (cy->leave_msg_at && std::strcmp(cy->outcome, "ok") == 0) {
+        cy->last_data_at = at;
+        cy->frames_after_leave++;
+        cy->quiet_reopened++;
+        ctx->phase = Phase::leaving;
+        ctx->phase_until = cy->leave_at + ctx->cfg.timeout_ns;
+        break;
+      }
+      cy->frames_while_left++;
+      break;
     case Phase::done: break;
   }
 }
@@ -459,6 +472,7 @@ void report_json(Context* ctx) {
       w.field("framesJoined", cy.frames_joined);
       w.field("framesAfterLeave", cy.frames_after_leave);
       w.field("framesWhileLeft", cy.frames_while_left);
+      w.field("quietReopened", cy.quiet_reopened);
       w.end_object();
     }
     w.end_array();
