@@ -75,7 +75,8 @@ export function renderHtml(r: Results): string {
   if (summary.head.length > 1) parts.push(`<h2>Summary</h2>${htmlTable(summary)}`);
   const ratios = ratioTable(r);
   if (ratios) parts.push(htmlTable(ratios));
-  parts.push(`<h2>Loss vs offered rate</h2>${figure(lossChart(r), true)}`);
+  const loss = lossChart(r);
+  if (loss) parts.push(`<h2>Loss vs offered rate</h2>${figure(loss, true)}`);
 
   parts.push('<h2>Tests</h2>');
   // The first fixed-rate test with latency gets a percentile chart: same offered rate for every relay.
