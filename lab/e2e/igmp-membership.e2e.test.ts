@@ -42,12 +42,13 @@ describe.skipIf(!canNetns || !mcrdBuilt)('igmp-membership.yaml --quick', () => {
   });
 
   test('mcrd: join delay well under a second, leave delay about the last-member query time (2 × 0.5 s)', () => {
-    const { joinDelayNs, leaveDelayNs } = test_('mcrd').summary;
-    expect(joinDelayNs!.n).toBe(20);
+    const { joinDelayNs, leaveDelayNs, joinsExcluded, leavesExcluded } = test_('mcrd').summary;
+    // Cycles in which the generator itself paused (a loaded machine) are kept but not in the figures.
+    expect(joinDelayNs!.n + joinsExcluded!).toBe(20);
+    expect(leaveDelayNs!.n + leavesExcluded!).toBe(20);
     expect(joinDelayNs!.median).toBeLessThan(500e6);
     expect(joinDelayNs!.p25).toBeLessThanOrEqual(joinDelayNs!.median);
     expect(joinDelayNs!.p75).toBeGreaterThanOrEqual(joinDelayNs!.median);
-    expect(leaveDelayNs!.n).toBe(20);
     expect(leaveDelayNs!.median).toBeGreaterThan(0.8e9);
     expect(leaveDelayNs!.median).toBeLessThan(2e9);
   });

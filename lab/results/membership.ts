@@ -23,6 +23,14 @@ export interface MembershipCycle {
   framesWhileLeft: number;
   /** Times data came back after quietS without any: a stall upstream, so the leave went on (absent in older files). */
   quietReopened?: number;
+  /**
+   * Longest pause of the source itself (no frame sent for at least the source-pause threshold) in
+   * the join window (report .. first frame) and right after the last frame of the leave: the router
+   * had nothing to forward then, so that cycle's delay says nothing about it and the summary leaves
+   * it out. Absent when the source was not watched.
+   */
+  sourcePauseJoinNs?: number;
+  sourcePauseLeaveNs?: number;
   /** First frame on the router's SPT interface − first frame at the receiver; null: not on the SPT in this cycle. */
   sptSwitchNs?: number | null;
   /** Last frame on the router's RPT interface while joined − first frame at the receiver; null: the RPT still carried it at the leave. */
@@ -66,6 +74,9 @@ export interface MembershipTest {
     cyclesRun: number;
     joinsCompleted: number;
     leavesCompleted: number;
+    /** Completed joins/leaves left out of the delay summaries because the source paused (absent in older files). */
+    joinsExcluded?: number;
+    leavesExcluded?: number;
     framesWhileLeft: number;
   };
   /** Why figures are missing or odd, in words (e.g. why FRR + kernel cannot forward this source). */
@@ -91,6 +102,7 @@ export const membershipTestSchema: z.ZodType<MembershipTest> = z.object({
         outcome: z.enum(CYCLE_OUTCOMES),
         joinDelayNs: num.nullable(), leaveDelayNs: num.nullable(),
         framesJoined: count, framesAfterLeave: count, framesWhileLeft: count, quietReopened: count.optional(),
+        sourcePauseJoinNs: num.optional(), sourcePauseLeaveNs: num.optional(),
         sptSwitchNs: num.nullable().optional(), rptStopNs: num.nullable().optional(),
       })),
     })),
@@ -98,6 +110,7 @@ export const membershipTestSchema: z.ZodType<MembershipTest> = z.object({
   summary: z.object({
     joinDelayNs: delay.optional(), leaveDelayNs: delay.optional(), sptSwitchNs: delay.optional(), rptStopNs: delay.optional(),
     cyclesRun: count, joinsCompleted: count, leavesCompleted: count, framesWhileLeft: count,
+    joinsExcluded: count.optional(), leavesExcluded: count.optional(),
   }),
   notes: z.array(z.string()),
 });

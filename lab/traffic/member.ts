@@ -94,9 +94,11 @@ function startUntilStopped<T>(tool: 'mcr-member' | 'mcr-gen', args: string[], ne
   };
 }
 
-/** Start watching `group` on a link; stop() returns the runs of frames seen. */
-export function startWatch(o: { netns?: string; interface: string; group: string; quietMs: number; cpus?: number[] }): Stoppable<WatchReport> {
-  return startUntilStopped('mcr-member', ['--json', '--watch', '--interface', o.interface, '--group', o.group, '--quiet-ms', String(o.quietMs)],
+export interface WatchOptions { netns?: string; interface: string; group: string; quietMs: number; cpus?: number[]; outgoing?: boolean }
+
+/** Start watching `group` on a link (incoming frames, or with `outgoing` the host's own); stop() returns the runs seen. */
+export function startWatch(o: WatchOptions): Stoppable<WatchReport> {
+  return startUntilStopped('mcr-member', ['--json', '--watch', ...(o.outgoing ? ['--outgoing'] : []), '--interface', o.interface, '--group', o.group, '--quiet-ms', String(o.quietMs)],
     o.netns, o.cpus, (out) => parseReport('mcr-member', WatchReportSchema, out));
 }
 

@@ -4,13 +4,15 @@
 // Usage:
 //   mcr-member --interface IF --group GROUP:PORT --cycles N [--hold-ms MS] [--gap-ms MS]
 //              [--settle-ms MS] [--timeout-ms MS] [--quiet-ms MS] [--json]
-//   mcr-member --watch --interface IF --group GROUP:PORT [--quiet-ms MS] [--json]
+//   mcr-member --watch --interface IF --group GROUP:PORT [--outgoing] [--quiet-ms MS] [--json]
 //
 // Examples:
 //   # 10 cycles on the receiver's eth0 while a stream to 239.1.1.1:5000 is flowing upstream
 //   ip netns exec rx mcr-member --interface eth0 --group 239.1.1.1:5000 --cycles 10 --json
 //   # on a router's link: when does the stream flow here (runs of frames), until SIGTERM
 //   ip netns exec lh mcr-member --watch --interface up1 --group 239.1.1.1:5000 --json
+//   # at the source: when did it really send (a loaded machine pauses generators too)
+//   ip netns exec src mcr-member --watch --outgoing --interface eth0 --group 239.1.1.1:5000 --json
 //
 // One clock: both ends of each delay are receive stamps (SO_TIMESTAMPNS, CLOCK_REALTIME) of one
 // AF_PACKET socket on the interface, which sees this host's own IGMP messages going out and the
@@ -25,7 +27,8 @@
 // the leave is reopened and its delay runs to the last frame (quietReopened counts such returns).
 // Data frames seen while not a member (before the report, or in the gap of a cycle that never
 // joined) are counted as framesWhileLeft: another member on the link or a router that forwards regardless.
-// --watch joins nothing and reports runs of data frames (a new run after --quiet-ms without one).
+// --watch joins nothing and reports runs of incoming data frames (a new run after --quiet-ms without
+// one); with --outgoing, of the frames this host sends instead.
 //
 // Ends after the last cycle (watch: on SIGINT/SIGTERM); a stop signal reports the cycles so far.
 // Exit: 0 report printed, 64 usage error, 1 setup failure.
@@ -68,6 +71,7 @@ const char kUsage[] =
     "  --timeout-ms MS     give a join or a leave up after this (default 10000)\n"
     "  --quiet-ms MS       a leave is complete after this long without data (default 200)\n"
     "  --watch             join nothing; report runs of data frames until SIGINT/SIGTERM\n"
+    "  --outgoing          with --watch: the frames this host sends, not those it receives\n"
     "  --json              print the report as JSON on stdout\n"
     "  --help              this text\n";
 
@@ -82,7 +86,7 @@ struct Config {
   uint64_t cycles = 0;
   int64_t hold_ns = 500'000'000, gap_ns = 500'000'000, settle_ns = 300'000'000;
   int64_t timeout_ns = 10'000'000'000, quiet_ns = 200'000'000;
-  bool watch = false, json = false;
+  bool watch = false, outgoing = false, json = false;
 };
 
 enum class Phase { settle, joining, holding, leaving, gap, done };
@@ -128,13 +132,14 @@ int64_t flag_ms(const char* flag, const char* text, uint64_t min, uint64_t max) 
 }
 
 void parse_args(Config* c, int argc, char** argv) {
-  enum { O_IF = 1, O_GROUP, O_CYCLES, O_HOLD, O_GAP, O_SETTLE, O_TIMEOUT, O_QUIET, O_WATCH, O_JSON, O_HELP };
+  enum { O_IF = 1, O_GROUP, O_CYCLES, O_HOLD, O_GAP, O_SETTLE, O_TIMEOUT, O_QUIET, O_WATCH, O_OUT, O_JSON, O_HELP };
   static const option opts[] = {
       {"interface", required_argument, nullptr, O_IF},   {"group", required_argument, nullptr, O_GROUP},
       {"cycles", required_argument, nullptr, O_CYCLES},  {"hold-ms", required_argument, nullptr, O_HOLD},
       {"gap-ms", required_argument, nullptr, O_GAP},     {"settle-ms", required_argument, nullptr, O_SETTLE},
       {"timeout-ms", required_argument, nullptr, O_TIMEOUT}, {"quiet-ms", required_argument, nullptr, O_QUIET},
       {"watch", no_argument, nullptr, O_WATCH},          {"json", no_argument, nullptr, O_JSON},
+      {"outgoing", no_argument, nullptr, O_OUT},
       {"help", no_argument, nullptr, O_HELP},            {nullptr, 0, nullptr, 0}};
   opterr = 0;
   int o;
@@ -149,6 +154,7 @@ void parse_args(Config* c, int argc, char** argv) {
       case O_TIMEOUT: c->timeout_ns = flag_ms("--timeout-ms", optarg, 1, 3'600'000); break;
       case O_QUIET: c->quiet_ns = flag_ms("--quiet-ms", optarg, 1, 60'000); break;
       case O_WATCH: c->watch = true; break;
+      case O_OUT: c->outgoing = true; break;
       case O_JSON: c->json = true; break;
       case O_HELP: std::fputs(kUsage, stdout); std::exit(0);
       case ':': usage_error("%s: missing value", argv[optind - 1]);
@@ -161,6 +167,7 @@ void parse_args(Config* c, int argc, char** argv) {
   if (!c->group.multicast()) usage_error("--group: %s is not a multicast group", c->group.text.c_str());
   if (c->watch && c->cycles) usage_error("--cycles: not with --watch (a watcher joins nothing)");
   if (!c->watch && !c->cycles) usage_error("--cycles: missing; how many join/leave cycles, e.g. --cycles 10");
+  if (c->outgoing && !c->watch) usage_error("--outgoing: only with --watch (a member times what it receives)");
 }
 
 // Classic BPF on the AF_PACKET SOCK_DGRAM socket (offsets from the IPv4 header): IPv4 and IGMP,
@@ -279,7 +286,7 @@ int64_t phase_end(const Context* ctx) {
 
 void on_frame(Context* ctx, FrameKind kind, bool outgoing, int64_t at) {
   if (ctx->cfg.watch) {
-    if (kind != FrameKind::data || outgoing) return;
+    if (kind != FrameKind::data || outgoing != ctx->cfg.outgoing) return;
     if (ctx->runs.empty() || at - ctx->runs.back().end > ctx->cfg.quiet_ns) {
       if (ctx->runs.size() >= kMaxRuns) return;
       ctx->runs.push_back(Run{at, at, 0});
