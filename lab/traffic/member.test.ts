@@ -18,6 +18,7 @@ describe('mcr-member', () => {
     [['--interface', 'lo', '--group', '239.1.1.1:5000', '--watch', '--cycles', '2'], '--cycles: not with --watch'],
     [['--interface', 'lo', '--group', '239.1.1.1', '--cycles', '1'], '--group: expected GROUP:PORT'],
     [['--interface', 'lo', '--group', '239.1.1.1:5000', '--cycles', '1', '--quiet-ms', '0'], '--quiet-ms: expected an integer 1-60000'],
+    [['--interface', 'lo', '--group', '239.1.1.1:5000', '--cycles', '1', '--outgoing'], '--outgoing: only with --watch'],
   ])('%j is a usage error mentioning %s', async (args, message) => {
     const r = await run(args);
     expect(r.exitCode).toBe(64);
