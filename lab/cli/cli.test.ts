@@ -48,6 +48,6 @@ describe('mcr-lab CLI', () => {
 
   test('--relays accepts known relays once each and rejects others', () => {
     expect(parseRelays('mcrd, socat,mcrd')).toEqual(['mcrd', 'socat']);
-    expect(() => parseRelays('mcrd,bogus')).toThrow('--relays: unknown relay "bogus" (known: mcrd, socat, kernel, direct)');
+    expect(() => parseRelays('mcrd,bogus')).toThrow('--relays: unknown relay "bogus" (known: mcrd, socat, kernel, direct, frr)');
   });
 });

@@ -1,11 +1,13 @@
 /**
  * `mcr-lab doctor`: can this machine run the lab? Root, the kernel features (probed for real in a
  * throw-away mcl<runid>-doctor namespace: netns, veth, RPS, bridge, sch_netem; AF_PACKET and io_uring from
- * /proc), and the tools (iproute2, socat, smcroute, the native traffic tools, mcrd). Says how to fix
+ * /proc; kernel multicast routing), and the tools (iproute2, socat, smcroute, FRR, the native traffic
+ * tools, mcrd). Says how to fix
  * each miss. Exit 0 when everything is there, 1 otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FRR_LIB, frrMissing, kernelMroutingMissing } from '../runners/frr-daemons.js';
 import { runCommand } from '../runners/process.js';
 import { which } from '../scenario/verify.js';
 import { labPrefix, newRunId } from '../topology/context.js';
@@ -17,8 +19,9 @@ import { tmpdir } from 'node:os';
 
 export const usage = `usage: mcr-lab doctor
 
-Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring) and tools
-(iproute2, tc, socat, smcroute, mcr-gen, mcr-sink, mcrd), and says how to fix what is missing.`;
+Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring, multicast
+routing) and tools (iproute2, tc, socat, smcroute, FRR, mcr-gen, mcr-sink, mcr-member, mcrd), and says
+how to fix what is missing.`;
 
 interface Check { name: string; ok: boolean; detail: string; fix?: string; optional?: boolean }
 
@@ -35,7 +38,7 @@ export async function doctorCmd(argv: string[]): Promise<number> {
     checks.push({ name: tool, ok: !!path, detail: path ?? 'not found', fix: `apt-get install ${pkg}`, optional });
   }
   const rootDir = projectRoot();
-  for (const bin of ['mcr-gen', 'mcr-sink']) {
+  for (const bin of ['mcr-gen', 'mcr-sink', 'mcr-member']) {
     const p = join(process.env['MCR_NATIVE_DIR'] ?? join(rootDir, 'build/Release'), bin);
     checks.push({ name: bin, ok: existsSync(p), detail: existsSync(p) ? p : `no ${p}`, fix: 'npm install (or npm run install)' });
   }
@@ -45,6 +48,7 @@ export async function doctorCmd(argv: string[]): Promise<number> {
   }
   checks.push({ name: 'AF_PACKET', ok: existsSync('/proc/net/packet'), detail: existsSync('/proc/net/packet') ? '/proc/net/packet present' : 'no /proc/net/packet', fix: 'kernel needs CONFIG_PACKET (modprobe af_packet)' });
   checks.push(ioUringCheck());
+  checks.push(...frrChecks());
   if (root && which('ip')) checks.push(...await probeKernel());
 
   let bad = 0;
@@ -55,6 +59,16 @@ export async function doctorCmd(argv: string[]): Promise<number> {
   }
   process.stdout.write(bad === 0 ? 'mcr-lab can run here.\n' : `${bad} problem${bad === 1 ? '' : 's'}: fix them, then run mcr-lab doctor again.\n`);
   return bad === 0 ? EXIT.ok : EXIT.failed;
+}
+
+/** FRR (routers in scenarios, the frr relay) and the kernel's multicast routing, which its pimd and smcroute need. */
+function frrChecks(): Check[] {
+  const frr = frrMissing();
+  const mroute = kernelMroutingMissing();
+  return [
+    { name: 'frr', ok: !frr, detail: frr ?? `${FRR_LIB}/{zebra,staticd,pimd} and vtysh present`, fix: 'apt-get install frr (scenarios with FRR routers and the frr relay need it)', optional: true },
+    { name: 'mroute', ok: !mroute, detail: mroute ?? 'kernel multicast routing (CONFIG_IP_MROUTE) present', fix: 'a kernel built with CONFIG_IP_MROUTE: the kernel and frr relays and FRR routers that forward need it', optional: true },
+  ];
 }
 
 function ioUringCheck(): Check {

@@ -30,7 +30,7 @@ down, writes results.json, report.md and report.html to --out (default
 Exit: 0 thresholds passed, 1 a threshold failed or a relay failed, 64 usage, 69 missing tool,
 77 not root, 78 invalid scenario, 130 interrupted.`;
 
-const RELAYS: RelayName[] = ['mcrd', 'socat', 'kernel', 'direct'];
+const RELAYS: RelayName[] = ['mcrd', 'socat', 'kernel', 'direct', 'frr'];
 
 export function parseRelays(list: string): RelayName[] {
   const names = list.split(',').map((x) => x.trim()).filter(Boolean);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Results } from '../results/types.js';
+import { labPrefix } from '../topology/context.js';
 
 export const root = new URL('../../', import.meta.url).pathname;
 export const cli = join(root, 'dist/lab/cli/mcr-lab.js');
@@ -34,6 +35,13 @@ export async function runLab(args: string[], opts: { timeoutMs?: number } = {}) 
   return execa(process.execPath, [cli, ...args], { reject: false, timeout: opts.timeoutMs ?? 170_000, cwd: root });
 }
 
+/** `mcr-lab run FILE --quick` into `out`; its results (a failed threshold or relay, exit 1, still has them). */
+export async function runQuick(file: string, out: string): Promise<{ results: Results; stdout: string }> {
+  const res = await runLab(['run', file, '--quick', '--no-progress', '--out', out]);
+  if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run ${file} failed (${res.exitCode}): ${res.stderr}`);
+  return { results: readResults(out), stdout: res.stdout };
+}
+
 export function readResults(outDir: string): Results {
   return JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
 }
@@ -51,7 +59,7 @@ function alive(pid: number): boolean {
 
 /** Namespaces of the run's prefix, live pids it started, and state records of the run. */
 export function leftovers(runId: string, logPath: string) {
-  const stem = `mcl${runId.slice(0, 4)}`;
+  const stem = `${labPrefix()}${runId.slice(0, 4)}`;
   const netns = execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(stem));
   const pids = pidsFromLog(logPath).filter(alive);
   const states = ['/run/mcr-lab', '/tmp/mcr-lab'].flatMap((d) => (existsSync(d) ? readdirSync(d) : []).filter((f) => f.startsWith(runId.slice(0, 4)) && f.endsWith('.json')));
@@ -63,4 +71,14 @@ export function fixed(results: Results, relay: string, test: string) {
   const t = results.tests.find((x) => x.relay === relay && x.name === test && x.kind === 'fixed-rate');
   if (!t || t.kind !== 'fixed-rate') return undefined;
   return t.repetitions[0];
+}
+
+/** FRR daemons (pid and command line) still running from a run's private directories (<run dir>/frr-<host>). */
+export function frrProcessesOf(runId: string): string[] {
+  const mine = new RegExp(`/${runId.slice(0, 4)}[0-9a-f]{2}/frr-`);
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    let cmd = '';
+    try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return []; }
+    return cmd.startsWith('/usr/lib/frr/') && mine.test(cmd) ? [`${pid} ${cmd.trim()}`] : [];
+  });
 }

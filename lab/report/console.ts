@@ -7,6 +7,7 @@ import type { Results, TestResult } from '../results/types.js';
 import { fmtLoss, fmtMetric, fmtNs, fmtPps, fmtSummaryCompact } from './format.js';
 import { hitsRangeTop, latencySummary, relaysOf, testNames } from './model.js';
 import { describePlacement } from '../run/placement.js';
+import { membershipConsole } from './membership.js';
 
 function row(t: TestResult): string[] {
   const p50 = latencySummary(t, 'p50');
@@ -42,7 +43,9 @@ export function renderConsoleTable(r: Results): string {
     const tests = r.tests.filter((t) => t.name === name).sort((a, b) => order.indexOf(a.relay) - order.indexOf(b.relay));
     for (const t of tests) rows.push(row(t));
   }
-  const lines = [`${r.scenario.name}${r.scenario.quick ? ' (quick)' : ''}: median (min–max) over repetitions`, alignColumns(rows)];
+  const lines = [`${r.scenario.name}${r.scenario.quick ? ' (quick)' : ''}: median (min–max) over repetitions`, ...(rows.length > 1 ? [alignColumns(rows)] : [])];
+  const membership = membershipConsole(r);
+  if (membership.table.length > 0) lines.push(alignColumns(membership.table), ...membership.lines);
   const placement = r.environment.placement;
   if (placement) lines.push(`CPU placement: ${describePlacement(placement)}. CPU/pkt: relay processes; core CPU/pkt: everything on the relay CPUs; own/pkt: relay processes' user time + system/irq/softirq time on the relay CPUs.`);
   for (const s of r.skipped) lines.push(`skipped ${s.relay}: ${s.reason}`);

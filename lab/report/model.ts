@@ -6,7 +6,7 @@ import type {
   FixedRateTest, LatencyTest, RelayName, Results, Summary, TestResult, ThroughputTest,
 } from '../results/types.js';
 
-export const RELAY_ORDER: RelayName[] = ['mcrd', 'socat', 'kernel', 'direct'];
+export const RELAY_ORDER: RelayName[] = ['mcrd', 'frr', 'socat', 'kernel', 'direct'];
 
 /** Relays in a stable order: mcrd first, then the ones it is compared with. */
 export function relaysOf(r: Results): RelayName[] {

@@ -4,10 +4,12 @@
  *
  * Every raw repetition is kept; summaries are derived from them (median, min, max over repetitions).
  */
+import type { MembershipTest } from './membership.js';
+
 export const RESULTS_SCHEMA_VERSION = 1 as const;
 
 /** Relays the lab can put under test. `direct` = no relay, the path's own ceiling. */
-export type RelayName = 'mcrd' | 'socat' | 'kernel' | 'direct';
+export type RelayName = 'mcrd' | 'socat' | 'kernel' | 'direct' | 'frr';
 
 export interface Summary { median: number; min: number; max: number; n: number }
 
@@ -174,4 +176,6 @@ export interface Results {
   pass: boolean;
   /** Relays that could not run (e.g. kernel forwarding impossible for an unroutable source), with why. */
   skipped: Array<{ relay: RelayName; reason: string }>;
+  /** RFC 3918 join/leave delay tests (lab/results/membership.ts); absent when the scenario has none. */
+  membership?: MembershipTest[];
 }

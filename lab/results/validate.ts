@@ -8,11 +8,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { membershipTestSchema } from './membership.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 
 const count = z.number().int().min(0);
 const num = z.number().finite();
-const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct']);
+const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct', 'frr']);
 const summary = z.object({ median: num, min: num, max: num, n: count });
 const latencyNs = z.object({ p50: num, p90: num, p99: num, p999: num, max: num });
 
@@ -86,6 +87,7 @@ export const resultsSchema: z.ZodType<Results> = z.object({
   })),
   pass: z.boolean(),
   skipped: z.array(z.object({ relay: relayName, reason: z.string() })),
+  membership: z.array(membershipTestSchema).optional(),
 });
 
 /** Error from reading results: message says which file and what to do. */

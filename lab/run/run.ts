@@ -8,6 +8,8 @@ import { captureEnvironment } from '../environment.js';
 import { allPass, evaluateThresholds, type ThresholdSpec } from '../measure/thresholds.js';
 import { RESULTS_SCHEMA_VERSION, type RelayName, type Results, type TestResult } from '../results/types.js';
 import { directRunner } from '../runners/direct.js';
+import { frrRunner } from '../runners/frr.js';
+import type { MembershipTest } from '../results/membership.js';
 import { kernelRunner } from '../runners/kernel.js';
 import { mcrdRunner } from '../runners/mcrd.js';
 import { socatRunner } from '../runners/socat.js';
@@ -17,6 +19,7 @@ import { createContext, newRunId, type RunContext } from '../topology/context.js
 import { teardown } from '../topology/teardown.js';
 import { estimateSeconds, Progress } from './progress.js';
 import { describePlacement, onlineCpus, placementProblems, planPlacement } from './placement.js';
+import { membershipEstimateS } from './membership.js';
 import { runRelaySession } from './session.js';
 
 export interface RunOptions {
@@ -38,13 +41,14 @@ export function runnerFor(relay: RelayName, projectRoot: string): RelayRunner {
     case 'socat': return socatRunner;
     case 'kernel': return kernelRunner;
     case 'direct': return directRunner;
+    case 'frr': return frrRunner;
   }
 }
 
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<Results> {
   const runId = newRunId();
   const startedAt = new Date().toISOString();
-  const progress = new Progress(process.stderr, opts.progress ?? true, estimateSeconds(s.tests, s.relays.length, s.settleS));
+  const progress = new Progress(process.stderr, opts.progress ?? true, estimateSeconds(s.tests.map((t) => (t.kind === 'membership' ? { ...t, durationS: membershipEstimateS(t) } : t)), s.relays.length, s.settleS));
   const environment = captureEnvironment();
   const placement = planPlacement(s.cpus, onlineCpus(), s.mcrd.workers !== undefined ? { mcrdWorkers: s.mcrd.workers } : {});
   progress.note(`CPU placement: ${describePlacement(placement)}`);
@@ -52,6 +56,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     progress.note(`${w.severity}: ${w.path}: ${w.message}`);
   }
   const tests: TestResult[] = [];
+  const membership: MembershipTest[] = [];
   const skipped: Results['skipped'] = [];
   let failed = false;
 
@@ -63,6 +68,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     try {
       const out = await runRelaySession(ctx, s, runnerFor(relay, opts.projectRoot), progress, i, placement);
       tests.push(...out.tests);
+      membership.push(...(out.membership ?? []));
       if (out.skipped) { skipped.push({ relay, reason: out.skipped }); progress.note(`skipped ${out.skipped}`); }
       if (out.failed) { skipped.push({ relay, reason: out.failed }); failed = true; progress.note(`FAILED ${out.failed}`); }
     } finally {
@@ -95,5 +101,6 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     thresholds,
     pass: !failed && allPass(thresholds),
     skipped,
+    ...(membership.length > 0 ? { membership } : {}),
   };
 }

@@ -19,8 +19,11 @@ import { addressOf } from '../topology/build.js';
 import { rpsUp } from '../topology/rps.js';
 import type { CpuPlacement } from '../results/types.js';
 import { TrafficToolError } from '../traffic/process.js';
+import type { MembershipTest } from '../results/membership.js';
+import { isRouter, type ResolvedMembershipTest } from '../scenario/resolve-protocols.js';
+import { runMembershipTest } from './membership.js';
 
-export interface SessionOutcome { tests: TestResult[]; skipped?: string; failed?: string }
+export interface SessionOutcome { tests: TestResult[]; membership?: MembershipTest[]; skipped?: string; failed?: string }
 
 export async function runRelaySession(
   ctx: RunContext, s: ResolvedScenario, runner: RelayRunner, progress: Progress, index: number, placement: CpuPlacement,
@@ -46,9 +49,17 @@ export async function runRelaySession(
   }
   const plan = runner.plan(s);
   const tests: TestResult[] = [];
+  const membership: MembershipTest[] = [];
   try {
     await warmUp(ctx, s, plan, placement);
     for (const t of s.tests) {
+      if (t.kind === 'membership') {
+        // verify refuses these; --relays can still ask for them after it ran.
+        if (!isRouter(runner.name)) { progress.note(`note: ${runner.name} does not route by membership: ${t.name} not run for it`); continue; }
+        membership.push(await runMembershipTest(ctx, s, t, runner.name, handle, placement, (rep) =>
+          progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions}: ${t.cycles} join/leave cycles @ ${t.ratePps.toLocaleString('en-US')} pps` })));
+        continue;
+      }
       let warned = false;
       const trial = async (pps: number, rep: number) => {
         progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions} @ ${Math.round(pps).toLocaleString('en-US')} pps` });
@@ -81,15 +92,15 @@ export async function runRelaySession(
     }
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    return { tests, failed: `${runner.name}: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+    return { tests, membership, failed: `${runner.name}: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
   } finally {
     await handle.stop();
   }
-  return { tests };
+  return { tests, membership };
 }
 
 async function runTest(
-  t: ResolvedTest, relay: RelayName, trial: (pps: number, rep: number) => Promise<Trial>, done: TestResult[], all: ResolvedTest[],
+  t: Exclude<ResolvedTest, ResolvedMembershipTest>, relay: RelayName, trial: (pps: number, rep: number) => Promise<Trial>, done: TestResult[], all: ResolvedTest[],
 ): Promise<TestResult> {
   const floorOf = (name: string | undefined) => {
     const spec = all.find((x) => x.name === name);

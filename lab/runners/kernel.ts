@@ -8,10 +8,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedScenario, ResolvedStream } from '../scenario/resolve.js';
 import { which } from '../scenario/verify.js';
 import { addressOf } from '../topology/build.js';
 import type { RunContext } from '../topology/context.js';
+import { kernelMroutingMissing } from './frr-daemons.js';
 import { deadProcess, runCommand, spawnProcess, waitFor } from './process.js';
 import type { RelayRunner, TrafficPlan } from './types.js';
 
@@ -37,22 +38,33 @@ export function kernelShapeProblem(s: ResolvedScenario): string | undefined {
   return undefined;
 }
 
+/**
+ * Why the kernel's reverse-path check would drop a stream on the relay host (its source has no route
+ * back through the stream's input interface), or undefined. Shared with the frr relay.
+ */
+export async function sourceRpfProblem(ctx: RunContext, s: ResolvedScenario, st: ResolvedStream): Promise<string | undefined> {
+  const src = addressOf(s, st.source.host, st.source.interface);
+  if (!src) return `stream ${st.name} has no source address`;
+  const res = await runCommand(ctx, ['ip', '-n', ctx.ns(s.relayHost), '-o', 'route', 'get', src], { reject: false });
+  if (res.exitCode !== 0) return `source ${src} has no route on ${s.relayHost} (RPF would drop it)`;
+  const dev = / dev (\S+)/.exec(res.stdout)?.[1];
+  if (dev !== st.input) return `source ${src} routes via ${dev} on ${s.relayHost}, not the input ${st.input} (RPF would drop it)`;
+  return undefined;
+}
+
 export const kernelRunner: RelayRunner = {
   name: 'kernel',
   async check(ctx, s) {
     if (!which('smcrouted') || !which('smcroutectl')) return 'kernel: smcroute not installed (apt-get install smcroute)';
     const shape = kernelShapeProblem(s);
     if (shape) return shape;
-    const ns = ctx.ns(s.relayHost);
     for (const st of s.streams) {
-      const src = addressOf(s, st.source.host, st.source.interface);
-      if (!src) return `kernel: stream ${st.name} has no source address`;
-      const res = await runCommand(ctx, ['ip', '-n', ns, '-o', 'route', 'get', src], { reject: false });
-      if (res.exitCode !== 0) return `kernel: source ${src} has no route on ${s.relayHost} (RPF would drop it)`;
-      const dev = / dev (\S+)/.exec(res.stdout)?.[1];
-      if (dev !== st.input) return `kernel: source ${src} routes via ${dev} on ${s.relayHost}, not the input ${st.input} (RPF would drop it)`;
+      const problem = await sourceRpfProblem(ctx, s, st);
+      if (problem) return `kernel: ${problem}`;
     }
-    return undefined;
+    // After the scenario's own reasons: those hold on any machine, this one only here.
+    const mroute = kernelMroutingMissing();
+    return mroute ? `kernel: ${mroute}` : undefined;
   },
   plan: kernelPlan,
   async start(ctx: RunContext, s: ResolvedScenario) {

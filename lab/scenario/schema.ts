@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { METRICS } from '../measure/thresholds.js';
+import { frrHostSchema, membershipTestSchema, routerSchema } from './protocol-schema.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
@@ -77,6 +78,7 @@ export const hostSchema = z.strictObject({
   description: z.string().optional(),
   sysctls: sysctlsSchema.optional(),
   routes: z.array(routeSchema).optional(),
+  frr: frrHostSchema.optional(),
 });
 
 const endpointRef = z.strictObject({ host: name, interface: ifname });
@@ -107,7 +109,7 @@ export const streamSchema = z.strictObject({
   }).optional().describe('Adds `count` outputs named out-1..out-N with consecutive groups starting at firstGroup.'),
 });
 
-const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct']);
+const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct', 'frr']);
 
 const testBase = {
   name: name,
@@ -133,6 +135,7 @@ export const testSchema = z.discriminatedUnion('kind', [
     loadFraction: ratio.optional().describe('Fraction of the measured throughput (needs a throughput test).'),
     throughputTest: name.optional().describe('Which throughput test loadFraction refers to (default: the first).'),
   }),
+  membershipTestSchema,
 ]);
 
 /** Mirrors lab/measure/thresholds.ts ThresholdSpec: the median over repetitions against a limit. */
@@ -178,6 +181,7 @@ export const scenarioSchema = z.strictObject({
   relay: z.strictObject({
     host: name.describe('Host the relay under test runs on.'),
     mcrd: mcrdOptionsSchema.optional().describe('Options passed to mcrd (ignored by the other relays).'),
+    router: routerSchema.optional(),
   }),
   cpus: cpusSchema.optional(),
   streams: z.array(streamSchema).min(1),
