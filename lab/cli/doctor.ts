@@ -11,13 +11,15 @@ import { which } from '../scenario/verify.js';
 import { labPrefix, newRunId } from '../topology/context.js';
 import { RunLog } from '../topology/log.js';
 import { netnsDown } from '../topology/netns.js';
+import { MROUTE_PROC, mrouteProblem } from '../runners/kernel.js';
 import { parse } from './args.js';
 import { EXIT, projectRoot } from './common.js';
 import { tmpdir } from 'node:os';
 
 export const usage = `usage: mcr-lab doctor
 
-Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring) and tools
+Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring, IPv4
+multicast routing) and tools
 (iproute2, tc, socat, smcroute, mcr-gen, mcr-sink, mcrd), and says how to fix what is missing.`;
 
 interface Check { name: string; ok: boolean; detail: string; fix?: string; optional?: boolean }
@@ -45,6 +47,9 @@ export async function doctorCmd(argv: string[]): Promise<number> {
   }
   checks.push({ name: 'AF_PACKET', ok: existsSync('/proc/net/packet'), detail: existsSync('/proc/net/packet') ? '/proc/net/packet present' : 'no /proc/net/packet', fix: 'kernel needs CONFIG_PACKET (modprobe af_packet)' });
   checks.push(ioUringCheck());
+  const mroute = mrouteProblem();
+  checks.push({ name: 'ip_mroute', ok: !mroute, optional: true, detail: mroute ? `no ${MROUTE_PROC}: the kernel cannot forward multicast, so the kernel relay is skipped` : `${MROUTE_PROC} present (kernel multicast forwarding)`,
+    fix: 'a kernel built with CONFIG_IP_MROUTE (most distribution kernels are); only the kernel relay needs it' });
   if (root && which('ip')) checks.push(...await probeKernel());
 
   let bad = 0;

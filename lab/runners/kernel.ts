@@ -5,8 +5,11 @@
  *  - the MFC forwards the input group unchanged, one copy per output interface (no group rewrite,
  *    no fan-out to many groups on one interface): the sinks join the input group instead;
  *  - the reverse-path check: the source must be routable back through the input interface.
+ * And one machine limit: the kernel must have IPv4 multicast routing at all (CONFIG_IP_MROUTE).
+ * Without it smcrouted starts, finds the interfaces, but can give none of them a VIF, and every
+ * route is refused with "inbound IF is not a known phyint".
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import { which } from '../scenario/verify.js';
@@ -37,6 +40,29 @@ export function kernelShapeProblem(s: ResolvedScenario): string | undefined {
   return undefined;
 }
 
+/** Present in every network namespace exactly when the kernel was built with CONFIG_IP_MROUTE. */
+export const MROUTE_PROC = '/proc/net/ip_mr_vif';
+
+/** Why this kernel cannot forward multicast at all, or undefined when it can. */
+export function mrouteProblem(procFile = MROUTE_PROC): string | undefined {
+  if (existsSync(procFile)) return undefined;
+  return `kernel: this kernel has no IPv4 multicast routing (CONFIG_IP_MROUTE is off: no ${procFile}, MRT_INIT fails ` +
+    'with ENOPROTOOPT), so kernel forwarding cannot be measured on this machine';
+}
+
+/**
+ * Interfaces smcrouted has made multicast VIFs of, from `smcroutectl show interfaces`
+ * (` INDEX PHYINT VIF MIF` rows; VIF is `N/A` until the interface is one).
+ */
+export function vifInterfaces(showInterfaces: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of showInterfaces.split('\n')) {
+    const m = /^\s*\d+\s+(\S+)\s+(\d+)\b/.exec(line);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
 export const kernelRunner: RelayRunner = {
   name: 'kernel',
   async check(ctx, s) {
@@ -52,7 +78,7 @@ export const kernelRunner: RelayRunner = {
       const dev = / dev (\S+)/.exec(res.stdout)?.[1];
       if (dev !== st.input) return `kernel: source ${src} routes via ${dev} on ${s.relayHost}, not the input ${st.input} (RPF would drop it)`;
     }
-    return undefined;
+    return mrouteProblem();
   },
   plan: kernelPlan,
   async start(ctx: RunContext, s: ResolvedScenario) {
@@ -65,11 +91,17 @@ export const kernelRunner: RelayRunner = {
     ], { netns: ns, label: 'smcrouted' });
     try {
       const ctl = (...args: string[]) => runCommand(ctx, ['smcroutectl', '-u', sock, ...args], { netns: ns });
+      // Ready means more than answering: every interface a route names must already be a VIF, or
+      // `add` is refused ("not a known phyint") while smcrouted is still enumerating interfaces.
+      const needed = [...new Set(s.streams.flatMap((st) => [st.input, ...st.outputs.map((o) => o.interface)]))];
+      let vifs = new Set<string>();
       await waitFor(async () => {
         if (!daemon.running()) throw new Error(`smcrouted exited at start: ${daemon.stderrTail() || 'no message'}`);
-        return (await runCommand(ctx, ['smcroutectl', '-u', sock, 'show', 'interfaces'], { netns: ns, reject: false })).exitCode === 0;
-      },
-        `smcrouted answering on ${sock}`, { timeoutMs: 5000, signal: ctx.signal });
+        const res = await runCommand(ctx, ['smcroutectl', '-u', sock, 'show', 'interfaces'], { netns: ns, reject: false });
+        vifs = vifInterfaces(res.stdout);
+        return res.exitCode === 0 && needed.every((i) => vifs.has(i));
+      }, `smcrouted answering on ${sock} with a VIF for each of ${needed.join(', ')}`, { timeoutMs: 5000, signal: ctx.signal })
+        .catch((err: Error) => { throw new Error(`${err.message} (VIFs so far: ${[...vifs].join(', ') || 'none'})`); });
       for (const st of s.streams) {
         const src = addressOf(s, st.source.host, st.source.interface)!;
         await ctl('add', st.input, src, st.group, ...st.outputs.map((o) => o.interface));

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { loadScenarioText } from '../scenario/load.js';
 import { resolveScenario } from '../scenario/resolve.js';
 import { directPlan } from './direct.js';
-import { kernelPlan, kernelShapeProblem } from './kernel.js';
+import { kernelPlan, kernelShapeProblem, mrouteProblem, vifInterfaces } from './kernel.js';
 import { mcrctlAddArgs, mcrdArgs } from './mcrd.js';
 import { socatArgv } from './socat.js';
 import { relayedPlan } from './types.js';
@@ -56,5 +56,17 @@ describe('relay command lines and traffic plans', () => {
     expect(plan.generators[0]).toMatchObject({ host: 'relay', interface: 'out0', rateFactor: 50 });
     expect(plan.generators[0]!.dst).toHaveLength(50);
     expect(plan.sinks).toHaveLength(50);
+  });
+
+  test('kernel forwarding waits for smcrouted to make VIFs of the interfaces (smcroute 2.5 `show interfaces`)', () => {
+    const starting = '\x1b[7m INDEX PHYINT  VIF  MIF \x1b[0m\n     1 lo      N/A  N/A\n     2 in0     N/A  N/A\n     4 out0    N/A  N/A\n';
+    const ready = '\x1b[7m INDEX PHYINT  VIF  MIF \x1b[0m\n     1 lo      N/A  N/A\n     2 in0       0  N/A\n     4 out0      1  N/A\n';
+    expect([...vifInterfaces(starting)]).toEqual([]);
+    expect([...vifInterfaces(ready)]).toEqual(['in0', 'out0']);
+  });
+
+  test('a kernel without IPv4 multicast routing is named as the reason kernel forwarding cannot run', () => {
+    expect(mrouteProblem('/nonexistent/ip_mr_vif')).toMatch(/no IPv4 multicast routing \(CONFIG_IP_MROUTE is off/);
+    expect(mrouteProblem('/proc/self/status')).toBeUndefined();
   });
 });
