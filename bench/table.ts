@@ -4,6 +4,7 @@
  * Covered by bench/table.test.ts.
  */
 import { cell, formatBounded, formatKernel, formatPps, formatValue } from './format.js';
+import { formatFigure, formatRatio, ratioOf as figureRatio } from '../lab/results/figures.js';
 import { BUSY_POLL_US, LATENCY_REPETITIONS } from './latency.js';
 import type { LatencyRow, RatioRow, RelayNumbers, ScalingRow, ScenarioNumbers } from './macro.js';
 import type { BenchRecord, Machine } from './record.js';
@@ -27,28 +28,27 @@ export function machineSentence(m: Machine): string {
     (versions.length ? `; ${versions.join(', ')}` : '');
 }
 
+/**
+ * A relay's throughput as the figure says it (lab/results/figures.ts): `196k pps`, a bracket
+ * `10k–107k pps` where the search did not resolve it, `≥ 450k pps`, `< 10k pps`, with the spread over
+ * repetitions `(153k–242k)` and the unstable and generator-limited markers.
+ */
 function throughputCell(r: RelayNumbers | undefined, outputs: number): string {
   if (!r) return dash;
   if (r.skipped) return `skipped (${cell(short(r.skipped))})`;
-  if (r.throughputPps === null) return dash;
-  if (r.throughputBelow !== undefined) return `< ${formatPps(r.throughputBelow)}`;
-  const total = outputs > 1 ? ` (${formatPps(r.throughputPps * outputs)} out)` : '';
-  return `${r.throughputCapped ? '≥ ' : ''}${formatPps(r.throughputPps)}${total}`;
+  const f = r.throughput;
+  if (!f) return r.throughputPps === null ? dash : formatPps(r.throughputPps);
+  const bare = (pps: number): string => formatPps(pps).replace(/ pps$/, '');
+  const spread = f.spread.n > 1 && f.spread.min !== f.spread.max ? ` (${bare(f.spread.min)}–${bare(f.spread.max)})` : '';
+  const total = outputs > 1 && f.kind !== 'below' ? ` (${formatPps(f.value * outputs)} out)` : '';
+  return `${formatFigure(f, formatPps)}${spread}${total}`;
 }
 
-/**
- * mcrd's throughput over another relay's, marked `≥` or `≤` when one side is only a bound: the other
- * relay passed nothing (its figure is an upper bound) or one search hit its top rate (a lower bound).
- */
+/** mcrd's throughput over another relay's, as far as their figures allow (figures.ts ratioOf). */
 function ratioOf(mcrd: RelayNumbers | undefined, other: RelayNumbers | undefined): string {
-  const a = mcrd?.throughputPps;
-  if (a == null || !other) return dash;
-  if (other.throughputBelow !== undefined) return `≥ ${formatValue(a / other.throughputBelow, 'ratio')}`;
-  const b = other.throughputPps;
-  if (b == null || b <= 0) return dash;
-  if (mcrd?.throughputCapped && other.throughputCapped) return 'n/a (both only floors)';
-  const mark = mcrd?.throughputCapped ? '≥ ' : other.throughputCapped ? '≤ ' : '';
-  return `${mark}${formatValue(a / b, 'ratio')}`;
+  if (!mcrd?.throughput || !other?.throughput || other.skipped) return dash;
+  const r = figureRatio(mcrd.throughput, other.throughput);
+  return r.kind === 'none' ? `– (${r.reason.split(':')[0]})` : formatRatio(r, (v) => formatValue(v, 'ratio'));
 }
 
 function throughputTable(scenarios: ScenarioNumbers[]): string[] {
@@ -150,7 +150,7 @@ function targetsTable(ratios: RatioRow[]): string[] {
     // A figure that only bounds the truth says so, and "met" on a bound pointing the wrong way is not proof.
     const unsure = r.met !== null && r.bound !== undefined &&
       !(r.bound === 'lower' && r.direction === 'higher-is-better' && r.met) && !(r.bound === 'upper' && r.direction === 'higher-is-better' && !r.met);
-    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatBounded(r.value, r.unit, r.bound)}${r.at ? ` ${cell(r.at)}` : ''} | ${met}${unsure ? ' (bound only: see note in the record)' : ''} |`;
+    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatBounded(r.value, r.unit, r.bound, { ...(r.range && { range: r.range }), ...(r.unstable && { unstable: true }) })}${r.at ? ` ${cell(r.at)}` : ''} | ${met}${unsure ? ' (bound only: see note in the record)' : ''} |`;
   });
   return [
     '', 'Targets of issue 4. Throughput, loss and CPU rows: the chain, dual-bridge and fan-out runs with CPU placement (traffic on one ' +

@@ -35,14 +35,18 @@ describe.skipIf(!canNetns)('dual-bridge.yaml --quick', () => {
     }
   });
 
-  test('each throughput search probed its bounds and credits no more than the generator offered', () => {
+  test('each throughput search probed the top rate first and records the bracket it proved', () => {
     for (const relay of relays) {
       const t = results.tests.find((x) => x.relay === relay && x.kind === 'throughput');
       expect(t?.kind, relay).toBe('throughput');
       if (t?.kind !== 'throughput') continue;
       const rep = t.repetitions[0]!;
-      expect(rep.steps.map((x) => x.offeredPps), relay).toContain(400_000);
+      expect(rep.steps[0]!.offeredPps, relay).toBe(450_000);
+      expect(rep.bracket, relay).toBeDefined();
+      expect(rep.throughputPps, relay).toBe(rep.bracket!.passPps);
+      // Never credits more than the generator really sent.
       expect(rep.throughputPps, relay).toBeLessThanOrEqual(Math.max(...rep.steps.map((x) => x.achievedPps)) * 1.03);
+      if (rep.bracket!.failPps !== null) expect(rep.bracket!.failPps, relay).toBeGreaterThan(rep.bracket!.passPps);
     }
     // Without a relay in the path, the search's floor (10k pps) across a bridge gets through.
     const direct = results.tests.find((x) => x.relay === 'direct' && x.kind === 'throughput');

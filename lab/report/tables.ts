@@ -6,8 +6,9 @@
 import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
 import { fmtBytes, fmtLoss, fmtMetric, fmtNs, fmtPps, fmtRatio, fmtSummary } from './format.js';
 import { describePlacement, formatCpuList } from '../run/placement.js';
+import { formatFigure, formatRatio, isUnstable, throughputFigure, UNSTABLE_MARK, UNSTABLE_SPREAD, type ThroughputFigure } from '../results/figures.js';
 import {
-  addedLatency, findTest, fixedTests, hitsRangeTop, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
+  addedLatency, findTest, fixedTests, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
 } from './model.js';
 
 /** One table cell: its text, plus attributes that carry the raw value for machines. */
@@ -29,15 +30,28 @@ export interface TableModel {
 export const DASH = '–';
 const c = (text: string, attrs?: Cell['attrs']): Cell => (attrs ? { text, attrs } : { text });
 
-/** A summary cell: "median (min–max)" text, raw median/min/max as attributes. */
+/**
+ * A summary cell: "median (min–max)" text, marked unstable when the repetitions spread too far (loss
+ * excepted: its median is usually 0), raw median/min/max/quartiles as attributes.
+ */
 function sc(s: Summary | undefined, f: (v: number) => string, attrs: Record<string, string | number>): Cell {
   if (!s || s.n === 0) return c(s ? 'no data' : DASH, attrs);
-  return c(fmtSummary(s, f), { ...attrs, 'data-value': s.median, 'data-min': s.min, 'data-max': s.max, 'data-n': s.n });
+  const unstable = attrs['data-metric'] !== 'lossRatio' && isUnstable(s);
+  return c(`${fmtSummary(s, f)}${unstable ? UNSTABLE_MARK : ''}`, {
+    ...attrs, 'data-value': s.median, 'data-min': s.min, 'data-max': s.max, 'data-n': s.n,
+    ...(s.q1 !== undefined && s.q3 !== undefined && { 'data-q1': s.q1, 'data-q3': s.q3 }), ...(unstable && { 'data-unstable': 'true' }),
+  });
 }
 
-/** Mark a throughput cell as a lower bound: the search passed at its highest rate. */
-function atLeast(cell: Cell): Cell {
-  return { text: `≥ ${cell.text}`, attrs: { ...cell.attrs, 'data-bound': '>=' } };
+/** A throughput cell: the figure as lab/results/figures.ts prints it ("196k", "10k–107k", "≥ 450k", "< 10k"), its ends as attributes. */
+function figureCell(f: ThroughputFigure, attrs: Record<string, string | number>): Cell {
+  const spread = f.spread.n > 1 && f.spread.min !== f.spread.max ? ` (${fmtPps(f.spread.min)}–${fmtPps(f.spread.max)})` : '';
+  return c(`${formatFigure(f, fmtPps)}${spread}`, {
+    ...attrs, 'data-value': f.value, 'data-kind': f.kind, 'data-low': f.low, ...(f.high !== null && { 'data-high': f.high }),
+    'data-min': f.spread.min, 'data-max': f.spread.max, 'data-n': f.spread.n,
+    ...(f.kind === 'at-least' && { 'data-bound': '>=' }), ...(f.kind === 'below' && { 'data-bound': '<' }),
+    ...(f.generatorLimited && { 'data-generator-limited': 'true' }), ...(f.unstable && { 'data-unstable': 'true' }),
+  });
 }
 
 const label = (kind: string, name: string): string => (name === kind ? kind : `${kind} (${name})`);
@@ -65,8 +79,7 @@ export function summaryTable(r: Results): TableModel {
     const row: Cell[] = [c(relay, { 'data-relay': relay })];
     if (tp) {
       const t = findTest(r, 'throughput', tp, relay);
-      const cell = sc(t?.summary.throughputPps, fmtPps, a(tp, 'throughputPps'));
-      row.push(t && hitsRangeTop(t) ? atLeast(cell) : cell);
+      row.push(t ? figureCell(throughputFigure(t), a(tp, 'throughputPps')) : c(DASH));
     }
     for (const f of fixed) row.push(sc(findTest(r, 'fixed-rate', f, relay)?.summary.lossRatio, fmtLoss, a(f, 'lossRatio')));
     if (latFixed) {
@@ -84,7 +97,11 @@ export function summaryTable(r: Results): TableModel {
     }
     return row;
   });
-  return { id: 'summary', head, rows, note: 'Median over repetitions, (min–max) when they differ. Loss is the worst output\'s.' };
+  return {
+    id: 'summary', head, rows,
+    note: `Median over repetitions, (min–max) when they differ; "(unstable)" when they spread by more than ${Math.round(UNSTABLE_SPREAD * 100)} % of the median. ` +
+      'Throughput as its search bracket where the search did not resolve it ("10k–107k"), ≥ where nothing failed. Loss is the worst output\'s.',
+  };
 }
 
 export function ratioTable(r: Results): TableModel | undefined {
@@ -94,11 +111,15 @@ export function ratioTable(r: Results): TableModel | undefined {
   return {
     id: 'ratios', title: 'Ratios (mcrd / other, medians)',
     head: ['metric', ...others.map((o) => `mcrd/${o}`)],
+    note: 'A ratio is a single number only between resolved figures; from a search bracket it is the range the brackets allow, from a bound a bound (≥, ≤), from a generator-limited figure none (–).',
     rows: rows.map((row) => [c(row.label), ...others.map((o) => {
       const v = row.ratios[o];
-      const bound = row.bounds?.[o];
-      if (v === null || v === undefined) return c(DASH);
-      return c(`${bound ? `${bound} ` : ''}${fmtRatio(v)}`, { 'data-ratio': `mcrd/${o}`, 'data-test': row.test, 'data-value': v, ...(bound ? { 'data-bound': bound === '≥' ? '>=' : '<=' } : {}) });
+      if (!v || v.kind === 'none') return c(DASH);
+      const value = v.kind === 'range' ? v.low : v.value;
+      return c(formatRatio(v, fmtRatio), {
+        'data-ratio': `mcrd/${o}`, 'data-test': row.test, 'data-value': value, 'data-kind': v.kind,
+        ...(v.kind === 'range' && { 'data-high': v.high }), ...(v.kind === 'at-least' && { 'data-bound': '>=' }), ...(v.kind === 'at-most' && { 'data-bound': '<=' }),
+      });
     })]),
   };
 }
@@ -106,24 +127,30 @@ export function ratioTable(r: Results): TableModel | undefined {
 export function throughputTable(r: Results, name: string): TableModel {
   const tests = throughputTests(r).filter((t) => t.name === name);
   const tol = tests[0]?.lossTolerance ?? 0;
-  const capped = tests.filter(hitsRangeTop).map((t) => t.relay);
+  const figures = tests.map((t) => ({ t, f: throughputFigure(t) }));
+  const capped = figures.filter(({ f }) => f.kind === 'at-least' && !f.generatorLimited).map(({ t }) => t.relay);
+  const limited = figures.filter(({ f }) => f.generatorLimited).map(({ t }) => t.relay);
+  const open = figures.filter(({ f }) => f.kind === 'bracket').map(({ t }) => t.relay);
   // RFC 3918's aggregated forwarding rate: for a fan-out, what leaves the relay is N times the input.
   const outputs = tests[0]?.repetitions[0]?.steps[0]?.outputs.length ?? 1;
   const notes = [
-    ...(capped.length ? [`≥: ${capped.join(', ')} passed at the highest rate probed (the test's maxPps), so the real limit is higher; raise maxPps to measure it. Ratios against a lower bound are bounds too.`] : []),
+    ...(capped.length ? [`≥: ${capped.join(', ')} passed at the highest rate probed (the test's maxPps), so the real limit is higher; raise maxPps to measure it.`] : []),
+    ...(limited.length ? [`generator-limited: for ${limited.join(', ')} the generator could not offer more than it did, so the figure is the generator's; no ratio is taken from it (mcr-lab calibrate measures the generator).`] : []),
+    ...(open.length ? [`${open.join(', ')}: the search ran out of steps before its bracket [highest pass, lowest fail] narrowed to the resolution; the bracket is shown and ratios against it are ranges.`] : []),
     ...(outputs > 1 ? [`Rates are input rates; each input datagram leaves on ${outputs} outputs, so the total output rate is ${outputs} × the input rate.`] : []),
   ];
   return {
     id: `test-${name}`, title: `${name}: RFC 2544 throughput (loss ≤ ${fmtLoss(tol)})`,
     ...(notes.length ? { note: notes.join(' ') } : {}),
-    head: ['relay', 'median pps', 'min', 'max', ...(outputs > 1 ? [`total output pps (× ${outputs})`] : []), 'repetitions', 'trials per search'],
-    rows: tests.map((t: ThroughputTest) => {
-      const s = t.summary.throughputPps;
+    head: ['relay', 'throughput', 'bracket [pass, fail]', 'median pps', 'min', 'max', 'IQR', ...(outputs > 1 ? [`total output pps (× ${outputs})`] : []), 'repetitions', 'trials per search'],
+    rows: figures.map(({ t, f }) => {
+      const s = f.spread;
       const a = { 'data-relay': t.relay, 'data-test': name };
-      const top = hitsRangeTop(t) ? '≥ ' : '';
-      return [c(t.relay), c(`${top}${fmtPps(s.median)}`, { ...a, 'data-metric': 'throughputPps', 'data-value': s.median, ...(top ? { 'data-bound': '>=' } : {}) }),
-        c(fmtPps(s.min), { ...a, 'data-value': s.min }), c(fmtPps(s.max), { ...a, 'data-value': s.max }),
-        ...(outputs > 1 ? [c(`${top}${fmtPps(s.median * outputs)}`, { ...a, 'data-metric': 'outputPps', 'data-value': s.median * outputs })] : []),
+      const iqr = s.q1 !== undefined && s.q3 !== undefined && s.n > 1 ? `${fmtPps(s.q1)}–${fmtPps(s.q3)}` : DASH;
+      return [c(t.relay), figureCell(f, { ...a, 'data-metric': 'throughputPps' }),
+        c(`${fmtPps(f.low)}, ${f.high === null ? 'none' : fmtPps(f.high)}`, { ...a, 'data-metric': 'bracket', 'data-value': f.low, ...(f.high !== null && { 'data-high': f.high }) }),
+        c(fmtPps(s.median), { ...a, 'data-value': s.median }), c(fmtPps(s.min), { ...a, 'data-value': s.min }), c(fmtPps(s.max), { ...a, 'data-value': s.max }), c(iqr),
+        ...(outputs > 1 ? [c(fmtPps(f.value * outputs), { ...a, 'data-metric': 'outputPps', 'data-value': f.value * outputs })] : []),
         c(String(s.n)), c(t.repetitions.map((rep) => rep.steps.length).join(', '))];
     }),
   };

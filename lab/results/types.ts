@@ -9,7 +9,8 @@ export const RESULTS_SCHEMA_VERSION = 1 as const;
 /** Relays the lab can put under test. `direct` = no relay, the path's own ceiling. */
 export type RelayName = 'mcrd' | 'socat' | 'kernel' | 'direct';
 
-export interface Summary { median: number; min: number; max: number; n: number }
+/** Over repetitions: median, min, max, count; q1/q3 (quartiles, type 7) from lab runs that record them. */
+export interface Summary { median: number; min: number; max: number; n: number; q1?: number; q3?: number }
 
 export interface LatencyNs { p50: number; p90: number; p99: number; p999: number; max: number }
 
@@ -96,11 +97,32 @@ export interface FixedRateTest extends TestBase {
   };
 }
 
-/** RFC 2544 style: highest offered rate whose loss stays at or under lossTolerance, by binary search. */
+/** One whole throughput search (lab/measure/search.ts). */
+export interface ThroughputRepetition {
+  /** The highest rate proved passing; 0 when even the search's lowest rate failed. */
+  throughputPps: number;
+  steps: Trial[];
+  /**
+   * What the search proved: [highest pass, lowest fail] (failPps null: nothing failed, the figure is a
+   * floor), and whether the highest pass was generator-limited. Absent in results written before
+   * brackets were recorded; lab/results/figures.ts then derives it from the steps.
+   */
+  bracket?: { passPps: number; failPps: number | null; generatorLimited: boolean };
+}
+
+/** RFC 2544 style: highest offered rate that passes (lab/results/verdict.ts), by a search with a budget. */
 export interface ThroughputTest extends TestBase {
   kind: 'throughput';
   lossTolerance: number;
-  repetitions: Array<{ throughputPps: number; steps: Trial[] }>;
+  /** How the search ran; absent in results written before it was recorded. */
+  search?: {
+    minPps: number; maxPps: number; resolutionPps: number; maxSteps: number;
+    /** Share of the offered rate the generator had to reach for a trial to count. */
+    minAchievedRatio: number;
+    /** p99 limit of a passing trial, ns, when there was one. */
+    maxP99Ns?: number;
+  };
+  repetitions: ThroughputRepetition[];
   summary: { throughputPps: Summary };
 }
 

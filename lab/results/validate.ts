@@ -13,7 +13,7 @@ import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 const count = z.number().int().min(0);
 const num = z.number().finite();
 const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct']);
-const summary = z.object({ median: num, min: num, max: num, n: count });
+const summary = z.object({ median: num, min: num, max: num, n: count, q1: num.optional(), q3: num.optional() });
 const latencyNs = z.object({ p50: num, p90: num, p99: num, p999: num, max: num });
 
 const output = z.object({
@@ -48,7 +48,13 @@ const test = z.discriminatedUnion('kind', [
   }),
   z.object({
     ...base, kind: z.literal('throughput'), lossTolerance: z.number().min(0).max(1),
-    repetitions: z.array(z.object({ throughputPps: num, steps: z.array(trial) })),
+    search: z.object({
+      minPps: num, maxPps: num, resolutionPps: num, maxSteps: count, minAchievedRatio: num, maxP99Ns: num.optional(),
+    }).optional(),
+    repetitions: z.array(z.object({
+      throughputPps: num, steps: z.array(trial),
+      bracket: z.object({ passPps: num, failPps: num.nullable(), generatorLimited: z.boolean() }).optional(),
+    })),
     summary: z.object({ throughputPps: summary }),
   }),
   z.object({

@@ -1,8 +1,9 @@
 /**
- * The scenario runner: for each relay in the comparison, a fresh topology under its own run id and
- * state record (runs of different relays never share a namespace), the relay's session, then that
- * topology's teardown (also on failure and abort); at the end thresholds and a Results object
- * (lab/results/types.ts), which the CLI writes as results.json and renders as reports.
+ * The scenario runner: repetition by repetition, each relay in turn gets a fresh topology under its
+ * own run id and state record (passes never share a namespace), one pass of every test
+ * (session.ts), then that topology's teardown (also on failure and abort); at the end the passes are
+ * merged into test records (merge.ts), thresholds evaluated, and a Results object
+ * (lab/results/types.ts) returned, which the CLI writes as results.json and renders as reports.
  */
 import { captureEnvironment } from '../environment.js';
 import { allPass, evaluateThresholds, type ThresholdSpec } from '../measure/thresholds.js';
@@ -17,7 +18,8 @@ import { createContext, newRunId, type RunContext } from '../topology/context.js
 import { teardown } from '../topology/teardown.js';
 import { estimateSeconds, Progress } from './progress.js';
 import { describePlacement, onlineCpus, placementProblems, planPlacement } from './placement.js';
-import { runRelaySession } from './session.js';
+import { mergePasses, latencyBaseOf } from './merge.js';
+import { runRelayPass, type TestOutcome } from './session.js';
 
 export interface RunOptions {
   file: string;
@@ -51,29 +53,44 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   for (const w of placementProblems(placement, onlineCpus(), s.mcrd.workers !== undefined ? { mcrdWorkers: s.mcrd.workers } : {})) {
     progress.note(`${w.severity}: ${w.path}: ${w.message}`);
   }
-  const tests: TestResult[] = [];
   const skipped: Results['skipped'] = [];
   let failed = false;
-
-  for (const [i, relay] of s.relays.entries()) {
-    opts.signal.throwIfAborted();
-    const ctx = createContext({ scenario: s.name, file: opts.file, signal: opts.signal, logPath: opts.logPath, runId: `${runId.slice(0, 4)}${i.toString(16).padStart(2, '0')}` });
-    activeContexts.add(ctx);
-    ctx.log.write(`== ${relay}: run ${runId}, topology ${ctx.prefix}`);
-    try {
-      const out = await runRelaySession(ctx, s, runnerFor(relay, opts.projectRoot), progress, i, placement);
-      tests.push(...out.tests);
-      if (out.skipped) { skipped.push({ relay, reason: out.skipped }); progress.note(`skipped ${out.skipped}`); }
-      if (out.failed) { skipped.push({ relay, reason: out.failed }); failed = true; progress.note(`FAILED ${out.failed}`); }
-    } finally {
-      const report = await teardown(ctx, ctx.state);
-      activeContexts.delete(ctx);
-      if (report.errors.length > 0) {
-        failed = true;
-        progress.note(`teardown of ${ctx.prefix} left problems:\n  ${report.errors.join('\n  ')}`);
+  // RFC 2544 practice against drift on a shared machine: the relays take turns, one repetition of
+  // every test each (mcrd, socat, kernel, direct, then again), instead of one relay's repetitions
+  // back to back.
+  const reps = Math.max(1, ...s.tests.map((t) => t.repetitions));
+  const passes = new Map<RelayName, TestOutcome[][]>(s.relays.map((r) => [r, []]));
+  const out = new Set<RelayName>();
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const [i, relay] of s.relays.entries()) {
+      if (out.has(relay)) continue;
+      opts.signal.throwIfAborted();
+      const mine = passes.get(relay)!;
+      const ctx = createContext({
+        scenario: s.name, file: opts.file, signal: opts.signal, logPath: opts.logPath,
+        runId: `${runId.slice(0, 4)}${((rep - 1) * s.relays.length + i).toString(16).padStart(2, '0').slice(-2)}`,
+      });
+      activeContexts.add(ctx);
+      ctx.log.write(`== ${relay}${reps > 1 ? ` repetition ${rep}/${reps}` : ''}: run ${runId}, topology ${ctx.prefix}`);
+      try {
+        const pass = await runRelayPass(ctx, s, runnerFor(relay, opts.projectRoot), progress, {
+          index: i + 1, count: s.relays.length, rep, reps,
+          latencyBase: (name, current) => latencyBaseOf(s.tests, [...mine, current], name),
+        }, placement);
+        mine.push(pass.outcomes);
+        if (pass.skipped) { out.add(relay); skipped.push({ relay, reason: pass.skipped }); progress.note(`skipped ${pass.skipped}`); }
+        if (pass.failed) { out.add(relay); skipped.push({ relay, reason: pass.failed }); failed = true; progress.note(`FAILED ${pass.failed}`); }
+      } finally {
+        const report = await teardown(ctx, ctx.state);
+        activeContexts.delete(ctx);
+        if (report.errors.length > 0) {
+          failed = true;
+          progress.note(`teardown of ${ctx.prefix} left problems:\n  ${report.errors.join('\n  ')}`);
+        }
       }
     }
   }
+  const tests: TestResult[] = s.relays.flatMap((relay) => mergePasses(relay, s.tests, passes.get(relay)!));
   progress.done();
 
   // A threshold about a relay left out with --relays does not apply to this run.
