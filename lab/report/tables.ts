@@ -3,7 +3,8 @@
  * markdown.ts (pipes) and html.ts (<table> with data-* attributes a test or script can query), so
  * report.md and report.html can never disagree about a number.
  */
-import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
+import type { FixedRateTest, LatencyTest, MachineLoad, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
+import { noisyBecause } from '../measure/machine-load.js';
 import { fmtBytes, fmtLoss, fmtMetric, fmtNs, fmtPps, fmtRatio, fmtSummary } from './format.js';
 import { describePlacement, formatCpuList } from '../run/placement.js';
 import { formatFigure, formatRatio, isUnstable, throughputFigure, UNSTABLE_MARK, UNSTABLE_SPREAD, type ThroughputFigure } from '../results/figures.js';
@@ -220,12 +221,22 @@ export function thresholdTable(r: Results): TableModel {
   };
 }
 
+/** "steal 0.4 %, all CPUs 63 % busy, load average 3.2 → 5.1, CPU 2596 MHz over 412 s", and why that is noisy. */
+export function describeLoad(l: MachineLoad, cpus: number): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
+  const mhz = l.cpuMhz ? `, CPU ${l.cpuMhz[0] === l.cpuMhz[1] ? l.cpuMhz[0] : `${l.cpuMhz[0]}–${l.cpuMhz[1]}`} MHz` : '';
+  const noisy = noisyBecause(l, cpus);
+  return `steal ${pct(l.stealRatio)}, all CPUs ${pct(l.busyRatio)} busy, load average ${l.loadavg1[0].toFixed(1)} → ${l.loadavg1[1].toFixed(1)}${mhz} over ${l.seconds} s` +
+    (noisy ? `; ${noisy}` : '');
+}
+
 export function environmentTable(r: Results): TableModel {
   const e = r.environment;
   const rows: Array<[string, string]> = [
     ['host', e.hostname], ['kernel', e.kernel], ['CPU', `${e.cpus.count} × ${e.cpus.model}`], ['memory', fmtBytes(e.memoryBytes)],
     ...(e.placement ? [['CPU placement', describePlacement(e.placement)] as [string, string]] : []),
     ...(e.mcrdOptions ? [['mcrd options', Object.entries(e.mcrdOptions).map(([k, v]) => `${k} ${v}`).join(', ')] as [string, string]] : []),
+    ...(e.load ? [['machine load during the run', describeLoad(e.load, e.cpus.count)] as [string, string]] : []),
     ...Object.entries(e.versions).map(([k, v]): [string, string] => [`version: ${k}`, v]),
     ...Object.entries(e.sysctls),
   ];

@@ -179,6 +179,20 @@ export interface Environment {
   placement?: CpuPlacement;
   /** Options mcrd ran with (from the scenario's relay.mcrd), when any were set. */
   mcrdOptions?: { workers?: number; busyPollUs?: number; gso?: boolean };
+  /** How busy the machine was during the run (lab/measure/machine-load.ts); absent in older results. */
+  load?: MachineLoad;
+}
+
+/** The machine during a run: shares of all CPUs' time from /proc/stat, load average at start and end, CPU clock range. */
+export interface MachineLoad {
+  seconds: number;
+  /** Time the hypervisor ran something else on our vCPUs, 0..1. */
+  stealRatio: number;
+  /** Busy share of all CPUs (everything: the lab, the relays, other users), 0..1. */
+  busyRatio: number;
+  loadavg1: [number, number];
+  /** Lowest and highest "cpu MHz" /proc/cpuinfo showed at start and end. */
+  cpuMhz?: [number, number];
 }
 
 export interface Results {

@@ -83,6 +83,10 @@ export const resultsSchema: z.ZodType<Results> = z.object({
       trafficMask: z.string().optional(), relayMask: z.string().optional(), note: z.string().optional(),
     }).optional(),
     mcrdOptions: z.object({ workers: count.optional(), busyPollUs: count.optional(), gso: z.boolean().optional() }).optional(),
+    load: z.object({
+      seconds: num, stealRatio: z.number().min(0).max(1), busyRatio: z.number().min(0).max(1),
+      loadavg1: z.tuple([num, num]), cpuMhz: z.tuple([num, num]).optional(),
+    }).optional(),
   }),
   relays: z.array(relayName),
   tests: z.array(test),

@@ -6,6 +6,7 @@
  * (lab/results/types.ts) returned, which the CLI writes as results.json and renders as reports.
  */
 import { captureEnvironment } from '../environment.js';
+import { loadBetween, loadSnapshot, noisyBecause } from '../measure/machine-load.js';
 import { allPass, evaluateThresholds, type ThresholdSpec } from '../measure/thresholds.js';
 import { RESULTS_SCHEMA_VERSION, type RelayName, type Results, type TestResult } from '../results/types.js';
 import { directRunner } from '../runners/direct.js';
@@ -48,6 +49,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const startedAt = new Date().toISOString();
   const progress = new Progress(process.stderr, opts.progress ?? true, estimateSeconds(s.tests, s.relays.length, s.settleS));
   const environment = captureEnvironment();
+  const loadAtStart = loadSnapshot();
   const placement = planPlacement(s.cpus, onlineCpus(), s.mcrd.workers !== undefined ? { mcrdWorkers: s.mcrd.workers } : {});
   progress.note(`CPU placement: ${describePlacement(placement)}`);
   for (const w of placementProblems(placement, onlineCpus(), s.mcrd.workers !== undefined ? { mcrdWorkers: s.mcrd.workers } : {})) {
@@ -92,6 +94,9 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   }
   const tests: TestResult[] = s.relays.flatMap((relay) => mergePasses(relay, s.tests, passes.get(relay)!));
   progress.done();
+  const load = loadBetween(loadAtStart, loadSnapshot());
+  const noisy = noisyBecause(load, onlineCpus().length);
+  if (noisy) progress.note(`note: ${noisy}`);
 
   // A threshold about a relay left out with --relays does not apply to this run.
   const applicable = s.thresholds.filter((t) => (!t.relay || s.relays.includes(t.relay)) && (!t.ratioTo || s.relays.includes(t.ratioTo)));
@@ -104,7 +109,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     startedAt,
     finishedAt: new Date().toISOString(),
     environment: {
-      ...await environment, placement,
+      ...await environment, placement, load,
       ...(Object.keys(s.mcrd).length > 0 && s.relays.includes('mcrd') ? { mcrdOptions: { ...s.mcrd } } : {}),
     },
     relays: s.relays,
