@@ -19,7 +19,7 @@ describe.skipIf(!canNetns)('fanout-50.yaml --quick', () => {
 
   test('socat ran as 50 processes, one per output', () => {
     const log = readFileSync(join(out, 'run.log'), 'utf8');
-    const socats = log.split('\n').filter((l) => / socat -u UDP4-RECV:5001,ip-add-membership=239\.1\.1\.1:in0,reuseaddr UDP4-SEND:239\.10\.0\.\d+:6000/.test(l) && l.includes('→ pid'));
+    const socats = log.split('\n').filter((l) => / socat -u UDP4-RECV:5001,ip-add-membership=239\.1\.1\.1:in0,reuseaddr,rcvbuf=1342177 UDP4-SEND:239\.10\.0\.\d+:6000/.test(l) && l.includes('→ pid'));
     expect(socats).toHaveLength(50);
   });
 

@@ -181,6 +181,24 @@ export interface Environment {
   mcrdOptions?: { workers?: number; busyPollUs?: number; gso?: boolean };
   /** How busy the machine was during the run (lab/measure/machine-load.ts); absent in older results. */
   load?: MachineLoad;
+  /** What the lab itself could offer and carry on this machine before the run (lab/run/calibrate.ts). */
+  calibration?: Calibration;
+}
+
+/** The lab's own ceilings on this machine, per stream (lab/run/calibrate.ts). */
+export interface Calibration {
+  durationS: number;
+  tx: 'udp' | 'packet';
+  /** Unpaced generators into the relay host, nothing relaying: the most they can offer a relay. */
+  generatorPps: number;
+  /** Generator CPU per datagram sent there (user + system, incl. the send softirq in its context). */
+  generatorNsPerPacket: number;
+  /** Unpaced generators on the relay host into the sinks, sharing the traffic CPUs: what the worst output received per second. */
+  directPps: number;
+  /** Share of that direct traffic the sinks did not receive (the shared traffic core overloaded). */
+  directLoss: number;
+  /** Sink CPU per datagram received. */
+  sinkNsPerPacket: number;
 }
 
 /** The machine during a run: shares of all CPUs' time from /proc/stat, load average at start and end, CPU clock range. */

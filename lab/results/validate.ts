@@ -87,6 +87,10 @@ export const resultsSchema: z.ZodType<Results> = z.object({
       seconds: num, stealRatio: z.number().min(0).max(1), busyRatio: z.number().min(0).max(1),
       loadavg1: z.tuple([num, num]), cpuMhz: z.tuple([num, num]).optional(),
     }).optional(),
+    calibration: z.object({
+      durationS: num, tx: z.enum(['udp', 'packet']), generatorPps: num, generatorNsPerPacket: num,
+      directPps: num, directLoss: z.number().min(0).max(1), sinkNsPerPacket: num,
+    }).optional(),
   }),
   relays: z.array(relayName),
   tests: z.array(test),

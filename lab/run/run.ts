@@ -8,7 +8,8 @@
 import { captureEnvironment } from '../environment.js';
 import { loadBetween, loadSnapshot, noisyBecause } from '../measure/machine-load.js';
 import { allPass, evaluateThresholds, type ThresholdSpec } from '../measure/thresholds.js';
-import { RESULTS_SCHEMA_VERSION, type RelayName, type Results, type TestResult } from '../results/types.js';
+import { RESULTS_SCHEMA_VERSION, type Calibration, type CpuPlacement, type RelayName, type Results, type TestResult } from '../results/types.js';
+import { calibrate, calibrationWarnings } from './calibrate.js';
 import { directRunner } from '../runners/direct.js';
 import { kernelRunner } from '../runners/kernel.js';
 import { mcrdRunner } from '../runners/mcrd.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
   /** Every command of the run is logged here. */
   logPath: string;
   progress?: boolean;
+  /** Seconds of the lab's own calibration before the relays (lab/run/calibrate.ts); 0 skips it. */
+  calibrateS?: number;
 }
 
 /** Contexts whose topology is up right now: the CLI's second Ctrl-C tears these down at once. */
@@ -57,6 +60,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   }
   const skipped: Results['skipped'] = [];
   let failed = false;
+  const calibration = (opts.calibrateS ?? 1) > 0 ? await calibrateFirst(s, opts, runId, placement, progress) : undefined;
   // RFC 2544 practice against drift on a shared machine: the relays take turns, one repetition of
   // every test each (mcrd, socat, kernel, direct, then again), instead of one relay's repetitions
   // back to back.
@@ -109,7 +113,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     startedAt,
     finishedAt: new Date().toISOString(),
     environment: {
-      ...await environment, placement, load,
+      ...await environment, placement, load, ...(calibration && { calibration }),
       ...(Object.keys(s.mcrd).length > 0 && s.relays.includes('mcrd') ? { mcrdOptions: { ...s.mcrd } } : {}),
     },
     relays: s.relays,
@@ -119,3 +123,30 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     skipped,
   };
 }
+
+/**
+ * The lab's own ceilings on this machine, measured in a topology of their own before the relays, and
+ * a warning for every test that asks for more than the machine can measure. A calibration that fails
+ * is a note, not a failed run: the relays' own trials still say what they measured.
+ */
+async function calibrateFirst(s: ResolvedScenario, opts: RunOptions, runId: string, placement: CpuPlacement, progress: Progress): Promise<Calibration | undefined> {
+  const ctx = createContext({ scenario: s.name, file: opts.file, signal: opts.signal, logPath: opts.logPath, runId: `${runId.slice(0, 4)}ff` });
+  activeContexts.add(ctx);
+  ctx.log.write(`== calibration: run ${runId}, topology ${ctx.prefix}`);
+  progress.update({ relay: 'lab', relayIndex: 0, relayCount: s.relays.length, test: 'calibration', detail: 'generator and direct path, unpaced' });
+  try {
+    const c = await calibrate(ctx, s, placement, opts.calibrateS ?? 1);
+    progress.note(`calibration: generators offer up to ${Math.round(c.generatorPps / 1000)}k pps per stream (${c.tx}), the direct path carries ` +
+      `${Math.round(c.directPps / 1000)}k pps (generator ${(c.generatorNsPerPacket / 1000).toFixed(1)} µs, sink ${(c.sinkNsPerPacket / 1000).toFixed(1)} µs per datagram)`);
+    for (const w of calibrationWarnings(c, s)) progress.note(w);
+    return c;
+  } catch (err) {
+    if (opts.signal.aborted) throw err;
+    progress.note(`note: calibration failed, run goes on without it: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  } finally {
+    await teardown(ctx, ctx.state);
+    activeContexts.delete(ctx);
+  }
+}
+

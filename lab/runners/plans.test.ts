@@ -5,16 +5,16 @@ import { resolveScenario } from '../scenario/resolve.js';
 import { directPlan } from './direct.js';
 import { kernelPlan, kernelShapeProblem, mrouteProblem, vifInterfaces } from './kernel.js';
 import { mcrctlAddArgs, mcrdArgs } from './mcrd.js';
-import { socatArgv } from './socat.js';
+import { socatArgv, socatRcvbuf } from './socat.js';
 import { relayedPlan } from './types.js';
 
 const scenario = (file: string) =>
   resolveScenario(loadScenarioText(readFileSync(new URL(`../../scenarios/${file}`, import.meta.url), 'utf8'), file).scenario);
 
 describe('relay command lines and traffic plans', () => {
-  test('socat receives on the input interface and sends bound to the output interface\'s address', () => {
+  test('socat receives on the input interface with a 4 MiB receive buffer and sends bound to the output interface\'s address', () => {
     expect(socatArgv(scenario('dual-bridge.yaml'), 0, 0)).toEqual([
-      'socat', '-u', 'UDP4-RECV:5001,ip-add-membership=239.1.1.1:in0,reuseaddr', 'UDP4-SEND:239.9.9.9:5099,bind=10.0.1.20,ip-multicast-ttl=8',
+      'socat', '-u', 'UDP4-RECV:5001,ip-add-membership=239.1.1.1:in0,reuseaddr,rcvbuf=4194304', 'UDP4-SEND:239.9.9.9:5099,bind=10.0.1.20,ip-multicast-ttl=8',
     ]);
   });
 
@@ -68,5 +68,13 @@ describe('relay command lines and traffic plans', () => {
   test('a kernel without IPv4 multicast routing is named as the reason kernel forwarding cannot run', () => {
     expect(mrouteProblem('/nonexistent/ip_mr_vif')).toMatch(/no IPv4 multicast routing \(CONFIG_IP_MROUTE is off/);
     expect(mrouteProblem('/proc/self/status')).toBeUndefined();
+  });
+
+  test('socat processes share 64 MiB of receive buffer between them: 4 MiB each up to 16, less for a 1-to-50 fan-out', () => {
+    expect(socatRcvbuf(1)).toBe(4 * 1024 * 1024);
+    expect(socatRcvbuf(16)).toBe(4 * 1024 * 1024);
+    expect(socatRcvbuf(50)).toBe(1_342_177);
+    expect(socatRcvbuf(1000)).toBe(256 * 1024);
+    expect(socatArgv(scenario('fanout-50.yaml'), 0, 0)[2]).toMatch(/,rcvbuf=1342177$/);
   });
 });
