@@ -38,6 +38,15 @@ export function mcrctlAddArgs(s: ResolvedScenario, streamIndex: number): string[
   ];
 }
 
+/**
+ * mcrd's environment: the lab's, without MCR_* variables (MCR_LAB_PREFIX and the like). mcrd refuses
+ * to start with any MCR_* variable set, because MCR (the project it replaces) is configured through
+ * them and silently ignoring one would surprise a migrating user; the lab's own are not for mcrd.
+ */
+export function mcrdEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith('MCR_')));
+}
+
 export function mcrdRunner(projectRoot: string): RelayRunner {
   const paths = mcrdPaths(projectRoot);
   return {
@@ -52,7 +61,7 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
       const sock = join(ctx.runDir, 'mcrd.sock');
       const pin = opts.relayCpus?.length ? ['--cpus', opts.relayCpus.join(',')] : [];
       const daemon = await spawnProcess(ctx, [process.execPath, paths.mcrd, ...mcrdArgs(s, ctx.runDir), ...pin], {
-        netns: ns, label: 'mcrd', ...(opts.trafficCpus?.length ? { cpus: opts.trafficCpus } : {}),
+        netns: ns, label: 'mcrd', env: mcrdEnv(process.env), ...(opts.trafficCpus?.length ? { cpus: opts.trafficCpus } : {}),
       });
       const ctl = (args: string[], reject = true) => runCommand(ctx, [process.execPath, paths.mcrctl, '--socket', sock, ...args], { netns: ns, reject, timeoutMs: 15_000 });
       try {

@@ -4,7 +4,7 @@ import { loadScenarioText } from '../scenario/load.js';
 import { resolveScenario } from '../scenario/resolve.js';
 import { directPlan } from './direct.js';
 import { kernelPlan, kernelShapeProblem, mrouteProblem, vifInterfaces } from './kernel.js';
-import { mcrctlAddArgs, mcrdArgs } from './mcrd.js';
+import { mcrctlAddArgs, mcrdArgs, mcrdEnv } from './mcrd.js';
 import { socatArgv, socatRcvbuf } from './socat.js';
 import { relayedPlan } from './types.js';
 
@@ -76,5 +76,9 @@ describe('relay command lines and traffic plans', () => {
     expect(socatRcvbuf(50)).toBe(1_342_177);
     expect(socatRcvbuf(1000)).toBe(256 * 1024);
     expect(socatArgv(scenario('fanout-50.yaml'), 0, 0)[2]).toMatch(/,rcvbuf=1342177$/);
+  });
+
+  test('mcrd starts without the lab\'s MCR_* variables, which it would refuse as MCR settings', () => {
+    expect(mcrdEnv({ PATH: '/bin', MCR_LAB_PREFIX: 'meas', HOME: '/root', MCR_X: undefined })).toEqual({ PATH: '/bin', HOME: '/root' });
   });
 });
