@@ -13,7 +13,7 @@ import {
 import { BUSY_POLL_US, LATENCY_BUSY_POLL, LATENCY_DEFAULT, LATENCY_RATES } from './latency.js';
 import type { LoadedResults } from '../lab/results/validate.js';
 import { throughputFigure, type ThroughputFigure } from '../lab/results/figures.js';
-import type { RelayName, Results } from '../lab/results/types.js';
+import type { Calibration, MachineLoad, RelayName, Results } from '../lab/results/types.js';
 
 export const RELAYS: RelayName[] = ['direct', 'kernel', 'socat', 'mcrd'];
 
@@ -41,6 +41,11 @@ export interface ScenarioNumbers {
   outputs: number;
   quick: boolean;
   relays: RelayNumbers[];
+  /** The lab's own ceilings on this machine, measured before the relays (lab/run/calibrate.ts). */
+  calibration?: Calibration;
+  /** How busy the machine was during the run. */
+  load?: MachineLoad;
+  cpuCount?: number;
 }
 
 export interface RatioRow {
@@ -67,7 +72,7 @@ export interface ScalingRow {
   perStreamPps: number | null;
   /** A floor (search ceiling reached, or the generator fell short). */
   capped?: boolean;
-  /** Zero-loss total over all streams, as the generators sent it (ci/quantities.ts totalThroughputPps). */
+  /** Zero-loss total over all streams, as the generators sent it (lab/results/quantities.ts totalThroughputPps). */
   totalPps: number | null;
   totalCapped?: boolean;
   /** Highest sum over streams that arrived in any trial. */
@@ -78,7 +83,7 @@ export interface ScalingRow {
   note?: string;
 }
 
-/** One relay configuration of the latency suite (ci/latency.ts) at one rate, medians over its runs. */
+/** One relay configuration of the latency suite (bench/latency.ts) at one rate, medians over its runs. */
 export interface LatencyRow {
   /** `mcrd`, `mcrd --busy-poll-us 200`, `kernel`, `direct`. */
   config: string;
@@ -143,7 +148,11 @@ export function scenarioNumbers(r: Results): ScenarioNumbers {
       ...(skip && { skipped: skip.reason }),
     };
   });
-  return { scenario: r.scenario.name, file: r.scenario.file, outputs, quick: r.scenario.quick, relays };
+  const e = r.environment;
+  return {
+    scenario: r.scenario.name, file: r.scenario.file, outputs, quick: r.scenario.quick, relays,
+    ...(e.calibration && { calibration: e.calibration }), ...(e.load && { load: e.load, cpuCount: e.cpus.count }),
+  };
 }
 
 /** Whether a results file is one of the scaling runs (they get their own table). */
@@ -230,7 +239,7 @@ export function scalingRows(files: LoadedResults[]): ScalingRow[] {
 /** Key numbers and the issue-4 ratios (met = at or beyond the target, no tolerance). */
 export function macroSummary(files: LoadedResults[]): MacroSummary {
   // The placed chain's latency is in the chain latency table; the latency targets are judged on the
-  // latency suite (ci/metrics.ts PLACED_LATENCY says why), so it gets no target row of its own.
+  // latency suite (bench/metrics.ts PLACED_LATENCY says why), so it gets no target row of its own.
   const ratios = measure(files).filter(({ def }) => def.noBaseline !== PLACED_LATENCY).map(({ def, found }): RatioRow => {
     const value = val(found);
     const higher = def.direction === 'higher-is-better';

@@ -43,9 +43,9 @@ export interface Measured { def: MetricDef; found: Found }
 
 export const SCENARIOS = {
   chain: 'chain', dualBridge: 'dual-bridge', fanout: 'fanout-50',
-  // scenarios/scaling.yaml, run once per mcrd worker count (ci/scaling.ts names the runs).
+  // scenarios/scaling.yaml, run once per mcrd worker count (bench/scaling.ts: scenarios/bench/scaling-*.yaml).
   scaling1: 'scaling-1w', scaling2: 'scaling-2w',
-  // scenarios/chain.yaml at fixed rates without CPU placement, mcrd default and busy-polling (ci/latency.ts).
+  // scenarios/chain.yaml at fixed rates without CPU placement, mcrd default and busy-polling (bench/latency.ts: scenarios/bench/latency-*.yaml).
   latencyDefault: LATENCY_DEFAULT, latencyBusyPoll: LATENCY_BUSY_POLL,
 } as const;
 
@@ -97,7 +97,7 @@ function throughputRatio(key: string, a: RelayName, b: RelayName): MetricDef['co
 /**
  * Why the placed chain's latency is not guarded: with traffic on one vCPU and the relay on the other,
  * each cross-CPU hop wakes an idle vCPU through the hypervisor, and those wake-ups, not the relay, set
- * the figure (docs/performance.md). The latency suite (ci/latency.ts) measures the target without them.
+ * the figure (docs/performance.md). The latency suite (bench/latency.ts) measures the target without them.
  */
 export const PLACED_LATENCY = 'with CPU placement idle-vCPU wake-ups dominate; the latency suite (no placement) is guarded instead';
 

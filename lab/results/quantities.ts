@@ -364,7 +364,7 @@ export function duplicatesAndReordered(r: Results, relay: RelayName): Found {
 
 /**
  * A relay's worst p99 over every fixed-rate and latency test of a run, whatever the throughput: for
- * the latency suite (ci/latency.ts), whose rates (10k, 50k pps) are all well below any relay's
+ * the latency suite (bench/latency.ts), whose rates (10k, 50k pps) are all well below any relay's
  * throughput in the placed chain run, so a queue here is one "below the throughput rate".
  */
 export function worstP99Us(r: Results, relay: RelayName): Found {
