@@ -143,8 +143,8 @@ describe('bench table', () => {
   test('repeated runs of a scenario get one numbered row each', () => {
     const twice = [files[0]!, files[0]!, files[1]!];
     const text = renderBenchMarkdown(record({ macro: { ...macroSummary(twice), results: [], measuredAt: '2026-11-22T04:00:00.000Z' } }));
-    expect(text).toContain('| chain run 1 | 290k pps (284k–296k) |');
-    expect(text).toContain('| chain run 2 | 290k pps (284k–296k) |');
+    expect(text).toContain('| chain run 1 (quick) | 290k pps (284k–296k) |');
+    expect(text).toContain('| chain run 2 (quick) | 290k pps (284k–296k) |');
     expect(text).toContain('| dual-bridge | – |');
   });
 

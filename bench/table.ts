@@ -59,7 +59,8 @@ function throughputTable(scenarios: ScenarioNumbers[]): string[] {
     const by = (name: string): RelayNumbers | undefined => s.relays.find((r) => r.relay === name);
     const run = (seen.get(s.scenario) ?? 0) + 1;
     seen.set(s.scenario, run);
-    const label = `${s.scenario}${repeated.has(s.scenario) ? ` run ${run}` : ''}${s.outputs > 1 ? ` (1 → ${s.outputs}, input rate)` : ''}`;
+    const label = `${s.scenario}${repeated.has(s.scenario) ? ` run ${run}` : ''}${s.quick && repeated.has(s.scenario) ? ' (quick)' : ''}` +
+      `${s.outputs > 1 ? ` (1 → ${s.outputs}, input rate)` : ''}`;
     const mcrd = by('mcrd');
     return `| ${cell(label)} | ${['direct', 'kernel', 'socat', 'mcrd'].map((n) => throughputCell(by(n), s.outputs)).join(' | ')} | ` +
       `${ratioOf(mcrd, by('kernel'))} | ${ratioOf(mcrd, by('socat'))} |`;
