@@ -83,16 +83,7 @@ export function ratioRows(r: Results): RatioRow[] {
   return rows.filter((row) => Object.values(row.ratios).some((v) => v.kind !== 'none'));
 }
 
-/** Latency a relay adds over `direct` on the same test (median p50 and p99), or null without data. */
-export function addedLatency(r: Results, t: TestResult): { p50: number | null; p99: number | null } {
-  const d = r.tests.find((x) => x.kind === t.kind && x.name === t.name && x.relay === 'direct');
-  const diff = (w: 'p50' | 'p99'): number | null => {
-    const a = latencySummary(t, w);
-    const b = d ? latencySummary(d, w) : undefined;
-    return a && b ? a.median - b.median : null;
-  };
-  return { p50: diff('p50'), p99: diff('p99') };
-}
+export { addedLatency } from '../results/quantities.js';
 
 /** Per-output median delivery ratio (1 - loss) over repetitions, for outputs of a fixed-rate test. */
 export function outputDelivery(t: FixedRateTest): Array<{ name: string; group: string; delivered: number; minDelivered: number; maxDelivered: number }> {

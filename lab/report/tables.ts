@@ -190,14 +190,13 @@ export function perOutputTable(r: Results, name: string): TableModel | undefined
 
 export function latencyTable(r: Results, name: string): TableModel {
   const tests = latencyTests(r).filter((t) => t.name === name);
-  const direct = findTest(r, 'latency', name, 'direct');
   return {
     id: `test-${name}`, title: `${name}: latency (one-way, generator → sink, worst output)`,
     head: ['relay', 'offered pps', 'p50', 'p90', 'p99', 'p99.9', 'max', 'p50 added', 'p99 added'],
     rows: tests.map((t: LatencyTest) => {
       const s = t.summary;
       // At a fraction of each relay's own throughput the rates differ, so "added" would mislead.
-      const added = t.relay === 'direct' || direct?.offeredPps !== t.offeredPps ? null : addedLatency(r, t);
+      const added = t.relay === 'direct' ? null : addedLatency(r, t);
       const a = (metric: string) => ({ 'data-relay': t.relay, 'data-test': name, 'data-metric': metric });
       const addedCell = (v: number | null | undefined, m: string) => (v === null || v === undefined ? c(DASH) : c(fmtNs(v), { ...a(m), 'data-value': v }));
       return [c(t.relay), c(`${fmtPps(t.offeredPps)}${t.loadFraction !== undefined ? ` (${Math.round(t.loadFraction * 100)} % of throughput)` : ''}`, { ...a('offeredPps'), 'data-value': t.offeredPps }),
@@ -280,7 +279,7 @@ export function methodNotes(r: Results): string[] {
   if (fixedTests(r).some((t) => (t.repetitions[0]?.outputs.length ?? 0) > 1)) {
     notes.push('Fan-out: loss is counted per output against what the generator sent (RFC 3918 per-output loss); a trial\'s loss is its worst output\'s, delivered pps sums all outputs.');
   }
-  notes.push('Loss counts every datagram sent and not received (duplicates do not make up for losses). Latency "added" is a relay\'s median minus the direct path\'s median on the same fixed-rate test.');
+  notes.push('Loss counts every datagram sent and not received (duplicates do not make up for losses). Latency "added" is a relay\'s median minus the direct path\'s median on the same test at the same offered rate (lab/results/quantities.ts addedLatency, as the bench and CI compute it).');
   notes.push('CPU per packet: user + system time of the relay\'s whole process tree (all threads, reaped children included) from /proc during the trial, divided by datagrams delivered over all outputs. Kernel forwarding runs in softirq context and direct has no relay process, so neither has a figure.');
   const p = r.environment.placement;
   notes.push(p?.pinned

@@ -6,7 +6,7 @@
  * could not be found (relay skipped, test absent), so a missing metric says why.
  * Covered by ci/compare.test.ts.
  */
-import type { FixedRateTest, LatencyTest, RelayName, Results, ThroughputTest, Trial } from './types.js';
+import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, TestResult, ThroughputTest, Trial } from './types.js';
 import { MIN_ACHIEVED_RATIO } from './verdict.js';
 import { formatFigure, median, ratioOfIntervals, ratioValue, throughputFigure } from './figures.js';
 
@@ -183,6 +183,30 @@ function pairAtSameRate(a: AtRate[], b: AtRate[]): [AtRate, AtRate] | undefined 
     if (!best || Math.abs(x.offeredPps - REFERENCE_PPS) < Math.abs(best[0].offeredPps - REFERENCE_PPS)) best = [x, y];
   }
   return best;
+}
+
+/** A latency summary with data of a fixed-rate or latency test (p50 or p99), if it has one. */
+function latencyOf(t: TestResult, which: 'p50' | 'p99'): Summary | undefined {
+  const s = t.kind === 'fixed-rate' ? (which === 'p50' ? t.summary.latencyP50Ns : t.summary.latencyP99Ns)
+    : t.kind === 'latency' ? (which === 'p50' ? t.summary.p50Ns : t.summary.p99Ns) : undefined;
+  return s && s.n > 0 ? s : undefined;
+}
+
+/**
+ * Latency a relay's test adds over `direct`'s test of the same name (medians, ns): only where both
+ * were offered the same rate (within 1 %), else null, like every added-latency figure (the report's
+ * tables and latencyAddedUs below).
+ */
+export function addedLatency(r: Results, t: TestResult): { p50: number | null; p99: number | null } {
+  const d = r.tests.find((x) => x.kind === t.kind && x.name === t.name && x.relay === 'direct');
+  const rate = (x: TestResult): number | undefined => (x.kind === 'throughput' ? undefined : x.offeredPps);
+  const comparable = d !== undefined && rate(t) !== undefined && rate(d) !== undefined && sameRate(rate(t)!, rate(d)!);
+  const diff = (w: 'p50' | 'p99'): number | null => {
+    const a = latencyOf(t, w);
+    const b = comparable ? latencyOf(d, w) : undefined;
+    return a && b ? a.median - b.median : null;
+  };
+  return { p50: diff('p50'), p99: diff('p99') };
 }
 
 /** Latency added by `relay` over `direct` at the same offered rate, in µs (median of repetitions). */
