@@ -19,11 +19,11 @@ describe.skipIf(!canNetns)('chain.yaml --quick', () => {
 
   beforeAll(async () => {
     if (!mcrdBuilt) process.stderr.write('chain e2e: mcrd not built, measuring socat, kernel and direct only\n');
-    const res = await runLab(['run', 'scenarios/chain.yaml', '--quick', '--no-progress', '--relays', relays, '--out', out]);
+    const res = await runLab(['run', 'scenarios/chain.yaml', '--quick', '--no-progress', '--relays', relays, '--out', out], { timeoutMs: 290_000 });
     exitCode = res.exitCode;
     if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
     results = readResults(out);
-  });
+  }, 300_000);
   afterAll(async () => { await runLab(['down', '--all']); });
 
   test('the run completes and writes results for every relay it was asked for', () => {

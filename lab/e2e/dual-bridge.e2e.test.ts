@@ -13,11 +13,11 @@ describe.skipIf(!canNetns)('dual-bridge.yaml --quick', () => {
   const relays = measurable(asked);
 
   beforeAll(async () => {
-    const res = await runLab(['run', 'scenarios/dual-bridge.yaml', '--quick', '--no-progress', '--relays', asked.join(','), '--out', out]);
+    const res = await runLab(['run', 'scenarios/dual-bridge.yaml', '--quick', '--no-progress', '--relays', asked.join(','), '--out', out], { timeoutMs: 290_000 });
     if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
     stdout = res.stdout;
     results = readResults(out);
-  });
+  }, 300_000);
   afterAll(async () => { await runLab(['down', '--all']); });
 
   test('every relay ran every test of the scenario (kernel only where the kernel can forward multicast)', () => {
