@@ -45,7 +45,9 @@ describe.skipIf(!canNetns)('chain.yaml --quick', () => {
     expect(results.skipped.filter((x) => x.relay === 'mcrd')).toEqual([]);
     const t = fixed(results, 'mcrd', 'fixed-1k')!;
     expect(t.outputs[0]).toMatchObject({ received: t.sent, lost: 0, payloadErrors: 0 });
-    expect(t.relayCpuNs).toBeGreaterThan(0);
+    // Recorded, in whole 10 ms ticks of /proc/PID/stat: ~800 datagrams cost mcrd a few ms, which can round to 0.
+    expect(t.relayCpuNs).toBeDefined();
+    expect(t.relayCpuNs! % 10_000_000).toBe(0);
   });
 
   test('socat CPU time is recorded per packet; kernel and direct have none', () => {
