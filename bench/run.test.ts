@@ -79,7 +79,7 @@ describe('npm run bench', () => {
     expect(rec!.macro!.scaling!.map((r) => [r.relay, r.workers])).toEqual([['direct', undefined], ['mcrd', 1], ['mcrd', 2]]);
     const text = await readFile(readme, 'utf8');
     expect(text).toMatch(/^# mcr\n\n<!-- perf:start -->\n### mcr performance\n/);
-    expect(text).toContain('| chain | 290k pps | 300k pps | 60k pps | 270k pps | 0.900× | 4.50× |');
+    expect(text).toContain('| chain | 290k pps (284k–296k) | 300k pps (294k–306k) | 60k pps (59k–61k) | 270k pps (265k–275k) | 0.900× | 4.50× |');
     expect(text).toContain('| mcrd, 2 workers | 4 | 90k pps | 360k pps |');
     expect(text).toContain('| mcrd --busy-poll-us 200 | 50k pps | 14.0 µs | 120.0 µs | 4.0 µs | 60.0 µs | 20000 ns |');
     expect(text).toMatch(/<!-- perf:end -->\n\nrest\n$/);

@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: the micro-benchmarks (bench/micro/*.bench.ts, tinybench, and rule lookup timed in
  * C++) then the macro suite through mcr-lab (chain, dual-bridge, fanout-50 with mcrd, socat, kernel
- * and direct; scaling with mcrd at 1 and 2 workers and direct; the latency suite of ci/latency.ts:
+ * and direct; scaling with mcrd at 1 and 2 workers and direct; the latency suite of bench/latency.ts:
  * the chain at 10k and 50k pps without CPU placement, mcrd default and busy-polling), written to
  * bench/results/<timestamp>.json and bench/results/latest.md, and printed.
  *

@@ -7,7 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FRR_LIB, frrMissing, kernelMroutingMissing } from '../runners/frr-daemons.js';
+import { FRR_LIB, frrMissing } from '../runners/frr-daemons.js';
+import { kernelMroutingMissing } from '../runners/mroute.js';
 import { runCommand } from '../runners/process.js';
 import { which } from '../scenario/verify.js';
 import { labPrefix, newRunId } from '../topology/context.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { onlineCpus } from '../run/placement.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Results } from '../results/types.js';
-import { canNetns, fixed, leftovers, mcrdBuilt, readResults, runLab, tmpOut } from './helpers.js';
+import { canNetns, expectedSkips, fixed, leftovers, mcrdBuilt, measurable, readResults, runLab, tmpOut } from './helpers.js';
 
 const cpuCount = onlineCpus().length;
 
@@ -19,21 +19,21 @@ describe.skipIf(!canNetns)('chain.yaml --quick', () => {
 
   beforeAll(async () => {
     if (!mcrdBuilt) process.stderr.write('chain e2e: mcrd not built, measuring socat, kernel and direct only\n');
-    const res = await runLab(['run', 'scenarios/chain.yaml', '--quick', '--no-progress', '--relays', relays, '--out', out]);
+    const res = await runLab(['run', 'scenarios/chain.yaml', '--quick', '--no-progress', '--relays', relays, '--out', out], { timeoutMs: 290_000 });
     exitCode = res.exitCode;
     if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
     results = readResults(out);
-  });
+  }, 300_000);
   afterAll(async () => { await runLab(['down', '--all']); });
 
   test('the run completes and writes results for every relay it was asked for', () => {
     expect(results).toMatchObject({ schemaVersion: 1, scenario: { name: 'chain', quick: true } });
-    expect(results.skipped).toEqual([]);
-    expect(new Set(results.tests.map((t) => t.relay))).toEqual(new Set(relays.split(',')));
+    expect(results.skipped).toEqual(expectedSkips(relays.split(',')));
+    expect(new Set(results.tests.map((t) => t.relay))).toEqual(new Set(measurable(relays.split(','))));
   });
 
   test('at 1k pps socat, kernel and direct deliver every datagram, byte-exact and in order', () => {
-    for (const relay of ['socat', 'kernel', 'direct']) {
+    for (const relay of measurable(['socat', 'kernel', 'direct'])) {
       const t = fixed(results, relay, 'fixed-1k');
       expect(t, relay).toBeDefined();
       expect(t!.sent).toBeGreaterThan(500);
@@ -45,12 +45,14 @@ describe.skipIf(!canNetns)('chain.yaml --quick', () => {
     expect(results.skipped.filter((x) => x.relay === 'mcrd')).toEqual([]);
     const t = fixed(results, 'mcrd', 'fixed-1k')!;
     expect(t.outputs[0]).toMatchObject({ received: t.sent, lost: 0, payloadErrors: 0 });
-    expect(t.relayCpuNs).toBeGreaterThan(0);
+    // Recorded, in whole 10 ms ticks of /proc/PID/stat: ~800 datagrams cost mcrd a few ms, which can round to 0.
+    expect(t.relayCpuNs).toBeDefined();
+    expect(t.relayCpuNs! % 10_000_000).toBe(0);
   });
 
   test('socat CPU time is recorded per packet; kernel and direct have none', () => {
     expect(fixed(results, 'socat', 'fixed-1k')!.relayCpuNsPerPacket).toBeGreaterThan(0);
-    expect(fixed(results, 'kernel', 'fixed-1k')!.relayCpuNs).toBeUndefined();
+    if (measurable(['kernel']).length) expect(fixed(results, 'kernel', 'fixed-1k')!.relayCpuNs).toBeUndefined();
     expect(fixed(results, 'direct', 'fixed-1k')!.relayCpuNs).toBeUndefined();
   });
 
@@ -69,7 +71,7 @@ describe.skipIf(!canNetns)('chain.yaml --quick', () => {
   });
 
   test.skipIf(cpuCount < 2)('relay-core CPU per packet is measured for every relay, kernel forwarding included', () => {
-    for (const relay of mcrdBuilt ? ['mcrd', 'kernel', 'socat', 'direct'] : ['kernel', 'socat', 'direct']) {
+    for (const relay of measurable(mcrdBuilt ? ['mcrd', 'kernel', 'socat', 'direct'] : ['kernel', 'socat', 'direct'])) {
       const t = results.tests.find((x) => x.relay === relay && x.name === 'fixed-50k');
       expect(t?.kind, relay).toBe('fixed-rate');
       if (t?.kind !== 'fixed-rate') continue;

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Results } from '../results/types.js';
 import { labPrefix } from '../topology/context.js';
+import { kernelMroutingMissing } from '../runners/mroute.js';
+
 
 export const root = new URL('../../', import.meta.url).pathname;
 export const cli = join(root, 'dist/lab/cli/mcr-lab.js');
@@ -23,6 +25,23 @@ function probe(): string | undefined {
 export const skipReason = probe();
 export const canNetns = skipReason === undefined;
 if (skipReason) process.stderr.write(`lab e2e skipped: ${skipReason}\n`);
+
+/**
+ * Why kernel forwarding cannot run on this machine (no CONFIG_IP_MROUTE), or undefined. The lab then
+ * skips the kernel relay with this reason, and the tests check that instead of its figures.
+ */
+export const noMroute = kernelMroutingMissing() === undefined ? undefined : `kernel: ${kernelMroutingMissing()}`;
+if (noMroute) process.stderr.write(`lab e2e: kernel forwarding is checked as skipped: ${noMroute}\n`);
+
+/** Relays the e2e runs expect figures from: `asked` without kernel when this kernel cannot forward multicast. */
+export function measurable(asked: readonly string[]): string[] {
+  return asked.filter((r) => r !== 'kernel' || !noMroute);
+}
+
+/** What results.skipped must hold for a run that asked for `asked`: only kernel, and only on such a kernel. */
+export function expectedSkips(asked: readonly string[]): Array<{ relay: string; reason: string }> {
+  return asked.includes('kernel') && noMroute ? [{ relay: 'kernel', reason: noMroute }] : [];
+}
 
 /** mcrd is measured only when it is built; otherwise the e2e says so and checks the other relays. */
 export const mcrdBuilt = existsSync(join(root, 'dist/relay/cli/mcrd.js')) && existsSync(join(root, 'dist/relay/cli/mcrctl.js'));

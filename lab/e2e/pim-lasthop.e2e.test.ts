@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { MembershipTest } from '../results/membership.js';
 import type { Results } from '../results/types.js';
-import { kernelMroutingMissing } from '../runners/frr-daemons.js';
+import { kernelMroutingMissing } from '../runners/mroute.js';
 import { waitFor } from '../runners/process.js';
 import { stateDir, type StateRecord } from '../topology/state.js';
 import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOut } from './helpers.js';

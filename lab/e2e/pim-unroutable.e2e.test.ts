@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { MembershipTest } from '../results/membership.js';
 import type { Results } from '../results/types.js';
-import { kernelMroutingMissing } from '../runners/frr-daemons.js';
+import { kernelMroutingMissing } from '../runners/mroute.js';
 import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOut } from './helpers.js';
 
 const mroute = kernelMroutingMissing();

@@ -22,7 +22,7 @@ const watch = (runs: Array<[number, number]>): WatchReport => ({
 
 describe('delaySummary', () => {
   test('median, quartiles (type 7) and min–max; nothing for no values', () => {
-    expect(delaySummary([40, 10, 30, 20])).toEqual({ median: 25, min: 10, max: 40, n: 4, p25: 17.5, p75: 32.5 });
+    expect(delaySummary([40, 10, 30, 20])).toEqual({ median: 25, min: 10, max: 40, n: 4, q1: 17.5, q3: 32.5 });
     expect(delaySummary([])).toBeUndefined();
   });
 });

@@ -11,13 +11,13 @@ import type {
 } from '../results/membership.js';
 import type { RelayName } from '../results/types.js';
 import type { MemberReport, WatchReport } from '../traffic/member.js';
-import { percentile, summarize } from './stats.js';
+import { summarize } from './stats.js';
 
 /** Median, IQR and min–max of a list, or undefined for none. */
 export function delaySummary(values: readonly number[]): DelaySummary | undefined {
   if (values.length === 0) return undefined;
-  const s = summarize(values);
-  return { ...s, p25: percentile(values, 25), p75: percentile(values, 75) };
+  const { median, min, max, n, q1, q3 } = summarize(values);
+  return { median, min, max, n, q1: q1!, q3: q3! };
 }
 
 export interface TreeWatch { spt: WatchReport; rpt: WatchReport }

@@ -5,7 +5,8 @@
  */
 import type { Results, TestResult } from '../results/types.js';
 import { fmtLoss, fmtMetric, fmtNs, fmtPps, fmtSummaryCompact } from './format.js';
-import { hitsRangeTop, latencySummary, relaysOf, testNames } from './model.js';
+import { latencySummary, relaysOf, testNames } from './model.js';
+import { formatFigure, throughputFigure } from '../results/figures.js';
 import { describePlacement } from '../run/placement.js';
 import { membershipConsole } from './membership.js';
 
@@ -15,7 +16,7 @@ function row(t: TestResult): string[] {
   const lat = [p50 ? fmtSummaryCompact(p50, fmtNs) : '–', p99 ? fmtSummaryCompact(p99, fmtNs) : '–'];
   switch (t.kind) {
     case 'throughput':
-      return [t.name, t.relay, `${hitsRangeTop(t) ? '≥ ' : ''}${fmtSummaryCompact(t.summary.throughputPps, fmtPps)}`, `≤ ${fmtLoss(t.lossTolerance)}`, '–', '–', '–', '–', '–'];
+      return [t.name, t.relay, throughputText(t), `≤ ${fmtLoss(t.lossTolerance)}`, '–', '–', '–', '–', '–'];
     case 'fixed-rate':
       return [t.name, t.relay, `@ ${fmtPps(t.offeredPps)}`, fmtSummaryCompact(t.summary.lossRatio, fmtLoss), ...lat,
         t.summary.relayCpuNsPerPacket ? fmtSummaryCompact(t.summary.relayCpuNsPerPacket, fmtNs) : '–',
@@ -24,6 +25,13 @@ function row(t: TestResult): string[] {
     case 'latency':
       return [t.name, t.relay, `@ ${fmtPps(t.offeredPps)}`, '–', ...lat, '–', '–', '–'];
   }
+}
+
+/** The figure ("196k", "10k–107k", "≥ 450k"), then its spread over repetitions when there is one. */
+function throughputText(t: Extract<TestResult, { kind: 'throughput' }>): string {
+  const f = throughputFigure(t);
+  const s = f.spread;
+  return `${formatFigure(f, fmtPps)}${s.n > 1 && s.min !== s.max ? ` [${fmtSummaryCompact(s, fmtPps)}]` : ''}`;
 }
 
 /** Columns padded to their widest cell; the first `left` left-aligned, the rest right-aligned. */

@@ -48,7 +48,7 @@ describe('membership in results.json and the reports', () => {
   test('report.html carries every figure as data attributes', () => {
     const html = renderHtml(results);
     expect(html).toContain('id="membership-join-leave"');
-    expect(html).toContain('data-relay="mcrd" data-test="join-leave" data-metric="joinDelayNs" data-value="20000000" data-p25="15000000" data-p75="25000000" data-min="10000000" data-max="30000000" data-n="3"');
+    expect(html).toContain('data-relay="mcrd" data-test="join-leave" data-metric="joinDelayNs" data-value="20000000" data-q1="15000000" data-q3="25000000" data-min="10000000" data-max="30000000" data-n="3"');
     expect(html).toContain('data-metric="joinsCompleted" data-value="3"');
   });
 

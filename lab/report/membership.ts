@@ -21,8 +21,8 @@ function tests(r: Results): MembershipTest[] {
 function delayCells(d: DelaySummary | undefined, attrs: Record<string, string | number>): Cell[] {
   if (!d) return [{ text: 'no data', attrs }, { text: DASH }, { text: DASH }];
   return [
-    { text: fmtNs(d.median), attrs: { ...attrs, 'data-value': d.median, 'data-p25': d.p25, 'data-p75': d.p75, 'data-min': d.min, 'data-max': d.max, 'data-n': d.n } },
-    { text: `${fmtNs(d.p25)}–${fmtNs(d.p75)}` },
+    { text: fmtNs(d.median), attrs: { ...attrs, 'data-value': d.median, 'data-q1': d.q1, 'data-q3': d.q3, 'data-min': d.min, 'data-max': d.max, 'data-n': d.n } },
+    { text: `${fmtNs(d.q1)}–${fmtNs(d.q3)}` },
     { text: `${fmtNs(d.min)}–${fmtNs(d.max)}` },
   ];
 }
@@ -74,7 +74,7 @@ export function membershipMethodNotes(r: Results): string[] {
 export function membershipConsole(r: Results): { table: string[][]; lines: string[] } {
   const all = tests(r);
   if (all.length === 0) return { table: [], lines: [] };
-  const fmt = (d: DelaySummary | undefined) => (d ? `${fmtNs(d.median)} (IQR ${fmtNs(d.p25)}–${fmtNs(d.p75)}, ${fmtNs(d.min)}–${fmtNs(d.max)})` : 'no data');
+  const fmt = (d: DelaySummary | undefined) => (d ? `${fmtNs(d.median)} (IQR ${fmtNs(d.q1)}–${fmtNs(d.q3)}, ${fmtNs(d.min)}–${fmtNs(d.max)})` : 'no data');
   const table = [['membership', 'relay', 'join delay', 'leave delay', 'joins', 'leaves'],
     ...all.map((t) => [t.name, t.relay, fmt(t.summary.joinDelayNs), fmt(t.summary.leaveDelayNs),
       `${t.summary.joinsCompleted}/${t.summary.cyclesRun}`, `${t.summary.leavesCompleted}/${t.summary.cyclesRun}`])];

@@ -55,8 +55,8 @@ export interface MembershipReceiver {
 
 export interface MembershipRepetition { receivers: MembershipReceiver[]; sent: number }
 
-/** Median with spread: min–max and the interquartile range. */
-export interface DelaySummary { median: number; min: number; max: number; p25: number; p75: number; n: number }
+/** Median with spread: min–max and the interquartile range (q1–q3, type 7, as every lab summary). */
+export interface DelaySummary { median: number; min: number; max: number; q1: number; q3: number; n: number }
 
 export interface MembershipTest {
   kind: 'membership';
@@ -85,7 +85,7 @@ export interface MembershipTest {
 
 const count = z.number().int().min(0);
 const num = z.number().finite();
-const delay = z.object({ median: num, min: num, max: num, p25: num, p75: num, n: count });
+const delay = z.object({ median: num, min: num, max: num, q1: num, q3: num, n: count });
 
 export const membershipTestSchema: z.ZodType<MembershipTest> = z.object({
   kind: z.literal('membership'),

@@ -39,15 +39,6 @@ export function frrMissing(): string | undefined {
 }
 
 /**
- * Undefined when the kernel can forward multicast by its routing cache (what FRR's pimd and smcroute
- * program), else why not. The MFC's /proc files exist exactly when CONFIG_IP_MROUTE is built in.
- */
-export function kernelMroutingMissing(): string | undefined {
-  if (existsSync('/proc/net/ip_mr_vif')) return undefined;
-  return 'this kernel has no multicast routing (CONFIG_IP_MROUTE is not set: no /proc/net/ip_mr_vif), so FRR\'s pimd cannot open its MRT socket, learn IGMP members or forward';
-}
-
-/**
  * FRR's own syntax check of one daemon's configuration text (`vtysh --dryrun`).
  * @returns "line N: message" per problem; empty when FRR accepts it (or vtysh is missing: checked elsewhere).
  */

@@ -7,7 +7,8 @@
  */
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
-import { frrMissing, kernelMroutingMissing, startFrr } from './frr-daemons.js';
+import { frrMissing, startFrr } from './frr-daemons.js';
+import { kernelMroutingMissing } from './mroute.js';
 import { sourceRpfProblem } from './kernel.js';
 import { frrRouterPimd, waitPimNeighbors } from './router-config.js';
 import { waitFor } from './process.js';

@@ -5,6 +5,9 @@
  *  - the MFC forwards the input group unchanged, one copy per output interface (no group rewrite,
  *    no fan-out to many groups on one interface): the sinks join the input group instead;
  *  - the reverse-path check: the source must be routable back through the input interface.
+ * And one machine limit: the kernel must have IPv4 multicast routing at all (CONFIG_IP_MROUTE).
+ * Without it smcrouted starts, finds the interfaces, but can give none of them a VIF, and every
+ * route is refused with "inbound IF is not a known phyint".
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +15,7 @@ import type { ResolvedScenario, ResolvedStream } from '../scenario/resolve.js';
 import { which } from '../scenario/verify.js';
 import { addressOf } from '../topology/build.js';
 import type { RunContext } from '../topology/context.js';
-import { kernelMroutingMissing } from './frr-daemons.js';
+import { kernelMroutingMissing } from './mroute.js';
 import { deadProcess, runCommand, spawnProcess, waitFor } from './process.js';
 import type { RelayRunner, TrafficPlan } from './types.js';
 
@@ -52,6 +55,19 @@ export async function sourceRpfProblem(ctx: RunContext, s: ResolvedScenario, st:
   return undefined;
 }
 
+/**
+ * Interfaces smcrouted has made multicast VIFs of, from `smcroutectl show interfaces`
+ * (` INDEX PHYINT VIF MIF` rows; VIF is `N/A` until the interface is one).
+ */
+export function vifInterfaces(showInterfaces: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of showInterfaces.split('\n')) {
+    const m = /^\s*\d+\s+(\S+)\s+(\d+)\b/.exec(line);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
 export const kernelRunner: RelayRunner = {
   name: 'kernel',
   async check(ctx, s) {
@@ -77,11 +93,17 @@ export const kernelRunner: RelayRunner = {
     ], { netns: ns, label: 'smcrouted' });
     try {
       const ctl = (...args: string[]) => runCommand(ctx, ['smcroutectl', '-u', sock, ...args], { netns: ns });
+      // Ready means more than answering: every interface a route names must already be a VIF, or
+      // `add` is refused ("not a known phyint") while smcrouted is still enumerating interfaces.
+      const needed = [...new Set(s.streams.flatMap((st) => [st.input, ...st.outputs.map((o) => o.interface)]))];
+      let vifs = new Set<string>();
       await waitFor(async () => {
         if (!daemon.running()) throw new Error(`smcrouted exited at start: ${daemon.stderrTail() || 'no message'}`);
-        return (await runCommand(ctx, ['smcroutectl', '-u', sock, 'show', 'interfaces'], { netns: ns, reject: false })).exitCode === 0;
-      },
-        `smcrouted answering on ${sock}`, { timeoutMs: 5000, signal: ctx.signal });
+        const res = await runCommand(ctx, ['smcroutectl', '-u', sock, 'show', 'interfaces'], { netns: ns, reject: false });
+        vifs = vifInterfaces(res.stdout);
+        return res.exitCode === 0 && needed.every((i) => vifs.has(i));
+      }, `smcrouted answering on ${sock} with a VIF for each of ${needed.join(', ')}`, { timeoutMs: 5000, signal: ctx.signal })
+        .catch((err: Error) => { throw new Error(`${err.message} (VIFs so far: ${[...vifs].join(', ') || 'none'})`); });
       for (const st of s.streams) {
         const src = addressOf(s, st.source.host, st.source.interface)!;
         await ctl('add', st.input, src, st.group, ...st.outputs.map((o) => o.interface));

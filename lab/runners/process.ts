@@ -81,7 +81,7 @@ export interface ProcessHandle {
 export interface SpawnOptions {
   netns?: string;
   label: string;
-  /** The whole environment of the process (replaces the lab's own). */
+  /** The process's whole environment (nothing inherited); absent = the lab's own. */
   env?: Record<string, string>;
   /** Pin the process (and everything it forks) to these CPUs with taskset; absent or empty = no pinning. */
   cpus?: readonly number[];

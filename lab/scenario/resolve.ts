@@ -75,7 +75,7 @@ export function resolveScenario(s: Scenario, opts: ResolveOptions = {}): Resolve
     relays: s.relays,
     tests: s.tests.map((t) => resolveTest(s, t, opts)),
     settleS: quick ? Math.min(s.traffic.settleS, 0.5) : s.traffic.settleS,
-    generator: { tx: s.traffic.tx ?? 'udp', threads: s.traffic.threads ?? 1 },
+    generator: { tx: s.traffic.tx ?? 'packet', threads: s.traffic.threads ?? 1 },
     thresholds: s.thresholds,
   };
 }

@@ -190,8 +190,8 @@ export const scenarioSchema = z.strictObject({
     ttl: z.number().int().min(1).max(255).default(8),
     durationS: seconds.default(5),
     settleS: z.number().min(0).default(1).describe('Seconds to wait for late packets after the generator stops.'),
-    tx: z.enum(['udp', 'packet'], { error: 'expected "udp" (a UDP socket, the default) or "packet" (whole frames on an AF_PACKET socket: less generator CPU per datagram)' })
-      .optional().describe('mcr-gen --tx: "udp" (default) or "packet" (raw frames; same bytes on the wire, lower generator CPU).'),
+    tx: z.enum(['udp', 'packet'], { error: 'expected "packet" (whole frames on an AF_PACKET socket, the default: less generator CPU per datagram) or "udp" (a UDP socket)' })
+      .optional().describe('mcr-gen --tx: "packet" (default: raw frames, the same bytes on the wire at less generator CPU, so the generator is not the bottleneck) or "udp" (a UDP socket).'),
     threads: z.number().int()
       .min(1, 'expected at least 1 sender thread').max(64, 'expected at most 64 sender threads').optional()
       .describe('mcr-gen --threads (default 1). A stream never spans threads, so each generator uses at most one thread per destination it sends to.'),

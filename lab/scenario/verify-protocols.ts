@@ -6,7 +6,8 @@
  * Covered by verify-protocols.test.ts.
  */
 import { existsSync } from 'node:fs';
-import { frrMissing, frrSyntaxProblems, kernelMroutingMissing } from '../runners/frr-daemons.js';
+import { frrMissing, frrSyntaxProblems } from '../runners/frr-daemons.js';
+import { kernelMroutingMissing } from '../runners/mroute.js';
 import { nativeBinary } from '../traffic/binaries.js';
 import type { ScenarioProblem } from './errors.js';
 import { formatPath } from './errors.js';
