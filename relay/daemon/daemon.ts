@@ -11,6 +11,7 @@ import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, lockStateFile, restoreState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { gsoSupported } from '../engine/engine.js';
+import type { SourceReport } from '../engine/types.js';
 import { inputKey } from '../model/rule.js';
 import { McrStatsLog } from '../compat/stats-log.js';
 import { sumCounters } from '../stats/counters.js';
@@ -84,12 +85,13 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const pool = new WorkerPool({
     count: numWorkers, log, cpus: args.cpus ?? s.cpus,
     engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, gso, ...(fanoutGroup ? { fanoutGroup } : {}) },
+    ...(plane ? { onSources: (reports: SourceReport[]) => plane.sourcesSeen(reports) } : {}),
   });
   await pool.start();
 
   rules = new RuleService({
     dataPlane: pool, stateFile, log,
-    ...(plane ? { compose: plane.mrib.compose } : {}),
+    ...(plane ? { compose: plane.mrib.compose, watch: plane.watch } : {}),
     ...(Number.isFinite(pool.limits.maxRuleSlots) ? { maxRuleSlots: pool.limits.maxRuleSlots } : {}),
     ...(Number.isFinite(pool.limits.maxOutputSlots) ? { maxOutputSlots: pool.limits.maxOutputSlots } : {}),
   });

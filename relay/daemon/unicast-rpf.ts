@@ -27,6 +27,26 @@ export function kernelRpf(addr: string): Promise<KernelRpf | null> {
   });
 }
 
+/**
+ * `lookup` with at most `concurrency` calls in flight and `queue` waiting: PIM resolves the RPF of every
+ * new source, and a flood of sources must not fork a process per datagram. Past the queue a lookup
+ * answers null at once (PIM then forgets the source until the engine reports it again, 20 s later),
+ * counted in `dropped`.
+ */
+export function limitRpf(lookup: (addr: string) => Promise<KernelRpf | null>, o = { concurrency: 8, queue: 512 }) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const state = { dropped: 0 };
+  const next = () => { running--; waiting.shift()?.(); };
+  const rpf = (addr: string): Promise<KernelRpf | null> => {
+    if (running >= o.concurrency && waiting.length >= o.queue) { state.dropped++; return Promise.resolve(null); }
+    const go = () => { running++; return lookup(addr).finally(next); };
+    if (running < o.concurrency) return go();
+    return new Promise((resolve) => waiting.push(() => { void go().then(resolve); }));
+  };
+  return { rpf, state };
+}
+
 /** Call `changed` (at most every 200 ms) while the kernel's routes change, between start and stop. */
 export function watchRoutes(changed: () => void, log: Logger): { start(): void; stop(): void } {
   let child: ChildProcess | null = null;

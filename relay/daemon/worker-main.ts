@@ -3,12 +3,13 @@
  * (protocol in ipc.ts). Started by workers.ts with child_process.fork; never run by hand.
  * The engine runs on its own thread, so this process's event loop only handles IPC.
  */
-import type { EngineCounters, EngineOptions, EngineRule } from '../engine/types.js';
+import type { EngineCounters, EngineOptions, EngineRule, SourceReport } from '../engine/types.js';
 import { type FromWorker, type ToWorker, toWireError } from './ipc.js';
 
 /** The facade relay/engine/engine.ts exports (loaded at run time: it needs the native addon). */
 interface EngineLike {
-  setRules(rules: EngineRule[]): void;
+  setRules(rules: EngineRule[], watch?: string[]): void;
+  onSources(cb: (reports: SourceReport[]) => void): void;
   start(): void;
   stop(): void;
   counters(): EngineCounters;
@@ -20,11 +21,13 @@ interface EngineModule {
 const send = (m: FromWorker) => process.send?.(m);
 let engine: EngineLike | undefined;
 
-async function init(options: EngineOptions, rules: EngineRule[]): Promise<void> {
+async function init(options: EngineOptions, rules: EngineRule[], watch: string[] = []): Promise<void> {
   try {
     const mod = (await import(new URL('../engine/engine.js', import.meta.url).href)) as EngineModule;
     engine = new mod.Engine(options);
-    engine.setRules(rules);
+    // PIM source reports are rare (rate-limited in the engine): each batch goes on as it comes.
+    engine.onSources((reports) => send({ type: 'sources', reports }));
+    engine.setRules(rules, watch);
     engine.start();
     send({ type: 'ready', maxRuleSlots: mod.Engine.MAX_RULE_SLOTS, maxOutputSlots: mod.Engine.MAX_OUTPUT_SLOTS });
   } catch (err) {
@@ -39,12 +42,12 @@ let ready: Promise<void> = Promise.resolve();
 process.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'init':
-      ready = init(m.options, m.rules);
+      ready = init(m.options, m.rules, m.watch);
       break;
     case 'setRules':
       void ready.then(() => {
         try {
-          engine!.setRules(m.rules);
+          engine!.setRules(m.rules, m.watch);
           send({ type: 'reply', seq: m.seq, ok: true });
         } catch (err) {
           send({ type: 'reply', seq: m.seq, ok: false, error: toWireError(err) });

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineOptions, EngineRule } from './types.js';
+import type { EngineOptions, EngineRule, SourceReport } from './types.js';
 
 /** Offsets (in 64-bit words) of the counter block, exported by native/engine/addon/layout_wrap.cc. */
 export interface NativeLayout {
@@ -38,6 +38,8 @@ export interface NativeLayout {
   outErrnoBase: number;
   malformedNames: string[];
   errnoNames: string[];
+  sourceWatchBase: number;
+  sourceWatchNames: string[];
 }
 
 export interface NativeParsedFrame {
@@ -55,7 +57,8 @@ export interface NativeParsedFrame {
 }
 
 export interface NativeEngineHandle {
-  setRules(rules: EngineRule[]): void;
+  setRules(rules: EngineRule[], watch?: string[]): void;
+  onSources(cb: (reports: SourceReport[]) => void): void;
   start(): void;
   stop(): void;
   counterBuffer(): ArrayBuffer;
@@ -93,6 +96,8 @@ export interface NativeProtoRx {
 export interface NativeProtoTx {
   /** null when sent, else the errno name (never throws for a failed send). */
   send(ifname: string, dst: string, ipProto: number, payload: Uint8Array, ttl: number, routerAlert: boolean): string | null;
+  /** Forward a whole IPv4 multicast datagram as a router (TTL − 1); null when sent, else the errno name. */
+  forward(ifname: string, ip: Uint8Array): string | null;
   close(): void;
 }
 

@@ -151,6 +151,19 @@ export class ProtocolHost {
     this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
   }
 
+  /** Send a whole IPv4 multicast datagram out of `ifname` as a router (PIM RP: decapsulated Register data). */
+  forward(ifname: string, ip: Uint8Array): void {
+    this.tx?.forward?.(ifname, ip);
+  }
+
+  /** The interface with this ifindex as last read, with its primary IPv4 address. */
+  interfaceAt(ifindex: number): { name: string; address: string | null } | undefined {
+    for (const [name, i] of this.table) {
+      if (i.ifindex === ifindex) return { name, address: i.addresses?.[0]?.split('/')[0] ?? null };
+    }
+    return undefined;
+  }
+
   /** Resolves once every reported change so far is applied (tests, e2e helpers). */
   async settled(): Promise<void> {
     while (this.running) await this.running;
