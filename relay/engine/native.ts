@@ -77,6 +77,9 @@ export interface NativeInterface {
   addresses: string[];
 }
 
+/** native/engine/core/route_lookup.h: how the kernel would route to one address. */
+export interface NativeRoute { ifindex: number; interface: string | null; gateway: string | null; metric: number; type: 'unicast' | 'local' | 'other' }
+
 /** One protocol packet as the native reader queued it (native/engine/addon/proto_wrap.cc); payload = the IP payload. */
 export interface NativeProtoPacket { ifindex: number; src: string; dst: string; ttl: number; routerAlert: boolean; ipProto: number; payload: Uint8Array }
 
@@ -112,6 +115,8 @@ export interface NativeModule {
   NetlinkWatch: new () => { start(onEvents: (events: NativeLinkEvent[]) => void): void; stop(): void };
   /** Every interface of this network namespace (RTM_GETLINK + RTM_GETADDR dump); throws like the engine. */
   netlinkSnapshot(): NativeInterface[];
+  /** The kernel's FIB answer for one IPv4 destination (RTM_GETROUTE), or the errno name. */
+  routeGet(dst: string): NativeRoute | { error: string };
   NativeProtoRx: new (ipProtos: number[]) => NativeProtoRx;
   NativeProtoTx: new (ipProtos: number[]) => NativeProtoTx;
   /** native/engine/addon/privilege.cc: switch to uid/gid keeping only `keep` capabilities (relay/daemon/privilege.ts). */
