@@ -94,7 +94,37 @@ export class Capture {
   }
 }
 
+/**
+ * A LAN: namespace `<name>` holding bridge br0 (IGMP snooping off, so every port sees every group, as
+ * on a hub) and one veth per member, `[ns, ifname, address]`. Returns the bridge's namespace.
+ */
+export async function lan(lab: Lab, name: string, members: Array<[string, string, string]>): Promise<string> {
+  const b = await lab.ns(name);
+  await lab.exec(b, ['ip', 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
+  await lab.exec(b, ['ip', 'link', 'set', 'br0', 'up']);
+  for (const [i, [ns, ifname, addr]] of members.entries()) {
+    await lab.veth(ns, ifname, addr, b, `p${i}`, null);
+    await lab.exec(b, ['ip', 'link', 'set', `p${i}`, 'master', 'br0']);
+  }
+  return b;
+}
+
 /** Rows of `mcrctl --json mroute`. */
 export interface MrouteRow { origin: string; iif: string; group: string; source: string | null; oifs: Array<{ interface: string; reason: string }> }
 
 export const mroute = async (m: PimMcrd) => (await m.json<{ routes: MrouteRow[] }>(['mroute'])).routes;
+
+/** What mcrd and (optionally) FRR hold, printed when a case fails its delivery (the run's evidence). */
+export async function dumpState(m: PimMcrd, frr?: { vtysh(cmd: string): Promise<unknown> }): Promise<void> {
+  const out: Record<string, unknown> = {};
+  for (const [k, args] of Object.entries({ mroute: ['mroute'], state: ['pim', 'state'], join: ['pim', 'join'], neighbors: ['pim', 'neighbors'], assert: ['pim', 'assert'] })) {
+    out[`mcrctl ${args.join(' ')}`] = await m.json(args).catch((e: Error) => e.message);
+  }
+  for (const name of ['mcr_rx_frames_total', 'mcr_unmatched_frames_total', 'mcr_source_watch_total']) out[name] = await m.metric(name);
+  if (frr) {
+    for (const cmd of ['show ip mroute json', 'show ip pim upstream json', 'show ip pim join json', 'show ip pim rp-info json']) {
+      out[cmd] = await frr.vtysh(cmd).catch((e: Error) => e.message);
+    }
+  }
+  console.log(`[state] ${JSON.stringify(out, null, 1)}`);
+}
