@@ -37,7 +37,7 @@ describe.skipIf(!canNetns)(`MCR protocol-learned forwarding (IGMP querier + PIM,
   });
 
   test('a kernel receiver gets ≥ 99.9 % of a 1000 pps stream learned from its first datagram', async () => {
-    const sink = await startSink({ netns: ns.s, listen: [`${G}:5000`], interface: 's0', expectCount: 30_000, durationS: 50 });
+    const sink = await startSink({ netns: ns.s, listen: [`${G}:5000`], interface: 's0', expectCount: 30_000, durationS: 50, idleTimeoutS: 2 });
     await waitFor(async () => (await m!.json<{ groups: Array<{ group: string }> }>(['igmp', 'groups'])).groups.some((x) => x.group === G), `${G} in mcrctl igmp groups`, 5000, 50);
     // Nothing is installed for the group until a source shows up: the source watch finds it.
     expect((await mroute(m!)).filter((x) => x.group === G)).toEqual([]);
