@@ -25,7 +25,8 @@ export async function startPimMcrd(lab: Lab, ns: string, config: Record<string, 
   await mkdir('/tmp/pd', { recursive: true });
   const dir = await mkdtemp('/tmp/pd/mcrd-');
   const file = join(dir, 'mcrd.json5');
-  await writeFile(file, JSON.stringify({ ...config, daemon: { metricsListen: `127.0.0.1:${metricsPort}` } }, null, 2));
+  const daemon = { ...(config['daemon'] as Record<string, unknown> | undefined), metricsListen: `127.0.0.1:${metricsPort}` };
+  await writeFile(file, JSON.stringify({ ...config, daemon }, null, 2));
   let mcrd: McrdHandle;
   try {
     mcrd = await startMcrd({ netns: ns, dir, args: ['--config', file] });
