@@ -67,34 +67,40 @@ describe.skipIf(!canNetns)(`SPT switchover in a triangle (three mcrd)${canNetns 
     const neighborsOf = async (m: PimMcrd) => (await m.json<{ neighbors: Array<{ address: string }> }>(['pim', 'neighbors'])).neighbors.length;
     await waitFor(async () => (await neighborsOf(routers.r3!)) === 2 && (await neighborsOf(routers.r1!)) === 2 && (await neighborsOf(routers.rp!)) === 2, 'every adjacency up', 20_000, 100);
 
-    // Phase 1: join, then the stream starts; convergence happens in its first moments.
-    const first = await startSink({ netns: ns.h, listen: [`${G}:5000`], interface: 'h0', durationS: 60, idleTimeoutS: 2 });
-    await waitFor(async () => (await mroute(routers.r3!)).some((x) => x.group === G && x.iif === 'tb'), '(*,G) on R3 toward the RP', 10_000, 50);
-    const gen1 = await runGenerator({ netns: ns.g, dst: [`${G}:5000`], interface: 'g0', bind: S, ratePps: 1000, count: 5000, payloadBytes: 1000, ttl: 16 });
-    const l1 = (await first.done).listens[0]!;
-    const bSeen = capB!.lines.length;
-    const r3 = await mroute(routers.r3!);
-    const r1 = await mroute(routers.r1!);
-    recordDelivery('case 5: triangle, first 5 s (shared tree, then SPT)', l1.received, gen1.sent, { lost: l1.lost, duplicates: l1.duplicates, firstSeq: l1.firstSeq, datagramsOnSharedTreeLink: bSeen });
-    if (!r3.some((x) => x.source === S && x.iif === 'tc')) await dumpState(routers.r3!);
-    // S on the SPT at R3 (iif c), dropped on b; R1 forwards S over c and no longer over a.
-    expect(r3).toEqual(expect.arrayContaining([
-      expect.objectContaining({ source: S, iif: 'tc', oifs: [expect.objectContaining({ interface: 'th' })] }),
-      expect.objectContaining({ source: S, iif: 'tb', oifs: [] }),
-    ]));
-    expect(r1.find((x) => x.source === S)?.oifs.map((o) => o.interface)).toEqual(['rc']);
-    expect(l1.received / gen1.sent).toBeGreaterThanOrEqual(0.98);
-    expect(bSeen).toBeGreaterThan(0); // the first datagrams did come down the shared tree
+    // One receiver throughout: stream 1 starts on the shared tree and converges, stream 2 runs converged.
+    const sink = await startSink({ netns: ns.h, listen: [`${G}:5000`], interface: 'h0', durationS: 90 });
+    try {
+      await waitFor(async () => (await mroute(routers.r3!)).some((x) => x.group === G && x.iif === 'tb'), '(*,G) on R3 toward the RP', 10_000, 50);
+      const gen1 = await runGenerator({ netns: ns.g, dst: [`${G}:5000`], interface: 'g0', bind: S, ratePps: 1000, count: 5000, payloadBytes: 1000, ttl: 16 });
+      const bSeen = capB!.lines.length;
+      const r3 = await mroute(routers.r3!);
+      const r1 = await mroute(routers.r1!);
+      if (!r3.some((x) => x.source === S && x.iif === 'tc')) await dumpState(routers.r3!);
+      // S on the SPT at R3 (iif c), dropped on b; R1 forwards S over c and no longer over a.
+      expect(r3).toEqual(expect.arrayContaining([
+        expect.objectContaining({ source: S, iif: 'tc', oifs: [expect.objectContaining({ interface: 'th' })] }),
+        expect.objectContaining({ source: S, iif: 'tb', oifs: [] }),
+      ]));
+      expect(r1.find((x) => x.source === S)?.oifs.map((o) => o.interface)).toEqual(['rc']);
+      expect(bSeen).toBeGreaterThan(0); // the first datagrams did come down the shared tree
 
-    // Phase 2, converged: every datagram over c, none on b, no duplicates.
-    const second = await startSink({ netns: ns.h, listen: [`${G}:5000`], interface: 'h0', expectCount: 10_000, durationS: 40, idleTimeoutS: 2 });
-    const onB = capB!.lines.length;
-    const gen2 = await runGenerator({ netns: ns.g, dst: [`${G}:5000`], interface: 'g0', bind: S, ratePps: 2000, count: 10_000, payloadBytes: 1000, ttl: 16, streamId: 2 });
-    const l2 = (await second.done).listens[0]!;
-    const state = (await routers.r1!.json<{ state: Array<{ source: string; register?: string }> }>(['pim', 'state'])).state.find((x) => x.source === S);
-    recordDelivery('case 5: triangle, converged (SPT only), 2000 pps x 5 s', l2.received, gen2.sent, { lost: l2.lost, duplicates: l2.duplicates, datagramsOnSharedTreeLink: capB!.lines.length - onB });
-    expect(capB!.lines.length - onB).toBe(0);
-    expect(l2).toMatchObject({ received: 10_000, duplicates: 0, payloadErrors: 0 });
-    expect(state).toMatchObject({ register: 'Prune' });
+      // Converged: every datagram over c, none on b, no duplicates.
+      const onB = capB!.lines.length;
+      const gen2 = await runGenerator({ netns: ns.g, dst: [`${G}:5000`], interface: 'g0', bind: S, ratePps: 2000, count: 10_000, payloadBytes: 1000, ttl: 16, streamId: 2 });
+      const state = (await routers.r1!.json<{ state: Array<{ source: string; register?: string }> }>(['pim', 'state'])).state.find((x) => x.source === S);
+      await new Promise((res) => setTimeout(res, 500)); // the last datagrams in flight
+      const l = (await sink.stop()).listens[0]!;
+      const s1 = l.streams.find((x) => x.streamId === 1)!;
+      const s2 = l.streams.find((x) => x.streamId === 2)!;
+      recordDelivery('case 5: triangle, stream 1 (shared tree, then SPT), 1000 pps x 5 s', s1.received, gen1.sent, { lost: s1.lost, duplicates: s1.duplicates, firstSeq: s1.firstSeq, datagramsOnSharedTreeLink: bSeen });
+      recordDelivery('case 5: triangle, converged (SPT only), stream 2, 2000 pps x 5 s', s2.received, gen2.sent, { lost: s2.lost, duplicates: s2.duplicates, datagramsOnSharedTreeLink: capB!.lines.length - onB });
+      expect(s1.received / gen1.sent).toBeGreaterThanOrEqual(0.98);
+      expect(capB!.lines.length - onB).toBe(0);
+      expect(s2).toMatchObject({ received: 10_000, duplicates: 0 });
+      expect(l.payloadErrors).toBe(0);
+      expect(state).toMatchObject({ register: 'Prune' });
+    } finally {
+      await sink.stop().catch(() => {});
+    }
   }, 120_000);
 });

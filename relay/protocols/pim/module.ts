@@ -311,9 +311,23 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     }
   }
 
-  function joinDesiredSg(g: GroupEntry, s: SourceEntry): boolean {
-    if (isDirectlyConnected(s)) return false;
+  /** §4.5.6 JoinDesired(S,G) as the RFC writes it (true at the first hop too, where RPF'(S,G) is NULL). */
+  function wantsSg(g: GroupEntry, s: SourceEntry): boolean {
     return immediateSg(g, s).length > 0 || (s.keepaliveRunning && inheritedSg(g, s).length > 0);
+  }
+  /** Whether to send Join(S,G) upstream: never toward a directly connected source. */
+  const joinDesiredSg = (g: GroupEntry, s: SourceEntry): boolean => !isDirectlyConnected(s) && wantsSg(g, s);
+
+  /**
+   * §4.2.2 Update_SPTbit(S,G,iif), for data seen on iif (until the keepalive ends); at the first hop
+   * too, so that its Asserts carry the SPT metric.
+   */
+  function updateSptBit(g: GroupEntry, s: SourceEntry): void {
+    const iif = sourceIif(s);
+    if (s.sptBit || iif === undefined || !s.dataIfs.has(iif) || !wantsSg(g, s)) return;
+    const rp = rpOf(g.group);
+    if (isDirectlyConnected(s) || !rp || rpfInterface(s.source) !== rpfInterface(rp) || inheritedRpt(g, s).length === 0
+      || (s.up.target && sameTarget(s.up.target, g.up.target))) s.sptBit = true;
   }
 
   function updateSgUpstream(g: GroupEntry, s: SourceEntry): void {
@@ -411,6 +425,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   function evaluateOne(g: GroupEntry): void {
     updateStarUpstream(g);
     for (const s of g.sources.values()) {
+      updateSptBit(g, s);
       updateSgUpstream(g, s);
       updateRptUpstream(g, s);
       updateRegister(g, s);
@@ -690,13 +705,10 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     const connected = isDirectlyConnected(s);
     const local = includeStar(grp).filter((o) => !excludeSg(grp, src).has(o.ifname)).length + includeSg(grp, src).length > 0;
     // First hop (§4.4.1 KeepAlive on data from a connected source) and CheckSwitchToSpt (§4.2.1) at the last hop.
-    if ((connected && ifname === iif) || (cfg.sptSwitchover === 'immediate' && local) || (s.sptBit && ifname === iif)) s.restartKeepalive(KEEPALIVE_MS);
-    // §4.2.2 Update_SPTbit(S,G,iif).
-    if (!s.sptBit && ifname === iif && joinDesiredSg(g, s)) {
-      const rp = rpOf(grp);
-      const starT = g.up.target;
-      if (!rp || rpfInterface(src) !== rpfInterface(rp) || inheritedRpt(g, s).length === 0 || (s.up.target && sameTarget(s.up.target, starT))) s.sptBit = true;
-    }
+    if ((connected && ifname === iif) || (cfg.sptSwitchover === 'immediate' && local)) s.restartKeepalive(KEEPALIVE_MS);
+    s.dataIfs.add(ifname);
+    updateSptBit(g, s);
+    if (s.sptBit && ifname === iif) s.restartKeepalive(KEEPALIVE_MS);
     // §4.6: data on one of our outgoing interfaces means another router forwards it onto the LAN too.
     if (ifname !== iif && active.has(ifname)) {
       if (inheritedSg(g, s).some((o) => o.ifname === ifname)) {
