@@ -138,7 +138,15 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
         else pim.dataArrived(i.name, r.source, r.group);
       }
     },
-    families: () => protocolFamilies(host.modules, host.counters()),
+    families: () => [
+      ...protocolFamilies(host.modules, host.counters()),
+      ...(pim ? [{
+        name: 'mcr_pim_rpf_lookups_dropped_total', type: 'counter' as const,
+        help: 'RPF lookups of new sources refused because too many were queued (a flood of sources); the source is retried at its next report.',
+        samples: [{ value: rpfLimit.state.dropped }],
+      }] : []),
+      { name: 'mcr_proto_forwarded_total', type: 'counter' as const, help: 'Datagrams forwarded whole by the protocol plane (PIM RP: decapsulated Register data).', samples: [{ value: host.counters().tx?.forwarded ?? 0 }] },
+    ],
     open() {
       try {
         host.open();

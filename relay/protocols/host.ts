@@ -50,7 +50,7 @@ export interface ProtocolHostOptions {
 
 export interface HostCounters {
   rx: ReturnType<ProtoRxLike['counters']> | null;
-  tx: { sent: number; errors: Record<string, number> } | null;
+  tx: { sent: number; forwarded?: number; errors: Record<string, number> } | null;
   /** Packets received on an interface where no module of their protocol runs. */
   notForAModule: number;
   moduleErrors: number;
