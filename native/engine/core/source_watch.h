@@ -41,8 +41,8 @@ class SourceWatch {
   static constexpr uint64_t kRefreshNs = 20'000'000'000;  // "still flowing" every 20 s (KeepAlive: 210 s)
   static constexpr uint64_t kIdleNs = 60'000'000'000;     // a flow silent this long may give up its entry
   static constexpr uint32_t kRingSize = 4096;             // power of two
-  static constexpr uint64_t kReportsPerSec = 2000;
-  static constexpr uint64_t kBurst = 512;
+  static constexpr uint64_t kReportsPerSec = 400;  // the supervisor spends up to ~1 ms on each (RPF lookup, PIM state)
+  static constexpr uint64_t kBurst = 256;
 
   /* @counters: where tableFull / rateLimited / queueFull / reported are counted (global words). */
   explicit SourceWatch(uint64_t* counters);
