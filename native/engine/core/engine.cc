@@ -158,19 +158,23 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules, const std::vector<std
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_next;
   std::map<std::pair<EgressKey, uint32_t>, uint32_t> queue_of;
   std::vector<Table::Out> outs;  // in rule/output order; step 6 assigns them to rules
+  // The send queue of an egress socket: the running table's socket when it has one, else a new one.
+  auto queue_for = [&](const EgressKey& ek, uint32_t ifindex) {
+    const std::pair<EgressKey, uint32_t> key{ek, ifindex};
+    if (!egress_next.count(key)) {
+      auto it = egress_.find(key);
+      egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, ifindex);
+      queue_of[key] = static_cast<uint32_t>(next->egress.size());
+      next->egress.push_back(egress_next[key]);
+    }
+    return queue_of.at(key);
+  };
   for (const RuleSpec& r : rules) {
     for (const OutputSpec& o : r.outputs) {
       Table::Out out{};
       if (o.pim_register) {
         // Unicast to the RP on the engine's one register socket; the kernel routes it.
-        const std::pair<EgressKey, uint32_t> key{EgressKey{"", 0, 0, false, false, true}, 0};
-        if (!egress_next.count(key)) {
-          auto it = egress_.find(key);
-          egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(key.first, 0);
-          queue_of[key] = static_cast<uint32_t>(next->egress.size());
-          next->egress.push_back(egress_next[key]);
-        }
-        out.queue = queue_of.at(key);
+        out.queue = queue_for(EgressKey{"", 0, 0, false, false, true}, 0);
         out.slot = o.slot;
         out.pim_register = true;
         out.reg = o.reg;
@@ -187,14 +191,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules, const std::vector<std
                    packet_template(o.ifname, o.group, o.port, o.ttl, o.tos, &out.tmpl);
       out.keep_source = out.packet && o.keep_source;
       EgressKey ek = out.packet ? EgressKey{o.ifname, 0, 0, true, cfg_.gso} : EgressKey{o.ifname, o.ttl, o.tos, false};
-      std::pair<EgressKey, uint32_t> key{ek, ifindex};
-      if (!egress_next.count(key)) {
-        auto it = egress_.find(key);
-        egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, ifindex);
-        queue_of[key] = static_cast<uint32_t>(next->egress.size());
-        next->egress.push_back(egress_next[key]);
-      }
-      out.queue = queue_of.at(key);
+      out.queue = queue_for(ek, ifindex);
       out.slot = o.slot;
       out.ifindex = ifindex;
       out.report_local = o.report_local && is_multicast(o.group);
