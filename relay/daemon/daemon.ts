@@ -11,6 +11,7 @@ import { type ConfigFile, loadConfigFile } from '../config/load.js';
 import { type StoredRule, lockStateFile, restoreState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { gsoSupported } from '../engine/engine.js';
+import type { SourceReport } from '../engine/types.js';
 import { inputKey } from '../model/rule.js';
 import { McrStatsLog } from '../compat/stats-log.js';
 import { sumCounters } from '../stats/counters.js';
@@ -111,6 +112,7 @@ async function bringUp(s: Settings, config: ConfigFile, log: Logger, started: St
       backend, ringBlockSize: 65536, ringBlockCount: s.ringBlocks, ringVersion: s.ring === 'v2' ? 2 : 3, egress, busyPollUs: s.busyPollUs, gso,
       ...(fanoutGroup ? { fanoutGroup } : {}),
     },
+    ...(plane ? { onSources: (reports: SourceReport[]) => plane.sourcesSeen(reports) } : {}),
   });
   // Workers fork from here on: with CAP_NET_RAW alone even when mcrd runs as root (least-privilege.ts).
   beforeWorkers(s);
@@ -121,7 +123,7 @@ async function bringUp(s: Settings, config: ConfigFile, log: Logger, started: St
 
   rules = new RuleService({
     dataPlane: pool, stateFile, log,
-    ...(plane ? { compose: plane.mrib.compose } : {}),
+    ...(plane ? { compose: plane.mrib.compose, watch: plane.watch } : {}),
     ...(Number.isFinite(pool.limits.maxRuleSlots) ? { maxRuleSlots: pool.limits.maxRuleSlots } : {}),
     ...(Number.isFinite(pool.limits.maxOutputSlots) ? { maxOutputSlots: pool.limits.maxOutputSlots } : {}),
   });

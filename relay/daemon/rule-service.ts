@@ -48,6 +48,8 @@ export interface RuleServiceOptions {
    * members-only outputs filtered; relay/protocols/mrib). Default: the static rules as they are.
    */
   compose?: (usable: Rule[], exists: (ifname: string) => boolean) => PlannedRule[];
+  /** Interfaces whose new sources the engines report (PIM's); missing ones are left out. */
+  watch?: () => string[];
 }
 
 export class RuleService {
@@ -64,6 +66,7 @@ export class RuleService {
   private queue: Promise<unknown> = Promise.resolve();
   /** The table the data plane runs (what a failed save rolls back to). */
   private applied: EngineRule[] = [];
+  private appliedWatch: string[] = [];
 
   constructor(private readonly o: RuleServiceOptions) {
     this.ruleSlots = new SlotMap(o.maxRuleSlots ?? 4096, 'rule');
@@ -205,12 +208,12 @@ export class RuleService {
    */
   private async commit(next: StoredRule[], persist: boolean, look?: Lookup): Promise<void> {
     const plan = this.plan(next, look);
-    await this.o.dataPlane.apply(plan.engine);
+    await this.o.dataPlane.apply(plan.engine, plan.watch);
     if (persist && this.o.stateFile) {
       try {
         await writeState(this.o.stateFile, next);
       } catch (err) {
-        await this.o.dataPlane.apply(this.applied).catch((back: Error) => {
+        await this.o.dataPlane.apply(this.applied, this.appliedWatch).catch((back: Error) => {
           this.o.log.error('previous rule table not restored after a failed save', { error: back.message });
         });
         this.o.log.error('state file not written; change refused, running rules unchanged', { error: (err as Error).message });
@@ -231,7 +234,7 @@ export class RuleService {
   /** Push the usable part of `rules` to the data plane and make it current. */
   private async install(rules: StoredRule[], look?: Lookup): Promise<void> {
     const plan = this.plan(rules, look);
-    await this.o.dataPlane.apply(plan.engine);
+    await this.o.dataPlane.apply(plan.engine, plan.watch);
     this.adopt(plan);
   }
 
@@ -258,7 +261,8 @@ export class RuleService {
       input: r.input,
       outputs: r.outputs.map(({ key, ...o }) => ({ ...o, slot: outPlan.get(key)! })),
     }));
-    return { engine, rulePlan, outPlan, waiting, used, look };
+    const watch = (this.o.watch?.() ?? []).filter((n) => look(n) !== undefined);
+    return { engine, watch, rulePlan, outPlan, waiting, used, look };
   }
 
   /** The data plane runs `plan.engine`: make its slots and interfaces current. */
@@ -266,6 +270,7 @@ export class RuleService {
     this.ruleSlots.commit(plan.rulePlan);
     this.outputSlots.commit(plan.outPlan);
     this.applied = plan.engine;
+    this.appliedWatch = plan.watch;
     this.waiting = plan.waiting;
     this.installedIf = plan.used;
     this.seen = plan.look;
@@ -309,6 +314,7 @@ type Lookup = (name: string) => InterfaceState | undefined;
 
 interface Plan {
   engine: EngineRule[];
+  watch: string[];
   rulePlan: Map<string, number>;
   outPlan: Map<string, number>;
   waiting: Map<string, string>;

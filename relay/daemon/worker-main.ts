@@ -11,12 +11,14 @@ import { afterStart } from './least-privilege.js';
 const send = (m: FromWorker) => process.send?.(m);
 let engine: Engine | undefined;
 
-async function init(options: EngineOptions, rules: EngineRule[]): Promise<void> {
+async function init(options: EngineOptions, rules: EngineRule[], watch: string[] = []): Promise<void> {
   try {
     // A data-plane worker needs CAP_NET_RAW and nothing else, however it was started.
     afterStart();
     engine = new Engine(options);
-    engine.setRules(rules);
+    // PIM source reports are rare (rate-limited in the engine): each batch goes on as it comes.
+    engine.onSources((reports) => send({ type: 'sources', reports }));
+    engine.setRules(rules, watch);
     engine.start();
     send({ type: 'ready', maxRuleSlots: Engine.MAX_RULE_SLOTS, maxOutputSlots: Engine.MAX_OUTPUT_SLOTS });
   } catch (err) {
@@ -31,12 +33,12 @@ let ready: Promise<void> = Promise.resolve();
 process.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'init':
-      ready = init(m.options, m.rules);
+      ready = init(m.options, m.rules, m.watch);
       break;
     case 'setRules':
       void ready.then(() => {
         try {
-          engine!.setRules(m.rules);
+          engine!.setRules(m.rules, m.watch);
           send({ type: 'reply', seq: m.seq, ok: true });
         } catch (err) {
           send({ type: 'reply', seq: m.seq, ok: false, error: toWireError(err) });

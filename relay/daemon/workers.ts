@@ -9,7 +9,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { WorkerState, WorkerView } from '../control/api.js';
-import type { EngineCounters, EngineOptions, EngineRule } from '../engine/types.js';
+import type { EngineCounters, EngineOptions, EngineRule, SourceReport } from '../engine/types.js';
 import { McrError } from '../errors.js';
 import type { DataPlane } from './data-plane.js';
 import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
@@ -30,6 +30,8 @@ export interface WorkerPoolOptions {
   fastCrashMs?: number;
   maxFastCrashes?: number;
   replyTimeoutMs?: number;
+  /** PIM source reports of any worker's engine (the worker's fan-out share of the flows). */
+  onSources?: (reports: SourceReport[]) => void;
 }
 
 interface Worker {
@@ -50,6 +52,7 @@ interface Worker {
 export class WorkerPool implements DataPlane {
   private readonly pool: Worker[];
   private table: EngineRule[] = [];
+  private watch: string[] = [];
   /** Counters of worker instances that have exited (as last read), so totals survive restarts. */
   private retired: EngineCounters[] = [];
   private seq = 0;
@@ -78,15 +81,15 @@ export class WorkerPool implements DataPlane {
     }));
   }
 
-  async apply(rules: EngineRule[]): Promise<void> {
+  async apply(rules: EngineRule[], watch: string[] = []): Promise<void> {
     const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
-    const results = await Promise.allSettled(live.map((w) => this.call(w, { type: 'setRules', seq: 0, rules })));
+    const results = await Promise.allSettled(live.map((w) => this.call(w, { type: 'setRules', seq: 0, rules, watch })));
     const bad = results.findIndex((r) => r.status === 'rejected');
-    if (bad === -1) { this.table = rules; return; }
+    if (bad === -1) { this.table = rules; this.watch = watch; return; }
     // Put the workers that took the new table back on the old one: all workers run the same rules.
     await Promise.allSettled(live.filter((_, i) => results[i]!.status === 'fulfilled')
-      .map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table })));
+      .map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table, watch: this.watch })));
     throw (results[bad] as PromiseRejectedResult).reason;
   }
 
@@ -133,7 +136,7 @@ export class WorkerPool implements DataPlane {
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
-    child.send({ type: 'init', index: w.index, options, rules: this.table } satisfies ToWorker);
+    child.send({ type: 'init', index: w.index, options, rules: this.table, watch: this.watch } satisfies ToWorker);
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });
   }
@@ -145,6 +148,8 @@ export class WorkerPool implements DataPlane {
       this.limits.maxOutputSlots = Math.min(this.limits.maxOutputSlots, m.maxOutputSlots);
       this.o.log.info('worker running', { worker: w.index, pid: w.child?.pid });
       w.onReady?.(); w.onReady = null;
+    } else if (m.type === 'sources') {
+      this.o.onSources?.(m.reports);
     } else if (m.type === 'fatal') {
       w.lastExit = `engine start failed: ${m.error.message}`;
       this.o.log.error('worker could not start the engine', { worker: w.index, error: m.error.message, hint: m.error.hint });

@@ -21,6 +21,8 @@ import type {
   MalformedReason,
   OutputCounters,
   RuleCounters,
+  SourceReport,
+  SourceWatchEvent,
 } from './types.js';
 
 /** A setup failure of the engine (a syscall failed), e.g. `bind(AF_PACKET, eth9): ENODEV — interface does not exist`. */
@@ -122,9 +124,23 @@ function validateRules(rules: unknown, layout: NativeLayout): asserts rules is E
       checkInt(`${op}.port`, out['port'], 0, 65535); // 0: the input datagram's port
       checkInt(`${op}.ttl`, out['ttl'], 1, 255);
       if (out['tos'] !== undefined) checkInt(`${op}.tos`, out['tos'], 0, 255);
-      if (out['keepSource'] !== undefined && typeof out['keepSource'] !== 'boolean') throw new TypeError(`${op}.keepSource: expected a boolean, got ${describe(out['keepSource'])}`);
+      for (const k of ['keepSource', 'reportLocal'] as const) {
+        if (out[k] !== undefined && typeof out[k] !== 'boolean') throw new TypeError(`${op}.${k}: expected a boolean, got ${describe(out[k])}`);
+      }
+      if (out['register'] !== undefined) validateRegister(`${op}.register`, out['register']);
     });
   });
+}
+
+function validateRegister(path: string, v: unknown): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`${path}: expected an object, got ${describe(v)}`);
+  const r = v as Record<string, unknown>;
+  if (r['source'] === undefined) return;
+  checkString(`${path}.source`, r['source']);
+  checkString(`${path}.group`, r['group']);
+  checkInt(`${path}.port`, r['port'], 0, 65535);
+  checkInt(`${path}.ttl`, r['ttl'], 1, 255);
+  if (r['tos'] !== undefined) checkInt(`${path}.tos`, r['tos'], 0, 255);
 }
 
 /** Native errors carry code/syscall/iface/hint; anything else (TypeError, RangeError) passes through. */
@@ -174,15 +190,25 @@ export class Engine {
    * Replace the whole rule table, all or nothing. Sockets and joins are set up before the atomic swap;
    * on failure an EngineError is thrown and the running table keeps forwarding untouched.
    */
-  setRules(rules: EngineRule[]): void {
+  setRules(rules: EngineRule[], watch: string[] = []): void {
     validateRules(rules, this.#layout);
+    watch.forEach((w, i) => checkString(`setRules watch[${i}]`, w));
     try {
-      this.#native.setRules(rules);
+      this.#native.setRules(rules, watch);
     } catch (err) {
       rethrow(err);
     }
     this.#ruleSlots = rules.map((r) => r.slot);
     this.#outputSlots = rules.flatMap((r) => r.outputs.map((o) => o.slot));
+  }
+
+  /**
+   * Receive PIM source reports (SourceReport) in batches on this thread; call once, before start().
+   * `watch` interfaces of setRules and `reportLocal` outputs produce them.
+   */
+  onSources(cb: (reports: SourceReport[]) => void): void {
+    if (typeof cb !== 'function') throw new TypeError(`onSources: expected a function, got ${describe(cb)}`);
+    this.#native.onSources(cb);
   }
 
   /** Spawn the engine thread (no-op if running). */
@@ -215,6 +241,7 @@ export class Engine {
       ringFreezes: at(l.ringFreezes),
       unmatched: at(l.unmatched),
       malformed,
+      sources: Object.fromEntries(l.sourceWatchNames.map((name, i) => [name, at(l.sourceWatchBase + i)])) as Record<SourceWatchEvent, bigint>,
     };
     const rules = new Map<number, RuleCounters>();
     for (const slot of this.#ruleSlots) {

@@ -2,6 +2,11 @@
 // objects once into EngineConfig/RuleSpec, and turns SetupError into a JS Error carrying
 // code/errno/syscall/iface/hint (relay/engine/engine.ts rethrows it as EngineError).
 // The wrap owns the engine thread: stop() joins it, and so does the finalizer.
+// PIM source reports (source_watch.h) reach JS through onSources(cb): the engine thread only queues a
+// wake-up (no allocation) when its report ring turns non-empty; the JS thread drains up to kBatch
+// reports per call and comes back for the rest. The ring lives in a SourceState the thread-safe
+// function owns, freed by its finalizer after the last queued call, so a late wake-up never touches
+// freed memory.
 #include <arpa/inet.h>
 #include <napi.h>
 
@@ -50,12 +55,75 @@ uint32_t ipv4_at(Napi::Env env, Napi::Object o, const char* key, const std::stri
   return ntohl(a.s_addr);
 }
 
+bool bool_at(Napi::Env env, Napi::Object o, const char* key, const std::string& path) {
+  if (!has(o, key)) return false;
+  if (!o.Get(key).IsBoolean()) type_error(env, path + "." + key, "a boolean");
+  return o.Get(key).As<Napi::Boolean>().Value();
+}
+
+std::string dotted(uint32_t ip) {
+  in_addr a{htonl(ip)};
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+constexpr uint32_t kBatch = 256;
+
+struct SourceState {
+  std::shared_ptr<SourceWatch> watch;
+  napi_threadsafe_function tsfn = nullptr;
+  bool closed = false;  // JS thread only
+};
+
+void wake(SourceState* st) { napi_call_threadsafe_function(st->tsfn, nullptr, napi_tsfn_nonblocking); }
+
+void DrainSources(Napi::Env env, Napi::Function cb, SourceState* st, void*) {
+  if (env == nullptr || cb.IsEmpty() || st == nullptr || st->closed) return;
+  SourceWatch& w = *st->watch;
+  w.rearm();
+  SourceReport reports[kBatch];
+  const uint32_t n = w.drain(reports, kBatch);
+  if (w.claim_notify()) wake(st);  // more than one batch waiting: come back after other callbacks
+  if (n == 0) return;
+  Napi::Array arr = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ifindex", Napi::Number::New(env, reports[i].ifindex));
+    o.Set("source", dotted(reports[i].source));
+    o.Set("group", dotted(reports[i].group));
+    o.Set("local", Napi::Boolean::New(env, reports[i].local != 0));
+    arr.Set(i, o);
+  }
+  try {
+    cb.Call({arr});
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+}
+using SourceTsfn = Napi::TypedThreadSafeFunction<SourceState, void, DrainSources>;
+
+/* An output's `register` object: {} = the datagram as received; { source, group, port, ttl, tos? } =
+   as a static output re-originates it (register_encap.h). */
+RegisterSpec register_at(Napi::Env env, Napi::Object o, const std::string& path) {
+  RegisterSpec r;
+  if (!has(o, "source")) return r;
+  r.relayed = true;
+  r.source = ipv4_at(env, o, "source", path);
+  r.group = ipv4_at(env, o, "group", path);
+  r.port = static_cast<uint16_t>(number_at(env, o, "port", path, 0, 65535));
+  r.ttl = static_cast<uint8_t>(number_at(env, o, "ttl", path, 1, 255));
+  r.tos = has(o, "tos") ? static_cast<uint8_t>(number_at(env, o, "tos", path, 0, 255)) : 0;
+  return r;
+}
+
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeEngine",
                        {InstanceMethod("setRules", &EngineWrap::SetRules), InstanceMethod("start", &EngineWrap::Start),
-                        InstanceMethod("stop", &EngineWrap::Stop),
+                        InstanceMethod("stop", &EngineWrap::Stop), InstanceMethod("onSources", &EngineWrap::OnSources),
                         InstanceMethod("counterBuffer", &EngineWrap::CounterBuffer)});
   }
 
@@ -140,16 +208,27 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         os.port = static_cast<uint16_t>(number_at(env, o, "port", op, 0, 65535));
         os.ttl = static_cast<int>(number_at(env, o, "ttl", op, 1, 255));
         os.tos = has(o, "tos") ? static_cast<int>(number_at(env, o, "tos", op, 0, 255)) : -1;
-        if (has(o, "keepSource")) {
-          if (!o.Get("keepSource").IsBoolean()) type_error(env, op + ".keepSource", "a boolean");
-          os.keep_source = o.Get("keepSource").As<Napi::Boolean>().Value();
+        os.keep_source = bool_at(env, o, "keepSource", op);
+        os.report_local = bool_at(env, o, "reportLocal", op);
+        if (has(o, "register")) {
+          os.pim_register = true;
+          os.reg = register_at(env, object_at(env, o.Get("register"), op + ".register"), op + ".register");
         }
         spec.outputs.push_back(std::move(os));
       }
       rules.push_back(std::move(spec));
     }
+    std::vector<std::string> watch;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!info[1].IsArray()) type_error(env, "watch", "an array of interface names");
+      Napi::Array w = info[1].As<Napi::Array>();
+      for (uint32_t i = 0; i < w.Length(); ++i) {
+        if (!w.Get(i).IsString()) type_error(env, "watch[" + std::to_string(i) + "]", "an interface name");
+        watch.push_back(w.Get(i).As<Napi::String>().Utf8Value());
+      }
+    }
     try {
-      engine_->set_rules(rules);
+      engine_->set_rules(rules, watch);
     } catch (const SetupError& e) {
       throw_setup(env, e);
     } catch (const std::exception& e) {
@@ -174,6 +253,32 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return info.Env().Undefined();
   }
 
+  /* onSources(cb): cb(reports) on the JS thread; once, before start(). */
+  Napi::Value OnSources(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) type_error(env, "onSources", "a function");
+    if (sources_ || engine_->running()) throw Napi::Error::New(env, "onSources: call it once, before start()");
+    sources_ = new SourceState{engine_->source_watch()};
+    tsfn_ = SourceTsfn::New(env, info[0].As<Napi::Function>(), "mcr-sources", 0, 1, sources_,
+                            [](Napi::Env, void*, SourceState* st) { delete st; });
+    tsfn_.Unref(env);  // the worker's IPC channel decides whether the process stays up
+    sources_->tsfn = tsfn_;
+    SourceState* st = sources_;
+    engine_->source_watch()->set_notify([st] { wake(st); });
+    return env.Undefined();
+  }
+
+ public:
+  ~EngineWrap() override {
+    engine_.reset();  // joins the engine thread: no wake-up is queued after this
+    if (sources_) {
+      sources_->closed = true;
+      tsfn_.Release();  // its finalizer frees sources_ after the queued calls (which see closed)
+    }
+  }
+
+ private:
+
   /* The counter block as an external ArrayBuffer; the buffer keeps the memory alive on its own. */
   Napi::Value CounterBuffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -188,6 +293,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   std::unique_ptr<Engine> engine_;
   Napi::Reference<Napi::ArrayBuffer> buffer_ref_;
+  SourceState* sources_ = nullptr;
+  SourceTsfn tsfn_;
 };
 
 }  // namespace

@@ -60,6 +60,7 @@ Engine::Engine(const EngineConfig& cfg) : cfg_(cfg) {
       r.retire_ms < 1 || (r.version != 2 && r.version != 3))
     throw SetupError(EINVAL, "Engine", "ring", "", "ringBlockSize must be a page multiple >= 16384, ringBlockCount >= 2, ringRetireMs >= 1, ringVersion 2 or 3");
   counters_ = CounterBlock::create();
+  watch_ = std::make_shared<SourceWatch>(counters_->global() + kSourceWatchBase);
   sender_ = cfg.backend == Backend::Uring ? make_uring_sender() : make_mmsg_sender();
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw SetupError(errno, "eventfd", "", "", "");
@@ -75,7 +76,7 @@ Engine::~Engine() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void Engine::set_rules(const std::vector<RuleSpec>& rules) {
+void Engine::set_rules(const std::vector<RuleSpec>& rules, const std::vector<std::string>& watch) {
   std::lock_guard<std::mutex> lk(mu_);
 
   // 1. Check what the kernel would not: slot ranges and reuse, TTL/TOS ranges.
@@ -116,6 +117,12 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
     else
       n.guards.insert({r.in_group, r.in_port});
   }
+  std::set<IfKey> watched;
+  for (const std::string& w : watch) {
+    IfKey k{w, resolve(w, "bind", "AF_PACKET")};
+    watched.insert(k);
+    need[k].pairs.insert(kAnyMulticast);
+  }
 
   auto next = std::make_unique<Table>();
   next->generation = next_generation_;
@@ -151,9 +158,31 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_next;
   std::map<std::pair<EgressKey, uint32_t>, uint32_t> queue_of;
   std::vector<Table::Out> outs;  // in rule/output order; step 6 assigns them to rules
+  // The send queue of an egress socket: the running table's socket when it has one, else a new one.
+  auto queue_for = [&](const EgressKey& ek, uint32_t ifindex) {
+    const std::pair<EgressKey, uint32_t> key{ek, ifindex};
+    if (!egress_next.count(key)) {
+      auto it = egress_.find(key);
+      egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, ifindex);
+      queue_of[key] = static_cast<uint32_t>(next->egress.size());
+      next->egress.push_back(egress_next[key]);
+    }
+    return queue_of.at(key);
+  };
   for (const RuleSpec& r : rules) {
     for (const OutputSpec& o : r.outputs) {
       Table::Out out{};
+      if (o.pim_register) {
+        // Unicast to the RP on the engine's one register socket; the kernel routes it.
+        out.queue = queue_for(EgressKey{"", 0, 0, false, false, true}, 0);
+        out.slot = o.slot;
+        out.pim_register = true;
+        out.reg = o.reg;
+        out.dst.sin_family = AF_INET;
+        out.dst.sin_addr.s_addr = htonl(o.group);
+        outs.push_back(out);
+        continue;
+      }
       const uint32_t ifindex = resolve(o.ifname, "setsockopt(SO_BINDTODEVICE)", "UDP");
       // Raw egress only where it can build every header itself: multicast, an IPv4 address, Ethernet.
       // A keep-source output needs raw egress whatever the engine default (a UDP socket cannot send
@@ -162,15 +191,10 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
                    packet_template(o.ifname, o.group, o.port, o.ttl, o.tos, &out.tmpl);
       out.keep_source = out.packet && o.keep_source;
       EgressKey ek = out.packet ? EgressKey{o.ifname, 0, 0, true, cfg_.gso} : EgressKey{o.ifname, o.ttl, o.tos, false};
-      std::pair<EgressKey, uint32_t> key{ek, ifindex};
-      if (!egress_next.count(key)) {
-        auto it = egress_.find(key);
-        egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, ifindex);
-        queue_of[key] = static_cast<uint32_t>(next->egress.size());
-        next->egress.push_back(egress_next[key]);
-      }
-      out.queue = queue_of.at(key);
+      out.queue = queue_for(ek, ifindex);
       out.slot = o.slot;
+      out.ifindex = ifindex;
+      out.report_local = o.report_local && is_multicast(o.group);
       out.dst.sin_family = AF_INET;
       out.dst.sin_addr.s_addr = htonl(o.group);
       out.dst.sin_port = htons(o.port);
@@ -225,7 +249,10 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
     next->rules.push_back(Table::Rule{r.slot, out_begin, static_cast<uint32_t>(r.outputs.size())});
     out_begin += static_cast<uint32_t>(r.outputs.size());
   }
-  for (auto& [k, s] : rx_next) next->rx.push_back(s);
+  for (auto& [k, s] : rx_next) {
+    s->set_watch(watched.count(k) != 0);
+    next->rx.push_back(s);
+  }
   std::vector<QueueSpec> queues;
   for (auto& e : next->egress) queues.push_back({e->fd(), e->gso()});
   next->batch = std::make_unique<SendBatch>(queues);
@@ -485,6 +512,7 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
     counter_add(g + kMalformedBase + static_cast<size_t>(st) - 1, 1);
     return;
   }
+  if (rx.watch()) watch_->note(rx.ifindex(), p.src_ip, p.dst_ip, false, ts_ns);
   const uint32_t ri = t.index.find(rx.ifindex(), p.dst_ip, p.dst_port, p.src_ip);
   if (ri == RuleIndex::kNone) {
     counter_add(g + kUnmatched, 1);
@@ -499,7 +527,10 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
   for (uint32_t k = 0; k < r.out_count; ++k) {
     const Table::Out& o = t.outs[r.out_begin + k];
     bool full;
-    if (o.packet) {
+    if (o.report_local) watch_->note(o.ifindex, 0, ntohl(o.dst.sin_addr.s_addr), true, ts_ns);
+    if (o.pim_register) {
+      full = queue_register(*t.batch, o.queue, &o.dst, o.reg, data, p, o.slot);
+    } else if (o.packet) {
       if (p.payload_len + 28 > o.tmpl.mtu) {  // what a UDP socket would refuse with DF set
         SendBatch::account(*counters_, o.slot, -EMSGSIZE, 0);
         continue;

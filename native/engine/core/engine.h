@@ -26,8 +26,10 @@
 #include "counters.h"
 #include "egress.h"
 #include "parse.h"
+#include "register_encap.h"
 #include "rule_index.h"
 #include "rx_socket.h"
+#include "source_watch.h"
 
 namespace mcr {
 
@@ -61,6 +63,12 @@ struct OutputSpec {
   // Relay with the input datagram's IPv4 source address and UDP source port (learned routes: router
   // semantics for SSM receivers and PIM). Multicast only; forces raw egress for this output.
   bool keep_source = false;
+  // PIM: report this output's stream (our address on ifname, the output group) as a source we originate
+  // there (source_watch.h), so mcrd registers it as its DR.
+  bool report_local = false;
+  // PIM Register output (register_encap.h): `group` is the RP; ifname is only informational.
+  bool pim_register = false;
+  RegisterSpec reg;
 };
 
 struct RuleSpec {
@@ -87,6 +95,10 @@ struct Table {
     bool packet;          // raw AF_PACKET egress with headers from tmpl
     bool keep_source;     // packet only: the datagram's own source address and port
     PacketTemplate tmpl;  // valid when packet
+    uint32_t ifindex;
+    bool report_local;    // note the stream in the source watch as ours (OutputSpec::report_local)
+    bool pim_register;    // a Register to dst (the RP) on the register socket's queue
+    RegisterSpec reg;
   };
 
   uint64_t generation = 0;
@@ -109,14 +121,17 @@ class Engine {
 
   /**
    * set_rules - replace the whole rule table, all or nothing.
+   * @watch: interfaces whose multicast UDP (any group, matched or not) feeds the source watch (PIM).
    * Throws SetupError (EINVAL for inconsistent input, else the failing syscall); the running table is
    * then untouched.
    */
-  void set_rules(const std::vector<RuleSpec>& rules);
+  void set_rules(const std::vector<RuleSpec>& rules, const std::vector<std::string>& watch = {});
   void start();  // spawns the engine thread; no-op if running
   void stop();   // signals and joins; idempotent
 
   const std::shared_ptr<CounterBlock>& counters() const { return counters_; }
+  /* PIM source reports; set its notify before start(). */
+  const std::shared_ptr<SourceWatch>& source_watch() const { return watch_; }
   bool running() const { return running_; }
 
  private:
@@ -135,6 +150,7 @@ class Engine {
 
   EngineConfig cfg_;
   std::shared_ptr<CounterBlock> counters_;
+  std::shared_ptr<SourceWatch> watch_;
   std::unique_ptr<Sender> sender_;
   int wake_fd_ = -1;
 

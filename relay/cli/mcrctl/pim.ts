@@ -6,6 +6,7 @@
  *   mcrctl pim rp                               group range → RP and where the mapping comes from
  *   mcrctl pim state                            upstream (*,G), (S,G), (S,G,rpt): RPF, timers, OIL
  *   mcrctl pim join                             downstream join state per interface
+ *   mcrctl pim assert                           Assert state per interface: Winner / Loser, winner, timer
  *   mcrctl pim enable --interface eth1 [--dr-priority 10]
  *   mcrctl pim disable --interface eth1
  *   mcrctl pim set-rp --group 239.1.0.0/16 --rp 10.0.0.9     (without --rp: remove the range; a bare group: /32)
@@ -54,6 +55,11 @@ const RENDER: Record<string, { empty: string; head: string[]; row(r: Row): strin
     head: ['INTERFACE', 'SOURCE', 'GROUP', 'RPT', 'STATE', 'EXPIRES', 'PRUNE PENDING'],
     row: (r) => [str(r.interface), str(r.source), str(r.group), r.rpt ? 'yes' : '', str(r.state), ms(r.expiresInMs), ms(r.prunePendingInMs)],
   },
+  assert: {
+    empty: 'no PIM assert state',
+    head: ['INTERFACE', 'SOURCE', 'GROUP', 'STATE', 'WINNER', 'TIMER'],
+    row: (r) => [str(r.interface), str(r.source), str(r.group), str(r.state), str(r.winner), ms(r.timerInMs)],
+  },
 };
 
 interface RpView { bsr: { address?: string } | null; ranges: Row[] }
@@ -75,6 +81,7 @@ const SUB = {
   rp: 'show the group range → RP mapping and its source (static, bsr)',
   state: 'show upstream (*,G), (S,G), (S,G,rpt) state with RPF neighbor, timers and OIL',
   join: 'show downstream Join/Prune state per interface',
+  assert: 'show Assert state per interface (Winner / Loser, the winner, the Assert timer)',
   enable: 'run PIM on an interface (--interface IF [--dr-priority N])',
   disable: 'stop PIM on an interface (--interface IF; sends a goodbye Hello)',
   'set-rp': 'set the static RP of a group range (--group G/LEN --rp A); without --rp remove it',
@@ -84,7 +91,7 @@ const SUB = {
 
 export const pim: Verb = {
   name: 'pim',
-  summary: 'PIM-SM neighbors, rp, state, join; enable / disable / set-rp',
+  summary: 'PIM-SM neighbors, rp, state, join, assert; enable / disable / set-rp',
   usage: `usage: mcrctl pim SUBCOMMAND
 
 ${Object.entries(SUB).map(([k, v]) => `  ${k.padEnd(18)} ${v}`).join('\n')}
@@ -96,7 +103,7 @@ ${Object.entries(SUB).map(([k, v]) => `  ${k.padEnd(18)} ${v}`).join('\n')}
   mcrctl --json pim neighbors`,
   async run(argv, ctx) {
     const [sub, ...rest] = argv;
-    if (sub === 'neighbors' || sub === 'interfaces' || sub === 'rp' || sub === 'state' || sub === 'join') {
+    if (sub === 'neighbors' || sub === 'interfaces' || sub === 'rp' || sub === 'state' || sub === 'join' || sub === 'assert') {
       verbFlags(`pim ${sub}`, rest, []);
       const r = await ctx.request<Record<string, unknown>>(`pim-${sub}`);
       if (sub === 'neighbors') {
