@@ -4,6 +4,8 @@
  *
  *   supervisor → worker: { type: 'init', index, options, rules }  construct Engine, setRules, start
  *                        { type: 'setRules', seq, rules }       swap the table (all-or-nothing)
+ *                        { type: 'updateRules', seq, remove, add }  the same, sent as the change from
+ *                                                               the table the worker last accepted
  *                        { type: 'counters', seq }              counter snapshot
  *                        { type: 'stop' }                       stop the engine and exit 0
  *   worker → supervisor: { type: 'ready', maxRuleSlots, maxOutputSlots }
@@ -24,6 +26,7 @@ export interface WireEngineError {
 export type ToWorker =
   | { type: 'init'; index: number; options: EngineOptions; rules: EngineRule[] }
   | { type: 'setRules'; seq: number; rules: EngineRule[] }
+  | { type: 'updateRules'; seq: number; remove: string[]; add: EngineRule[] }
   | { type: 'counters'; seq: number }
   | { type: 'stop' };
 

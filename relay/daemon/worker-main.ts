@@ -9,6 +9,7 @@ import { type FromWorker, type ToWorker, toWireError } from './ipc.js';
 /** The facade relay/engine/engine.ts exports (loaded at run time: it needs the native addon). */
 interface EngineLike {
   setRules(rules: EngineRule[]): void;
+  updateRules(remove: string[], add: EngineRule[]): void;
   start(): void;
   stop(): void;
   counters(): EngineCounters;
@@ -42,9 +43,11 @@ process.on('message', (m: ToWorker) => {
       ready = init(m.options, m.rules);
       break;
     case 'setRules':
+    case 'updateRules':
       void ready.then(() => {
         try {
-          engine!.setRules(m.rules);
+          if (m.type === 'setRules') engine!.setRules(m.rules);
+          else engine!.updateRules(m.remove, m.add);
           send({ type: 'reply', seq: m.seq, ok: true });
         } catch (err) {
           send({ type: 'reply', seq: m.seq, ok: false, error: toWireError(err) });

@@ -14,6 +14,7 @@ import { McrError } from '../errors.js';
 import type { DataPlane } from './data-plane.js';
 import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
 import type { Logger } from './log.js';
+import { tableDelta } from './table-delta.js';
 import { sumCounters } from '../stats/counters.js';
 
 export interface WorkerPoolOptions {
@@ -45,11 +46,15 @@ interface Worker {
   timer: NodeJS.Timeout | null;
   /** The latest counters read from this instance, kept when it dies so totals do not go backwards. */
   lastCounters: EngineCounters | null;
+  /** The pool's table version this instance runs (a change goes to it as a delta only from that one). */
+  version: number;
 }
 
 export class WorkerPool implements DataPlane {
   private readonly pool: Worker[];
   private table: EngineRule[] = [];
+  /** Bumped by every accepted table: a worker at this version gets changes as deltas. */
+  private version = 0;
   /** Counters of worker instances that have exited (as last read), so totals survive restarts. */
   private retired: EngineCounters[] = [];
   private seq = 0;
@@ -59,7 +64,7 @@ export class WorkerPool implements DataPlane {
   constructor(private readonly o: WorkerPoolOptions) {
     this.pool = Array.from({ length: o.count }, (_, index) => ({
       index, child: null, state: 'stopped' as WorkerState, restarts: 0, fastCrashes: 0, lastExit: null,
-      startedAt: 0, pending: new Map(), onReady: null, timer: null, lastCounters: null,
+      startedAt: 0, pending: new Map(), onReady: null, timer: null, lastCounters: null, version: -1,
     }));
   }
 
@@ -81,12 +86,26 @@ export class WorkerPool implements DataPlane {
   async apply(rules: EngineRule[]): Promise<void> {
     const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
-    const results = await Promise.allSettled(live.map((w) => this.call(w, { type: 'setRules', seq: 0, rules })));
+    // Workers on the current table get only the change (one rule of 10,000 crosses as one rule);
+    // any other (just restarted, or left behind by a failed rollback) gets the whole table.
+    const delta = tableDelta(this.table, rules);
+    const change = (w: Worker): Extract<ToWorker, { seq: number }> => w.version === this.version
+      ? { type: 'updateRules', seq: 0, ...delta }
+      : { type: 'setRules', seq: 0, rules };
+    const results = await Promise.allSettled(live.map((w) => this.call(w, change(w))));
     const bad = results.findIndex((r) => r.status === 'rejected');
-    if (bad === -1) { this.table = rules; return; }
+    if (bad === -1) {
+      this.table = rules;
+      this.version++;
+      for (const w of live) w.version = this.version;
+      return;
+    }
     // Put the workers that took the new table back on the old one: all workers run the same rules.
-    await Promise.allSettled(live.filter((_, i) => results[i]!.status === 'fulfilled')
-      .map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table })));
+    // A refusal leaves a worker's table as it was; a timeout may not have: send it everything next time.
+    live.forEach((w, i) => { if (results[i]!.status === 'rejected') w.version = -1; });
+    const took = live.filter((_, i) => results[i]!.status === 'fulfilled');
+    const back = await Promise.allSettled(took.map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table })));
+    took.forEach((w, i) => { w.version = back[i]!.status === 'fulfilled' ? this.version : -1; });
     throw (results[bad] as PromiseRejectedResult).reason;
   }
 
@@ -134,6 +153,7 @@ export class WorkerPool implements DataPlane {
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
     child.send({ type: 'init', index: w.index, options, rules: this.table } satisfies ToWorker);
+    w.version = this.version;
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });
   }

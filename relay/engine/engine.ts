@@ -105,6 +105,10 @@ function validateOptions(opts: unknown): asserts opts is EngineOptions {
   if (o['ringVersion'] !== undefined && o['ringVersion'] !== 2 && o['ringVersion'] !== 3)
     throw new TypeError(`Engine options.ringVersion: expected 2 or 3, got ${describe(o['ringVersion'])}`);
   if (o['busyPollUs'] !== undefined) checkInt('Engine options.busyPollUs', o['busyPollUs'], 0, 1_000_000);
+  if (o['adaptivePoll'] !== undefined && typeof o['adaptivePoll'] !== 'boolean')
+    throw new TypeError(`Engine options.adaptivePoll: expected a boolean, got ${describe(o['adaptivePoll'])}`);
+  if (o['adaptivePoll'] === true && (o['busyPollUs'] ?? 0) !== 0)
+    throw new TypeError('Engine options.adaptivePoll: expected false when busyPollUs is set (a fixed window or adaptive, not both)');
   if (o['egress'] !== undefined && o['egress'] !== 'socket' && o['egress'] !== 'packet')
     throw new TypeError(`Engine options.egress: expected 'socket' or 'packet', got ${describe(o['egress'])}`);
   if (o['gso'] !== undefined && typeof o['gso'] !== 'boolean')
@@ -145,6 +149,10 @@ function validateRules(rules: unknown, layout: NativeLayout): asserts rules is E
   });
 }
 
+function slotsOf(r: EngineRule): { rule: number; outputs: number[] } {
+  return { rule: r.slot, outputs: r.outputs.map((o) => o.slot) };
+}
+
 /** Native errors carry code/syscall/iface/hint; anything else (TypeError, RangeError) passes through. */
 function rethrow(err: unknown): never {
   const e = err as Error & { code?: unknown; syscall?: string; iface?: string; hint?: string; errno?: number };
@@ -172,8 +180,8 @@ export class Engine {
   readonly #native: NativeEngineHandle;
   readonly #layout: NativeLayout;
   readonly #words: BigUint64Array;
-  #ruleSlots: number[] = [];
-  #outputSlots: number[] = [];
+  /** Rule id → its counter slots, for the table the engine runs (counters() reads these). */
+  #slots = new Map<string, { rule: number; outputs: number[] }>();
 
   /** Validates the options and creates the native engine (and, for `uring`, its ring); no thread yet. */
   constructor(opts: EngineOptions) {
@@ -199,8 +207,26 @@ export class Engine {
     } catch (err) {
       rethrow(err);
     }
-    this.#ruleSlots = rules.map((r) => r.slot);
-    this.#outputSlots = rules.flatMap((r) => r.outputs.map((o) => o.slot));
+    this.#slots = new Map(rules.map((r) => [r.id, slotsOf(r)]));
+  }
+
+  /**
+   * Change the running table by rule id: take out `remove`, put in `add` (an id already there is
+   * replaced). All or nothing, like setRules, but only the change crosses into the addon, so a change
+   * to a table of thousands of rules costs the native rebuild, not a copy of every rule. An id in
+   * `remove` the engine does not run is EngineError EINVAL.
+   */
+  updateRules(remove: string[], add: EngineRule[]): void {
+    if (!Array.isArray(remove) || !remove.every((id) => typeof id === 'string'))
+      throw new TypeError(`updateRules: expected an array of rule ids, got ${describe(remove)}`);
+    validateRules(add, this.#layout);
+    try {
+      this.#native.updateRules(remove, add);
+    } catch (err) {
+      rethrow(err);
+    }
+    for (const id of remove) this.#slots.delete(id);
+    for (const r of add) this.#slots.set(r.id, slotsOf(r));
   }
 
   /** Spawn the engine thread (no-op if running). */
@@ -235,12 +261,12 @@ export class Engine {
       malformed,
     };
     const rules = new Map<number, RuleCounters>();
-    for (const slot of this.#ruleSlots) {
+    for (const { rule: slot } of this.#slots.values()) {
       const base = l.ruleBase + slot * l.ruleWords;
       rules.set(slot, { packets: at(base + l.rulePackets), bytes: at(base + l.ruleBytes), lastPacketNs: at(base + l.ruleLastNs) });
     }
     const outputs = new Map<number, OutputCounters>();
-    for (const slot of this.#outputSlots) {
+    for (const slot of [...this.#slots.values()].flatMap((s) => s.outputs)) {
       const base = l.outputBase + slot * l.outputWords;
       const errorsByErrno: Record<string, bigint> = {};
       l.errnoNames.forEach((name, i) => {

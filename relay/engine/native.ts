@@ -56,6 +56,7 @@ export interface NativeParsedFrame {
 
 export interface NativeEngineHandle {
   setRules(rules: EngineRule[]): void;
+  updateRules(remove: string[], add: EngineRule[]): void;
   start(): void;
   stop(): void;
   counterBuffer(): ArrayBuffer;

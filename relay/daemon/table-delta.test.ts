@@ -1,0 +1,36 @@
+import { describe, expect, test } from 'vitest';
+import type { EngineRule } from '../engine/types.js';
+import { tableDelta } from './table-delta.js';
+
+const rule = (id: string, slot: number, port = 5000): EngineRule => ({
+  id, slot,
+  input: { interface: 'eth0', group: '239.1.1.1', port },
+  outputs: [{ slot, interface: 'eth1', group: '239.2.2.2', port: 6000, ttl: 16 }],
+});
+
+describe('tableDelta', () => {
+  test('equal tables need no change, even as fresh objects', () => {
+    const a = [rule('a', 0), rule('b', 1)];
+    expect(tableDelta(a, a.map((r) => structuredClone(r)))).toEqual({ remove: [], add: [] });
+  });
+
+  test('a rule added to a big table is the whole change', () => {
+    const big = Array.from({ length: 10_000 }, (_, i) => rule(`r${i}`, i));
+    const d = tableDelta(big, [...big.map((r) => structuredClone(r)), rule('new', 10_000)]);
+    expect(d).toEqual({ remove: [], add: [rule('new', 10_000)] });
+  });
+
+  test('removed ids are taken out, changed rules are put in to replace theirs', () => {
+    const d = tableDelta([rule('a', 0), rule('b', 1), rule('c', 2)], [rule('a', 0), rule('c', 2, 5001)]);
+    expect(d).toEqual({ remove: ['b'], add: [rule('c', 2, 5001)] });
+  });
+
+  test('a rule that moved to another counter slot counts as changed', () => {
+    expect(tableDelta([rule('a', 0)], [rule('a', 7)])).toEqual({ remove: [], add: [rule('a', 7)] });
+  });
+
+  test('from nothing everything is added; to nothing everything is removed', () => {
+    expect(tableDelta([], [rule('a', 0)])).toEqual({ remove: [], add: [rule('a', 0)] });
+    expect(tableDelta([rule('a', 0)], [])).toEqual({ remove: ['a'], add: [] });
+  });
+});
