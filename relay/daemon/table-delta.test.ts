@@ -29,6 +29,18 @@ describe('tableDelta', () => {
     expect(tableDelta([rule('a', 0)], [rule('a', 7)])).toEqual({ remove: [], add: [rule('a', 7)] });
   });
 
+  test.each([
+    ['input source', (r: EngineRule) => { r.input.source = '10.0.0.1'; }],
+    ['output ttl', (r: EngineRule) => { r.outputs[0]!.ttl = 3; }],
+    ['output tos', (r: EngineRule) => { r.outputs[0]!.tos = 184; }],
+    ['output keepSource', (r: EngineRule) => { r.outputs[0]!.keepSource = true; }],
+    ['an output more', (r: EngineRule) => { r.outputs.push({ ...r.outputs[0]!, slot: 9 }); }],
+  ])('a changed %s counts as changed', (_, change) => {
+    const next = rule('a', 0);
+    change(next);
+    expect(tableDelta([rule('a', 0)], [next])).toEqual({ remove: [], add: [next] });
+  });
+
   test('from nothing everything is added; to nothing everything is removed', () => {
     expect(tableDelta([], [rule('a', 0)])).toEqual({ remove: [], add: [rule('a', 0)] });
     expect(tableDelta([rule('a', 0)], [])).toEqual({ remove: ['a'], add: [] });

@@ -4,7 +4,7 @@
  * 10,000 crosses the IPC channel and the addon as one rule (docs/performance.md, "Rule changes at
  * scale"). Tested in table-delta.test.ts.
  */
-import type { EngineRule } from '../engine/types.js';
+import type { EngineInput, EngineOutput, EngineRule } from '../engine/types.js';
 
 export interface TableDelta {
   /** Ids of rules to take out. */
@@ -13,8 +13,25 @@ export interface TableDelta {
   add: EngineRule[];
 }
 
-/** A rule's content as one string: equal strings, equal rules (key order as the control plane builds them). */
-const signature = (r: EngineRule): string => JSON.stringify(r);
+/*
+ * Field by field, with no allocation: this runs for every rule of the table on every change. The
+ * Record types make a field added to EngineInput or EngineOutput a compile error here until it is
+ * compared too.
+ */
+const INPUT_FIELDS: Record<keyof EngineInput, true> = { interface: true, group: true, port: true, source: true };
+const OUTPUT_FIELDS: Record<keyof EngineOutput, true> = { slot: true, interface: true, group: true, port: true, ttl: true, tos: true, keepSource: true };
+const inputKeys = Object.keys(INPUT_FIELDS) as (keyof EngineInput)[];
+const outputKeys = Object.keys(OUTPUT_FIELDS) as (keyof EngineOutput)[];
+
+function sameRule(a: EngineRule, b: EngineRule): boolean {
+  if (a.slot !== b.slot || a.outputs.length !== b.outputs.length) return false;
+  for (const k of inputKeys) if (a.input[k] !== b.input[k]) return false;
+  for (let i = 0; i < a.outputs.length; i++) {
+    const x = a.outputs[i]!, y = b.outputs[i]!;
+    for (const k of outputKeys) if (x[k] !== y[k]) return false;
+  }
+  return true;
+}
 
 /** What turns `from` into `to`. Both must have unique ids (the engine refuses anything else). */
 export function tableDelta(from: readonly EngineRule[], to: readonly EngineRule[]): TableDelta {
@@ -26,7 +43,7 @@ export function tableDelta(from: readonly EngineRule[], to: readonly EngineRule[
     const old = before.get(r.id);
     kept.add(r.id);
     if (old === r) continue;
-    if (old === undefined || signature(old) !== signature(r)) add.push(r);
+    if (old === undefined || !sameRule(old, r)) add.push(r);
   }
   for (const id of before.keys()) if (!kept.has(id)) remove.push(id);
   return { remove, add };
