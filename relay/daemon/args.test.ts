@@ -13,6 +13,8 @@ test("MCR's --interface and tuning variables are refused naming what to do inste
   expect(() => parseDaemonArgs([], { MCR_BUFFER_POOL_JUMBO: '1' })).toThrow('--ring-blocks');
   expect(() => parseDaemonArgs([], { MCR_WHATEVER: '1' })).toThrow('MCR_WHATEVER: MCR\'s variable is not read by mcrd (no mcrd setting corresponds to it); unset it');
   expect(parseDaemonArgs([], { MCR_COMPAT: '1' })).toMatchObject({ mcrStats: true });
+  // mcr-lab's variables pass through to the mcrd it starts.
+  expect(() => parseDaemonArgs([], { MCR_LAB_PREFIX: 'pfs', MCR_LAB_STATE_DIR: '/tmp/x' })).not.toThrow();
   expect(parseDaemonArgs(['--log-format', 'mcr'], {})).toMatchObject({ mcrStats: true });
   expect(parseDaemonArgs(['--log-format', 'json'], {})).toMatchObject({ logJson: true });
   expect(() => parseDaemonArgs(['--log-format', 'mcr', '--log-json'], {})).toThrow("--log-format: MCR's [STATS] lines are text; drop --log-json");

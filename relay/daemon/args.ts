@@ -90,9 +90,12 @@ const MCR_ENV: Record<string, string> = {
   MCR_BUFFER_POOL_JUMBO: 'mcrd has no buffer pool: frames stay in the RX ring, sized by --ring-blocks',
 };
 
-/** Refuse MCR_* variables other than MCR_COMPAT (which mcrd honours). */
+/**
+ * Refuse MCR_* variables other than MCR_COMPAT (which mcrd honours). mcr-lab's own MCR_LAB_* (its
+ * namespace prefix, its state directory) are not MCR's and reach mcrd when the lab starts it.
+ */
 export function checkMcrEnv(env: NodeJS.ProcessEnv): void {
-  const name = Object.keys(env).filter((k) => k.startsWith('MCR_') && k !== 'MCR_COMPAT').sort()[0];
+  const name = Object.keys(env).filter((k) => k.startsWith('MCR_') && k !== 'MCR_COMPAT' && !k.startsWith('MCR_LAB_')).sort()[0];
   if (name === undefined) return;
   throw usage(`MCR's variable is not read by mcrd (${MCR_ENV[name] ?? 'no mcrd setting corresponds to it'}); unset it`, name);
 }
