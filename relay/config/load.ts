@@ -45,6 +45,7 @@ export const daemonSettingsSchema = z.strictObject({
   gso: z.boolean({ error: 'expected true or false' }).optional(),
   ringBlocks: z.int({ error: 'expected integer 2-65536' }).min(2, { error: 'expected integer 2-65536' }).max(65536, { error: 'expected integer 2-65536' }).optional(),
   busyPollUs: z.int({ error: 'expected integer 0-1000000 (µs)' }).min(0, { error: 'expected integer 0-1000000 (µs)' }).max(1_000_000, { error: 'expected integer 0-1000000 (µs)' }).optional(),
+  adaptivePoll: z.boolean({ error: 'expected true or false' }).optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),
   metricsListen: z.string({ error: 'expected ADDR:PORT' }).regex(/^(\[[^\]]+\]|[^:]*):\d{1,5}$/, { error: 'expected ADDR:PORT' }).optional(),
   logJson: z.boolean({ error: 'expected true or false' }).optional(),

@@ -54,3 +54,10 @@ test('--cpus takes single CPUs, lists and ranges, in the order given', () => {
   expect(parseCpuList('0-2,5')).toEqual([0, 1, 2, 5]);
   expect(parseDaemonArgs(['--cpus', '1'])).toMatchObject({ cpus: [1] });
 });
+
+test('--adaptive-poll on|off, and not together with a fixed --busy-poll-us window', () => {
+  expect(parseDaemonArgs(['--adaptive-poll', 'on'])).toMatchObject({ adaptivePoll: true });
+  expect(parseDaemonArgs(['--adaptive-poll', 'off', '--busy-poll-us', '50'])).toMatchObject({ adaptivePoll: false, busyPollUs: 50 });
+  expect(() => parseDaemonArgs(['--adaptive-poll', 'yes'])).toThrow('--adaptive-poll: expected "on" or "off", got "yes"');
+  expect(() => parseDaemonArgs(['--busy-poll-us', '200', '--adaptive-poll', 'on'])).toThrow('--adaptive-poll: a fixed window (--busy-poll-us) or adaptive polling, not both; drop one');
+});

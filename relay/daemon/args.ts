@@ -46,6 +46,9 @@ options:
   --busy-poll-us N        after traffic, keep checking the RX rings for N µs before sleeping, 0-1000000
                           (default 0: sleep at once). Trades CPU for latency: a frame arriving within the
                           window costs no wake-up; see docs/performance.md for the measured trade
+  --adaptive-poll on|off  spin on the RX rings only while frames keep coming closer together than a
+                          wake-up, within 2 µs of spin per frame relayed (default off; not with
+                          --busy-poll-us; docs/engine.md "Busy polling")
   --log-level LEVEL       error, warn, info (default) or debug
   --log-json              log JSON lines instead of text (same as --log-format json)
   --log-format F          text (default), json, or mcr: text plus MCR's [STATS:Ingress]/[STATS:Egress]
@@ -68,6 +71,7 @@ export interface DaemonArgs {
   egress?: 'packet' | 'socket';
   gso?: boolean;
   busyPollUs?: number;
+  adaptivePoll?: boolean;
   logLevel?: LogLevel;
   logJson?: boolean;
   /** --log-format mcr (or MCR_COMPAT=1): MCR's [STATS] lines in the log. */
@@ -148,6 +152,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
         egress: { type: 'string' },
         gso: { type: 'string' },
         'busy-poll-us': { type: 'string' },
+        'adaptive-poll': { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
         'log-format': { type: 'string' },
@@ -202,6 +207,10 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (bp !== undefined) {
     if (!/^\d+$/.test(bp) || Number(bp) > 1_000_000) throw usage(`expected integer 0-1000000 (µs), got ${describeValue(bp)}`, '--busy-poll-us');
     out.busyPollUs = Number(bp);
+  }
+  if (v['adaptive-poll'] !== undefined) {
+    out.adaptivePoll = oneOf(v['adaptive-poll'], ['on', 'off'] as const, '--adaptive-poll') === 'on';
+    if (out.adaptivePoll && (out.busyPollUs ?? 0) > 0) throw usage('a fixed window (--busy-poll-us) or adaptive polling, not both; drop one', '--adaptive-poll');
   }
   if (v.ring !== undefined) out.ring = oneOf(v.ring, ['v2', 'v3'] as const, '--ring');
   if (v.egress !== undefined) out.egress = oneOf(v.egress, ['packet', 'socket'] as const, '--egress');

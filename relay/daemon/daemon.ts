@@ -77,13 +77,17 @@ export async function startDaemon(args: DaemonArgs): Promise<RunningDaemon> {
   const ringVersion = (args.ring ?? s.ring ?? 'v2') === 'v2' ? 2 : 3;
   const egress = args.egress ?? s.egress ?? 'packet';
   const busyPollUs = args.busyPollUs ?? s.busyPollUs ?? 0;
+  // Off by default: not shown to win on this VM (docs/performance.md, "Latency with the defaults").
+  // A fixed window given on the command line wins over adaptive from the config file, and vice versa.
+  const adaptivePoll = args.adaptivePoll ?? (args.busyPollUs ? false : s.adaptivePoll) ?? false;
+  if (adaptivePoll && busyPollUs > 0) throw new McrError({ code: 'EINVAL', source: 'busyPollUs', detail: 'a fixed busy-poll window or adaptive polling, not both; drop one' });
   // GSO won side by side (docs/performance.md): on wherever the kernel can do it, for AF_PACKET egress only.
   const gsoAsked = args.gso ?? s.gso;
   const gso = egress === 'packet' && (gsoAsked ?? gsoSupported());
   if (gsoAsked && egress !== 'packet') log.warn('gso applies to --egress packet only; ignored with --egress socket');
   const pool = new WorkerPool({
     count: numWorkers, log, cpus: args.cpus ?? s.cpus,
-    engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, gso, ...(fanoutGroup ? { fanoutGroup } : {}) },
+    engine: { backend, ringBlockSize: 65536, ringBlockCount, ringVersion, egress, busyPollUs, adaptivePoll, gso, ...(fanoutGroup ? { fanoutGroup } : {}) },
   });
   await pool.start();
 
