@@ -34,8 +34,8 @@ export interface RulesResult {
   addMs: { p50: number; p90: number; p99: number; max: number };
   /** The stream relayed by the first rule while the adds ran. */
   stream: { pps: number; received: number; lost: number; maxDelayUs: number | null };
-  /** The same stream for one trial before the adds, with no change running: what the machine gives anyway. */
-  quiet: { received: number; lost: number; maxDelayUs: number | null };
+  /** The same stream right after, as long as the adds took (3-60 s), with no change running: what the machine gives anyway. */
+  quiet: { seconds: number; received: number; lost: number; maxDelayUs: number | null };
   /** Resident memory of mcrd (supervisor and worker) per installed rule. */
   rssBytesPerRule: number;
 }

@@ -119,18 +119,20 @@ async function rulesCase(e: Env, c: RulesCase): Promise<RulesResult> {
     const rss1 = m.rssBytes();
     // One stream on the first rule while the adds run: a pause in forwarding shows as loss (the
     // sink counts sequence gaps) or as its longest delay. The generator runs until the adds are done.
-    // Before that, the same stream for a while without changes: the longest delay this machine gives
-    // it anyway, to compare with.
+    // After that, the same stream as long again without changes: the longest delay this machine gives
+    // it anyway over an equal window, to compare with.
     const first = rules[0]!;
-    const quiet = (await trial(e, m, [`${first.input.group}:${first.input.port}`], [`${first.outputs[0]!.group}:${first.outputs[0]!.port}`], c.streamPps)).report.listens[0]!;
     const sink = await startSink({ netns: e.ns.sink, listen: [`${first.outputs[0]!.group}:${first.outputs[0]!.port}`], interface: e.sinkIf, ...pinTraffic(e) });
     const stopGen = new AbortController();
     const ms: number[] = [];
+    let addsS = 0;
     try {
       const gen = runGenerator({ netns: e.ns.gen, dst: [`${first.input.group}:${first.input.port}`], interface: e.genIf, ratePps: c.streamPps, durationS: 3600, payloadBytes: e.plan.payloadBytes, signal: stopGen.signal, ...pinTraffic(e) })
         .catch(() => undefined);
       await new Promise((r) => setTimeout(r, 500));
+      const addsStart = performance.now();
       for (const r of rules.slice(c.installed)) ms.push(await m.add(r));
+      addsS = (performance.now() - addsStart) / 1000;
       await new Promise((r) => setTimeout(r, 500));
       stopGen.abort();
       await gen;
@@ -138,11 +140,13 @@ async function rulesCase(e: Env, c: RulesCase): Promise<RulesResult> {
       stopGen.abort();
     }
     const l = (await sink.stop()).listens[0]!;
+    const quietS = Math.min(60, Math.max(e.plan.durationS, Math.ceil(addsS)));
+    const quiet = (await trial(e, m, [`${first.input.group}:${first.input.port}`], [`${first.outputs[0]!.group}:${first.outputs[0]!.port}`], c.streamPps, quietS)).report.listens[0]!;
     return {
       installed: c.installed, adds: ms.length, loadMs: Math.round(loadMs),
       addMs: { p50: quantile(ms, 0.5), p90: quantile(ms, 0.9), p99: quantile(ms, 0.99), max: Math.max(...ms) },
       stream: { pps: c.streamPps, received: l.received, lost: l.lost, maxDelayUs: l.latencyNs ? l.latencyNs.max / 1000 : null },
-      quiet: { received: quiet.received, lost: quiet.lost, maxDelayUs: quiet.latencyNs ? quiet.latencyNs.max / 1000 : null },
+      quiet: { seconds: quietS, received: quiet.received, lost: quiet.lost, maxDelayUs: quiet.latencyNs ? quiet.latencyNs.max / 1000 : null },
       rssBytesPerRule: Math.round((rss1 - rss0) / (c.installed - 1)),
     };
   });

@@ -11,7 +11,7 @@ const result = (over: Partial<ScaleResult> = {}): ScaleResult => ({
   streams: [streams(1, 2000), streams(10, 2100), streams(100, 2200), streams(1000, 2300)],
   fanout: [{ outputs: 50, inputPps: 2000, sentPerTrial: 6000, worstOutputLoss: 0, outputsOverTolerance: 0, mcrdDrops: drops },
     { outputs: 200, inputPps: 500, sentPerTrial: 1500, worstOutputLoss: 0.02, outputsOverTolerance: 3, mcrdDrops: { ring: 0, send: 90, byErrno: { ENOBUFS: 90 } } }],
-  rules: { installed: 10_000, adds: 30, loadMs: 20_000, addMs: { p50: 4, p90: 6, p99: 9.5, max: 12 }, stream: { pps: 20_000, received: 100_000, lost: 0, maxDelayUs: 800 }, quiet: { received: 60_000, lost: 0, maxDelayUs: 700 }, rssBytesPerRule: 2048 },
+  rules: { installed: 10_000, adds: 30, loadMs: 20_000, addMs: { p50: 4, p90: 6, p99: 9.5, max: 12 }, stream: { pps: 20_000, received: 100_000, lost: 0, maxDelayUs: 800 }, quiet: { seconds: 3, received: 60_000, lost: 0, maxDelayUs: 700 }, rssBytesPerRule: 2048 },
   ...over,
 });
 
