@@ -46,11 +46,12 @@ function rssOf(pid: number): number {
   }
 }
 
-export async function startScaleMcrd(ctx: RunContext, root: string, relayNs: string, placement: CpuPlacement, label: string): Promise<ScaleMcrd> {
+/** @param extraArgs further mcrd flags (e.g. --gso off) */
+export async function startScaleMcrd(ctx: RunContext, root: string, relayNs: string, placement: CpuPlacement, label: string, extraArgs: string[] = []): Promise<ScaleMcrd> {
   const { mcrd } = mcrdPaths(root);
   const sock = join(ctx.runDir, `${label}.sock`);
   const args = [process.execPath, mcrd, '--control-socket', sock, '--state-file', join(ctx.runDir, `${label}.json`), '--log-level', 'warn',
-    ...(placement.pinned ? ['--cpus', placement.relay.join(',')] : [])];
+    ...(placement.pinned ? ['--cpus', placement.relay.join(',')] : []), ...extraArgs];
   const proc: ProcessHandle = await spawnProcess(ctx, args, { netns: relayNs, label, ...(placement.pinned ? { cpus: placement.traffic } : {}) });
   let client: ControlClient;
   try {

@@ -12,7 +12,7 @@ describe('scale plan', () => {
     for (const quick of [true, false]) {
       const p = scalePlan(quick);
       const streams = p.cases.filter((c) => c.kind === 'streams');
-      expect(streams.map((c) => c.streams)).toEqual([...STREAM_COUNTS]);
+      expect(streams.map((c) => [c.streams, c.gso])).toEqual([...STREAM_COUNTS.map((n) => [n, true]), ...STREAM_COUNTS.map((n) => [n, false])]);
       expect(new Set(streams.map((c) => c.totalPps)).size).toBe(1);
       expect(p.cases.filter((c) => c.kind === 'fanout').map((c) => [c.outputs, c.outputs * c.inputPps])).toEqual([[50, 100_000], [200, 100_000]]);
       expect(p.cases.find((c) => c.kind === 'rules')).toMatchObject({ installed: 10_000 });

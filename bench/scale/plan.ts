@@ -6,14 +6,17 @@
  *   streams   1, 10, 100, 1000 streams (one rule each) sharing the same total rate: mcrd's CPU per
  *             packet at 1000 against 1 (target within 1.2x). Past 64 groups on an interface the engine
  *             switches to the small BPF filter, so 1 and 10 run the exact filter and 100 and 1000 the
- *             small one: the sweep measures both.
+ *             small one: the sweep measures both. Twice: with mcrd's defaults, and with --gso off,
+ *             because GSO merges only datagrams of one output drained together, which one stream's
+ *             bursts give and a thousand interleaved streams cannot: the second sweep separates what
+ *             more rules cost from what GSO saves a single stream.
  *   fanout    one stream to 50 and to 200 outputs, every output within 0.1 % loss
  *   rules     10,000 rules installed, then single adds timed end to end (control socket round trip)
  *             while one stream runs: add latency p50/p99 (target p99 <= 10 ms), the stream's loss
  *             and longest delay (forwarding must never pause), and memory per rule
  */
 
-export interface StreamsCase { kind: 'streams'; streams: number; totalPps: number }
+export interface StreamsCase { kind: 'streams'; streams: number; totalPps: number; gso: boolean }
 export interface FanoutCase { kind: 'fanout'; outputs: number; inputPps: number }
 export interface RulesCase { kind: 'rules'; installed: number; adds: number; streamPps: number }
 export type ScaleCase = StreamsCase | FanoutCase | RulesCase;
@@ -39,7 +42,7 @@ export const TARGETS = { cpuRatio1000: 1.2, outputLoss: 0.001, addP99Ms: 10 } as
 export function scalePlan(quick: boolean): ScalePlan {
   return {
     cases: [
-      ...STREAM_COUNTS.map((streams): StreamsCase => ({ kind: 'streams', streams, totalPps: STREAMS_TOTAL_PPS })),
+      ...[true, false].flatMap((gso) => STREAM_COUNTS.map((streams): StreamsCase => ({ kind: 'streams', streams, totalPps: STREAMS_TOTAL_PPS, gso }))),
       ...FANOUT.map((f): FanoutCase => ({ kind: 'fanout', ...f })),
       { kind: 'rules', installed: RULES_INSTALLED, adds: quick ? 30 : 100, streamPps: 20_000 },
     ],

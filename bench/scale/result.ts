@@ -2,6 +2,8 @@
 
 export interface StreamsResult {
   streams: number;
+  /** mcrd's GSO (its default) or --gso off. */
+  gso: boolean;
   offeredPps: number;
   /** The BPF filter the engine used for this many groups on one interface (exact up to 64). */
   filter: 'exact' | 'small';

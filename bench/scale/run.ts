@@ -56,8 +56,8 @@ async function trial(e: Env, m: ScaleMcrd, dst: string[], listen: string[], pps:
   return { gen, report, cpuNs };
 }
 
-async function withMcrd<T>(e: Env, label: string, fn: (m: ScaleMcrd) => Promise<T>): Promise<T> {
-  const m = await startScaleMcrd(e.ctx, e.root, e.ns.relay, e.placement, label);
+async function withMcrd<T>(e: Env, label: string, fn: (m: ScaleMcrd) => Promise<T>, args: string[] = []): Promise<T> {
+  const m = await startScaleMcrd(e.ctx, e.root, e.ns.relay, e.placement, label, args);
   try {
     return await fn(m);
   } finally {
@@ -67,7 +67,7 @@ async function withMcrd<T>(e: Env, label: string, fn: (m: ScaleMcrd) => Promise<
 
 async function streamsCase(e: Env, c: StreamsCase): Promise<StreamsResult> {
   const rules = streamRules(e.t, c.streams);
-  return withMcrd(e, `streams-${c.streams}`, async (m) => {
+  return withMcrd(e, `streams-${c.streams}${c.gso ? '' : '-nogso'}`, async (m) => {
     await m.load(rules);
     const dst = rules.map((r) => `${r.input.group}:${r.input.port}`);
     const listen = rules.map((r) => `${r.outputs[0]!.group}:${r.outputs[0]!.port}`);
@@ -79,14 +79,14 @@ async function streamsCase(e: Env, c: StreamsCase): Promise<StreamsResult> {
     }
     const drops = await m.drops();
     return {
-      streams: c.streams, offeredPps: c.totalPps, filter: c.streams > 64 ? 'small' : 'exact',
+      streams: c.streams, gso: c.gso, offeredPps: c.totalPps, filter: c.streams > 64 ? 'small' : 'exact',
       achievedPps: median(runs.map((r) => r.achievedPps)),
       lossRatio: median(runs.map((r) => (r.sent - r.received) / Math.max(1, r.sent))),
       cpuNsPerPacket: median(runs.map((r) => r.cpuNsPerPacket)),
       cpuNsPerPacketRuns: runs.map((r) => Math.round(r.cpuNsPerPacket)),
       mcrdDrops: drops,
     };
-  });
+  }, c.gso ? [] : ['--gso', 'off']);
 }
 
 async function fanoutCase(e: Env, c: FanoutCase): Promise<FanoutResult> {
@@ -182,7 +182,7 @@ export async function runScale(opts: {
       genIf: st.source.interface, sinkIf: out.sink.interface,
     };
     for (const c of plan.cases.filter((x) => !opts.only || opts.only.includes(x.kind))) {
-      const name = c.kind === 'streams' ? `${c.streams} streams` : c.kind === 'fanout' ? `fan-out 1 → ${c.outputs}` : `${c.installed} rules, ${c.adds} adds`;
+      const name = c.kind === 'streams' ? `${c.streams} streams${c.gso ? '' : ', --gso off'}` : c.kind === 'fanout' ? `fan-out 1 → ${c.outputs}` : `${c.installed} rules, ${c.adds} adds`;
       opts.log(`scale: ${name}`);
       try {
         if (c.kind === 'streams') result.streams.push(await streamsCase(e, c));

@@ -13,14 +13,16 @@ const drops = (d: { ring: number; send: number; byErrno: Record<string, number> 
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : 'not met');
 
 /**
- * mcrd's CPU per packet at the most streams measured over that at one stream; undefined without both.
+ * mcrd's CPU per packet at the most streams measured over that at one stream, of the sweep with GSO
+ * as given (default: mcrd's defaults, GSO on); undefined without both.
  * `generatorLimited`: either side's generator reached under 95 % of the offered rate, so the two ran
  * at different rates (CPU per packet grows as the rate falls: fewer packets per wake-up) and the
  * ratio is no verdict.
  */
-export function cpuRatio(r: ScaleResult): { streams: number; ratio: number; generatorLimited: boolean } | undefined {
-  const one = r.streams.find((s) => s.streams === 1);
-  const most = [...r.streams].sort((a, b) => b.streams - a.streams)[0];
+export function cpuRatio(r: ScaleResult, gso = true): { streams: number; ratio: number; generatorLimited: boolean } | undefined {
+  const sweep = r.streams.filter((s) => s.gso === gso);
+  const one = sweep.find((s) => s.streams === 1);
+  const most = [...sweep].sort((a, b) => b.streams - a.streams)[0];
   if (!one || !most || most === one || !(one.cpuNsPerPacket > 0) || !Number.isFinite(most.cpuNsPerPacket)) return undefined;
   const short = (s: typeof one) => s.achievedPps < 0.95 * s.offeredPps;
   return { streams: most.streams, ratio: most.cpuNsPerPacket / one.cpuNsPerPacket, generatorLimited: short(one) || short(most) };
@@ -29,9 +31,9 @@ export function cpuRatio(r: ScaleResult): { streams: number; ratio: number; gene
 export function renderScaleMarkdown(r: ScaleResult, heading = '##'): string {
   const out: string[] = [`${heading} Scale (bench/scale, ${r.quick ? 'quick' : 'full'}; placement ${r.placement})`, ''];
   if (r.streams.length) {
-    out.push('| streams (one rule each) | BPF filter | offered | generator reached | loss | mcrd CPU per packet (median; trials) |', '|---|---|---|---|---|---|');
+    out.push('| streams (one rule each) | GSO | BPF filter | offered | generator reached | loss | mcrd CPU per packet (median; trials) |', '|---|---|---|---|---|---|---|');
     for (const s of r.streams) {
-      out.push(`| ${s.streams} | ${s.filter} | ${k(s.offeredPps)} pps | ${k(Math.round(s.achievedPps))} pps | ${pct(s.lossRatio)} (${drops(s.mcrdDrops)}) | ${us(s.cpuNsPerPacket)} (${s.cpuNsPerPacketRuns.map((x) => us(x)).join(', ')}) |`);
+      out.push(`| ${s.streams} | ${s.gso ? 'on' : 'off'} | ${s.filter} | ${k(s.offeredPps)} pps | ${k(Math.round(s.achievedPps))} pps | ${pct(s.lossRatio)} (${drops(s.mcrdDrops)}) | ${us(s.cpuNsPerPacket)} (${s.cpuNsPerPacketRuns.map((x) => us(x)).join(', ')}) |`);
     }
     out.push('');
   }
@@ -48,9 +50,11 @@ export function renderScaleMarkdown(r: ScaleResult, heading = '##'): string {
     out.push('');
   }
   const ratio = cpuRatio(r);
+  const ratioOff = cpuRatio(r, false);
   const fanoutOk = r.fanout.length ? r.fanout.every((f) => f.worstOutputLoss <= TARGETS.outputLoss) : undefined;
   out.push('| target | measured | verdict |', '|---|---|---|');
   out.push(`| CPU per packet, most streams ÷ 1 stream ≤ ${TARGETS.cpuRatio1000} | ${ratio ? `${ratio.ratio.toFixed(2)}× (${ratio.streams} streams)` : 'n/a'} | ${ratio?.generatorLimited ? 'no verdict: generator-limited' : verdict(ratio && ratio.ratio <= TARGETS.cpuRatio1000)} |`);
+  if (ratioOff) out.push(`| the same with --gso off (what more rules cost, without GSO's help for one stream) | ${ratioOff.ratio.toFixed(2)}× (${ratioOff.streams} streams) | ${ratioOff.generatorLimited ? 'no verdict: generator-limited' : verdict(ratioOff.ratio <= TARGETS.cpuRatio1000)} |`);
   out.push(`| every fan-out output ≤ 0.1 % loss | ${r.fanout.map((f) => `1 → ${f.outputs}: worst ${pct(f.worstOutputLoss)}`).join('; ') || 'n/a'} | ${verdict(fanoutOk)} |`);
   out.push(`| add with ${r.rules?.installed ?? 'n'} rules: p99 ≤ ${TARGETS.addP99Ms} ms | ${r.rules ? `${r.rules.addMs.p99.toFixed(1)} ms` : 'n/a'} | ${verdict(r.rules && r.rules.addMs.p99 <= TARGETS.addP99Ms)} |`);
   out.push(`| forwarding never pauses during adds | ${r.rules ? `${r.rules.stream.lost} lost` : 'n/a'} | ${verdict(r.rules && r.rules.stream.lost === 0)} |`);
