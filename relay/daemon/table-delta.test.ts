@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { EngineRule } from '../engine/types.js';
-import { tableDelta } from './table-delta.js';
+import { COMPARED, tableDelta } from './table-delta.js';
 
 const rule = (id: string, slot: number, port = 5000): EngineRule => ({
   id, slot,
@@ -45,4 +45,20 @@ describe('tableDelta', () => {
     expect(tableDelta([], [rule('a', 0)])).toEqual({ remove: [], add: [rule('a', 0)] });
     expect(tableDelta([rule('a', 0)], [])).toEqual({ remove: ['a'], add: [] });
   });
+});
+
+test('every field of an engine input and output is compared', () => {
+  // COMPARED lists what sameInput/sameOutput compare; its Record types force it to name every field.
+  const input: Record<string, unknown> = { interface: 'eth0', group: '239.1.1.1', port: 1, source: '10.0.0.1' };
+  const output: Record<string, unknown> = { slot: 0, interface: 'eth1', group: '239.2.2.2', port: 2, ttl: 3, tos: 4, keepSource: true };
+  expect(Object.keys(COMPARED.input).sort()).toEqual(Object.keys(input).sort());
+  expect(Object.keys(COMPARED.output).sort()).toEqual(Object.keys(output).sort());
+  const base = { id: 'a', slot: 0, input, outputs: [output] } as unknown as EngineRule;
+  for (const [where, fields] of [['input', input], ['output', output]] as const) {
+    for (const k of Object.keys(fields)) {
+      const next = structuredClone(base) as unknown as { input: Record<string, unknown>; outputs: Record<string, unknown>[] };
+      if (where === 'input') next.input[k] = 'changed'; else next.outputs[0]![k] = 'changed';
+      expect(tableDelta([base], [next as unknown as EngineRule]).add, `${where}.${k}`).toHaveLength(1);
+    }
+  }
 });
