@@ -17,6 +17,9 @@ import type { Logger } from './log.js';
 import { tableDelta } from './table-delta.js';
 import { sumCounters } from '../stats/counters.js';
 
+/** Extra reply time a table change gets per rule it sets up or takes down. */
+const PER_RULE_REPLY_MS = 1;
+
 export interface WorkerPoolOptions {
   count: number;
   /** CPUs for the workers' packet threads, worker i on cpus[i % length]; absent: CPU i with several workers, unpinned with one. */
@@ -30,6 +33,7 @@ export interface WorkerPoolOptions {
   /** A run shorter than this counts as a fast crash. */
   fastCrashMs?: number;
   maxFastCrashes?: number;
+  /** Reply deadline of a request (default 5000 ms); a table change gets 1 ms more per rule it carries. */
   replyTimeoutMs?: number;
 }
 
@@ -209,11 +213,15 @@ export class WorkerPool implements DataPlane {
 
   private call(w: Worker, m: Extract<ToWorker, { seq: number }>): Promise<FromWorker> {
     const seq = ++this.seq;
+    // A table change sets up sockets and joins per rule it brings (the kernel's membership lists are
+    // linear: 10,000 joins took 3-5 s on a loaded VM), so its reply may take longer the bigger it is.
+    const rules = m.type === 'setRules' ? m.rules.length : m.type === 'updateRules' ? m.add.length + m.remove.length : 0;
+    const timeoutMs = (this.o.replyTimeoutMs ?? 5000) + rules * PER_RULE_REPLY_MS;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         w.pending.delete(seq);
-        reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${this.o.replyTimeoutMs ?? 5000} ms` }));
-      }, this.o.replyTimeoutMs ?? 5000);
+        reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${timeoutMs} ms` }));
+      }, timeoutMs);
       w.pending.set(seq, { resolve: (v) => { clearTimeout(t); resolve(v); }, reject: (e) => { clearTimeout(t); reject(e); } });
       const c = w.child;
       if (!c?.connected) { w.pending.get(seq)!.reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} is not running` })); return; }
