@@ -46,7 +46,7 @@ options:
   --readme FILE         README to update (default README.md)
   --out DIR             where results go (default bench/results)
   --scenarios LIST      lab scenarios, and ${SCALE_SCENARIO} for the scale suite (bench/scale: 1-1000 streams,
-                        fan-out 1 → 50 and 200, 10k rules; ~6-8 min quick, ~12-15 min full) (default
+                        fan-out 1 → 50 and 200, 10k rules; ~3-4 min quick, ~8-10 min full) (default
                         ${[...DEFAULT_SCENARIOS, SCALE_SCENARIO].join(',')})
   --relays LIST         relays to compare (default ${DEFAULT_RELAYS.join(',')})
   --lab FILE            mcr-lab CLI (default dist/lab/cli/mcr-lab.js)

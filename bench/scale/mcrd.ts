@@ -58,7 +58,8 @@ export async function startScaleMcrd(ctx: RunContext, root: string, relayNs: str
     client = await waitFor(async () => {
       if (!proc.running()) throw new Error(`mcrd exited at start: ${proc.stderrTail() || 'no message'}`);
       return ControlClient.connect(sock, { retryMs: 0, timeoutMs: 60_000 }).catch(() => undefined);
-    }, `mcrd answering on ${sock}`, { timeoutMs: 20_000, intervalMs: 200, signal: ctx.signal });
+      // A config of 10,000 rules is installed before the socket answers: allow for it.
+    }, `mcrd answering on ${sock}`, { timeoutMs: 120_000, intervalMs: 200, signal: ctx.signal });
   } catch (err) {
     await proc.stop(5000);
     throw err;

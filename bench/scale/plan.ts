@@ -11,7 +11,7 @@
  *             bursts give and a thousand interleaved streams cannot: the second sweep separates what
  *             more rules cost from what GSO saves a single stream.
  *   fanout    one stream to 50 and to 200 outputs, every output within 0.1 % loss
- *   rules     10,000 rules installed, then single adds timed end to end (control socket round trip)
+ *   rules     10,000 rules installed from a config file at start, then single adds timed end to end (control socket round trip)
  *             while one stream runs: add latency p50/p99 (target p99 <= 10 ms), the stream's loss
  *             and longest delay (forwarding must never pause), and memory per rule
  */

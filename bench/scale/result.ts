@@ -30,7 +30,7 @@ export interface FanoutResult {
 export interface RulesResult {
   installed: number;
   adds: number;
-  /** Time to load the installed rules (control-socket `load` requests). */
+  /** From starting mcrd with the installed rules in its config file to its control socket answering. */
   loadMs: number;
   /** One `add` round trip on the control socket with `installed` rules in place. */
   addMs: { p50: number; p90: number; p99: number; max: number };

@@ -9,7 +9,7 @@
  * A case that fails is recorded with its error and the others still run. The lab's run log goes to
  * OUT/scale.log.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareScenario } from '../../lab/cli/common.js';
 import { onlineCpus, planPlacement, describePlacement } from '../../lab/run/placement.js';
@@ -110,12 +110,21 @@ async function fanoutCase(e: Env, c: FanoutCase): Promise<FanoutResult> {
 
 async function rulesCase(e: Env, c: RulesCase): Promise<RulesResult> {
   const rules = streamRules(e.t, c.installed + c.adds);
-  return withMcrd(e, 'rules', async (m) => {
+  const settle = () => new Promise((r) => setTimeout(r, 2000));
+  // Memory per rule: mcrd with the first rule alone, then with the whole table, each settled 2 s.
+  const rss0 = await withMcrd(e, 'rules-one', async (m) => {
     await m.load(rules.slice(0, 1));
-    const rss0 = m.rssBytes();
-    const t0 = performance.now();
-    await m.load(rules.slice(1, c.installed));
+    await settle();
+    return m.rssBytes();
+  });
+  // The installed table comes from a config file, as an operator's would: one table change at start
+  // (loading it through the control socket in pieces re-plans the growing table each time).
+  const config = join(e.ctx.runDir, 'scale-rules.json5');
+  await writeFile(config, JSON.stringify({ rules: rules.slice(0, c.installed) }));
+  const t0 = performance.now();
+  return withMcrd(e, 'rules', async (m) => {
     const loadMs = performance.now() - t0;
+    await settle();
     const rss1 = m.rssBytes();
     // One stream on the first rule while the adds run: a pause in forwarding shows as loss (the
     // sink counts sequence gaps) or as its longest delay. The generator runs until the adds are done.
@@ -149,7 +158,7 @@ async function rulesCase(e: Env, c: RulesCase): Promise<RulesResult> {
       quiet: { seconds: quietS, received: quiet.received, lost: quiet.lost, maxDelayUs: quiet.latencyNs ? quiet.latencyNs.max / 1000 : null },
       rssBytesPerRule: Math.round((rss1 - rss0) / (c.installed - 1)),
     };
-  });
+  }, ['--config', config]);
 }
 
 /**

@@ -45,7 +45,7 @@ export function renderScaleMarkdown(r: ScaleResult, heading = '##'): string {
   if (r.rules) {
     const x = r.rules;
     const delay = (d: number | null) => (d === null ? 'n/a' : `${(d / 1000).toFixed(2)} ms`);
-    out.push(`| rules installed | load | add: p50 / p90 / p99 / max | stream during the adds | same stream after, as long, no adds | memory per rule |`, '|---|---|---|---|---|---|');
+    out.push(`| rules installed | start with them in the config | add: p50 / p90 / p99 / max | stream during the adds | same stream after, as long, no adds | memory per rule |`, '|---|---|---|---|---|---|');
     out.push(`| ${x.installed} | ${(x.loadMs / 1000).toFixed(1)} s | ${[x.addMs.p50, x.addMs.p90, x.addMs.p99, x.addMs.max].map((v) => v.toFixed(1)).join(' / ')} ms (${x.adds} adds) | ${k(x.stream.pps)} pps: ${x.stream.lost} lost of ${x.stream.received + x.stream.lost}, longest delay ${delay(x.stream.maxDelayUs)} | ${x.quiet.lost} lost of ${x.quiet.received + x.quiet.lost}, longest delay ${delay(x.quiet.maxDelayUs)} | ${(x.rssBytesPerRule / 1024).toFixed(1)} KiB |`);
     out.push('');
   }
