@@ -10,7 +10,7 @@ import {
   throughputTestOf, totalThroughputPps,
   type AtRate, type Bound, type Found,
 } from '../lab/results/quantities.js';
-import { BUSY_POLL_US, LATENCY_BUSY_POLL, LATENCY_DEFAULT, LATENCY_RATES } from './latency.js';
+import { BUSY_POLL_US, LATENCY_ADAPTIVE, LATENCY_BUSY_POLL, LATENCY_DEFAULT, LATENCY_RATES } from './latency.js';
 import type { LoadedResults } from '../lab/results/validate.js';
 import { throughputFigure, type ThroughputFigure } from '../lab/results/figures.js';
 import type { Calibration, MachineLoad, RelayName, Results } from '../lab/results/types.js';
@@ -163,7 +163,7 @@ export function isScalingRun(r: Results): boolean {
 
 /** Whether a results file is one of the latency suite's runs (they get their own table). */
 export function isLatencyRun(r: Results): boolean {
-  return r.scenario.name === LATENCY_DEFAULT || r.scenario.name === LATENCY_BUSY_POLL;
+  return r.scenario.name === LATENCY_DEFAULT || r.scenario.name === LATENCY_BUSY_POLL || r.scenario.name === LATENCY_ADAPTIVE;
 }
 
 const medianOrNull = (xs: (number | null)[]): number | null => {
@@ -173,13 +173,15 @@ const medianOrNull = (xs: (number | null)[]): number | null => {
 
 /**
  * The latency suite by configuration and rate: direct, kernel and mcrd of the default variant, then
- * mcrd busy-polling (direct of that variant is its baseline, not repeated as a row).
+ * mcrd busy-polling and mcrd adaptive-polling (direct of those variants is their baseline, not repeated
+ * as a row).
  */
 export function latencyRows(files: LoadedResults[]): LatencyRow[] {
   const rows: LatencyRow[] = [];
   const plan = [
     [LATENCY_DEFAULT, 'direct', 'direct'], [LATENCY_DEFAULT, 'kernel', 'kernel'], [LATENCY_DEFAULT, 'mcrd', 'mcrd (defaults)'],
     [LATENCY_BUSY_POLL, 'mcrd', `mcrd --busy-poll-us ${BUSY_POLL_US}`],
+    [LATENCY_ADAPTIVE, 'mcrd', 'mcrd --adaptive-poll on'],
   ] as const;
   for (const [run, relay, config] of plan) {
     const runs = files.map((f) => f.results).filter((r) => r.scenario.name === run && r.relays.includes(relay));

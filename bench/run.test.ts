@@ -75,7 +75,7 @@ describe('npm run bench', () => {
     const [rec] = await records(out);
     expect(rec!.macro!.scenarios.map((s) => s.scenario)).toEqual(['chain', 'dual-bridge', 'fanout-50']);
     expect(rec!.macro!.results.map((p) => p.slice(out.length))).toEqual(
-      ['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll'].map((s) => expect.stringMatching(new RegExp(`^/runs/[^/]+/${s}/results\\.json$`))));
+      ['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll', 'latency-adaptive'].map((s) => expect.stringMatching(new RegExp(`^/runs/[^/]+/${s}/results\\.json$`))));
     expect(rec!.macro!.scaling!.map((r) => [r.relay, r.workers])).toEqual([['direct', undefined], ['mcrd', 1], ['mcrd', 2]]);
     const text = await readFile(readme, 'utf8');
     expect(text).toMatch(/^# mcr\n\n<!-- perf:start -->\n### mcr performance\n/);

@@ -27,6 +27,7 @@ export function mcrdArgs(s: ResolvedScenario, runDir: string): string[] {
   const args = ['--control-socket', join(runDir, 'mcrd.sock'), '--state-file', join(runDir, 'state.json')];
   if (s.mcrd.workers !== undefined) args.push('--num-workers', String(s.mcrd.workers));
   if (s.mcrd.busyPollUs !== undefined) args.push('--busy-poll-us', String(s.mcrd.busyPollUs));
+  if (s.mcrd.adaptivePoll !== undefined) args.push('--adaptive-poll', s.mcrd.adaptivePoll ? 'on' : 'off');
   if (s.mcrd.gso !== undefined) args.push('--gso', s.mcrd.gso ? 'on' : 'off');
   if (s.router) args.push('--config', join(runDir, 'mcrd.json5'));
   return args;

@@ -168,6 +168,7 @@ export const cpusSchema = z.union([
 export const mcrdOptionsSchema = z.strictObject({
   workers: z.number().int().min(1).max(64).optional().describe('mcrd --num-workers (1-64); with > 1 mcrd pins worker i to CPU i itself.'),
   busyPollUs: z.number().int().min(0).max(1_000_000).optional().describe('mcrd --busy-poll-us (0-1000000).'),
+  adaptivePoll: z.boolean().optional().describe('mcrd --adaptive-poll on|off: spin only while frames keep coming (not with busyPollUs).'),
   gso: z.boolean().optional().describe('mcrd --gso on|off: UDP GSO frames for AF_PACKET egress (Linux 6.2+).'),
 });
 

@@ -17,6 +17,7 @@ const CASES: Record<SettingKey, { flag: string[]; fromFlag: unknown; config: str
   gso: { flag: ['--gso', 'off'], fromFlag: false, config: 'false', fromConfig: false, fallback: undefined },
   ringBlocks: { flag: ['--ring-blocks', '1024'], fromFlag: 1024, config: '256', fromConfig: 256, fallback: 512 },
   busyPollUs: { flag: ['--busy-poll-us', '50'], fromFlag: 50, config: '20', fromConfig: 20, fallback: 0 },
+  adaptivePoll: { flag: ['--adaptive-poll', 'on'], fromFlag: true, config: 'true', fromConfig: true, fallback: false },
   logLevel: { flag: ['--log-level', 'debug'], fromFlag: 'debug', config: '"warn"', fromConfig: 'warn', fallback: 'info' },
   logJson: { flag: ['--log-json'], fromFlag: true, config: 'true', fromConfig: true, fallback: false },
   metricsListen: { flag: ['--metrics-listen', '127.0.0.1:9477'], fromFlag: '127.0.0.1:9477', config: '":9100"', fromConfig: ':9100', fallback: undefined },

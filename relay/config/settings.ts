@@ -51,6 +51,7 @@ export const daemonSettingsSchema = z.strictObject({
   gso: ENGINE_FIELDS.gso,
   ringBlocks: ENGINE_FIELDS.ringBlockCount,
   busyPollUs: ENGINE_FIELDS.busyPollUs,
+  adaptivePoll: ENGINE_FIELDS.adaptivePoll,
   logLevel: oneOf(LOG_LEVELS),
   logJson: bool,
   metricsListen: checkedBy((s) => parseListen(s), 'ADDR:PORT'),
@@ -75,10 +76,11 @@ export function parseCpuList(t: string): number[] {
   return out;
 }
 
-function onOff(t: string): boolean {
+/** A flag that takes "on" or "off" (a config file says true or false). */
+const onOff = (flag: string) => (t: string): boolean => {
   if (t === 'on' || t === 'off') return t === 'on';
-  throw new McrError({ code: 'EINVAL', source: '--gso', detail: `expected "on" or "off", got ${describeValue(t)}` });
-}
+  throw new McrError({ code: 'EINVAL', source: flag, detail: `expected "on" or "off", got ${describeValue(t)}` });
+};
 
 /**
  * The command-line flag of each setting and how its text becomes the value the schema checks (text that
@@ -95,9 +97,10 @@ export const SETTING_FLAGS: { readonly [K in SettingKey]-?: { flag: string; from
   backend: { flag: '--backend', fromText: (t) => ({ sendmmsg: 'mmsg', io_uring: 'uring' } as Record<string, string>)[t] ?? t },
   ring: { flag: '--ring' },
   egress: { flag: '--egress' },
-  gso: { flag: '--gso', fromText: onOff },
+  gso: { flag: '--gso', fromText: onOff('--gso') },
   ringBlocks: { flag: '--ring-blocks', fromText: digits },
   busyPollUs: { flag: '--busy-poll-us', fromText: digits },
+  adaptivePoll: { flag: '--adaptive-poll', fromText: onOff('--adaptive-poll') },
   logLevel: { flag: '--log-level' },
   logJson: { flag: '--log-json' },
   metricsListen: { flag: '--metrics-listen' },
@@ -112,7 +115,7 @@ export const SETTING_FLAGS: { readonly [K in SettingKey]-?: { flag: string; from
  * do (the daemon asks it); socketGroup, user, cpus and metricsListen have no default (unset = off).
  */
 export const DEFAULTS = {
-  numWorkers: 1, backend: 'mmsg', ring: 'v2', egress: 'packet', ringBlocks: 512, busyPollUs: 0, logLevel: 'info', logJson: false,
+  numWorkers: 1, backend: 'mmsg', ring: 'v2', egress: 'packet', ringBlocks: 512, busyPollUs: 0, adaptivePoll: false, logLevel: 'info', logJson: false,
 } as const satisfies DaemonSettings;
 
 /** Everything mcrd runs on, resolved: flag > config > default. */
@@ -139,7 +142,10 @@ export function checkFlagSettings(texts: Partial<Record<SettingKey, string | boo
     candidate[key] = typeof t === 'string' && from ? from(t) : t;
   }
   const r = daemonSettingsSchema.safeParse(candidate);
-  if (r.success) return r.data;
+  if (r.success) {
+    if (r.data.adaptivePoll && (r.data.busyPollUs ?? 0) > 0) throw new McrError({ code: 'EINVAL', source: '--adaptive-poll', detail: BOTH_POLLS });
+    return r.data;
+  }
   // Quote what was typed (the flag's text), not the value it was converted to.
   throwFirst(r.error.issues.map((i) => {
     const key = i.path[0] as SettingKey;
@@ -147,6 +153,8 @@ export function checkFlagSettings(texts: Partial<Record<SettingKey, string | boo
     return new McrError({ code: 'EINVAL', source: SETTING_FLAGS[key].flag, detail });
   }));
 }
+
+const BOTH_POLLS = 'a fixed window (busyPollUs) or adaptive polling, not both; drop one';
 
 /** Flags and the config file's settings → Settings (both already checked by the schema). */
 export function resolveSettings(
@@ -163,6 +171,15 @@ export function resolveSettings(
     if (value === undefined) continue;
     merged[key] = value;
     sources[key] = fromFlag !== undefined ? SETTING_FLAGS[key].flag : fromFile !== undefined ? (file.sourceOf?.(key) ?? `daemon.${key}`) : 'default';
+  }
+  // A fixed window on the command line wins over adaptive polling in the file, and the other way round.
+  if (merged.adaptivePoll === true && (merged.busyPollUs as number) > 0) {
+    const flagged = (k: SettingKey) => flags.settings[k] !== undefined;
+    const loser: SettingKey | undefined = flagged('busyPollUs') && !flagged('adaptivePoll') ? 'adaptivePoll'
+      : flagged('adaptivePoll') && !flagged('busyPollUs') ? 'busyPollUs' : undefined;
+    if (!loser) throw new McrError({ code: 'EINVAL', source: sources.adaptivePoll ?? 'daemon.adaptivePoll', detail: BOTH_POLLS });
+    merged[loser] = DEFAULTS[loser];
+    sources[loser] = 'default';
   }
   const paths = instancePaths(flags.instance);
   merged.controlSocket ??= paths.controlSocket;

@@ -14,6 +14,8 @@ test("MCR's --interface and tuning variables are refused naming what to do inste
   expect(() => parseDaemonArgs([], { MCR_BUFFER_POOL_JUMBO: '1' })).toThrow('--ring-blocks');
   expect(() => parseDaemonArgs([], { MCR_WHATEVER: '1' })).toThrow('MCR_WHATEVER: MCR\'s variable is not read by mcrd (no mcrd setting corresponds to it); unset it');
   expect(parseDaemonArgs([], { MCR_COMPAT: '1' })).toMatchObject({ mcrStats: true });
+  // mcr-lab's variables pass through to the mcrd it starts.
+  expect(() => parseDaemonArgs([], { MCR_LAB_PREFIX: 'pfs', MCR_LAB_STATE_DIR: '/tmp/x' })).not.toThrow();
   expect(parseDaemonArgs(['--log-format', 'mcr'], {})).toMatchObject({ mcrStats: true });
   expect(parseDaemonArgs(['--log-format', 'json'], {}).settings).toMatchObject({ logJson: true });
   expect(() => parseDaemonArgs(['--log-format', 'xml'], {})).toThrow('--log-format: expected "text", "json" or "mcr", got "xml" (string)');
@@ -66,4 +68,11 @@ test('--cpus takes single CPUs, lists and ranges, in the order given', () => {
   expect(parseCpuList('3,1')).toEqual([3, 1]);
   expect(parseCpuList('0-2,5')).toEqual([0, 1, 2, 5]);
   expect(parseDaemonArgs(['--cpus', '1']).settings).toEqual({ cpus: [1] });
+});
+
+test('--adaptive-poll on|off, and not together with a fixed --busy-poll-us window', () => {
+  expect(parseDaemonArgs(['--adaptive-poll', 'on']).settings).toMatchObject({ adaptivePoll: true });
+  expect(parseDaemonArgs(['--adaptive-poll', 'off', '--busy-poll-us', '50']).settings).toMatchObject({ adaptivePoll: false, busyPollUs: 50 });
+  expect(() => parseDaemonArgs(['--adaptive-poll', 'yes'])).toThrow('--adaptive-poll: expected "on" or "off", got "yes"');
+  expect(() => parseDaemonArgs(['--busy-poll-us', '200', '--adaptive-poll', 'on'])).toThrow('--adaptive-poll: a fixed window (busyPollUs) or adaptive polling, not both; drop one');
 });

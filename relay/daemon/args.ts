@@ -47,6 +47,9 @@ options:
   --busy-poll-us N        after traffic, keep checking the RX rings for N µs before sleeping, 0-1000000
                           (default 0: sleep at once). Trades CPU for latency: a frame arriving within the
                           window costs no wake-up; see docs/performance.md for the measured trade
+  --adaptive-poll on|off  spin on the RX rings only while frames keep coming closer together than a
+                          wake-up, within 2 µs of spin per frame relayed (default off; not with
+                          --busy-poll-us; docs/engine.md "Busy polling")
   --log-level LEVEL       error, warn, info (default) or debug
   --log-json              log JSON lines instead of text (same as --log-format json)
   --log-format F          text (default), json, or mcr: text plus MCR's [STATS:Ingress]/[STATS:Egress]
@@ -79,9 +82,12 @@ const MCR_ENV: Record<string, string> = {
   MCR_BUFFER_POOL_JUMBO: 'mcrd has no buffer pool: frames stay in the RX ring, sized by --ring-blocks',
 };
 
-/** Refuse MCR_* variables other than MCR_COMPAT (which mcrd honours). */
+/**
+ * Refuse MCR_* variables other than MCR_COMPAT (which mcrd honours). mcr-lab's own MCR_LAB_* (its
+ * namespace prefix, its state directory) are not MCR's and reach mcrd when the lab starts it.
+ */
 export function checkMcrEnv(env: NodeJS.ProcessEnv): void {
-  const name = Object.keys(env).filter((k) => k.startsWith('MCR_') && k !== 'MCR_COMPAT').sort()[0];
+  const name = Object.keys(env).filter((k) => k.startsWith('MCR_') && k !== 'MCR_COMPAT' && !k.startsWith('MCR_LAB_')).sort()[0];
   if (name === undefined) return;
   throw usage(`MCR's variable is not read by mcrd (${MCR_ENV[name] ?? 'no mcrd setting corresponds to it'}); unset it`, name);
 }

@@ -109,7 +109,7 @@ async function bringUp(s: Settings, config: ConfigFile, log: Logger, started: St
   const pool = new WorkerPool({
     count: numWorkers, log, cpus: s.cpus,
     engine: {
-      backend, ringBlockSize: 65536, ringBlockCount: s.ringBlocks, ringVersion: s.ring === 'v2' ? 2 : 3, egress, busyPollUs: s.busyPollUs, gso,
+      backend, ringBlockSize: 65536, ringBlockCount: s.ringBlocks, ringVersion: s.ring === 'v2' ? 2 : 3, egress, busyPollUs: s.busyPollUs, adaptivePoll: s.adaptivePoll, gso,
       ...(fanoutGroup ? { fanoutGroup } : {}),
     },
     ...(plane ? { onSources: (reports: SourceReport[]) => plane.sourcesSeen(reports) } : {}),

@@ -5,6 +5,8 @@
  *   supervisor → worker: { type: 'init', index, options, rules, watch? }  construct Engine, setRules, start
  *                        { type: 'setRules', seq, rules, watch? }  swap the table (all-or-nothing);
  *                                                               watch = PIM interfaces (source discovery)
+ *                        { type: 'updateRules', seq, remove, add, watch? }  the same, sent as the change
+ *                                                               from the table the worker last accepted
  *                        { type: 'counters', seq }              counter snapshot
  *                        { type: 'stop' }                       stop the engine and exit 0
  *   worker → supervisor: { type: 'ready', maxRuleSlots, maxOutputSlots }
@@ -26,6 +28,7 @@ export interface WireEngineError {
 export type ToWorker =
   | { type: 'init'; index: number; options: EngineOptions; rules: EngineRule[]; watch?: string[] }
   | { type: 'setRules'; seq: number; rules: EngineRule[]; watch?: string[] }
+  | { type: 'updateRules'; seq: number; remove: string[]; add: EngineRule[]; watch?: string[] }
   | { type: 'counters'; seq: number }
   | { type: 'stop' };
 

@@ -36,9 +36,11 @@ process.on('message', (m: ToWorker) => {
       ready = init(m.options, m.rules, m.watch);
       break;
     case 'setRules':
+    case 'updateRules':
       void ready.then(() => {
         try {
-          engine!.setRules(m.rules, m.watch);
+          if (m.type === 'setRules') engine!.setRules(m.rules, m.watch);
+          else engine!.updateRules(m.remove, m.add, m.watch);
           send({ type: 'reply', seq: m.seq, ok: true });
         } catch (err) {
           send({ type: 'reply', seq: m.seq, ok: false, error: toWireError(err) });

@@ -56,3 +56,27 @@ test('a worker killed from outside is restarted at once with the current table, 
   expect(snaps).toHaveLength(2);
   expect(snaps.every((c) => c.rules.get(3)?.packets === 1n)).toBe(true);
 });
+
+test('changes reach running workers as deltas, a restarted worker gets the whole table, and both run the same rules', async () => {
+  const pool = new WorkerPool({ count: 2, engine: { backend: 'mmsg' }, log: silentLogger(), entry: fixture('second-refuses.mjs') });
+  pools.push(pool);
+  await pool.start();
+  const table = Array.from({ length: 50 }, (_, i) => rule(`r${i}`, i));
+  await pool.apply(table);
+  await pool.apply([...table.slice(1), rule('r50', 50)]);  // one out, one in
+  await pool.apply([...table.slice(1).map((r) => r.id === 'r7' ? { ...r, slot: 77 } : r), rule('r50', 50)]);  // one changed
+  let snaps = await pool.counters();
+  const want = [...Array.from({ length: 49 }, (_, i) => i + 1).map((i) => (i === 7 ? 77 : i)), 50].sort((a, b) => a - b);
+  for (const c of snaps) {
+    expect([...c.rules.keys()].sort((a, b) => a - b)).toEqual(want);
+    expect(c.global).toMatchObject({ rxFrames: 1n, rxBytes: 3n });  // init, then three deltas
+  }
+  // Worker 1 refuses a change that worker 0 took: worker 0 is put back with the whole old table and
+  // gets the next change as a delta again; worker 1's next change comes whole (a refusal may be a
+  // timeout, after which what it runs is not known).
+  await expect(pool.apply([rule('bad', 99)])).rejects.toMatchObject({ code: 'EENGINE' });
+  await pool.apply([rule('only', 5)]);
+  snaps = await pool.counters();
+  expect(snaps.map((c) => [...c.rules.keys()])).toEqual([[5], [5]]);
+  expect(snaps.map((c) => [c.global.rxFrames, c.global.rxBytes])).toEqual([[2n, 5n], [2n, 3n]]);
+});

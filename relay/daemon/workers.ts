@@ -14,7 +14,11 @@ import { McrError } from '../errors.js';
 import type { DataPlane } from './data-plane.js';
 import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
 import type { Logger } from './log.js';
+import { tableDelta } from './table-delta.js';
 import { sumCounters } from '../stats/counters.js';
+
+/** Extra reply time a table change gets per rule it sets up or takes down. */
+const PER_RULE_REPLY_MS = 1;
 
 export interface WorkerPoolOptions {
   count: number;
@@ -29,6 +33,7 @@ export interface WorkerPoolOptions {
   /** A run shorter than this counts as a fast crash. */
   fastCrashMs?: number;
   maxFastCrashes?: number;
+  /** Reply deadline of a request (default 5000 ms); a table change gets 1 ms more per rule it carries. */
   replyTimeoutMs?: number;
   /** PIM source reports of any worker's engine (the worker's fan-out share of the flows). */
   onSources?: (reports: SourceReport[]) => void;
@@ -47,12 +52,16 @@ interface Worker {
   timer: NodeJS.Timeout | null;
   /** The latest counters read from this instance, kept when it dies so totals do not go backwards. */
   lastCounters: EngineCounters | null;
+  /** The pool's table version this instance runs (a change goes to it as a delta only from that one). */
+  version: number;
 }
 
 export class WorkerPool implements DataPlane {
   private readonly pool: Worker[];
   private table: EngineRule[] = [];
   private watch: string[] = [];
+  /** Bumped by every accepted table: a worker at this version gets changes as deltas. */
+  private version = 0;
   /** Counters of worker instances that have exited (as last read), so totals survive restarts. */
   private retired: EngineCounters[] = [];
   private seq = 0;
@@ -62,7 +71,7 @@ export class WorkerPool implements DataPlane {
   constructor(private readonly o: WorkerPoolOptions) {
     this.pool = Array.from({ length: o.count }, (_, index) => ({
       index, child: null, state: 'stopped' as WorkerState, restarts: 0, fastCrashes: 0, lastExit: null,
-      startedAt: 0, pending: new Map(), onReady: null, timer: null, lastCounters: null,
+      startedAt: 0, pending: new Map(), onReady: null, timer: null, lastCounters: null, version: -1,
     }));
   }
 
@@ -84,12 +93,27 @@ export class WorkerPool implements DataPlane {
   async apply(rules: EngineRule[], watch: string[] = []): Promise<void> {
     const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
-    const results = await Promise.allSettled(live.map((w) => this.call(w, { type: 'setRules', seq: 0, rules, watch })));
+    // Workers on the current table get only the change (one rule of 10,000 crosses as one rule);
+    // any other (just restarted, or left behind by a failed rollback) gets the whole table.
+    const delta = tableDelta(this.table, rules);
+    const change = (w: Worker): Extract<ToWorker, { seq: number }> => w.version === this.version
+      ? { type: 'updateRules', seq: 0, ...delta, watch }
+      : { type: 'setRules', seq: 0, rules, watch };
+    const results = await Promise.allSettled(live.map((w) => this.call(w, change(w))));
     const bad = results.findIndex((r) => r.status === 'rejected');
-    if (bad === -1) { this.table = rules; this.watch = watch; return; }
+    if (bad === -1) {
+      this.table = rules;
+      this.watch = watch;
+      this.version++;
+      for (const w of live) w.version = this.version;
+      return;
+    }
     // Put the workers that took the new table back on the old one: all workers run the same rules.
-    await Promise.allSettled(live.filter((_, i) => results[i]!.status === 'fulfilled')
-      .map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table, watch: this.watch })));
+    // A refusal leaves a worker's table as it was; a timeout may not have: send it everything next time.
+    live.forEach((w, i) => { if (results[i]!.status === 'rejected') w.version = -1; });
+    const took = live.filter((_, i) => results[i]!.status === 'fulfilled');
+    const back = await Promise.allSettled(took.map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table, watch: this.watch })));
+    took.forEach((w, i) => { w.version = back[i]!.status === 'fulfilled' ? this.version : -1; });
     throw (results[bad] as PromiseRejectedResult).reason;
   }
 
@@ -137,6 +161,7 @@ export class WorkerPool implements DataPlane {
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
     child.send({ type: 'init', index: w.index, options, rules: this.table, watch: this.watch } satisfies ToWorker);
+    w.version = this.version;
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });
   }
@@ -194,11 +219,15 @@ export class WorkerPool implements DataPlane {
 
   private call(w: Worker, m: Extract<ToWorker, { seq: number }>): Promise<FromWorker> {
     const seq = ++this.seq;
+    // A table change sets up sockets and joins per rule it brings (the kernel's membership lists are
+    // linear: 10,000 joins took 3-5 s on a loaded VM), so its reply may take longer the bigger it is.
+    const rules = m.type === 'setRules' ? m.rules.length : m.type === 'updateRules' ? m.add.length + m.remove.length : 0;
+    const timeoutMs = (this.o.replyTimeoutMs ?? 5000) + rules * PER_RULE_REPLY_MS;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         w.pending.delete(seq);
-        reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${this.o.replyTimeoutMs ?? 5000} ms` }));
-      }, this.o.replyTimeoutMs ?? 5000);
+        reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${timeoutMs} ms` }));
+      }, timeoutMs);
       w.pending.set(seq, { resolve: (v) => { clearTimeout(t); resolve(v); }, reject: (e) => { clearTimeout(t); reject(e); } });
       const c = w.child;
       if (!c?.connected) { w.pending.get(seq)!.reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} is not running` })); return; }

@@ -143,6 +143,10 @@ function validateRegister(path: string, v: unknown): void {
   if (r['tos'] !== undefined) checkInt(`${path}.tos`, r['tos'], 0, 255);
 }
 
+function slotsOf(r: EngineRule): { rule: number; outputs: number[] } {
+  return { rule: r.slot, outputs: r.outputs.map((o) => o.slot) };
+}
+
 /** Native errors carry code/syscall/iface/hint; anything else (TypeError, RangeError) passes through. */
 function rethrow(err: unknown): never {
   const e = err as Error & { code?: unknown; syscall?: string; iface?: string; hint?: string; errno?: number };
@@ -170,8 +174,8 @@ export class Engine {
   readonly #native: NativeEngineHandle;
   readonly #layout: NativeLayout;
   readonly #words: BigUint64Array;
-  #ruleSlots: number[] = [];
-  #outputSlots: number[] = [];
+  /** Rule id → its counter slots, for the table the engine runs (counters() reads these). */
+  #slots = new Map<string, { rule: number; outputs: number[] }>();
 
   /** Validates the options and creates the native engine (and, for `uring`, its ring); no thread yet. */
   constructor(opts: EngineOptions) {
@@ -198,8 +202,27 @@ export class Engine {
     } catch (err) {
       rethrow(err);
     }
-    this.#ruleSlots = rules.map((r) => r.slot);
-    this.#outputSlots = rules.flatMap((r) => r.outputs.map((o) => o.slot));
+    this.#slots = new Map(rules.map((r) => [r.id, slotsOf(r)]));
+  }
+
+  /**
+   * Change the running table by rule id: take out `remove`, put in `add` (an id already there is
+   * replaced). All or nothing, like setRules, but only the change crosses into the addon, so a change
+   * to a table of thousands of rules costs the native rebuild, not a copy of every rule. An id in
+   * `remove` the engine does not run is EngineError EINVAL. `watch` as for setRules (the whole list).
+   */
+  updateRules(remove: string[], add: EngineRule[], watch: string[] = []): void {
+    if (!Array.isArray(remove) || !remove.every((id) => typeof id === 'string'))
+      throw new TypeError(`updateRules: expected an array of rule ids, got ${describe(remove)}`);
+    validateRules(add, this.#layout);
+    watch.forEach((w, i) => checkString(`updateRules watch[${i}]`, w));
+    try {
+      this.#native.updateRules(remove, add, watch);
+    } catch (err) {
+      rethrow(err);
+    }
+    for (const id of remove) this.#slots.delete(id);
+    for (const r of add) this.#slots.set(r.id, slotsOf(r));
   }
 
   /**
@@ -244,12 +267,12 @@ export class Engine {
       sources: Object.fromEntries(l.sourceWatchNames.map((name, i) => [name, at(l.sourceWatchBase + i)])) as Record<SourceWatchEvent, bigint>,
     };
     const rules = new Map<number, RuleCounters>();
-    for (const slot of this.#ruleSlots) {
+    for (const { rule: slot } of this.#slots.values()) {
       const base = l.ruleBase + slot * l.ruleWords;
       rules.set(slot, { packets: at(base + l.rulePackets), bytes: at(base + l.ruleBytes), lastPacketNs: at(base + l.ruleLastNs) });
     }
     const outputs = new Map<number, OutputCounters>();
-    for (const slot of this.#outputSlots) {
+    for (const slot of [...this.#slots.values()].flatMap((s) => s.outputs)) {
       const base = l.outputBase + slot * l.outputWords;
       const errorsByErrno: Record<string, bigint> = {};
       l.errnoNames.forEach((name, i) => {

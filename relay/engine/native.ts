@@ -58,6 +58,7 @@ export interface NativeParsedFrame {
 
 export interface NativeEngineHandle {
   setRules(rules: EngineRule[], watch?: string[]): void;
+  updateRules(remove: string[], add: EngineRule[], watch?: string[]): void;
   onSources(cb: (reports: SourceReport[]) => void): void;
   start(): void;
   stop(): void;

@@ -31,7 +31,10 @@ export const ENGINE_FIELDS = {
   egress: either(['packet', 'socket']),
   gso: bool,
   busyPollUs: int(0, 1_000_000, ' (µs)'),
+  adaptivePoll: bool,
 } as const;
 
 /** Every option but `backend` may be left out (the engine's defaults apply); unknown keys are not looked at. */
-export const engineOptionsSchema = z.object(ENGINE_FIELDS, { error: 'expected an object' }).partial().required({ backend: true });
+export const engineOptionsSchema = z.object(ENGINE_FIELDS, { error: 'expected an object' }).partial().required({ backend: true })
+  .refine((o) => !(o.adaptivePoll === true && (o.busyPollUs ?? 0) !== 0),
+    { path: ['adaptivePoll'], error: 'expected false when busyPollUs is set (a fixed window or adaptive, not both)' });

@@ -59,6 +59,11 @@ export interface EngineOptions {
   gso?: boolean;
   /** Keep polling the RX rings this many µs after the last frame before sleeping in poll() (0 = off). */
   busyPollUs?: number;
+  /**
+   * Spin on the RX rings only while frames keep coming closer together than a wake-up, within a budget
+   * of spin time per frame relayed (native/engine/core/poll_policy.h). Default false; not with busyPollUs.
+   */
+  adaptivePoll?: boolean;
 }
 
 export interface EngineInput {

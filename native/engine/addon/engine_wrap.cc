@@ -122,7 +122,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeEngine",
-                       {InstanceMethod("setRules", &EngineWrap::SetRules), InstanceMethod("start", &EngineWrap::Start),
+                       {InstanceMethod("setRules", &EngineWrap::SetRules), InstanceMethod("updateRules", &EngineWrap::UpdateRules),
+                        InstanceMethod("start", &EngineWrap::Start),
                         InstanceMethod("stop", &EngineWrap::Stop), InstanceMethod("onSources", &EngineWrap::OnSources),
                         InstanceMethod("counterBuffer", &EngineWrap::CounterBuffer)});
   }
@@ -147,7 +148,16 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 0, kU32));
     if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 0, kU32));
     if (has(o, "ringVersion")) cfg.ring.version = static_cast<int>(number_at(env, o, "ringVersion", "options", 2, 3));
-    if (has(o, "busyPollUs")) cfg.busy_poll_us = static_cast<uint32_t>(number_at(env, o, "busyPollUs", "options", 0, kU32));
+    if (has(o, "busyPollUs"))
+      cfg.poll = PollPolicy::fixed(static_cast<uint64_t>(number_at(env, o, "busyPollUs", "options", 0, kU32)) * 1000);
+    if (has(o, "adaptivePoll")) {
+      if (!o.Get("adaptivePoll").IsBoolean()) type_error(env, "options.adaptivePoll", "a boolean");
+      if (o.Get("adaptivePoll").As<Napi::Boolean>().Value()) {
+        if (cfg.poll.mode == PollPolicyConfig::Mode::Fixed)
+          type_error(env, "options.adaptivePoll", "false when busyPollUs is set (a fixed window or adaptive, not both)");
+        cfg.poll = PollPolicy::adaptive();
+      }
+    }
     if (has(o, "egress")) {
       std::string eg = string_at(env, o, "egress", "options");
       if (eg != "socket" && eg != "packet") type_error(env, "options.egress", "'socket' or 'packet'");
@@ -178,14 +188,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   }
 
  private:
-  Napi::Value SetRules(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsArray()) type_error(env, "rules", "an array");
-    Napi::Array arr = info[0].As<Napi::Array>();
+  /* Copy JS rules (already validated by relay/engine/engine.ts) into RuleSpecs; @what names them in type errors. */
+  static std::vector<RuleSpec> rule_specs(Napi::Env env, const Napi::Value& v, const std::string& what) {
+    if (!v.IsArray()) type_error(env, what, "an array");
+    Napi::Array arr = v.As<Napi::Array>();
     std::vector<RuleSpec> rules;
     rules.reserve(arr.Length());
     for (uint32_t i = 0; i < arr.Length(); ++i) {
-      const std::string p = "rules[" + std::to_string(i) + "]";
+      const std::string p = what + "[" + std::to_string(i) + "]";
       Napi::Object r = object_at(env, arr.Get(i), p);
       RuleSpec spec;
       spec.id = string_at(env, r, "id", p);
@@ -218,22 +228,57 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       }
       rules.push_back(std::move(spec));
     }
+    return rules;
+  }
+
+  /* The interfaces whose new sources are reported (PIM): an optional array of names at @v. */
+  static std::vector<std::string> watch_list(Napi::Env env, const Napi::Value& v) {
     std::vector<std::string> watch;
-    if (info.Length() > 1 && !info[1].IsUndefined()) {
-      if (!info[1].IsArray()) type_error(env, "watch", "an array of interface names");
-      Napi::Array w = info[1].As<Napi::Array>();
-      for (uint32_t i = 0; i < w.Length(); ++i) {
-        if (!w.Get(i).IsString()) type_error(env, "watch[" + std::to_string(i) + "]", "an interface name");
-        watch.push_back(w.Get(i).As<Napi::String>().Utf8Value());
-      }
+    if (v.IsUndefined()) return watch;
+    if (!v.IsArray()) type_error(env, "watch", "an array of interface names");
+    Napi::Array w = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < w.Length(); ++i) {
+      if (!w.Get(i).IsString()) type_error(env, "watch[" + std::to_string(i) + "]", "an interface name");
+      watch.push_back(w.Get(i).As<Napi::String>().Utf8Value());
     }
+    return watch;
+  }
+
+  /* Run a table change, turning engine failures into JS errors. */
+  template <typename F>
+  static void change(Napi::Env env, const char* what, F&& f) {
     try {
-      engine_->set_rules(rules, watch);
+      f();
     } catch (const SetupError& e) {
       throw_setup(env, e);
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, std::string("setRules: ") + e.what());
+      throw Napi::Error::New(env, std::string(what) + ": " + e.what());
     }
+  }
+
+  /* setRules(rules: EngineRule[], watch?: string[]): see Engine::set_rules. */
+  Napi::Value SetRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<RuleSpec> rules = rule_specs(env, info[0], "rules");
+    std::vector<std::string> watch = watch_list(env, info[1]);
+    change(env, "setRules", [&] { engine_->set_rules(std::move(rules), std::move(watch)); });
+    return env.Undefined();
+  }
+
+  /* updateRules(removeIds: string[], add: EngineRule[], watch?: string[]): see Engine::update_rules. */
+  Napi::Value UpdateRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsArray()) type_error(env, "remove", "an array of rule ids");
+    Napi::Array ids = info[0].As<Napi::Array>();
+    std::vector<std::string> remove;
+    remove.reserve(ids.Length());
+    for (uint32_t i = 0; i < ids.Length(); ++i) {
+      if (!ids.Get(i).IsString()) type_error(env, "remove[" + std::to_string(i) + "]", "a rule id (string)");
+      remove.push_back(ids.Get(i).As<Napi::String>().Utf8Value());
+    }
+    std::vector<RuleSpec> add = rule_specs(env, info[1], "add");
+    std::vector<std::string> watch = watch_list(env, info[2]);
+    change(env, "updateRules", [&] { engine_->update_rules(remove, std::move(add), std::move(watch)); });
     return env.Undefined();
   }
 

@@ -26,6 +26,7 @@
 #include "counters.h"
 #include "egress.h"
 #include "parse.h"
+#include "poll_policy.h"
 #include "register_encap.h"
 #include "rule_index.h"
 #include "rx_socket.h"
@@ -47,8 +48,9 @@ struct EngineConfig {
   bool igmp_join = true;
   // AF_PACKET egress for multicast outputs (headers built by the engine); unicast stays on UDP sockets.
   bool egress_packet = false;
-  // Keep polling the rings for this long after the last frame instead of sleeping (0 = off).
-  uint32_t busy_poll_us = 0;
+  // When the engine thread checks its rings again instead of sleeping in poll() (poll_policy.h):
+  // off by default, a fixed window (busyPollUs) or adaptive.
+  PollPolicyConfig poll;
   // With egress_packet: consecutive datagrams of an output leave as one UDP GSO frame (egress_packet.h).
   bool gso = false;
 };
@@ -125,7 +127,15 @@ class Engine {
    * Throws SetupError (EINVAL for inconsistent input, else the failing syscall); the running table is
    * then untouched.
    */
-  void set_rules(const std::vector<RuleSpec>& rules, const std::vector<std::string>& watch = {});
+  // By value: kept as the base of update_rules. @watch: interfaces whose new sources are reported (PIM).
+  void set_rules(std::vector<RuleSpec> rules, std::vector<std::string> watch = {});
+  /**
+   * update_rules - the running table with the rules whose ids are in @remove taken out and @add put in
+   * (an added id that is already there replaces that rule), watching @watch. Same all-or-nothing
+   * contract as set_rules; only the change crosses from JS, so a change to a big table costs the
+   * native rebuild alone. An id in @remove that is not there is EINVAL (the caller's view is stale).
+   */
+  void update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, std::vector<std::string> watch = {});
   void start();  // spawns the engine thread; no-op if running
   void stop();   // signals and joins; idempotent
 
@@ -138,10 +148,15 @@ class Engine {
   using IfKey = std::pair<std::string, uint32_t>;  // (name, ifindex): a re-created interface is new
 
   void run();
-  bool drain(RxSocket& rx, Table& t);
-  bool drain_blocks(RxSocket& rx, Table& t);
-  bool drain_frames(RxSocket& rx, Table& t);
-  void process_block(RxSocket& rx, const struct tpacket_block_desc* b, Table& t);
+  /* What one pass over a ring took: frames, and whether it stopped at its per-pass limit. */
+  struct Drained {
+    uint32_t frames = 0;
+    bool more = false;
+  };
+  Drained drain(RxSocket& rx, Table& t);
+  Drained drain_blocks(RxSocket& rx, Table& t);
+  Drained drain_frames(RxSocket& rx, Table& t);
+  uint32_t process_block(RxSocket& rx, const struct tpacket_block_desc* b, Table& t);
   void handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t len, OobVlan oob, uint64_t ts_ns);
   void read_ring_stats(const Table& t);
   void publish(std::unique_ptr<Table> next);
@@ -162,8 +177,9 @@ class Engine {
   bool running_ = false;
   std::thread thread_;
   uint64_t next_generation_ = 1;
-  uint64_t last_work_ns_ = 0;  // engine thread only
 
+  std::vector<RuleSpec> specs_;  // what the published table was built from (update_rules' base)
+  std::vector<std::string> watch_ifs_;  // and the interfaces it watches
   std::map<IfKey, std::shared_ptr<RxSocket>> rx_;
   std::map<IfKey, std::set<GroupPort>> rx_pairs_;  // what each RX socket's filter admits
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_;
