@@ -92,6 +92,34 @@ describe('RuleService', () => {
     expect(dp.applied.map((t) => t.length)).toEqual([1, 2, 3, 4]);
   });
 
+  test('a table planned from the current rules (reload, config load) sees an add still in flight and keeps it', async () => {
+    const { dp, svc, stateFile } = await setup();
+    await svc.add(mk(5000, 'a'));
+    // The data plane holds the next table until released: the add of b is in flight, unacknowledged.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const apply = dp.apply.bind(dp);
+    dp.apply = async (rules) => { await gate; return apply(rules); };
+    const addB = svc.add(mk(5001, 'b'));
+    const reload = svc.replaceWith((current) => ({ next: [...current, { ...mk(5002, 'cfg'), origin: 'config' as const }], result: current.map((r) => r.id) }));
+    const removeA = svc.remove('a');
+    release();
+    expect((await addB).outcome).toBe('added');
+    expect(await reload).toEqual(['a', 'b']);
+    await removeA;
+    expect(svc.list().map((r) => r.id)).toEqual(['b', 'cfg']);
+    expect(dp.table.map((r) => r.id)).toEqual(['b', 'cfg']);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['b', 'cfg']);
+  });
+
+  test('replaceWith refuses a planned table with a duplicate, naming it, and changes nothing', async () => {
+    const { dp, svc } = await setup();
+    await svc.add(mk(5000, 'a'));
+    await expect(svc.replaceWith((current) => ({ next: [...current, { ...mk(5000, 'z'), origin: 'config' as const }], result: 0 })))
+      .rejects.toMatchObject({ code: 'EEXIST', path: 'rules[1].input' });
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+  });
+
   test('replaceAll keeps the slot of an unchanged rule', async () => {
     const { dp, svc } = await setup();
     await svc.add(mk(5000, 'a'));

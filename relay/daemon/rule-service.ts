@@ -143,10 +143,22 @@ export class RuleService {
    * missing are accepted as waiting (logged), not refused: a config must not fail on a late NIC.
    */
   replaceAll(next: StoredRule[]): Promise<void> {
+    return this.replaceWith(() => ({ next, result: undefined }));
+  }
+
+  /**
+   * Replace the whole table with one computed from the current rules (reload, config load), as
+   * replaceAll does. `plan` runs in the change queue, so it sees every change acknowledged before it
+   * and none is lost: a table computed outside the queue would drop an add in flight (or bring back a
+   * removed rule) when it is applied after it. Resolves with `plan`'s result once the table is in.
+   */
+  replaceWith<T>(plan: (current: StoredRule[]) => { next: StoredRule[]; result: T }): Promise<T> {
     return this.serialize(async () => {
+      const { next, result } = plan(structuredClone(this.rules));
       const dup = findDuplicate(next);
       if (dup) throw new McrError({ code: 'EEXIST', path: `rules[${dup.index}].${dup.field}`, detail: dup.detail });
       await this.commit(next, true);
+      return result;
     });
   }
 
