@@ -5,7 +5,7 @@ import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
 import { readState } from '../config/state.js';
 import { outputKey } from '../model/rule.js';
 import { parseRule } from '../model/validate.js';
-import { silentLogger } from './log.js';
+import { createLogger, silentLogger } from './log.js';
 import { RuleService } from './rule-service.js';
 import { canMount, scratchMount } from '../../test/support/mounts.js';
 import { tempDir } from '../../test/support/tmp.js';
@@ -179,8 +179,10 @@ describe('RuleService following interface state (addresses, MTU, link down)', ()
   type If = { ifindex: number; up: boolean; mtu?: number; mac?: string; addresses?: string[] };
   const withTable = async (ifs: Record<string, If>) => {
     const dp = new MemoryDataPlane();
-    const svc = new RuleService({ dataPlane: dp, log: silentLogger(), interfaces: () => new Map(Object.entries(structuredClone(ifs))) });
-    return { dp, svc };
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', json: false, write: (l) => lines.push(l) });
+    const svc = new RuleService({ dataPlane: dp, log, interfaces: () => new Map(Object.entries(structuredClone(ifs))) });
+    return { dp, svc, lines };
   };
   const base = (): Record<string, If> => ({
     eth0: { ifindex: 2, up: true, mtu: 1500, mac: '02:00:00:00:00:02', addresses: ['10.1.0.2/24'] },
@@ -199,6 +201,51 @@ describe('RuleService following interface state (addresses, MTU, link down)', ()
     expect(dp.applied.slice(before)).toEqual([dp.applied[before - 1]]);
     await svc.refresh();
     expect(dp.applied.length).toBe(before + 1);
+  });
+
+  // The soak's readdress under rule churn: an add between the address change and the refresh pushed
+  // the new address first, and the refresh then saw nothing to log.
+  test('a readdress that a rule change pushes before the refresh is still logged by the refresh, once', async () => {
+    const ifs = base();
+    const { dp, svc, lines } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    ifs.eth1!.addresses = ['10.2.0.1/24', '10.2.0.3/24'];
+    await svc.refresh();
+    ifs.eth1!.addresses = ['10.2.0.3/24'];
+    await svc.add(mk(5001, 'b'));
+    const before = dp.applied.length;
+    await svc.refresh();
+    expect(lines.filter((l) => l.includes('rebuilding its outputs'))).toEqual([expect.stringMatching(/interface=eth1 addresses=10\.2\.0\.3\/24/)]);
+    expect(dp.applied.length).toBe(before + 1);
+    await svc.refresh();
+    expect(dp.applied.length).toBe(before + 1);
+    expect(lines.filter((l) => l.includes('rebuilding its outputs'))).toHaveLength(1);
+  });
+
+  test('an input MTU change that a rule change pushes first still re-installs its rules at the refresh', async () => {
+    const ifs = base();
+    const { dp, svc } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    ifs.eth0!.mtu = 9000;
+    await svc.add(mk(5001, 'b'));
+    const before = dp.applied.length;
+    await svc.refresh();
+    expect(dp.applied.slice(before).map((t) => t.map((r) => r.id))).toEqual([[], ['a', 'b']]);
+  });
+
+  test('a link going down is logged by the refresh even when a rule change read the interfaces first', async () => {
+    const ifs = base();
+    const { svc, lines } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    await svc.refresh();
+    ifs.eth1!.up = false;
+    await svc.add(mk(5001, 'b'));
+    await svc.refresh();
+    expect(lines.filter((l) => l.includes('interface down'))).toEqual([expect.stringContaining('interface=eth1')]);
+    ifs.eth1!.up = true;
+    await svc.add(mk(5002, 'c'));
+    await svc.refresh();
+    expect(lines.filter((l) => l.includes('interface up again'))).toEqual([expect.stringContaining('interface=eth1')]);
   });
 
   test('output MTU and MAC changes re-apply; a secondary address or an input address change does not', async () => {
