@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
 import type { EngineRule } from '../engine/types.js';
-import { silentLogger } from './log.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createLogger, silentLogger } from './log.js';
 import { WorkerPool } from './workers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/workers/${name}`, import.meta.url));
@@ -55,4 +56,29 @@ test('a worker killed from outside is restarted at once with the current table, 
   // The new instance runs rule slot 3; the dead one's last counts are carried as a retired snapshot.
   expect(snaps).toHaveLength(2);
   expect(snaps.every((c) => c.rules.get(3)?.packets === 1n)).toBe(true);
+});
+
+/** A zombie with no thread left running: every fd, its end of the IPC channel too, is closed. */
+function dead(pid: number): boolean {
+  const fds = (() => { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return 0; } })();
+  return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) && readdirSync(`/proc/${pid}/task`).length === 1 && fds === 0;
+}
+
+test('writing to a worker that just died logs no error: its exit is reported once, as a restart', async () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'debug', json: false, write: (l) => lines.push(l) });
+  const pool = new WorkerPool({ count: 1, engine: { backend: 'mmsg' }, log, entry: fixture('second-refuses.mjs') });
+  pools.push(pool);
+  await pool.start();
+  const pid = pool.workers()[0]!.pid!;
+  process.kill(pid, 'SIGKILL');
+  // Block the event loop until the worker is a zombie: its end of the channel is closed, and the
+  // pool has not seen the exit yet, so the next request writes into a dead pipe.
+  const deadline = Date.now() + 5000;
+  while (!dead(pid) && Date.now() < deadline);
+  await expect(pool.apply([rule('a', 0)])).rejects.toMatchObject({ code: 'EWORKER' });
+  await expect.poll(() => pool.workers()[0]!.state, { timeout: 5000 }).toBe('running');
+  expect(lines.filter((l) => /^\S+ error /.test(l)), lines.join('\n')).toEqual([]);
+  expect(lines.filter((l) => l.includes('exiting worker'))).toEqual([expect.stringMatching(/ debug .*error=("write EPIPE"|.*channel closed)/i)]);
+  expect(lines.filter((l) => l.includes('worker exited; restarting'))).toEqual([expect.stringContaining('why="signal SIGKILL"')]);
 });

@@ -132,7 +132,7 @@ export class WorkerPool implements DataPlane {
     if (cpu !== undefined) options.cpu = cpu;
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
-    child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
+    child.on('error', (err) => this.onError(w, err));
     child.send({ type: 'init', index: w.index, options, rules: this.table } satisfies ToWorker);
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });
@@ -155,6 +155,17 @@ export class WorkerPool implements DataPlane {
       w.pending.delete(m.seq);
       if (m.ok) p.resolve(m); else p.reject(engineError(m.error, 'the packet engine refused the rule table'));
     }
+  }
+
+  /**
+   * A write to a worker that has just died fails (EPIPE, or the channel already closed) before its
+   * exit is seen; the exit handler reports the death and the restart, so that is no error of its own.
+   * Anything else (fork failed, ...) is.
+   */
+  private onError(w: Worker, err: NodeJS.ErrnoException): void {
+    const channelGone = err.code === 'EPIPE' || err.code === 'ECONNRESET' || err.code === 'ERR_IPC_CHANNEL_CLOSED';
+    if (channelGone) this.o.log.debug('write to an exiting worker failed; its exit is reported when seen', { worker: w.index, error: err.message });
+    else (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message });
   }
 
   private onExit(w: Worker, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
