@@ -101,7 +101,13 @@ const INJECT: Record<FaultKind, Injector> = {
     const addrs = await c.t.lab.exec(c.t.r, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'r1']);
     if (!addrs.includes(` ${to} `)) throw new Error(`r1 lost ${to} in the readdress: ${addrs.trim()}`);
     await waitFor(() => /rebuilding its outputs.*interface=r1/.test(c.mcrd.log().slice(mark)), 'mcrd rebuilding r1 outputs', 10_000, 20);
-    return { startMs, endMs: Date.now(), affects: [], detail: `r1 ${from} → ${to}` };
+    // What counts is the wire: the relayed datagrams on r1 must now leave from the new address.
+    const address = to.split('/')[0]!;
+    const seen = await waitFor(async () => {
+      const sources = await sourcesOnWire(c.t, 20);
+      return sources.length > 0 && sources.every((a) => a === address) && sources;
+    }, `datagrams on r1 from ${address}`, 10_000, 100);
+    return { startMs, endMs: Date.now(), affects: [], detail: `r1 ${from} → ${to}, ${seen.length} datagrams seen from ${address}` };
   },
 
   async sighup(c) {
@@ -134,6 +140,12 @@ const INJECT: Record<FaultKind, Injector> = {
     return { startMs, endMs: Date.now(), affects: [], detail: `${sent} malformed frames on r0` };
   },
 };
+
+/** IPv4 sources of the next `count` relayed datagrams arriving on s1 from r1 (tcpdump, at most 3 s). */
+async function sourcesOnWire(t: Topology, count: number): Promise<string[]> {
+  const out = await t.lab.exec(t.s1, ['timeout', '3', 'tcpdump', '-i', 's1a', '-p', '-nn', '-l', '-c', String(count), 'udp and dst net 239.21.0.0/16']);
+  return out.split('\n').flatMap((l) => /IP (\d+\.\d+\.\d+\.\d+)\.\d+ > /.exec(l)?.[1] ?? []);
+}
 
 function connect(path: string): Promise<net.Socket | undefined> {
   return new Promise((resolve) => {

@@ -112,7 +112,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     const listed = (await mcrd.ctl.request<{ rules: RuleView[] }>('list')).rules;
     const expected = [...rules.map((r) => r.id), ...(ctx.hup ? [HUP_RULE] : []), ...churn.present];
-    const errorLines = mcrd.log().split('\n').filter((l) => / error /.test(l) || /"level":"error"/.test(l))
+    const errorLines = mcrd.log().split('\n').filter((l) => /^\S+ error /.test(l) || /"level":"error"/.test(l))
       .map((line) => ({ line, explainedBy: EXPLAINS.find(([re, kind]) => re.test(line) && faults.some((f) => f.kind === kind))?.[1] ?? null }));
     for (const e of faultErrors) errorLines.push({ line: `soak: fault not completed: ${e}`, explainedBy: null });
     const record: SoakRecord = {
