@@ -30,6 +30,8 @@ export interface WorkerPoolOptions {
   fastCrashMs?: number;
   maxFastCrashes?: number;
   replyTimeoutMs?: number;
+  /** How long a rule change waits for a worker that died under it to be back (default 3 s). */
+  restartWaitMs?: number;
 }
 
 interface Worker {
@@ -79,15 +81,48 @@ export class WorkerPool implements DataPlane {
   }
 
   async apply(rules: EngineRule[]): Promise<void> {
-    const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting');
+    const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting' || w.state === 'restarting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
-    const results = await Promise.allSettled(live.map((w) => this.call(w, { type: 'setRules', seq: 0, rules })));
+    const results = await Promise.allSettled(live.map((w) => this.applyTo(w, rules)));
     const bad = results.findIndex((r) => r.status === 'rejected');
     if (bad === -1) { this.table = rules; return; }
     // Put the workers that took the new table back on the old one: all workers run the same rules.
     await Promise.allSettled(live.filter((_, i) => results[i]!.status === 'fulfilled')
       .map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table })));
     throw (results[bad] as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * setRules on one worker. A worker that dies before it answers (or is between two instances) gets
+   * the table once more on its next instance, which starts on the previous table: a worker crash
+   * delays a rule change by the restart rather than refusing it (the soak kills workers under rule
+   * churn). The next instance's answer is final, so a table that kills the worker is refused.
+   */
+  private async applyTo(w: Worker, rules: EngineRule[]): Promise<void> {
+    const child = w.state === 'restarting' ? null : w.child;
+    if (child) {
+      try {
+        await this.call(w, { type: 'setRules', seq: 0, rules });
+        return;
+      } catch (err) {
+        if (w.child === child && child.connected) throw err;  // refused or timed out by a live worker
+      }
+    }
+    await this.nextInstance(w, child);
+    await this.call(w, { type: 'setRules', seq: 0, rules });
+  }
+
+  /** Wait until worker `w` runs an instance other than `old`; EWORKER if it fails or is not back in time. */
+  private async nextInstance(w: Worker, old: ChildProcess | null): Promise<void> {
+    const waitMs = this.o.restartWaitMs ?? 3000;
+    const deadline = Date.now() + waitMs;
+    while (!(w.child && w.child !== old && (w.state === 'starting' || w.state === 'running'))) {
+      if (w.state === 'failed' || this.stopping || Date.now() > deadline) {
+        const why = w.state === 'failed' ? 'has failed (see mcrctl workers)' : `is not back after ${waitMs} ms`;
+        throw new McrError({ code: 'EWORKER', detail: `worker ${w.index} exited (${w.lastExit ?? 'unknown'}) and ${why}; the change was not applied` });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /**
