@@ -12,6 +12,7 @@ import type { RuleView, StatsView } from '../relay/control/api.js';
 import { MAX_LINE_BYTES } from '../relay/control/framing.js';
 import { MAX_CONNECTIONS } from '../relay/control/server.js';
 import { waitFor } from '../test/support/netns.js';
+import { type IgmpReceivers, mcrdChurnGroups } from './igmp-churn.js';
 import type { SoakMcrd } from './mcrd.js';
 import type { FaultKind } from './schedule.js';
 import { HUP_RULE, type StreamRule, type Topology, configText, outputKey, recreateR3, streamRules } from './topology.js';
@@ -29,6 +30,8 @@ export interface FaultContext {
   hup: boolean;
   /** r1's address alternates between these. */
   readdressed: boolean;
+  /** The IGMP receivers on s1 the igmp-churn fault toggles. */
+  igmp: IgmpReceivers;
 }
 
 const outputsOn = (ifname: string, rules: StreamRule[]) => rules.flatMap((r) => r.outputs.filter((o) => o.interface === ifname).map(outputKey));
@@ -132,6 +135,17 @@ const INJECT: Record<FaultKind, Injector> = {
     return { startMs, endMs: Date.now(), affects: [], detail: `${conns.length} connections, 500 garbage lines, a ${MAX_LINE_BYTES + 10}-byte line` };
   },
 
+  async 'igmp-churn'(c) {
+    const startMs = Date.now();
+    const { joined, left } = c.igmp.toggle();
+    const want = c.igmp.joined();
+    // Membership first (reports and, for a leave, the last-member queries), then the learned routes.
+    await waitFor(async () => same(await mcrdChurnGroups(c.mcrd.ctl), want), `mcrd's IGMP groups on r1 = ${want.join(',') || 'none'}`, 10_000, 50);
+    await waitFor(async () => same(await learnedChurnRoutes(c.mcrd), want), `mcrd's learned routes = ${want.join(',') || 'none'}`, 5_000, 50);
+    const endMs = Date.now();
+    return { startMs, endMs, affects: [], detail: `s1 joined ${joined.join(',') || '-'}, left ${left.join(',') || '-'}; mcrd followed in ${endMs - startMs} ms` };
+  },
+
   async 'frame-flood'(c) {
     const startMs = Date.now();
     const { stdout } = await run('ip', ['netns', 'exec', c.t.g, c.floodBinary, 'g0', '10.1.0.1', '239.10.0.1', '5001', '239.99.0.1', '5999', '500', '20000']);
@@ -145,6 +159,14 @@ const INJECT: Record<FaultKind, Injector> = {
 async function sourcesOnWire(t: Topology, count: number): Promise<string[]> {
   const out = await t.lab.exec(t.s1, ['timeout', '3', 'tcpdump', '-i', 's1a', '-p', '-nn', '-l', '-c', String(count), 'udp and dst net 239.21.0.0/16']);
   return out.split('\n').flatMap((l) => /IP (\d+\.\d+\.\d+\.\d+)\.\d+ > /.exec(l)?.[1] ?? []);
+}
+
+const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Churn groups with a learned IGMP route in mcrd's MRIB, sorted. */
+async function learnedChurnRoutes(mcrd: SoakMcrd): Promise<string[]> {
+  const { routes } = await mcrd.ctl.request<{ routes: Array<{ origin: string; group: string }> }>('mroute');
+  return [...new Set(routes.filter((r) => r.origin === 'igmp' && r.group.startsWith('239.80.0.')).map((r) => r.group))].sort();
 }
 
 function connect(path: string): Promise<net.Socket | undefined> {

@@ -13,6 +13,7 @@ import type { RuleView, StatsView } from '../relay/control/api.js';
 import { packageRoot } from '../lab/traffic/traffic.js';
 import { Churn } from './churn.js';
 import { type FaultContext, inject } from './faults.js';
+import { IgmpReceivers, mcrdChurnGroups } from './igmp-churn.js';
 import { type SoakMcrd, startSoakMcrd } from './mcrd.js';
 import { type FaultKind, type Schedule, planFaults } from './schedule.js';
 import { HUP_RULE, buildTopology, outputKey, streamRules, type Topology } from './topology.js';
@@ -48,6 +49,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let mcrd: SoakMcrd | undefined;
   let traffic: SoakTraffic | undefined;
   let churn: Churn | undefined;
+  let igmp: IgmpReceivers | undefined;
   try {
     const floodBinary = join(dir, 'frame_flood');
     await run('cc', ['-O2', '-Wall', '-Wextra', '-o', floodBinary, join(packageRoot(), 'test/fixtures/frame_flood.c')]);
@@ -57,7 +59,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await traffic.startSinks();
     churn = new Churn(mcrd.socket);
     await churn.start();
-    const ctx: FaultContext = { t, mcrd, floodBinary, hup: false, readdressed: false };
+    igmp = new IgmpReceivers(t.s1, '10.2.0.2');
+    const ctx: FaultContext = { t, mcrd, floodBinary, hup: false, readdressed: false, igmp };
     const startMs = Date.now();
     say(`soak: ${o.minutes} min, ${rules.length} streams × ${streamPps} pps, ${schedule.faults.length} faults (periods × ${schedule.scale.toFixed(2)})`);
 
@@ -111,6 +114,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }));
 
     const listed = (await mcrd.ctl.request<{ rules: RuleView[] }>('list')).rules;
+    const finalIgmp = await settledIgmp(mcrd, igmp.joined());
     const expected = [...rules.map((r) => r.id), ...(ctx.hup ? [HUP_RULE] : []), ...churn.present];
     const errorLines = mcrd.log().split('\n').filter((l) => /^\S+ error /.test(l) || /"level":"error"/.test(l))
       .map((line) => ({ line, explainedBy: EXPLAINS.find(([re, kind]) => re.test(line) && faults.some((f) => f.kind === kind))?.[1] ?? null }));
@@ -118,15 +122,30 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const record: SoakRecord = {
       startMs, warmupMs: schedule.warmupS * 1000, streamPps, faults, segments: segmentRecords, samples,
       finalRules: { expected: expected.sort(), actual: listed.map((r) => r.id).sort() },
+      finalIgmp,
       errorLines,
     };
     return { schedule, record, verdict: judge(record), churn: { changes: churn.changes, refused: churn.refused } };
   } finally {
     await churn?.stop().catch(() => undefined);
+    await igmp?.stop().catch(() => undefined);
     await traffic?.stopSinks().catch(() => undefined);
     await mcrd?.stop().catch(() => undefined);
     await t?.lab.destroy().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The churn groups mcrd has members for, once they match `expected` or 10 s have passed (a Leave
+ * just before the end takes the last-member query time to settle).
+ */
+async function settledIgmp(mcrd: SoakMcrd, expected: string[]): Promise<{ expected: string[]; actual: string[] }> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const actual = await mcrdChurnGroups(mcrd.ctl);
+    if (actual.join() === expected.join() || Date.now() > deadline) return { expected, actual };
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

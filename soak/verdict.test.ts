@@ -28,6 +28,7 @@ function record(p: Partial<SoakRecord> = {}): SoakRecord {
     faults: [], segments: [seg(0), seg(1), seg(2), seg(3)],
     samples: [0, 1, 2, 3, 4, 5].map((k) => sample(k, 80_000)),
     finalRules: { expected: ['s1', 's2'], actual: ['s1', 's2'] },
+    finalIgmp: { expected: ['239.80.0.1'], actual: ['239.80.0.1'] },
     errorLines: [],
     ...p,
   };
@@ -118,6 +119,13 @@ describe('judge', () => {
     expect(v.ok).toBe(false);
   });
 
+  test('the IGMP groups mcrd has members for must be exactly those the churn left joined', () => {
+    const v = judge(record({ finalIgmp: { expected: ['239.80.0.1', '239.80.0.3'], actual: ['239.80.0.1', '239.80.0.2'] } }));
+    expect(v.finalIgmp).toEqual({ ok: false, missing: ['239.80.0.3'], unexpected: ['239.80.0.2'] });
+    expect(v.ok).toBe(false);
+    expect(renderVerdict(v)).toContain('final IGMP groups (churn, on r1): FAIL missing 239.80.0.3 unexpected 239.80.0.2');
+  });
+
   test('an error log line no injected fault explains fails the run', () => {
     const v = judge(record({ errorLines: [{ line: 'worker 12 exited', explainedBy: 'worker-kill' }, { line: 'boom', explainedBy: null }] }));
     expect(v.errors).toEqual({ total: 2, unexplained: ['boom'], ok: false });
@@ -143,6 +151,7 @@ describe('renderVerdict', () => {
     expect(text).toMatch(/^outside windows\s+7 seg×out\s+0\s+0\s+0\s+ok$/m);
     expect(text).toMatch(/^supervisor RSS \(KiB\)\s+80000\s+0\.0\s+0\.00\s+ok$/m);
     expect(text).toContain('final rules: exactly as expected');
+    expect(text).toContain('final IGMP groups (churn, on r1): exactly as expected');
     expect(text).toMatch(/verdict: PASS$/);
   });
 });

@@ -8,7 +8,8 @@
  *   2. Resources after warm-up: a least-squares line through the supervisor's RSS, its fds and the
  *      workers' fds; its change over the run must stay within 5 % of the mean. Slopes per hour are
  *      reported (worker RSS too, though a restart resets it, so it is shown and not judged).
- *   3. The final rule set equals the expected one; 4. every error log line is explained by a fault.
+ *   3. The final rule set equals the expected one, and so do the IGMP groups mcrd has members for
+ *      (those the IGMP churn left joined); 4. every error log line is explained by a fault.
  */
 import { type FaultKind, LOSSY } from './schedule.js';
 
@@ -46,6 +47,8 @@ export interface SoakRecord {
   segments: SegmentRecord[];
   samples: Sample[];
   finalRules: { expected: string[]; actual: string[] };
+  /** The IGMP churn's groups: joined on s1 at the end (expected) and those mcrd has members for. */
+  finalIgmp: { expected: string[]; actual: string[] };
   errorLines: { line: string; explainedBy: FaultKind | null }[];
 }
 
@@ -54,13 +57,15 @@ export interface WindowVerdict {
   outputs: number; loss: number; counted: number | null; bound: number; ok: boolean;
 }
 export interface TrendVerdict { what: string; mean: number; slopePerHour: number; changePct: number; judged: boolean; ok: boolean }
+export interface SetVerdict { ok: boolean; missing: string[]; unexpected: string[] }
 export interface Verdict {
   ok: boolean;
   clean: { segments: number; outputs: number; loss: number; countedDrops: number; ok: boolean; failures: string[] };
   windows: WindowVerdict[];
   lossless: { kind: FaultKind; count: number }[];
   trends: TrendVerdict[];
-  finalRules: { ok: boolean; missing: string[]; unexpected: string[] };
+  finalRules: SetVerdict;
+  finalIgmp: SetVerdict;
   errors: { total: number; unexplained: string[]; ok: boolean };
 }
 
@@ -161,18 +166,20 @@ export function judge(r: SoakRecord): Verdict {
     trend('sockets (all mcrd)', after.map((s) => [s.atMs - r.startMs, sum(s, 'supervisor', 'sockets') + sum(s, 'worker', 'sockets')]), false),
   ];
 
-  const exp = new Set(r.finalRules.expected);
-  const act = new Set(r.finalRules.actual);
-  const finalRules = {
-    missing: [...exp].filter((x) => !act.has(x)),
-    unexpected: [...act].filter((x) => !exp.has(x)),
-    ok: false,
-  };
-  finalRules.ok = finalRules.missing.length === 0 && finalRules.unexpected.length === 0;
+  const finalRules = compareSets(r.finalRules);
+  const finalIgmp = compareSets(r.finalIgmp);
 
   const unexplained = r.errorLines.filter((e) => e.explainedBy === null).map((e) => e.line);
   const errors = { total: r.errorLines.length, unexplained, ok: unexplained.length === 0 };
 
-  const ok = clean.ok && windows.every((w) => w.ok) && trends.every((t) => t.ok) && finalRules.ok && errors.ok && r.segments.length > 0;
-  return { ok, clean, windows, lossless, trends, finalRules, errors };
+  const ok = clean.ok && windows.every((w) => w.ok) && trends.every((t) => t.ok) && finalRules.ok && finalIgmp.ok && errors.ok && r.segments.length > 0;
+  return { ok, clean, windows, lossless, trends, finalRules, finalIgmp, errors };
+}
+
+function compareSets(s: { expected: string[]; actual: string[] }): SetVerdict {
+  const exp = new Set(s.expected);
+  const act = new Set(s.actual);
+  const missing = [...exp].filter((x) => !act.has(x));
+  const unexpected = [...act].filter((x) => !exp.has(x));
+  return { ok: missing.length === 0 && unexpected.length === 0, missing, unexpected };
 }
