@@ -7,7 +7,9 @@
  * Interfaces come and go. A configured rule whose interface is missing is kept (and persisted) but
  * *waiting*: it is left out of the engine table, so it blocks no other change. refresh(), run by the
  * daemon whenever netlink reports a link or address change (link-watch.ts), compares the interfaces
- * with what the installed table was built on and:
+ * with what the previous refresh saw (not with what the last rule change read: that one already pushed
+ * any new address to the engine, but the change still has to be logged and, for a new ifindex or input
+ * MTU, re-installed) and:
  *   - installs waiting rules whose interfaces appeared, withdraws rules whose interface vanished;
  *   - re-installs rules whose interface was deleted and re-created (new ifindex), or whose input
  *     interface changed MTU (ring slots are sized from it), so the engine opens fresh sockets;
