@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
 import { readState } from '../config/state.js';
+import { McrError } from '../errors.js';
 import { outputKey } from '../model/rule.js';
 import { parseRule } from '../model/validate.js';
 import { createLogger, silentLogger } from './log.js';
@@ -160,6 +161,29 @@ describe('RuleService following interfaces', () => {
     await svc.add(parseRule({ name: 'c', input: { interface: 'eth0', group: '239.1.1.1', port: 5002 }, outputs: [{ interface: 'eth2', group: '239.2.2.2', port: 2 }] }));
     expect(dp.table.map((r) => r.id)).toEqual(['b', 'c']);
     expect(svc.list().map((r) => [r.id, r.state])).toEqual([['a', 'waiting'], ['b', 'active'], ['c', 'active']]);
+  });
+
+  test('an interface vanishing while a table is applied does not refuse a change to another rule', async () => {
+    const ifs: Record<string, number> = { eth0: 2, eth1: 3, eth2: 4 };
+    const { dp, svc } = await withIfaces(ifs);
+    await svc.add(parseRule({ name: 'b', input: { interface: 'eth0', group: '239.1.1.1', port: 5001 }, outputs: [{ interface: 'eth2', group: '239.2.2.2', port: 1 }] }));
+    // eth2 goes away after the table for the add of a was planned, before the engine opened its sockets.
+    const apply = dp.apply.bind(dp);
+    let raced = false;
+    dp.apply = async (rules) => {
+      if (!raced && rules.some((r) => r.id === 'a')) {
+        raced = true;
+        delete ifs.eth2;
+        throw new McrError({ code: 'EENGINE', detail: 'the packet engine refused the rule table: setsockopt(SO_BINDTODEVICE)(UDP, eth2): ENODEV' });
+      }
+      return apply(rules);
+    };
+    expect((await svc.add(mk(5000, 'a'))).outcome).toBe('added');
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+    expect(svc.list().map((r) => [r.id, r.state])).toEqual([['b', 'waiting'], ['a', 'active']]);
+    // A refusal with the interfaces unchanged is the answer.
+    dp.refuseNext('bind(AF_PACKET, eth0): EPERM');
+    await expect(svc.add(mk(5002, 'c'))).rejects.toThrow('EPERM');
   });
 
   test('an interface deleted and re-created (new ifindex) gets its rules withdrawn and re-installed', async () => {

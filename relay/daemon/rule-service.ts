@@ -230,8 +230,7 @@ export class RuleService {
    * refused, so what runs, what is saved and what the client was told always agree.
    */
   private async commit(next: StoredRule[], persist: boolean, look?: Lookup, reconcile = false): Promise<void> {
-    const plan = this.plan(next, look);
-    await this.o.dataPlane.apply(plan.engine);
+    const plan = await this.applyPlan(next, look);
     if (persist && this.o.stateFile) {
       try {
         await writeState(this.o.stateFile, next);
@@ -256,9 +255,28 @@ export class RuleService {
 
   /** Push the usable part of `rules` to the data plane and make it current. */
   private async install(rules: StoredRule[], look?: Lookup): Promise<void> {
+    this.adopt(await this.applyPlan(rules, look), false);
+  }
+
+  /**
+   * Plan `rules` and push the table to the data plane. An interface the table uses can vanish (or be
+   * re-created) between reading the interfaces and the engine opening its sockets; the engine then
+   * refuses the whole table (ENODEV), which must not refuse a change to some other rule: when the
+   * interfaces did change, plan once more on what is there now (that interface's rules wait).
+   */
+  private async applyPlan(rules: StoredRule[], look?: Lookup): Promise<Plan> {
     const plan = this.plan(rules, look);
-    await this.o.dataPlane.apply(plan.engine);
-    this.adopt(plan, false);
+    try {
+      await this.o.dataPlane.apply(plan.engine);
+      return plan;
+    } catch (err) {
+      const now = this.read();
+      if (![...plan.used].some(([n, was]) => now(n)?.ifindex !== was.ifindex)) throw err;
+      this.o.log.info('interfaces changed while the rule table was applied; applying it again', { error: (err as Error).message });
+      const again = this.plan(rules, now);
+      await this.o.dataPlane.apply(again.engine);
+      return again;
+    }
   }
 
   /**
