@@ -30,7 +30,11 @@ export interface SoakOptions {
   progress?: (line: string) => void;
 }
 
-export interface SoakResult { schedule: Schedule; record: SoakRecord; verdict: Verdict; churn: { changes: number; refused: string[] } }
+export interface SoakResult {
+  schedule: Schedule; record: SoakRecord; verdict: Verdict; churn: { changes: number; refused: string[] };
+  /** mcrd's whole log (stderr), for a look after a failure. */
+  mcrdLog: string;
+}
 
 /** Error log lines each fault may cause; anything else at level error fails the run. */
 const EXPLAINS: Array<[RegExp, FaultKind]> = [
@@ -81,7 +85,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     })();
 
-    const segments: Array<Omit<SegmentRecord, 'outputs'> & { sent: Map<number, number> }> = [];
+    const segments: Array<Omit<SegmentRecord, 'outputs'> & { sent: Map<number, number>; sendErrors: Map<string, number> }> = [];
     const samples: Sample[] = [];
     let prevDrops = await countedDrops(mcrd, traffic);
     const nSegments = Math.floor(schedule.durationS / SEGMENT_S);
@@ -95,7 +99,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const drops = await countedDrops(mcrd, traffic);
       // A counter that went down was reset (worker restart, new sink): count from zero.
       const delta = (now: number, before: number) => (now >= before ? now - before : now);
-      segments.push({ index: k, startMs: s.startMs, endMs: s.endMs, sent: s.sent, countedDrops: delta(drops.ring, prevDrops.ring) + delta(drops.socket, prevDrops.socket) });
+      const sendErrors = new Map([...drops.sendErrors].map(([o, n]) => [o, delta(n, prevDrops.sendErrors.get(o) ?? 0)]));
+      segments.push({ index: k, startMs: s.startMs, endMs: s.endMs, sent: s.sent, sendErrors, countedDrops: delta(drops.ring, prevDrops.ring) + delta(drops.socket, prevDrops.socket) });
       prevDrops = drops;
       const sup = processes.find((p) => p.role === 'supervisor');
       say(`  segment ${k}: ${[...s.sent.values()].reduce((a, x) => a + x, 0)} sent, supervisor RSS ${sup?.rssKiB} KiB, ${sup?.fds} fds, ${ruleCount} rules`);
@@ -105,11 +110,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await traffic.stopSinks();
 
     const received = traffic.received();
-    const segmentRecords: SegmentRecord[] = segments.map(({ sent, ...s }) => ({
+    const segmentRecords: SegmentRecord[] = segments.map(({ sent, sendErrors, ...s }) => ({
       ...s,
       outputs: Object.fromEntries(rules.flatMap((r) => r.outputs.map((out) => {
         const id = streamId(s.index, r.stream);
-        return [outputKey(out), { sent: sent.get(id) ?? 0, received: received.get(outputKey(out))?.get(id) ?? 0 }];
+        const key = outputKey(out);
+        return [key, { stream: r.stream, sent: sent.get(id) ?? 0, received: received.get(key)?.get(id) ?? 0, sendErrors: sendErrors.get(key) ?? 0 }];
       }))),
     }));
 
@@ -125,7 +131,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       finalIgmp,
       errorLines,
     };
-    return { schedule, record, verdict: judge(record), churn: { changes: churn.changes, refused: churn.refused } };
+    return { schedule, record, verdict: judge(record), churn: { changes: churn.changes, refused: churn.refused }, mcrdLog: mcrd.log() };
   } finally {
     await churn?.stop().catch(() => undefined);
     await igmp?.stop().catch(() => undefined);
@@ -149,7 +155,10 @@ async function settledIgmp(mcrd: SoakMcrd, expected: string[]): Promise<{ expect
   }
 }
 
-async function countedDrops(mcrd: SoakMcrd, traffic: SoakTraffic): Promise<{ ring: number; socket: number }> {
+/** The counters that name lost datagrams: ring drops, the sinks' socket drops, send errors per output. */
+async function countedDrops(mcrd: SoakMcrd, traffic: SoakTraffic): Promise<{ ring: number; socket: number; sendErrors: Map<string, number> }> {
   const stats = await mcrd.ctl.request<StatsView>('stats');
-  return { ring: stats.global.ringDrops, socket: await traffic.socketDrops() };
+  const sendErrors = new Map<string, number>();
+  for (const o of stats.rules.flatMap((r) => r.outputs)) sendErrors.set(outputKey(o), (sendErrors.get(outputKey(o)) ?? 0) + o.sendErrors);
+  return { ring: stats.global.ringDrops, socket: await traffic.socketDrops(), sendErrors };
 }
