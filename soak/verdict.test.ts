@@ -85,6 +85,13 @@ describe('judge', () => {
     expect(judge(record({ faults: [flap(12_000, 5200)], segments: [seg(0), seg(1, { [B]: 5100 }), seg(2), seg(3)] })).windows[0]!.ok).toBe(false);
   });
 
+  test('a link flap may lose one datagram per output beyond the count (in flight as the link went down), not two', () => {
+    const flapLoss = (loss: number) => judge(record({ faults: [flap(12_000, 5100)], segments: [seg(0), seg(1, { [B]: loss }), seg(2), seg(3)] })).windows[0]!.ok;
+    expect(flapLoss(5101)).toBe(true);
+    expect(flapLoss(5102)).toBe(false);
+    expect(flapLoss(5099)).toBe(false);
+  });
+
   test('a flap does not excuse loss on an output it does not touch in the same segment', () => {
     const v = judge(record({ faults: [flap(12_000, 5100)], segments: [seg(0), seg(1, { [A]: 3, [B]: 5100 }), seg(2), seg(3)] }));
     expect(v.clean.ok).toBe(false);

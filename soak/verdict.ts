@@ -85,6 +85,10 @@ function affects(f: FaultRecord, output: string): boolean {
   return f.affects === 'all' || f.affects.includes(output);
 }
 
+function perOutputCount(f: FaultRecord): number {
+  return f.affects === 'all' ? 0 : f.affects.length;
+}
+
 function overlaps(f: FaultRecord, s: SegmentRecord): boolean {
   return f.startMs < s.endMs && f.endMs + DRAIN_MS > s.startMs;
 }
@@ -159,8 +163,12 @@ export function judge(r: SoakRecord): Verdict {
     }
     const perOutput = f.affects === 'all' ? undefined : f.affects;
     if (f.counted) counted = Object.values(f.counted).reduce((a, x) => a + x, 0);
-    // A counter-attributed loss must equal the counter when nothing else overlaps; otherwise stay within the bound.
-    const ok = f.counted && alone ? Math.abs(loss - counted) <= noise : loss <= b + noise;
+    // A counter-attributed loss must equal the counter when nothing else overlaps (give or take the
+    // segment's counted drops, and one datagram per output in flight when the link went down: mcrd
+    // sent it, and the kernel dropped it without a counter, seen once in 8 flaps); otherwise stay
+    // within the bound.
+    const inFlight = perOutputCount(f);
+    const ok = f.counted && alone ? loss - counted <= noise + inFlight && counted - loss <= noise : loss <= b + noise;
     return {
       kind: f.kind, atS: Math.round((f.startMs - r.startMs) / 100) / 10, durationMs: f.endMs - f.startMs, detail: f.detail,
       outputs: perOutput ? perOutput.length : outputs, loss, counted: f.counted ? counted : null, bound: b, ok,
