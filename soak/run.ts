@@ -88,6 +88,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const segments: Array<Omit<SegmentRecord, 'outputs'> & { sent: Map<number, number>; sendErrors: Map<string, number> }> = [];
     const samples: Sample[] = [];
     let prevDrops = await countedDrops(mcrd, traffic);
+    // A counter that went down was reset (worker restart, new sink): count from zero.
+    const delta = (now: number, before: number) => (now >= before ? now - before : now);
     const nSegments = Math.floor(schedule.durationS / SEGMENT_S);
     for (let k = 0; k < nSegments; k++) {
       await traffic.beforeSegment(k);
@@ -97,8 +99,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       samples.push({ atMs, processes, rules: ruleCount });
       const s = await seg;
       const drops = await countedDrops(mcrd, traffic);
-      // A counter that went down was reset (worker restart, new sink): count from zero.
-      const delta = (now: number, before: number) => (now >= before ? now - before : now);
       const sendErrors = new Map([...drops.sendErrors].map(([o, n]) => [o, delta(n, prevDrops.sendErrors.get(o) ?? 0)]));
       segments.push({ index: k, startMs: s.startMs, endMs: s.endMs, sent: s.sent, sendErrors, countedDrops: delta(drops.ring, prevDrops.ring) + delta(drops.socket, prevDrops.socket) });
       prevDrops = drops;
@@ -107,6 +107,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     await faultLoop;
     await churn.stop();
+    // Drops the engine counts late (it reads the ring's counter when it runs again after a stall)
+    // still belong to the last segment: one more read once the traffic has drained.
+    await new Promise((r) => setTimeout(r, 1500));
+    const late = await countedDrops(mcrd, traffic);
+    const lateCountedDrops = delta(late.ring, prevDrops.ring) + delta(late.socket, prevDrops.socket);
     await traffic.stopSinks();
 
     const received = traffic.received();
@@ -126,7 +131,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       .map((line) => ({ line, explainedBy: EXPLAINS.find(([re, kind]) => re.test(line) && faults.some((f) => f.kind === kind))?.[1] ?? null }));
     for (const e of faultErrors) errorLines.push({ line: `soak: fault not completed: ${e}`, explainedBy: null });
     const record: SoakRecord = {
-      startMs, warmupMs: schedule.warmupS * 1000, streamPps, faults, segments: segmentRecords, samples,
+      startMs, warmupMs: schedule.warmupS * 1000, streamPps, faults, segments: segmentRecords, lateCountedDrops, samples,
       finalRules: { expected: expected.sort(), actual: listed.map((r) => r.id).sort() },
       finalIgmp,
       errorLines,

@@ -31,7 +31,7 @@ function sample(k: number, supRss: number, supFds = 26, workerFds = 40, workerSo
 function record(p: Partial<SoakRecord> = {}): SoakRecord {
   return {
     startMs: T0, warmupMs: 20_000, streamPps: 2500,
-    faults: [], segments: [seg(0), seg(1), seg(2), seg(3)],
+    faults: [], segments: [seg(0), seg(1), seg(2), seg(3)], lateCountedDrops: 0,
     samples: [0, 1, 2, 3, 4, 5].map((k) => sample(k, 80_000)),
     finalRules: { expected: ['s1', 's2'], actual: ['s1', 's2'] },
     finalIgmp: { expected: ['239.80.0.1'], actual: ['239.80.0.1'] },
@@ -54,7 +54,7 @@ describe('judge', () => {
   test('one datagram lost outside every window fails the run, naming the segment', () => {
     const v = judge(record({ segments: [seg(0), seg(1, { [A]: 1 }), seg(2), seg(3)] }));
     expect(v.ok).toBe(false);
-    expect(v.clean.failures).toEqual(['segment 1: 1 lost outside any loss window (0 of them send errors): 1 input frames, 0 counted as ring or socket drops']);
+    expect(v.clean.failures).toEqual(['segment 1: 1 lost outside any loss window (0 of them send errors): 1 input frames, 0 counted as ring or socket drops, 1 not counted by the next read either']);
   });
 
   test('loss outside windows is excused only up to what the ring and socket counters count', () => {
@@ -62,12 +62,24 @@ describe('judge', () => {
     expect(judge(record({ segments: [seg(0), seg(1, { [A]: 6 }, 5), seg(2), seg(3)] })).clean.ok).toBe(false);
   });
 
+  test('ring drops counted a segment late (the engine was stalled) settle the loss; never early, never two segments late', () => {
+    const late = (counts: number[], lateCounted = 0) => judge(record({ segments: [seg(0), seg(1, { [A]: 50 }, counts[0]), seg(2, {}, counts[1]), seg(3, {}, counts[2])], lateCountedDrops: lateCounted })).clean.ok;
+    expect(late([20, 30, 0])).toBe(true);
+    expect(late([20, 20, 10])).toBe(false);
+    // Counted before the loss does not explain it.
+    expect(judge(record({ segments: [seg(0, {}, 50), seg(1, { [A]: 50 }), seg(2), seg(3)] })).clean.ok).toBe(false);
+    // The last segment's late drops come from the read after the run drained.
+    const last = (lateCounted: number) => judge(record({ segments: [seg(0), seg(1), seg(2), seg(3, { [A]: 50 }, 40)], lateCountedDrops: lateCounted })).clean.ok;
+    expect(last(10)).toBe(true);
+    expect(last(9)).toBe(false);
+  });
+
   test('a ring drop is an input frame: it excuses one datagram on every output of its stream, no more', () => {
     const fan = (loss: Record<string, number>, ring: number) => judge(record({ segments: [seg(0, {}, 0, 25_000, [A2, B2]), seg(1, loss, ring, 25_000, [A2, B2])] })).clean;
     expect(fan({ [A2]: 100, [B2]: 100 }, 100)).toMatchObject({ ok: true, loss: 200 });
     // One output losing more than the frames the ring dropped is not hidden by its sibling's share.
     expect(fan({ [A2]: 101, [B2]: 99 }, 100).ok).toBe(false);
-    expect(fan({ [A2]: 101, [B2]: 99 }, 100).failures).toEqual(['segment 1: 200 lost outside any loss window (0 of them send errors): 101 input frames, 100 counted as ring or socket drops']);
+    expect(fan({ [A2]: 101, [B2]: 99 }, 100).failures).toEqual(['segment 1: 200 lost outside any loss window (0 of them send errors): 101 input frames, 100 counted as ring or socket drops, 1 not counted by the next read either']);
   });
 
   test('an output\'s own send errors excuse its loss, and only its own', () => {

@@ -51,6 +51,8 @@ export interface SoakRecord {
   streamPps: number;
   faults: FaultRecord[];
   segments: SegmentRecord[];
+  /** Ring and socket drops counted after the last segment's read, once the traffic had drained. */
+  lateCountedDrops: number;
   samples: Sample[];
   finalRules: { expected: string[]; actual: string[] };
   /** The IGMP churn's groups: joined on s1 at the end (expected) and those mcrd has members for. */
@@ -119,33 +121,7 @@ function trend(what: string, points: Array<[number, number]>, judged: boolean): 
 
 export function judge(r: SoakRecord): Verdict {
   const lossy = r.faults.filter((f) => LOSSY.has(f.kind));
-  const clean = { segments: 0, outputs: 0, loss: 0, countedDrops: 0, ok: true, failures: [] as string[] };
-  for (const s of r.segments) {
-    let segLoss = 0;
-    let sendErrors = 0;
-    let anyClean = false;
-    /** Per stream: input frames its clean outputs' loss implies (the worst output, less its send errors). */
-    const frames = new Map<number, number>();
-    for (const [o, c] of Object.entries(s.outputs)) {
-      if (lossy.some((f) => overlaps(f, s) && affects(f, o))) continue;
-      anyClean = true;
-      clean.outputs++;
-      const loss = c.sent - c.received;
-      segLoss += loss;
-      sendErrors += Math.min(Math.max(loss, 0), c.sendErrors);
-      frames.set(c.stream, Math.max(frames.get(c.stream) ?? 0, loss - c.sendErrors));
-    }
-    if (!anyClean) continue;
-    clean.segments++;
-    clean.loss += segLoss;
-    const inputFrames = [...frames.values()].reduce((a, x) => a + x, 0);
-    clean.countedDrops += sendErrors + s.countedDrops;
-    if (inputFrames > s.countedDrops) {
-      clean.ok = false;
-      clean.failures.push(`segment ${s.index}: ${segLoss} lost outside any loss window (${sendErrors} of them send errors): `
-        + `${inputFrames} input frames, ${s.countedDrops} counted as ring or socket drops`);
-    }
-  }
+  const clean = judgeClean(r, lossy);
 
   const windows = lossy.map((f): WindowVerdict => {
     let loss = 0; let b = 0; let counted = 0; let outputs = 0; let alone = true; let noise = 0;
@@ -199,6 +175,60 @@ export function judge(r: SoakRecord): Verdict {
 
   const ok = clean.ok && windows.every((w) => w.ok) && trends.every((t) => t.ok) && finalRules.ok && finalIgmp.ok && errors.ok && r.segments.length > 0;
   return { ok, clean, windows, lossless, trends, finalRules, finalIgmp, errors };
+}
+
+/**
+ * Rule 1 (see the file header). The ring counter can only be late, never early: the engine reads it
+ * from the kernel when it runs again after the stall that filled its ring, which may be after the
+ * segment's counters were read. So frames a segment's counters leave unexplained are carried to the
+ * next segment (or, after the last one, to the counters read once the run has drained), whose counted
+ * drops must then cover them too; what is still owed after that fails the segment it came from.
+ */
+function judgeClean(r: SoakRecord, lossy: FaultRecord[]): Verdict['clean'] {
+  const clean = { segments: 0, outputs: 0, loss: 0, countedDrops: 0, ok: true, failures: [] as string[] };
+  let owed: { frames: number; message: string } | undefined;
+  const settle = (counted: number): number => {
+    if (!owed) return counted;
+    const paid = Math.min(owed.frames, counted);
+    if (paid < owed.frames) {
+      clean.ok = false;
+      clean.failures.push(owed.message);
+    }
+    owed = undefined;
+    return counted - paid;
+  };
+  for (const s of r.segments) {
+    let segLoss = 0;
+    let sendErrors = 0;
+    let anyClean = false;
+    /** Per stream: input frames its clean outputs' loss implies (the worst output, less its send errors). */
+    const frames = new Map<number, number>();
+    for (const [o, c] of Object.entries(s.outputs)) {
+      if (lossy.some((f) => overlaps(f, s) && affects(f, o))) continue;
+      anyClean = true;
+      clean.outputs++;
+      const loss = c.sent - c.received;
+      segLoss += loss;
+      sendErrors += Math.min(Math.max(loss, 0), c.sendErrors);
+      frames.set(c.stream, Math.max(frames.get(c.stream) ?? 0, loss - c.sendErrors));
+    }
+    const available = settle(s.countedDrops);
+    if (!anyClean) continue;
+    clean.segments++;
+    clean.loss += segLoss;
+    clean.countedDrops += sendErrors + s.countedDrops;
+    const inputFrames = [...frames.values()].reduce((a, x) => a + x, 0);
+    if (inputFrames > available) {
+      owed = {
+        frames: inputFrames - available,
+        message: `segment ${s.index}: ${segLoss} lost outside any loss window (${sendErrors} of them send errors): `
+          + `${inputFrames} input frames, ${s.countedDrops} counted as ring or socket drops, ${inputFrames - available} not counted by the next read either`,
+      };
+    }
+  }
+  clean.countedDrops += r.lateCountedDrops;
+  settle(r.lateCountedDrops);
+  return clean;
 }
 
 function compareSets(s: { expected: string[]; actual: string[] }): SetVerdict {
