@@ -8,6 +8,7 @@ import { afterEach, expect, test } from 'vitest';
 import type { EngineRule } from '../engine/types.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createLogger, silentLogger } from './log.js';
+import { sumCounters } from '../stats/counters.js';
 import { WorkerPool } from './workers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/workers/${name}`, import.meta.url));
@@ -110,4 +111,21 @@ test('a worker between two instances (restarting) takes the change once it is ba
   await pool.apply([rule('b', 4)]);
   expect(pool.workers()[0]).toMatchObject({ state: 'running', restarts: 2 });
   expect((await pool.counters())[0]!.rules.has(4)).toBe(true);
+});
+
+test('counts a dead instance left for a rule that is gone are dropped, so a slot reused later starts from zero', async () => {
+  const pool = new WorkerPool({ count: 1, engine: { backend: 'mmsg' }, log: silentLogger(), entry: fixture('second-refuses.mjs') });
+  pools.push(pool);
+  await pool.start();
+  await pool.apply([rule('a', 3), rule('b', 4)]);
+  await pool.counters();
+  const pid = pool.workers()[0]!.pid!;
+  process.kill(pid, 'SIGKILL');
+  await expect.poll(() => pool.workers()[0]!.pid !== pid && pool.workers()[0]!.state, { timeout: 5000 }).toBe('running');
+  await pool.apply([rule('b', 4)]);
+  const total = sumCounters(await pool.counters());
+  // b: the dead instance's 1 and the new one's 1; a's slot 3 is gone; every frame stays in the global count.
+  expect(total.rules.get(4)?.packets).toBe(2n);
+  expect(total.rules.has(3)).toBe(false);
+  expect(total.global.rxFrames).toBe(2n);
 });

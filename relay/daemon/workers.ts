@@ -139,8 +139,23 @@ export class WorkerPool implements DataPlane {
         out.push(r.value.counters);
       }
     });
-    if (this.retired.length > 1) this.retired = [sumCounters(this.retired)];
+    if (this.retired.length) this.retired = [this.currentSlotsOnly(sumCounters(this.retired))];
     return [...out, ...this.retired];
+  }
+
+  /**
+   * `c` without the rules and outputs the table no longer has: their counts would otherwise be kept
+   * for ever (memory growing with every slot rule churn ever used) and added to whichever new rule is
+   * given the slot once the round robin comes back to it. The global counters stay whole.
+   */
+  private currentSlotsOnly(c: EngineCounters): EngineCounters {
+    const rules = new Set(this.table.map((r) => r.slot));
+    const outputs = new Set(this.table.flatMap((r) => r.outputs.map((o) => o.slot)));
+    return {
+      global: c.global,
+      rules: new Map([...c.rules].filter(([slot]) => rules.has(slot))),
+      outputs: new Map([...c.outputs].filter(([slot]) => outputs.has(slot))),
+    };
   }
 
   async stop(): Promise<void> {
