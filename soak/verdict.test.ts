@@ -145,6 +145,14 @@ describe('judge', () => {
     expect(judge(record({ samples: warm, warmupMs: 130_000 })).trends.find((t) => t.what === 'supervisor RSS (KiB)')).toMatchObject({ judged: true, ok: true });
   });
 
+  test('a sample taken while a fault runs is left out of the trends (control-abuse holds 96 connections)', () => {
+    const samples = [0, 1, 2, 3, 4, 5].map((k) => sample(k, 80_000, k === 4 ? 109 : 29));
+    const abuse: FaultRecord = { kind: 'control-abuse', startMs: T0 + 4 * 120_000 - 100, endMs: T0 + 4 * 120_000 + 200, affects: [], detail: '96 connections' };
+    const fds = (faults: FaultRecord[]) => judge(record({ samples, faults })).trends.find((t) => t.what === 'supervisor fds')!;
+    expect(fds([])).toMatchObject({ ok: false });
+    expect(fds([abuse])).toMatchObject({ ok: true, changePct: 0, mean: 29 });
+  });
+
   test('trends over less than 8 minutes after warm-up are shown, not judged (a 3-minute run sees start-up)', () => {
     const short = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => ({ ...sample(k, 80_000 * (1 + 0.02 * k)), atMs: T0 + k * 20_000 }));
     const v = judge(record({ samples: short }));
