@@ -5,7 +5,7 @@
  * Namespaces are `soak-run-*`; everything is torn down on the way out, also on failure.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -90,6 +90,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let prevDrops = await countedDrops(mcrd, traffic);
     // A counter that went down was reset (worker restart, new sink): count from zero.
     const delta = (now: number, before: number) => (now >= before ? now - before : now);
+    const since = (now: Drops, before: Drops) => ({ ring: delta(now.ring, before.ring), socket: delta(now.socket, before.socket), backlog: delta(now.backlog, before.backlog) });
+    const total = (d: { ring: number; socket: number; backlog: number }) => d.ring + d.socket + d.backlog;
     const nSegments = Math.floor(schedule.durationS / SEGMENT_S);
     for (let k = 0; k < nSegments; k++) {
       await traffic.beforeSegment(k);
@@ -100,7 +102,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const s = await seg;
       const drops = await countedDrops(mcrd, traffic);
       const sendErrors = new Map([...drops.sendErrors].map(([o, n]) => [o, delta(n, prevDrops.sendErrors.get(o) ?? 0)]));
-      segments.push({ index: k, startMs: s.startMs, endMs: s.endMs, sent: s.sent, sendErrors, countedDrops: delta(drops.ring, prevDrops.ring) + delta(drops.socket, prevDrops.socket) });
+      const counted = since(drops, prevDrops);
+      segments.push({ index: k, startMs: s.startMs, endMs: s.endMs, sent: s.sent, sendErrors, countedDrops: total(counted), drops: counted });
       prevDrops = drops;
       const sup = processes.find((p) => p.role === 'supervisor');
       say(`  segment ${k}: ${[...s.sent.values()].reduce((a, x) => a + x, 0)} sent, supervisor RSS ${sup?.rssKiB} KiB, ${sup?.fds} fds, ${ruleCount} rules`);
@@ -111,7 +114,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // still belong to the last segment: one more read once the traffic has drained.
     await new Promise((r) => setTimeout(r, 1500));
     const late = await countedDrops(mcrd, traffic);
-    const lateCountedDrops = delta(late.ring, prevDrops.ring) + delta(late.socket, prevDrops.socket);
+    const lateCountedDrops = total(since(late, prevDrops));
     await traffic.stopSinks();
 
     const received = traffic.received();
@@ -160,10 +163,22 @@ async function settledIgmp(mcrd: SoakMcrd, expected: string[]): Promise<{ expect
   }
 }
 
-/** The counters that name lost datagrams: ring drops, the sinks' socket drops, send errors per output. */
-async function countedDrops(mcrd: SoakMcrd, traffic: SoakTraffic): Promise<{ ring: number; socket: number; sendErrors: Map<string, number> }> {
+interface Drops { ring: number; socket: number; backlog: number; sendErrors: Map<string, number> }
+
+/**
+ * The counters that name lost datagrams: mcrd's ring drops, the sinks' socket drops, the kernel's
+ * backlog drops (a full per-CPU input queue: /proc/net/softnet_stat, machine-wide, the only counter
+ * the kernel has for them), and mcrd's send errors per output.
+ */
+async function countedDrops(mcrd: SoakMcrd, traffic: SoakTraffic): Promise<Drops> {
   const stats = await mcrd.ctl.request<StatsView>('stats');
   const sendErrors = new Map<string, number>();
   for (const o of stats.rules.flatMap((r) => r.outputs)) sendErrors.set(outputKey(o), (sendErrors.get(outputKey(o)) ?? 0) + o.sendErrors);
-  return { ring: stats.global.ringDrops, socket: await traffic.socketDrops(), sendErrors };
+  return { ring: stats.global.ringDrops, socket: await traffic.socketDrops(), backlog: await backlogDrops(), sendErrors };
+}
+
+/** Packets the kernel dropped for a full input backlog, all CPUs (column 2 of /proc/net/softnet_stat, hex). */
+async function backlogDrops(): Promise<number> {
+  const text = await readFile('/proc/net/softnet_stat', 'utf8');
+  return text.trim().split('\n').reduce((a, line) => a + Number.parseInt(line.trim().split(/\s+/)[1] ?? '0', 16), 0);
 }

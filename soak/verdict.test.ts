@@ -54,7 +54,7 @@ describe('judge', () => {
   test('one datagram lost outside every window fails the run, naming the segment', () => {
     const v = judge(record({ segments: [seg(0), seg(1, { [A]: 1 }), seg(2), seg(3)] }));
     expect(v.ok).toBe(false);
-    expect(v.clean.failures).toEqual(['segment 1: 1 lost outside any loss window (0 of them send errors): 1 input frames, 0 counted as ring or socket drops, 1 not counted by the next read either']);
+    expect(v.clean.failures).toEqual(['segment 1: 1 lost outside any loss window (0 of them send errors): 1 input frames, 0 counted as ring, socket or backlog drops, 1 not counted by the next read either']);
   });
 
   test('loss outside windows is excused only up to what the ring and socket counters count', () => {
@@ -79,7 +79,7 @@ describe('judge', () => {
     expect(fan({ [A2]: 100, [B2]: 100 }, 100)).toMatchObject({ ok: true, loss: 200 });
     // One output losing more than the frames the ring dropped is not hidden by its sibling's share.
     expect(fan({ [A2]: 101, [B2]: 99 }, 100).ok).toBe(false);
-    expect(fan({ [A2]: 101, [B2]: 99 }, 100).failures).toEqual(['segment 1: 200 lost outside any loss window (0 of them send errors): 101 input frames, 100 counted as ring or socket drops, 1 not counted by the next read either']);
+    expect(fan({ [A2]: 101, [B2]: 99 }, 100).failures).toEqual(['segment 1: 200 lost outside any loss window (0 of them send errors): 101 input frames, 100 counted as ring, socket or backlog drops, 1 not counted by the next read either']);
   });
 
   test('an output\'s own send errors excuse its loss, and only its own', () => {

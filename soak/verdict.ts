@@ -2,7 +2,7 @@
  * The soak's pass rule, as a pure function of what the run recorded (tested in verdict.test.ts):
  *   1. Loss accounting per 10 s segment and output: outside every loss window it must be zero, or
  *      covered by drops a counter names (a busy machine's noise, counted, never guessed): an output's
- *      own send errors, then ring and sink socket drops. A ring drop is one input frame, which costs
+ *      own send errors, then ring, sink socket and kernel input-backlog drops. A ring drop is one input frame, which costs
  *      each output of its stream a datagram, so the ring is held against the input frames the
  *      outputs' loss implies: per stream, its worst output's loss. Inside a window it must not exceed what the fault explains:
  *      ENETDOWN send errors for a link that was down (and equal to them when nothing else overlaps),
@@ -37,8 +37,12 @@ export interface SegmentRecord {
   endMs: number;
   /** Per output: its stream, datagrams sent and received, and mcrd's send errors on it in the segment. */
   outputs: Record<string, { stream: number; sent: number; received: number; sendErrors: number }>;
-  /** Drops counted by mcrd's ring counter (input frames) and the sinks' sockets during the segment. */
+  /**
+   * Drops counted during the segment (`drops` broken down): mcrd's ring (input frames), the sinks'
+   * sockets, the kernel's input backlog (machine-wide).
+   */
   countedDrops: number;
+  drops?: { ring: number; socket: number; backlog: number };
 }
 
 export interface ProcessSample { role: 'supervisor' | 'worker'; pid: number; rssKiB: number; anonKiB: number; fds: number; sockets: number }
@@ -51,7 +55,7 @@ export interface SoakRecord {
   streamPps: number;
   faults: FaultRecord[];
   segments: SegmentRecord[];
-  /** Ring and socket drops counted after the last segment's read, once the traffic had drained. */
+  /** Ring, socket and backlog drops counted after the last segment's read, once the traffic had drained. */
   lateCountedDrops: number;
   samples: Sample[];
   finalRules: { expected: string[]; actual: string[] };
@@ -225,7 +229,7 @@ function judgeClean(r: SoakRecord, lossy: FaultRecord[]): Verdict['clean'] {
       owed = {
         frames: inputFrames - available,
         message: `segment ${s.index}: ${segLoss} lost outside any loss window (${sendErrors} of them send errors): `
-          + `${inputFrames} input frames, ${s.countedDrops} counted as ring or socket drops, ${inputFrames - available} not counted by the next read either`,
+          + `${inputFrames} input frames, ${s.countedDrops} counted as ring, socket or backlog drops, ${inputFrames - available} not counted by the next read either`,
       };
     }
   }
