@@ -185,8 +185,8 @@ describe('bench table', () => {
     const verdict = judge({
       startMs: 0, warmupMs: 0, streamPps: 1, faults: [],
       samples: [0, 10_000].map((atMs) => ({ atMs, rules: 1, processes: [{ role: 'supervisor' as const, pid: 1, rssKiB: 9, anonKiB: 5, fds: 9, sockets: 3 }, { role: 'worker' as const, pid: 2, rssKiB: 9, anonKiB: 5, fds: 9, sockets: 3 }] })),
-      segments: [{ index: 0, startMs: 0, endMs: 10_000, outputs: { 'g:1@r1': { sent: 10, received: 10 } }, countedDrops: 0 }],
-      finalRules: { expected: ['s1'], actual: ['s1'] }, errorLines: [],
+      segments: [{ index: 0, startMs: 0, endMs: 10_000, outputs: { 'g:1@r1': { stream: 1, sent: 10, received: 10, sendErrors: 0 } }, countedDrops: 0 }], lateCountedDrops: 0,
+      finalRules: { expected: ['s1'], actual: ['s1'] }, finalIgmp: { expected: [], actual: [] }, errorLines: [],
     });
     const text = renderBenchMarkdown(record({ soak: { minutes: 30, verdict } }));
     expect(text).toContain('### soak, 30 min\n\n```\nwindow');

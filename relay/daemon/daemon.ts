@@ -196,19 +196,21 @@ async function reload(configPath: string | undefined, rules: RuleService, log: L
   if (!configPath) throw new McrError({ code: 'EINVAL', detail: 'mcrd was started without --config; nothing to reload' });
   const config = await loadConfigFile(configPath);
   for (const w of config.warnings) log.warn(w);
-  const current = rules.configured();
-  const next: StoredRule[] = [
-    ...config.rules.map((r): StoredRule => ({ ...r, origin: 'config' })),
-    ...runtimeNotIn(config.rules, current.filter((r) => r.origin === 'runtime'), log),
-  ];
-  const before = new Map(current.map((r) => [r.id, r] as const));
-  const same = (a: StoredRule | undefined, b: StoredRule) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
-  const diff = {
-    added: next.filter((r) => !before.has(r.id)).map((r) => r.id),
-    removed: current.filter((r) => !next.some((n) => n.id === r.id)).map((r) => r.id),
-    changed: next.filter((r) => before.has(r.id) && !same(before.get(r.id), r)).map((r) => r.id),
-    unchanged: next.filter((r) => same(before.get(r.id), r)).length,
-  };
-  await rules.replaceAll(next);
-  return diff;
+  // Computed in the rule service's queue from the table as it then is: a runtime change acknowledged
+  // while the file was read is kept (the soak's lost `c5`, relay/e2e/reload-race.e2e.test.ts).
+  return rules.replaceWith((current) => {
+    const next: StoredRule[] = [
+      ...config.rules.map((r): StoredRule => ({ ...r, origin: 'config' })),
+      ...runtimeNotIn(config.rules, current.filter((r) => r.origin === 'runtime'), log),
+    ];
+    const before = new Map(current.map((r) => [r.id, r] as const));
+    const same = (a: StoredRule | undefined, b: StoredRule) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+    const diff = {
+      added: next.filter((r) => !before.has(r.id)).map((r) => r.id),
+      removed: current.filter((r) => !next.some((n) => n.id === r.id)).map((r) => r.id),
+      changed: next.filter((r) => before.has(r.id) && !same(before.get(r.id), r)).map((r) => r.id),
+      unchanged: next.filter((r) => same(before.get(r.id), r)).length,
+    };
+    return { next, result: diff };
+  });
 }

@@ -37,6 +37,8 @@ export interface WorkerPoolOptions {
   replyTimeoutMs?: number;
   /** PIM source reports of any worker's engine (the worker's fan-out share of the flows). */
   onSources?: (reports: SourceReport[]) => void;
+  /** How long a rule change waits for a worker that died under it to be back (default 3 s). */
+  restartWaitMs?: number;
 }
 
 interface Worker {
@@ -91,7 +93,7 @@ export class WorkerPool implements DataPlane {
   }
 
   async apply(rules: EngineRule[], watch: string[] = []): Promise<void> {
-    const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting');
+    const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting' || w.state === 'restarting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
     // Workers on the current table get only the change (one rule of 10,000 crosses as one rule);
     // any other (just restarted, or left behind by a failed rollback) gets the whole table.
@@ -99,7 +101,7 @@ export class WorkerPool implements DataPlane {
     const change = (w: Worker): Extract<ToWorker, { seq: number }> => w.version === this.version
       ? { type: 'updateRules', seq: 0, ...delta, watch }
       : { type: 'setRules', seq: 0, rules, watch };
-    const results = await Promise.allSettled(live.map((w) => this.call(w, change(w))));
+    const results = await Promise.allSettled(live.map((w) => this.applyTo(w, change, { type: 'setRules', seq: 0, rules, watch })));
     const bad = results.findIndex((r) => r.status === 'rejected');
     if (bad === -1) {
       this.table = rules;
@@ -118,6 +120,39 @@ export class WorkerPool implements DataPlane {
   }
 
   /**
+   * A table change on one worker. A worker that dies before it answers (or is between two instances) gets
+   * the table once more on its next instance, which starts on the previous table: a worker crash
+   * delays a rule change by the restart rather than refusing it (the soak kills workers under rule
+   * churn). The next instance's answer is final, so a table that kills the worker is refused.
+   */
+  private async applyTo(w: Worker, change: (w: Worker) => Extract<ToWorker, { seq: number }>, whole: Extract<ToWorker, { seq: number }>): Promise<void> {
+    const child = w.state === 'restarting' ? null : w.child;
+    if (child) {
+      try {
+        await this.call(w, change(w));
+        return;
+      } catch (err) {
+        if (w.child === child && child.connected) throw err;  // refused or timed out by a live worker
+      }
+    }
+    await this.nextInstance(w, child);
+    await this.call(w, whole);
+  }
+
+  /** Wait until worker `w` runs an instance other than `old`; EWORKER if it fails or is not back in time. */
+  private async nextInstance(w: Worker, old: ChildProcess | null): Promise<void> {
+    const waitMs = this.o.restartWaitMs ?? 3000;
+    const deadline = Date.now() + waitMs;
+    while (!(w.child && w.child !== old && (w.state === 'starting' || w.state === 'running'))) {
+      if (w.state === 'failed' || this.stopping || Date.now() > deadline) {
+        const why = w.state === 'failed' ? 'has failed (see mcrctl workers)' : `is not back after ${waitMs} ms`;
+        throw new McrError({ code: 'EWORKER', detail: `worker ${w.index} exited (${w.lastExit ?? 'unknown'}) and ${why}; the change was not applied` });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
    * Counter snapshots of the running workers, plus the last snapshot of every instance that exited,
    * so totals keep counting across a worker restart (up to the packets since its last read).
    */
@@ -131,8 +166,23 @@ export class WorkerPool implements DataPlane {
         out.push(r.value.counters);
       }
     });
-    if (this.retired.length > 1) this.retired = [sumCounters(this.retired)];
+    if (this.retired.length) this.retired = [this.currentSlotsOnly(sumCounters(this.retired))];
     return [...out, ...this.retired];
+  }
+
+  /**
+   * `c` without the rules and outputs the table no longer has: their counts would otherwise be kept
+   * for ever (memory growing with every slot rule churn ever used) and added to whichever new rule is
+   * given the slot once the round robin comes back to it. The global counters stay whole.
+   */
+  private currentSlotsOnly(c: EngineCounters): EngineCounters {
+    const rules = new Set(this.table.map((r) => r.slot));
+    const outputs = new Set(this.table.flatMap((r) => r.outputs.map((o) => o.slot)));
+    return {
+      global: c.global,
+      rules: new Map([...c.rules].filter(([slot]) => rules.has(slot))),
+      outputs: new Map([...c.outputs].filter(([slot]) => outputs.has(slot))),
+    };
   }
 
   async stop(): Promise<void> {
@@ -159,7 +209,7 @@ export class WorkerPool implements DataPlane {
     if (cpu !== undefined) options.cpu = cpu;
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
-    child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
+    child.on('error', (err) => this.onError(w, err));
     child.send({ type: 'init', index: w.index, options, rules: this.table, watch: this.watch } satisfies ToWorker);
     w.version = this.version;
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
@@ -185,6 +235,17 @@ export class WorkerPool implements DataPlane {
       w.pending.delete(m.seq);
       if (m.ok) p.resolve(m); else p.reject(engineError(m.error, 'the packet engine refused the rule table'));
     }
+  }
+
+  /**
+   * A write to a worker that has just died fails (EPIPE, or the channel already closed) before its
+   * exit is seen; the exit handler reports the death and the restart, so that is no error of its own.
+   * Anything else (fork failed, ...) is.
+   */
+  private onError(w: Worker, err: NodeJS.ErrnoException): void {
+    const channelGone = err.code === 'EPIPE' || err.code === 'ECONNRESET' || err.code === 'ERR_IPC_CHANNEL_CLOSED';
+    if (channelGone) this.o.log.debug('write to an exiting worker failed; its exit is reported when seen', { worker: w.index, error: err.message });
+    else (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message });
   }
 
   private onExit(w: Worker, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
