@@ -70,7 +70,13 @@ describe.skipIf(!canNetns)(`GenID restarts between mcrd and FRR${canNetns ? '' :
     await lab.exec(ns.f, ['/usr/lib/frr/pimd', '-d', '-P', '0', '-f', `${frr!.dir}/pimd.conf`, '-i', `${frr!.dir}/pimd.pid`, '-z', `${frr!.dir}/zserv.api`, '--vty_socket', frr!.dir]);
     const restartedAt = Date.now();
     await waitFor(async () => (await m!.json<{ neighbors: Array<{ address: string; uptimeMs: number }> }>(['pim', 'neighbors'])).neighbors.some((n) => n.address === '10.6.0.1' && n.uptimeMs < Date.now() - restartedAt + 1000), 'A seeing FRR restart', 10_000, 50).catch(() => {});
-    await waitFor(frrJoinFromB, 'mcrd B\'s (*,G) Join back in the restarted FRR', 15_000, 50);
+    await waitFor(frrJoinFromB, 'mcrd B\'s (*,G) Join back in the restarted FRR', 15_000, 50).catch(async (err: Error) => {
+      console.log(`[genid] FRR neighbors: ${JSON.stringify(await frr!.vtysh('show ip pim neighbor json').catch((e: Error) => e.message))}`);
+      console.log(`[genid] FRR interfaces: ${JSON.stringify(await frr!.vtysh('show ip pim interface json').catch((e: Error) => e.message))}`);
+      console.log(`[genid] pimd: ${await lab.exec(ns.f, ['sh', '-c', `ps -o pid,args -p $(cat ${frr!.dir}/pimd.pid)`]).catch((e: Error) => e.message)}`);
+      await dumpState(b!, frr);
+      throw err;
+    });
     const resentMs = Date.now() - restartedAt;
     console.log(`[genid] FRR pimd restarted: mcrd B's (*,G) Join in FRR again ${resentMs} ms later (its periodic Join would be up to 60 s)`);
     // t_override (≤ 2.5 s) after FRR's first Hello, which FRR sends within its triggered-Hello delay.

@@ -79,6 +79,22 @@ describe('upstream (*,G) from local membership (§4.5.5)', () => {
     expect(entries(h)).toEqual(['up0 10.0.0.2 239.1.1.1 J 10.9.0.1WR']);
   });
 
+  it('sends the Hello a restarted neighbor triggered before the Join it re-sends, so a router that drops Joins from strangers takes it', async () => {
+    for (let run = 0; run < 20; run++) {
+      const h = await router();
+      h.join('down0', G);
+      await h.settle(10_000);
+      h.sent.length = 0;
+      h.hello('up0', '10.0.0.2', { holdtime: 0xffff, genId: 7 });
+      await h.settle(5000);
+      const onUp0 = h.sent.filter((s) => s.ifname === 'up0').map((s) => s.msg.type);
+      // t_override (≤ 2.5 s) is shorter than the triggered-Hello delay (≤ 5 s): without the rule the Join
+      // would come first in most runs.
+      expect(onUp0.indexOf('hello'), onUp0.join(',')).toBeGreaterThanOrEqual(0);
+      expect(onUp0.indexOf('hello'), onUp0.join(',')).toBeLessThan(onUp0.indexOf('join-prune'));
+    }
+  });
+
   it('moves the Join when the route toward the RP changes (rpfChanged)', async () => {
     const h = await router();
     h.join('down0', G);

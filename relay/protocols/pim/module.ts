@@ -89,11 +89,13 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
 
   // ---- sending -------------------------------------------------------------------------------
   function send(ifname: string, dst: string, m: PimMessage, ttl = 1): void {
+    if (m.type === 'join-prune' || m.type === 'assert') active.get(ifname)?.hello.helloBeforeJoin();
     counters.out(m.type);
     ctx.tx.send(ifname, dst, PIM_PROTO, encodePim(m), { ttl });
   }
 
   function sendRaw(ifname: string, type: PimType, payload: Uint8Array): void {
+    if (type === 'join-prune' || type === 'assert') active.get(ifname)?.hello.helloBeforeJoin();
     counters.out(type);
     ctx.tx.send(ifname, ALL_PIM_ROUTERS, PIM_PROTO, payload, { ttl: 1 });
   }

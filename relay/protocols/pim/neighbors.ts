@@ -38,6 +38,8 @@ export interface HelloHooks {
 export class HelloState {
   readonly neighbors = new Map<string, Neighbor>();
   private helloTimer: TimerHandle | undefined;
+  /** A triggered Hello (start, a new or restarted neighbor, a priority change) is scheduled and not yet sent. */
+  private triggered = false;
   /** When the scheduled Hello goes out. */
   private helloDueMs = 0;
   private dr: string;
@@ -93,9 +95,20 @@ export class HelloState {
    * neighbors expire us (holdtime 3.5 × period), e.g. on every new neighbor or DR-priority change.
    */
   private triggerHello(): void {
+    this.triggered = true;
     const delay = Math.floor(this.random() * TRIGGERED_HELLO_DELAY_MS);
     if (this.helloTimer && this.helloDueMs - this.clock.now() <= delay) return;
     this.schedule(delay);
+  }
+
+  /**
+   * Before a Join/Prune or Assert goes out: a triggered Hello still waiting goes first. §4.3.1 makes it a
+   * MUST before our first Hello; after a neighbor restarted it matters as much, since a router drops
+   * Join/Prunes from routers it has no Hello from (FRR does): a Join re-sent within t_override (≤ 2.5 s)
+   * would otherwise beat the triggered Hello (≤ 5 s) and be lost until the next periodic Join.
+   */
+  helloBeforeJoin(): void {
+    if (this.triggered && this.helloTimer) this.periodic();
   }
 
   private schedule(ms: number): void {
@@ -105,6 +118,7 @@ export class HelloState {
   }
 
   private periodic(): void {
+    this.triggered = false;
     this.hooks.sendHello(this.hello());
     this.schedule(this.settings.helloPeriodMs);
   }
