@@ -5,7 +5,7 @@
  *    static routes; `mcr-lab down --all` (the owner, `up`, has exited as after a crash) stops them
  *    by pid and leaves nothing.
  *  - `mcr-lab run --quick` measures join delay, leave delay and the SPT switch of mcrd and FRR + kernel
- *    as last hop (mcrd's part asserted with MCR_E2E_MCRD_LASTHOP=1, see below). FRR's routers forward through the kernel's multicast routing: on a kernel without it
+ *    as last hop. FRR's routers forward through the kernel's multicast routing: on a kernel without it
  *    the run must refuse with that reason (exit 69), which is what this machine can check.
  */
 import { readFileSync } from 'node:fs';
@@ -21,13 +21,6 @@ import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOu
 
 const mroute = kernelMroutingMissing();
 if (mroute) process.stderr.write(`pim-lasthop e2e: run --quick is expected to refuse here: ${mroute}\n`);
-/**
- * mcrd as last hop: its PIM module gets the IGMP join (igmp-join on the control socket) but, as of
- * this writing, creates no (*,G) upstream state (`mcrctl pim state` empty) and FRR's RP shows no Join
- * (checked by hand in this topology). Asserted with MCR_E2E_MCRD_LASTHOP=1 once that works.
- */
-const mcrdLastHop = process.env['MCR_E2E_MCRD_LASTHOP'] === '1';
-if (!mroute && !mcrdLastHop) process.stderr.write('pim-lasthop e2e: mcrd as last hop not asserted (set MCR_E2E_MCRD_LASTHOP=1 once mcrd sends (*,G) Joins from IGMP membership)\n');
 const vtysh = async (dir: string, cmd: string) => JSON.parse((await execa('vtysh', ['--vty_socket', dir, '-c', cmd])).stdout) as Record<string, Record<string, unknown>>;
 
 describe.skipIf(!canNetns)('pim-lasthop.yaml: FRR routers up and down', () => {
@@ -89,7 +82,7 @@ describe.runIf(canNetns && mroute === undefined && mcrdBuilt)('pim-lasthop.yaml 
     expect(t.summary.sptSwitchNs?.n).toBe(10);
   });
 
-  test.runIf(mcrdLastHop)('mcrd as last hop: every join builds the tree across the FRR routers, every leave stops it', () => {
+  test('mcrd as last hop: every join builds the tree across the FRR routers, every leave stops it', () => {
     expect(tree('mcrd').summary).toMatchObject({ cyclesRun: 10, joinsCompleted: 10, leavesCompleted: 10, framesWhileLeft: 0 });
   });
 

@@ -3,8 +3,7 @@
  * (rp_filter=1), registering to an FRR RP with a receiver behind it.
  *  - FRR + kernel in the DR role cannot: the kernel's reverse-path check drops the stream, so no cycle
  *    completes a join, and the results say why (works wherever the kernel has multicast routing).
- *  - mcrd re-originates the stream onto its PIM interface and Registers it as DR: that needs mcrd's
- *    Register-as-DR (issue 11, branch pimdata). Asserted only with MCR_E2E_PIMDATA=1, and said so.
+ *  - mcrd re-originates the stream onto its PIM interface and Registers it as DR.
  * On a kernel without multicast routing FRR's RP cannot forward at all: the run must refuse with that
  * reason (exit 69), which is what this machine can check.
  */
@@ -16,9 +15,7 @@ import { kernelMroutingMissing } from '../runners/mroute.js';
 import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOut } from './helpers.js';
 
 const mroute = kernelMroutingMissing();
-const pimdata = process.env['MCR_E2E_PIMDATA'] === '1';
 if (mroute) process.stderr.write(`pim-unroutable e2e: run --quick is expected to refuse here: ${mroute}\n`);
-else if (!pimdata) process.stderr.write('pim-unroutable e2e: mcrd\'s Register as DR not asserted (set MCR_E2E_PIMDATA=1 once branch pimdata is merged)\n');
 
 describe.runIf(canNetns && mroute !== undefined)('pim-unroutable-register.yaml on a kernel without multicast routing', () => {
   test('refuses with the reason (exit 69)', async () => {
@@ -44,7 +41,7 @@ describe.runIf(canNetns && mroute === undefined && mcrdBuilt)('pim-unroutable-re
     expect(t.repetitions[0]!.receivers[0]!.socketReceived).toBe(0);
   });
 
-  test.runIf(pimdata)('mcrd as DR registers the re-originated stream: every cycle joins and leaves', () => {
+  test('mcrd as DR registers the re-originated stream: every cycle joins and leaves', () => {
     expect(reg('mcrd').summary).toMatchObject({ cyclesRun: 10, joinsCompleted: 10, leavesCompleted: 10 });
   });
 
