@@ -52,7 +52,7 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
   if (pim) {
     // IGMP offers no membership callback: its join/leave/expire events are PIM's local membership input.
     const p = pim;
-    host.events.subscribe(['igmp-'], (ev) => {
+    host.events.subscribe(['igmp'], (ev) => {
       if (typeof ev.interface === 'string' && typeof ev.group === 'string') p.membershipChanged(ev.interface, ev.group);
     });
   }

@@ -34,8 +34,8 @@ export async function ctlJson<T>(mcrd: McrdHandle, args: string[]): Promise<T> {
 }
 
 /** The chain with mcrd in r running `config` (JSON5 text of the whole file is built from it). */
-export async function startIgmpRelay(tag: string, config: Record<string, unknown>, o: { before?: (lab: Lab, ns: { g: string; r: string; s: string }) => Promise<void>; metricsPort?: number } = {}): Promise<IgmpRelay> {
-  const lab = await Lab.create(tag, 'igm');
+export async function startIgmpRelay(tag: string, config: Record<string, unknown>, o: { before?: (lab: Lab, ns: { g: string; r: string; s: string }) => Promise<void>; metricsPort?: number; family?: string } = {}): Promise<IgmpRelay> {
+  const lab = await Lab.create(tag, o.family ?? 'igm');
   await mkdir('/tmp/igm', { recursive: true });
   const dir = await mkdtemp('/tmp/igm/igmp-');
   try {
@@ -69,14 +69,17 @@ export async function startIgmpRelay(tag: string, config: Record<string, unknown
   }
 }
 
-/** tcpdump of IGMP on `ifname` in `ns`, one decoded line per packet ("<epoch s> IP a > b: igmp ..."). */
+/**
+ * tcpdump of IGMP (or of `filter`) on `ifname` in `ns`, one decoded line per packet
+ * ("<epoch s> IP a > b: igmp ...", "<epoch s> IP a.port > g.port: UDP, length n").
+ */
 export class IgmpCapture {
   private readonly child: ChildProcess;
   private buf = '';
   readonly lines: Array<{ at: number; text: string }> = [];
 
-  private constructor(ns: string, ifname: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '-n', '-l', '-tt', '-Z', 'root', 'igmp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  private constructor(ns: string, ifname: string, filter: string) {
+    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '-n', '-l', '-tt', '-Z', 'root', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.buf += d.toString();
       const parts = this.buf.split('\n');
@@ -86,8 +89,8 @@ export class IgmpCapture {
   }
 
   /** Start and wait until tcpdump listens (it says so on stderr). */
-  static async start(ns: string, ifname: string): Promise<IgmpCapture> {
-    const c = new IgmpCapture(ns, ifname);
+  static async start(ns: string, ifname: string, filter = 'igmp'): Promise<IgmpCapture> {
+    const c = new IgmpCapture(ns, ifname, filter);
     await new Promise<void>((resolve, reject) => {
       let err = '';
       c.child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('listening on')) resolve(); });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { ctlJson } from './igmp-lab.js';
-import { type Frr, startFrr } from './pim-lab.js';
+import { type Frr, pimHex, startFrr } from './pim-lab.js';
 
 const INJECT = fileURLToPath(new URL('./pim-inject.py', import.meta.url));
 const METRICS_PORT = 19471;
@@ -67,20 +67,41 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     await waitFor(async () => (await neighbors()).find((n) => n.address === '10.9.0.1')?.dr, 'mcrd electing FRR DR', 10_000, 100);
   }, 30_000);
 
-  test('case 8: malformed PIM is counted by reason and dropped; the adjacency and the daemon are unharmed', async () => {
+  test('case 8: malformed, misaddressed and non-neighbor PIM is counted by reason and dropped; the adjacency and the daemon are unharmed', async () => {
     const dropped = async (reason: string) => {
       const m = await lab.exec(r, ['curl', '-s', `http://127.0.0.1:${METRICS_PORT}/metrics`]);
       return Number(new RegExp(`^mcr_pim_dropped_total\\{reason="${reason}"\\} (\\d+)`, 'm').exec(m)?.[1] ?? 0);
     };
-    const before = { badChecksum: await dropped('badChecksum'), truncated: await dropped('truncated'), badVersion: await dropped('badVersion'), badDestination: await dropped('badDestination') };
-    // Hello with holdtime 105 and a wrong checksum; a 2-byte message; version 3; a valid Hello unicast to mcrd.
-    const hello = '2000' + 'f1e1' + '0001' + '0002' + '0069';
-    const good = '2000df93' + '0001' + '0002' + '0069';
-    await lab.exec(f, ['python3', INJECT, '10.9.0.1', '224.0.0.13', hello, '20', '30000000']);
-    await lab.exec(f, ['python3', INJECT, '10.9.0.1', '10.9.0.2', good]);
-    await waitFor(async () => (await dropped('badChecksum')) > before.badChecksum && (await dropped('truncated')) > before.truncated
-      && (await dropped('badVersion')) > before.badVersion && (await dropped('badDestination')) > before.badDestination, 'every bad message counted', 5_000, 100);
+    const want = { badChecksum: 1, truncated: 1, badVersion: 1, badEncodedAddress: 3, badDestination: 3, notNeighbor: 1 };
+    const before = Object.fromEntries(await Promise.all(Object.keys(want).map(async (k) => [k, await dropped(k)] as const)));
+    const g = { addr: '239.9.9.9', maskLen: 32 };
+    const jp = pimHex({ type: 'join-prune', upstream: '10.9.0.2', holdtime: 210, groups: [{ group: g, joins: [{ addr: '10.9.0.1', maskLen: 32, s: true, w: true, r: true }], prunes: [] }] });
+    const assert = pimHex({ type: 'assert', group: g, source: '10.9.0.50', rpt: false, metricPreference: 0, metric: 0 });
+    const inject = (dst: string, hex: string[], src?: string) => lab.exec(f, ['python3', INJECT, ...(src ? ['--src', src] : []), '10.9.0.1', dst, ...hex]);
+    // Hello with holdtime 105 and a wrong checksum; a 2-byte message; version 3.
+    await inject('224.0.0.13', ['2000' + 'f1e1' + '0001' + '0002' + '0069', '20', '30000000']);
+    // Bogus encoded addresses (checksums right): J/P upstream of family 2, J/P source mask /24, Assert group mask /40.
+    await inject('224.0.0.13', [
+      pimHex({ type: 'join-prune', upstream: '10.9.0.2', holdtime: 210, groups: [] }, (b) => { b[4] = 2; }),
+      pimHex({ type: 'join-prune', upstream: '10.9.0.2', holdtime: 210, groups: [{ group: g, joins: [{ addr: '10.9.0.1', maskLen: 32, s: true, w: true, r: true }], prunes: [] }] }, (b) => { b[4 + 6 + 4 + 8 + 4 + 3] = 24; }),
+      pimHex({ type: 'assert', group: g, source: '10.9.0.50', rpt: false, metricPreference: 0, metric: 0 }, (b) => { b[7] = 40; }),
+    ]);
+    // Well-formed Hello, J/P and Assert sent unicast to mcrd instead of 224.0.0.13.
+    await inject('10.9.0.2', ['2000df93' + '0001' + '0002' + '0069', jp, assert]);
+    // A J/P to 224.0.0.13 from 10.9.0.77, which is on the LAN but sent no Hello.
+    await inject('224.0.0.13', [jp], '10.9.0.77');
+    await waitFor(async () => {
+      for (const [k, n] of Object.entries(want)) if ((await dropped(k)) - before[k]! < n) return false;
+      return true;
+    }, 'every bad message counted', 5_000, 100);
+    const after = Object.fromEntries(await Promise.all(Object.keys(want).map(async (k) => [k, (await dropped(k)) - before[k]!] as const)));
+    console.log(`[pim-malformed] mcr_pim_dropped_total deltas: ${JSON.stringify(after)}`);
+    expect(after).toEqual(want);
+    // None of it created state; the adjacency stands both ways; the daemon answers.
+    expect((await ctlJson<{ state: unknown[] }>(mcrd!, ['pim', 'state'])).state).toEqual([]);
     expect((await neighbors()).map((n) => n.address)).toEqual(['10.9.0.1']);
+    expect(((await frr!.vtysh('show ip pim neighbor json')) as FrrNeighbors).f0?.['10.9.0.2']).toBeTruthy();
+    expect((await mcrd!.ctl(['ping'])).code).toBe(0);
   }, 15_000);
 
   test('pim disable sends a goodbye: FRR drops mcrd at once', async () => {

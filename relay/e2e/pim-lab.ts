@@ -4,13 +4,14 @@
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Lab, sh } from '../../test/support/netns.js';
+import { type PimMessage, encodePim, inetChecksum } from '../protocols/pim/codec.js';
+import { type Lab, sh, waitFor } from '../../test/support/netns.js';
 
 export interface Frr {
   dir: string;
   vtysh(cmd: string): Promise<unknown>;
-  /** Stop FRR's daemons (by the PIDs they wrote) and remove the directory. */
-  stop(): Promise<void>;
+  /** Stop FRR's daemons (by the PIDs they wrote) and remove the directory; `wait`: until they have exited. */
+  stop(o?: { wait?: boolean }): Promise<void>;
 }
 
 export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<Frr> {
@@ -29,11 +30,28 @@ export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<
     async vtysh(cmd) {
       return JSON.parse(await lab.exec(ns, ['vtysh', '--vty_socket', dir, '-c', cmd]));
     },
-    async stop() {
+    async stop(o = {}) {
       for (const d of [...daemons].reverse()) {
-        await sh(['sh', '-c', `kill $(cat ${join(dir, `${d}.pid`)}) 2>/dev/null; true`]);
+        const pid = join(dir, `${d}.pid`);
+        await sh(['sh', '-c', `kill $(cat ${pid}) 2>/dev/null; true`]);
+        if (o.wait) await waitFor(async () => (await sh(['sh', '-c', `kill -0 $(cat ${pid}) 2>/dev/null && echo alive; true`])).trim() === '', `FRR ${d} exited`, 10_000, 50);
       }
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One PIM message as hex for pim-inject.py: encoded, then `patch`ed (e.g. a bogus address family) with
+ * the checksum recomputed, so the patch is the only thing wrong with it.
+ */
+export function pimHex(m: PimMessage, patch?: (b: Uint8Array) => void): string {
+  const b = encodePim(m);
+  if (patch) {
+    patch(b);
+    b[2] = 0; b[3] = 0;
+    const c = inetChecksum(b);
+    b[2] = c >> 8; b[3] = c & 0xff;
+  }
+  return Buffer.from(b).toString('hex');
 }

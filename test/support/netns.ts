@@ -75,6 +75,22 @@ export class Lab {
     return { g, r, s };
   }
 
+  /**
+   * A shared LAN: namespace `<prefix>-<name>` holding bridge br0 (multicast snooping off, so every
+   * host sees every multicast frame like on a hub) with one veth port per host; each host gets
+   * `ifname` with `addr`. Returns the LAN's namespace.
+   */
+  async lan(name: string, hosts: Array<{ ns: string; ifname: string; addr: string | null }>): Promise<string> {
+    const lan = await this.ns(name);
+    await this.exec(lan, ['ip', 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
+    await this.exec(lan, ['ip', 'link', 'set', 'br0', 'up']);
+    for (const [i, h] of hosts.entries()) {
+      await this.veth(h.ns, h.ifname, h.addr, lan, `p${i}`, null);
+      await this.exec(lan, ['ip', 'link', 'set', `p${i}`, 'master', 'br0']);
+    }
+    return lan;
+  }
+
   /** An 802.1Q subinterface `<parent>.<id>` with an address. */
   async vlan(ns: string, parent: string, id: number, addr: string, o: { mtu?: number } = {}): Promise<string> {
     const name = `${parent}.${id}`;

@@ -66,6 +66,35 @@ describe('PIM Hello and neighbors (RFC 7761 §4.3)', () => {
     expect(h.take('hello').filter((s) => s.ifname === 'lan0')).toHaveLength(1);
   });
 
+  it('a triggered Hello never postpones the scheduled one (§4.3.1): new neighbors cannot push our Hellos past hello_period', () => {
+    // Hello every 1 s with holdtime 3.5 s: a Hello later than 3.5 s would make every neighbor expire us.
+    const h = harness({ interfaces: [{ name: 'lan0', hello_period: 1 }] }, { interfaces: ifs });
+    h.clock.advance(5000);
+    const at = h.take('hello').map((s) => s.at);
+    for (let i = 0; i < 20; i++) {
+      h.clock.advance(300);
+      h.hello('lan0', `10.0.0.${10 + i}`, { holdtime: 4 });   // a new neighbor every 300 ms
+      h.clock.advance(200);
+      h.hello('lan0', `10.0.0.${10 + i}`, { holdtime: 4, genId: i + 1 });   // ... and a restart
+    }
+    h.clock.advance(1000);
+    at.push(...h.take('hello').filter((s) => s.ifname === 'lan0').map((s) => s.at));
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1000);
+    expect(at.length).toBeGreaterThanOrEqual(11);
+  });
+
+  it('a DR-priority change sends a Hello within Triggered_Hello_Delay, or sooner at the scheduled one', () => {
+    const h = harness({ interfaces: [{ name: 'lan0', hello_period: 1 }] }, { interfaces: ifs });
+    h.clock.advance(5000);
+    const last = h.take('hello').at(-1)!.at;
+    h.pim.enableInterface('lan0', { drPriority: 7 });
+    h.clock.advance(1000);
+    const next = h.take('hello').filter((s) => s.ifname === 'lan0');
+    expect(next[0]!.msg.drPriority).toBe(7);
+    expect(next[0]!.at - last).toBeLessThanOrEqual(1000);
+  });
+
   it('treats a GenID change as a restart', () => {
     const h = harness(cfg, { interfaces: ifs });
     h.hello('lan0', '10.0.0.2', { genId: 1 });

@@ -38,6 +38,8 @@ export interface HelloHooks {
 export class HelloState {
   readonly neighbors = new Map<string, Neighbor>();
   private helloTimer: TimerHandle | undefined;
+  /** When the scheduled Hello goes out. */
+  private helloDueMs = 0;
   private dr: string;
 
   constructor(
@@ -85,14 +87,26 @@ export class HelloState {
     };
   }
 
+  /**
+   * §4.3.1: a Hello within rand(0, Triggered_Hello_Delay), but never later than the one already
+   * scheduled: with a Hello period below the trigger delay, moving the Hello later would let
+   * neighbors expire us (holdtime 3.5 × period), e.g. on every new neighbor or DR-priority change.
+   */
   private triggerHello(): void {
+    const delay = Math.floor(this.random() * TRIGGERED_HELLO_DELAY_MS);
+    if (this.helloTimer && this.helloDueMs - this.clock.now() <= delay) return;
+    this.schedule(delay);
+  }
+
+  private schedule(ms: number): void {
     this.helloTimer?.cancel();
-    this.helloTimer = this.clock.setTimer(Math.floor(this.random() * TRIGGERED_HELLO_DELAY_MS), () => this.periodic());
+    this.helloDueMs = this.clock.now() + ms;
+    this.helloTimer = this.clock.setTimer(ms, () => this.periodic());
   }
 
   private periodic(): void {
     this.hooks.sendHello(this.hello());
-    this.helloTimer = this.clock.setTimer(this.settings.helloPeriodMs, () => this.periodic());
+    this.schedule(this.settings.helloPeriodMs);
   }
 
   /** A Hello from `src` on this interface. */

@@ -101,4 +101,38 @@ describe('RP mapping', () => {
     expect(rpView(h).ranges).toEqual([]);
     expect(rpFor(h, '239.1.1.9')).toBeNull();
   });
+
+  it('replaces a range\'s RP-set with each Bootstrap\'s (RFC 5059): an RP the BSR drops is gone at once, not at its holdtime', async () => {
+    const h = harness({ interfaces: [{ name: 'up0' }] }, { interfaces: ifs, rpf: { '10.9.9.9': { interface: 'up0', neighbor: '10.0.0.2' } } });
+    h.hello('up0', '10.0.0.2');
+    const rp = (address: string, priority: number) => ({ address, holdtime: 150, priority });
+    h.rx('up0', '10.0.0.2', bsm({ groups: [{ group: { addr: '239.0.0.0', maskLen: 8 }, rpCount: 2, fragmentRpCount: 2, rps: [rp('10.1.1.1', 10), rp('10.1.1.2', 200)] }] }));
+    await h.settle();
+    expect(rpFor(h, '239.1.1.1')).toBe('10.1.1.1');
+    h.rx('up0', '10.0.0.2', bsm({ fragmentTag: 8, groups: [{ group: { addr: '239.0.0.0', maskLen: 8 }, rpCount: 1, fragmentRpCount: 1, rps: [rp('10.1.1.2', 200)] }] }));
+    await h.settle();
+    expect(rpFor(h, '239.1.1.2')).toBe('10.1.1.2');
+    expect(rpView(h).ranges.filter((r) => r.source === 'bsr').map((r) => r.rp)).toEqual(['10.1.1.2']);
+    // RP count 0: the range has no RP any more.
+    h.rx('up0', '10.0.0.2', bsm({ fragmentTag: 9, groups: [{ group: { addr: '239.0.0.0', maskLen: 8 }, rpCount: 0, fragmentRpCount: 0, rps: [] }] }));
+    await h.settle();
+    expect(rpView(h).ranges).toEqual([]);
+  });
+
+  it('keeps the old RP-set of a range split over fragments until all its RPs (RP count) have arrived with one fragment tag', async () => {
+    const h = harness({ interfaces: [{ name: 'up0' }] }, { interfaces: ifs, rpf: { '10.9.9.9': { interface: 'up0', neighbor: '10.0.0.2' } } });
+    h.hello('up0', '10.0.0.2');
+    const rp = (address: string, priority: number) => ({ address, holdtime: 150, priority });
+    const range = { addr: '239.0.0.0', maskLen: 8 };
+    h.rx('up0', '10.0.0.2', bsm({ groups: [{ group: range, rpCount: 1, fragmentRpCount: 1, rps: [rp('10.1.1.1', 10)] }] }));
+    await h.settle();
+    h.rx('up0', '10.0.0.2', bsm({ fragmentTag: 20, groups: [{ group: range, rpCount: 2, fragmentRpCount: 1, rps: [rp('10.1.1.2', 5)] }] }));
+    await h.settle();
+    expect(rpView(h).ranges.map((r) => r.rp)).toEqual(['10.1.1.1']);
+    h.rx('up0', '10.0.0.2', bsm({ fragmentTag: 20, groups: [{ group: range, rpCount: 2, fragmentRpCount: 1, rps: [rp('10.1.1.3', 50)] }] }));
+    await h.settle();
+    expect(rpView(h).ranges.map((r) => r.rp).sort()).toEqual(['10.1.1.2', '10.1.1.3']);
+    expect(rpFor(h, '239.1.1.1')).toBe('10.1.1.2');
+  });
 });
+

@@ -6,7 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../types.js';
 import { formatPrefix, ipv4, maskOf, prefixContains, type Prefix } from './addr.js';
-import type { BootstrapMsg } from './codec.js';
+import type { BootstrapMsg, BsrRp } from './codec.js';
 
 /** RFC 5059 §5: BS_Timeout, how long a BSR stays preferred without a new Bootstrap. */
 export const BS_TIMEOUT_MS = 130_000;
@@ -14,6 +14,12 @@ export const BS_TIMEOUT_MS = 130_000;
 export interface RpChoice { rp: string; range: string; source: 'static' | 'bsr' }
 
 interface BsrCandidate { address: string; priority: number; holdtime: number; expiresAtMs: number; timer: TimerHandle }
+interface BsrRange {
+  range: Prefix;
+  rps: Map<string, BsrCandidate>;
+  /** RPs gathered so far of a range split over several fragments of one Bootstrap (fragment tag). */
+  pending?: { tag: number; rps: Map<string, BsrRp> };
+}
 
 /** §4.7.2: Value(G,M,C) = (1103515245 × ((1103515245 × (G&M) + 12345) XOR C) + 12345) mod 2^31. */
 export function rpHash(group: number, maskLen: number, rp: number): number {
@@ -27,7 +33,7 @@ export interface ElectedBsr { address: string; priority: number; hashMaskLen: nu
 
 export class RpMap {
   private readonly statics: Array<{ range: Prefix; rp: string }>;
-  private readonly bsrRanges = new Map<string, { range: Prefix; rps: Map<string, BsrCandidate> }>();
+  private readonly bsrRanges = new Map<string, BsrRange>();
   private bsr: ElectedBsr | undefined;
   private bsrTimer: TimerHandle | undefined;
 
@@ -80,10 +86,30 @@ export class RpMap {
       const key = formatPrefix(range);
       let entry = this.bsrRanges.get(key);
       if (!entry) { entry = { range, rps: new Map() }; this.bsrRanges.set(key, entry); }
-      for (const rp of g.rps) this.learn(entry.rps, rp.address, rp.priority, rp.holdtime, now);
+      // A Bootstrap carries a range's whole RP-set, which replaces the one held: an RP the BSR no
+      // longer lists is gone now, not at its holdtime, or we would join toward an RP the rest of the
+      // domain has dropped. A range split over fragments (semantic fragmentation) is replaced once
+      // all of its RP count has arrived under one fragment tag.
+      if (g.fragmentRpCount >= g.rpCount) {
+        entry.pending = undefined;
+        this.replace(entry.rps, g.rps, now);
+        continue;
+      }
+      if (entry.pending?.tag !== m.fragmentTag) entry.pending = { tag: m.fragmentTag, rps: new Map() };
+      for (const rp of g.rps) entry.pending.rps.set(rp.address, rp);
+      if (entry.pending.rps.size >= g.rpCount) {
+        this.replace(entry.rps, [...entry.pending.rps.values()], now);
+        entry.pending = undefined;
+      }
     }
     this.changed();
     return true;
+  }
+
+  private replace(rps: Map<string, BsrCandidate>, set: BsrRp[], now: number): void {
+    const keep = new Set(set.map((rp) => rp.address));
+    for (const [address, c] of rps) if (!keep.has(address)) { c.timer.cancel(); rps.delete(address); }
+    for (const rp of set) this.learn(rps, rp.address, rp.priority, rp.holdtime, now);
   }
 
   private learn(rps: Map<string, BsrCandidate>, address: string, priority: number, holdtime: number, now: number): void {
