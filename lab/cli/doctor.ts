@@ -1,11 +1,12 @@
 /**
  * `mcr-lab doctor`: can this machine run the lab? Root, the kernel features (probed for real in a
  * throw-away mcl<runid>-doctor namespace: netns, veth, RPS, bridge, sch_netem; AF_PACKET and io_uring from
- * /proc), and the tools (iproute2, socat, smcroute, the native traffic tools, mcrd). Says how to fix
+ * /proc; multicast routing by MRT_INIT, lab/kernel-mroute.ts), and the tools (iproute2, socat, smcroute, the native traffic tools, mcrd). Says how to fix
  * each miss. Exit 0 when everything is there, 1 otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelMroute } from '../kernel-mroute.js';
 import { runCommand } from '../runners/process.js';
 import { which } from '../scenario/verify.js';
 import { labPrefix, newRunId } from '../topology/context.js';
@@ -17,7 +18,8 @@ import { tmpdir } from 'node:os';
 
 export const usage = `usage: mcr-lab doctor
 
-Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring) and tools
+Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring, multicast
+routing: CONFIG_IP_MROUTE) and tools
 (iproute2, tc, socat, smcroute, mcr-gen, mcr-sink, mcrd), and says how to fix what is missing.`;
 
 interface Check { name: string; ok: boolean; detail: string; fix?: string; optional?: boolean }
@@ -45,6 +47,7 @@ export async function doctorCmd(argv: string[]): Promise<number> {
   }
   checks.push({ name: 'AF_PACKET', ok: existsSync('/proc/net/packet'), detail: existsSync('/proc/net/packet') ? '/proc/net/packet present' : 'no /proc/net/packet', fix: 'kernel needs CONFIG_PACKET (modprobe af_packet)' });
   checks.push(ioUringCheck());
+  checks.push(mrouteCheck());
   if (root && which('ip')) checks.push(...await probeKernel());
 
   let bad = 0;
@@ -62,6 +65,14 @@ function ioUringCheck(): Check {
   if (!existsSync(knob)) return { name: 'io_uring', ok: true, detail: 'no io_uring_disabled knob (kernel < 6.6): assumed available', optional: true };
   const v = readFileSync(knob, 'utf8').trim();
   return { name: 'io_uring', ok: v !== '2', detail: `kernel.io_uring_disabled=${v}`, fix: 'sysctl -w kernel.io_uring_disabled=0 (or run mcrd with --backend=sendmmsg)', optional: true };
+}
+
+function mrouteCheck(): Check {
+  const m = kernelMroute();
+  return {
+    name: 'mroute', ok: m.ok, detail: m.ok ? `kernel multicast routing: ${m.how}` : m.reason, optional: true,
+    fix: 'only the kernel relay needs it (smcroute programs the kernel\'s multicast routes): use a kernel built with CONFIG_IP_MROUTE=y, e.g. Debian\'s linux-image-amd64; other relays run without it',
+  };
 }
 
 /** Creates a namespace with a veth pair, a bridge and a netem qdisc, then deletes it. */

@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { scaled } from '../../test/support/time-scale.js';
+import { kernelMroute } from '../kernel-mroute.js';
 import type { Results } from '../results/types.js';
 
 export const root = new URL('../../', import.meta.url).pathname;
@@ -26,12 +28,23 @@ if (skipReason) process.stderr.write(`lab e2e skipped: ${skipReason}\n`);
 /** mcrd is measured only when it is built; otherwise the e2e says so and checks the other relays. */
 export const mcrdBuilt = existsSync(join(root, 'dist/relay/cli/mcrd.js')) && existsSync(join(root, 'dist/relay/cli/mcrctl.js'));
 
+/**
+ * Where the kernel has no multicast routing, `run` skips the `kernel` relay saying so (a skip, not a
+ * failure); these are the skips a run of `relays` may report, and the relays it measures. Anywhere
+ * else the kernel relay must run.
+ */
+export function mrouteSkips(relays: string[]): { skipped: Results['skipped']; measured: string[] } {
+  const m = kernelMroute();
+  if (m.ok || !relays.includes('kernel')) return { skipped: [], measured: relays };
+  return { skipped: [{ relay: 'kernel', reason: `kernel: ${m.reason}` }], measured: relays.filter((r) => r !== 'kernel') };
+}
+
 export function tmpOut(tag: string): string {
   return mkdtempSync(join(tmpdir(), `mcl-e2e-${tag}-`));
 }
 
 export async function runLab(args: string[], opts: { timeoutMs?: number } = {}) {
-  return execa(process.execPath, [cli, ...args], { reject: false, timeout: opts.timeoutMs ?? 170_000, cwd: root });
+  return execa(process.execPath, [cli, ...args], { reject: false, timeout: opts.timeoutMs ?? scaled(170_000), cwd: root });
 }
 
 export function readResults(outDir: string): Results {

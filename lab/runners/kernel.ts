@@ -1,13 +1,15 @@
 /**
  * `kernel`: native multicast forwarding through the kernel's MFC, programmed by smcroute (smcrouted
  * with its own socket, pid and config file in the run directory, inside the relay namespace). The
- * reference line for "how fast can this box forward at all". Two limits decide when it cannot run:
+ * reference line for "how fast can this box forward at all". Three limits decide when it cannot run:
  *  - the MFC forwards the input group unchanged, one copy per output interface (no group rewrite,
  *    no fan-out to many groups on one interface): the sinks join the input group instead;
- *  - the reverse-path check: the source must be routable back through the input interface.
+ *  - the reverse-path check: the source must be routable back through the input interface;
+ *  - the kernel must be built with multicast routing (CONFIG_IP_MROUTE; lab/kernel-mroute.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelMroute } from '../kernel-mroute.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import { which } from '../scenario/verify.js';
 import { addressOf } from '../topology/build.js';
@@ -52,7 +54,8 @@ export const kernelRunner: RelayRunner = {
       const dev = / dev (\S+)/.exec(res.stdout)?.[1];
       if (dev !== st.input) return `kernel: source ${src} routes via ${dev} on ${s.relayHost}, not the input ${st.input} (RPF would drop it)`;
     }
-    return undefined;
+    const mroute = kernelMroute();
+    return mroute.ok ? undefined : `kernel: ${mroute.reason}`;
   },
   plan: kernelPlan,
   async start(ctx: RunContext, s: ResolvedScenario) {

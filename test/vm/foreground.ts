@@ -29,7 +29,7 @@ export async function runWithSignals(run: VmRun): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const res = await runInVm({ ...run, signal: ac.signal });
-    process.stderr.write(`mcr-vm: exit ${res.status} after ${(res.ms / 1000).toFixed(0)} s (${res.kernel}, ${res.accel})\n`);
+    process.stderr.write(`mcr-vm: exit ${res.status} after ${(res.ms / 1000).toFixed(0)} s, qemu CPU ${res.cpuS.toFixed(0)} s (${res.kernel}, ${res.accel})\n`);
     return res.status;
   } catch (e) {
     if (!(e instanceof VmError)) throw e;

@@ -11,7 +11,7 @@ say() { echo "mcr-vm: $*"; }
 finish() {
   echo "$1" > "$RUN/status"
   sync
-  poweroff -f
+  poweroff -f >/dev/null 2>&1
   echo o > /proc/sysrq-trigger
 }
 
@@ -42,13 +42,16 @@ done
 ip link set lo up
 hostname mcr-vm
 cd "$MCR_VM_CWD" || finish 125
-# Through a pipe, so the command sees no terminal (plain output, as in CI); the status is written
-# inside the pipeline, where it is still the command's.
+# Through a pipe, so the command sees no terminal (plain output, as in CI). Processes it leaves behind
+# may hold the pipe open: the guest powers off once the command itself has exited, not when they do.
+mkfifo /run/mcr-vm.out
+cat /run/mcr-vm.out &
 read -r up _ < /proc/uptime
 say "running the command (guest up ${up} s)"
-{ env -i sh -c '. /run/mcr-vm/env; exec sh /run/mcr-vm/command' </dev/null; echo $? > "$RUN/status"; } 2>&1 | cat
+env -i MCR_VM_GUEST=1 sh -c '. /run/mcr-vm/env; exec sh /run/mcr-vm/command' </dev/null >/run/mcr-vm.out 2>&1 &
+wait $!
+status=$?
+sleep 1
 read -r up _ < /proc/uptime
-say "command exited $(cat "$RUN/status") (guest up ${up} s)"
-sync
-poweroff -f >/dev/null 2>&1
-echo o > /proc/sysrq-trigger
+say "command exited $status (guest up ${up} s)"
+finish $status

@@ -5,7 +5,7 @@
  * stays silent past `silentMs` kill it at once (the guest has nothing worth a clean shutdown).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { which } from '../../lab/scenario/verify.js';
 import type { Accel } from './accel.js';
 import { VmError } from './errors.js';
@@ -54,7 +54,18 @@ export interface BootOptions {
   expect?: { marker: string; silentMs: number };
 }
 
-export interface Booted { end: BootEnd; sawMarker: boolean }
+/** cpuS: qemu's CPU time (user + system), a measure of the work that is independent of the host's load. */
+export interface Booted { end: BootEnd; sawMarker: boolean; cpuS: number }
+
+/** CPU seconds used so far by `pid` (utime + stime from /proc), or undefined once it is gone. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 export function boot(qemu: string, m: Machine, o: BootOptions): Promise<Booted> {
   const argv = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', qemu, ...qemuArgv(m)] : [qemu, ...qemuArgv(m)];
@@ -66,6 +77,8 @@ export function boot(qemu: string, m: Machine, o: BootOptions): Promise<Booted> 
     const end = (e: BootEnd) => { if (!ended) { ended = e; child.kill('SIGKILL'); } };
     const deadline = setTimeout(() => end({ how: 'timeout' }), o.timeoutMs);
     const silence = o.expect ? setTimeout(() => end({ how: 'silent' }), o.expect.silentMs) : undefined;
+    let cpuS = 0;
+    const sampler = setInterval(() => { cpuS = cpuSeconds(child.pid!) ?? cpuS; }, 1000);
     const onAbort = () => end({ how: 'aborted' });
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const relay = (chunk: Buffer) => {
@@ -78,8 +91,8 @@ export function boot(qemu: string, m: Machine, o: BootOptions): Promise<Booted> 
     };
     child.stdout.on('data', relay);
     child.stderr.on('data', relay);
-    const stop = () => { clearTimeout(deadline); clearTimeout(silence); o.signal?.removeEventListener('abort', onAbort); };
+    const stop = () => { clearTimeout(deadline); clearTimeout(silence); clearInterval(sampler); o.signal?.removeEventListener('abort', onAbort); };
     child.on('error', (err) => { stop(); reject(new VmError(`cannot start ${qemu}: ${err.message}`)); });
-    child.on('close', (code, signal) => { stop(); resolve({ end: ended ?? { how: 'exited', code, signal }, sawMarker }); });
+    child.on('close', (code, signal) => { stop(); resolve({ end: ended ?? { how: 'exited', code, signal }, sawMarker, cpuS }); });
   });
 }

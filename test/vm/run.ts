@@ -34,7 +34,8 @@ export interface VmRun {
   onOutput?: (text: string) => void;
 }
 
-export interface VmResult { status: number; accel: Accel; kernel: string; ms: number }
+/** ms: wall time of the whole run; cpuS: qemu's CPU time, which depends far less on the host's load. */
+export interface VmResult { status: number; accel: Accel; kernel: string; ms: number; cpuS: number }
 
 /** Modules the e2e tests use (veth pairs, bridges, VLANs, netem); loaded unless the caller says otherwise. */
 export const defaultModules = ['veth', 'bridge', '8021q', 'sch_netem', 'dummy'];
@@ -101,7 +102,7 @@ export async function runInVm(r: VmRun): Promise<VmResult> {
     const how = booted.end.how;
     if (how !== 'exited' || !existsSync(statusFile)) throw new VmError(`mcr-vm: ${describeEnd(booted.end)}`, how === 'timeout' || how === 'aborted' ? how : 'unavailable');
     const status = Number(readFileSync(statusFile, 'utf8').trim());
-    return { status, accel, kernel: `${kernel.pkg} ${kernel.version}`, ms: Date.now() - started };
+    return { status, accel, kernel: `${kernel.pkg} ${kernel.version}`, ms: Date.now() - started, cpuS: booted.cpuS };
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
