@@ -22,8 +22,8 @@ export function skipWithoutMroute(suite: string): boolean {
 }
 
 /**
- * True inside the test VM (test/vm/guest-init.sh sets MCR_VM_GUEST): a marked file may keep to the
+ * True inside the test VM (test/vm/guest-init.sh sets MCRVM_GUEST): a marked file may keep to the
  * parts that need kernel multicast routing there, since the rest already ran on the host. Timeouts
  * stretch there by themselves (test/support/time-scale.ts).
  */
-export const inMrouteVm = process.env['MCR_VM_GUEST'] === '1';
+export const inMrouteVm = process.env['MCRVM_GUEST'] === '1';

@@ -2,7 +2,7 @@
  * KVM or TCG. /dev/kvm can be present and KVM_CREATE_VM succeed while a guest still never boots (nested
  * virtualisation inside a Firecracker guest hangs right after the real-mode setup), so the first run
  * on a host boots under KVM with a short deadline for stage 1's first line and falls back to TCG;
- * the verdict is kept in the cache per host kernel and qemu version. MCR_VM_ACCEL=kvm|tcg overrides.
+ * the verdict is kept in the cache per host kernel and qemu version. MCRVM_ACCEL=kvm|tcg overrides.
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,9 +25,9 @@ function verdictFile(cacheDir: string, qemu: string): string {
 
 export function chooseAccel(cacheDir: string, qemu: string): AccelChoice {
   const settled = (accel: Accel): AccelChoice => ({ accel, probe: false, remember: () => {} });
-  const forced = process.env['MCR_VM_ACCEL'];
+  const forced = process.env['MCRVM_ACCEL'];
   if (forced !== undefined) {
-    if (forced !== 'kvm' && forced !== 'tcg') throw new VmError(`MCR_VM_ACCEL=${forced}: expected kvm or tcg`);
+    if (forced !== 'kvm' && forced !== 'tcg') throw new VmError(`MCRVM_ACCEL=${forced}: expected kvm or tcg`);
     return settled(forced);
   }
   try { accessSync('/dev/kvm', constants.R_OK | constants.W_OK); } catch { return settled('tcg'); }

@@ -19,7 +19,7 @@ COMMAND as root. Its output streams back; its exit status is mcr-vm's.
 
   --cwd DIR        working directory in the guest (default: the current one)
   --env K=V        set a variable for COMMAND (repeatable); PATH, LANG, TERM, CI, NO_COLOR,
-                   FORCE_COLOR and MCR_* are passed through, HOME is /root
+                   FORCE_COLOR, MCR_* and MCRVM_TIME_SCALE pass through, HOME is /root
   --share DIR      another host directory the guest may write (repeatable; the repository always)
   --module NAME    load this kernel module too (repeatable; always: ${defaultModules.join(' ')})
   --timeout SEC    kill the VM after SEC seconds (default 1800): exit 124
@@ -27,8 +27,8 @@ COMMAND as root. Its output streams back; its exit status is mcr-vm's.
   --mem MIB        guest memory (default 2048)
   -h, --help       this text
 
-Environment: MCR_VM_CACHE (default /var/cache/mcr-vm: the kernel package and initramfs),
-MCR_VM_ACCEL=kvm|tcg (skip the probe), MCR_VM_KERNEL_PKG (another linux-image package).`;
+Environment: MCRVM_CACHE (default /var/cache/mcr-vm: the kernel package and initramfs),
+MCRVM_ACCEL=kvm|tcg (skip the probe), MCRVM_KERNEL_PKG (another linux-image package).`;
 
 function positive(flag: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;

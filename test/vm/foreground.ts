@@ -7,7 +7,7 @@ import { VmError } from './errors.js';
 import { runInVm, type VmRun } from './run.js';
 
 /** Passed through to the guest command; the rest of the caller's environment is not. */
-const passed = /^(PATH|LANG|LC_ALL|TERM|CI|NO_COLOR|FORCE_COLOR|MCR_(?!VM_)\w+)$/;
+const passed = /^(PATH|LANG|LC_ALL|TERM|CI|NO_COLOR|FORCE_COLOR|MCR_\w+|MCRVM_TIME_SCALE)$/;
 
 /** The guest command's environment: the pass-through set from `from`, then HOME, then --env. */
 export function guestEnv(from: NodeJS.ProcessEnv, extra: string[]): Record<string, string> {

@@ -48,7 +48,7 @@ mkfifo /run/mcr-vm.out
 cat /run/mcr-vm.out &
 read -r up _ < /proc/uptime
 say "running the command (guest up ${up} s)"
-env -i MCR_VM_GUEST=1 sh -c '. /run/mcr-vm/env; exec sh /run/mcr-vm/command' </dev/null >/run/mcr-vm.out 2>&1 &
+env -i MCRVM_GUEST=1 sh -c '. /run/mcr-vm/env; exec sh /run/mcr-vm/command' </dev/null >/run/mcr-vm.out 2>&1 &
 wait $!
 status=$?
 sleep 1

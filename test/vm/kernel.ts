@@ -2,7 +2,7 @@
  * The guest kernel: Debian's generic amd64 image (built with CONFIG_IP_MROUTE, 9p, veth, bridge, …),
  * fetched with `apt-get download` and unpacked once into the cache, keyed by package and version:
  *   <cache>/linux-image-6.1.0-57-amd64_6.1.192-3/{vmlinuz, modules/<release>/…}
- * The package is the one `linux-image-amd64` depends on, or MCR_VM_KERNEL_PKG; without apt's lists
+ * The package is the one `linux-image-amd64` depends on, or MCRVM_KERNEL_PKG; without apt's lists
  * the newest kernel already in the cache is used. apt's answer is remembered until its package cache
  * changes (apt-get update), since asking takes seconds on a loaded machine.
  * The compressed bzImage is also unpacked to an ELF vmlinux, which qemu boots through the PVH entry:
@@ -46,10 +46,10 @@ function candidate(cacheDir: string): Omit<Candidate, 'aptStamp'> | undefined {
   const stamp = aptStamp();
   try {
     const m = JSON.parse(readFileSync(memo, 'utf8')) as Candidate;
-    if (m.aptStamp === stamp && stamp !== 0 && !process.env['MCR_VM_KERNEL_PKG']) return m;
+    if (m.aptStamp === stamp && stamp !== 0 && !process.env['MCRVM_KERNEL_PKG']) return m;
   } catch { /* ask apt */ }
   const found = askApt();
-  if (found && !process.env['MCR_VM_KERNEL_PKG']) {
+  if (found && !process.env['MCRVM_KERNEL_PKG']) {
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(memo, JSON.stringify({ ...found, aptStamp: stamp }));
   }
@@ -58,7 +58,7 @@ function candidate(cacheDir: string): Omit<Candidate, 'aptStamp'> | undefined {
 
 function askApt(): Omit<Candidate, 'aptStamp'> | undefined {
   try {
-    const pkg = process.env['MCR_VM_KERNEL_PKG']
+    const pkg = process.env['MCRVM_KERNEL_PKG']
       ?? /Depends: (linux-image-[0-9][^\s]*-amd64)\b/.exec(apt(['apt-cache', 'depends', 'linux-image-amd64']))?.[1];
     if (!pkg) return undefined;
     const version = /^Version: (\S+)/m.exec(apt(['apt-cache', 'show', '--no-all-versions', pkg]))?.[1];

@@ -63,7 +63,7 @@ export async function runInVm(r: VmRun): Promise<VmResult> {
   const started = Date.now();
   const say = r.onOutput ?? ((t: string) => { process.stdout.write(t); });
   const qemu = qemuBinary();
-  const cacheDir = process.env['MCR_VM_CACHE'] ?? defaultCacheDir;
+  const cacheDir = process.env['MCRVM_CACHE'] ?? defaultCacheDir;
   const kernel = guestKernel(cacheDir);
   const initramfs = guestInitramfs(kernel);
   const runDir = mkdtempSync(join(tmpdir(), 'mcr-vm-run-'));

@@ -39,7 +39,8 @@ async function main(): Promise<number> {
   if (files.length === 0) { process.stdout.write(`test:vm: no e2e file carries ${vmMarker}\n`); return 0; }
   process.stdout.write(`test:vm: ${mroute.ok ? 'this kernel routes multicast, but running in the VM as asked' : mroute.reason}; in the VM: ${files.join(' ')}\n`);
   return runWithSignals({
-    argv: [join(root, 'node_modules/.bin/vitest'), 'run', '--project', 'e2e', '--no-file-parallelism', ...files],
+    // verbose: each test's result as it ends, so a long run in the VM shows its progress.
+    argv: [join(root, 'node_modules/.bin/vitest'), 'run', '--project', 'e2e', '--no-file-parallelism', '--reporter=verbose', ...files],
     cwd: root,
     env: guestEnv(process.env, []),
     shares: [root],

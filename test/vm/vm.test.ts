@@ -82,9 +82,9 @@ describe('qemuArgv', () => {
 });
 
 describe('guestEnv', () => {
-  test('passes PATH, CI, colour and MCR_* (not MCR_VM_*) through, sets HOME, then applies --env', () => {
-    const env = guestEnv({ PATH: '/usr/bin', CI: 'true', SECRET: 'x', MCR_LAB_PREFIX: 'mv', MCR_VM_CACHE: '/c', HOME: '/home/u' }, ['A=1', 'B=x=y', 'CI=']);
-    expect(env).toEqual({ PATH: '/usr/bin', CI: '', MCR_LAB_PREFIX: 'mv', HOME: '/root', USER: 'root', A: '1', B: 'x=y' });
+  test('passes PATH, CI, colour, MCR_* and the time scale (not the runner\'s MCRVM_*) through, sets HOME, then applies --env', () => {
+    const env = guestEnv({ PATH: '/usr/bin', CI: 'true', SECRET: 'x', MCR_LAB_PREFIX: 'mv', MCRVM_CACHE: '/c', MCRVM_TIME_SCALE: '3', HOME: '/home/u' }, ['A=1', 'B=x=y', 'CI=']);
+    expect(env).toEqual({ PATH: '/usr/bin', CI: '', MCR_LAB_PREFIX: 'mv', MCRVM_TIME_SCALE: '3', HOME: '/root', USER: 'root', A: '1', B: 'x=y' });
   });
 
   test('an --env without NAME= is an error naming the flag', () => {
