@@ -81,16 +81,17 @@ export function boot(qemu: string, m: Machine, o: BootOptions): Promise<Booted> 
     const sampler = setInterval(() => { cpuS = cpuSeconds(child.pid!) ?? cpuS; }, 1000);
     const onAbort = () => end({ how: 'aborted' });
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    const relay = (chunk: Buffer) => {
-      const text = chunk.toString('utf8').replaceAll('\r', '');
+    const relay = (chunk: string) => {
+      const text = chunk.replaceAll('\r', '');
       if (o.expect && !sawMarker) {
         seen = (seen + text).slice(-4096);
         if (seen.includes(o.expect.marker)) { sawMarker = true; clearTimeout(silence); }
       }
       o.onOutput(text);
     };
-    child.stdout.on('data', relay);
-    child.stderr.on('data', relay);
+    // Decoded per stream, so a character split across two reads is not mangled.
+    child.stdout.setEncoding('utf8').on('data', relay);
+    child.stderr.setEncoding('utf8').on('data', relay);
     const stop = () => { clearTimeout(deadline); clearTimeout(silence); clearInterval(sampler); o.signal?.removeEventListener('abort', onAbort); };
     child.on('error', (err) => { stop(); reject(new VmError(`cannot start ${qemu}: ${err.message}`)); });
     child.on('close', (code, signal) => { stop(); resolve({ end: ended ?? { how: 'exited', code, signal }, sawMarker, cpuS }); });

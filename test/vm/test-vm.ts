@@ -11,7 +11,7 @@ import { guestEnv, runWithSignals } from './foreground.js';
 import { mrouteTestFiles, vmMarker } from './mroute-files.js';
 import { defaultModules } from './run.js';
 
-const usage = `usage: npm run test:vm [-- [--if-needed] [--timeout SEC] [FILE...]]
+const usage = `usage: npm run test:vm [-- [--if-needed] [--timeout SEC] [FILE...] [-- VITEST-ARG...]]
 
 Runs vitest's e2e project inside a VM whose kernel has multicast routing (CONFIG_IP_MROUTE), on FILEs or,
 without any, on every e2e file marked ${vmMarker}. Needs root, qemu-system-x86 and busybox-static;
@@ -19,11 +19,16 @@ fetches Debian's kernel package once into /var/cache/mcr-vm. Build first (npm ru
 tests use dist/.
 
   --if-needed     do nothing when this host's kernel routes multicast (the files ran natively)
-  --timeout SEC   kill the VM after SEC seconds (default 1500)`;
+  --timeout SEC   kill the VM after SEC seconds (default 1500)
+  -- ARG...       passed to vitest, e.g. -- -t 'querier'`;
 
 async function main(): Promise<number> {
+  // After `--`: arguments for vitest itself (e.g. -t PATTERN).
+  const argv = process.argv.slice(2);
+  const cut = argv.indexOf('--');
+  const vitestArgs = cut < 0 ? [] : argv.slice(cut + 1);
   const { values, positionals } = parseArgs({
-    args: process.argv.slice(2), allowPositionals: true, strict: true,
+    args: cut < 0 ? argv : argv.slice(0, cut), allowPositionals: true, strict: true,
     options: { 'if-needed': { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
@@ -40,7 +45,7 @@ async function main(): Promise<number> {
   process.stdout.write(`test:vm: ${mroute.ok ? 'this kernel routes multicast, but running in the VM as asked' : mroute.reason}; in the VM: ${files.join(' ')}\n`);
   return runWithSignals({
     // verbose: each test's result as it ends, so a long run in the VM shows its progress.
-    argv: [join(root, 'node_modules/.bin/vitest'), 'run', '--project', 'e2e', '--no-file-parallelism', '--reporter=verbose', ...files],
+    argv: [join(root, 'node_modules/.bin/vitest'), 'run', '--project', 'e2e', '--no-file-parallelism', '--reporter=verbose', ...vitestArgs, ...files],
     cwd: root,
     env: guestEnv(process.env, []),
     shares: [root],
