@@ -1,6 +1,7 @@
 # Native parts of mcr, built by `npm install` (node-gyp rebuild):
 #   mcr_native       the packet engine addon (native/engine/core + native/engine/addon)
 #   mcr-gen/mcr-sink the lab's traffic generator and sink (native/traffic)
+#   mcr-member       the lab's join/leave receiver (RFC 3918 join and leave delay, native/traffic)
 #   mcr-engine-test  plain C++ tests of the engine core (native/test), run from vitest
 # Core sources never include napi.h, so they also build into the test binary and the fuzz target.
 {
@@ -32,9 +33,15 @@
       "libraries": ["-lpthread"]
     },
     {
+      "target_name": "mcr-member",
+      "type": "executable",
+      "sources": ["<!@(ls -1 native/traffic/member.cc native/traffic/lib/*.cc)"],
+      "libraries": ["-lpthread"]
+    },
+    {
       "target_name": "mcr-engine-test",
       "type": "executable",
-      "sources": ["<!@(ls -1 native/test/*.cc native/engine/core/*.cc)"],
+      "sources": ["<!@(ls -1 native/test/*.cc native/engine/core/*.cc native/traffic/lib/membership_frame.cc)"],
       "libraries": ["-lpthread"]
     }
   ]

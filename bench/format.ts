@@ -2,6 +2,7 @@
  * Number formatting shared by the bench table, the CI job's Markdown summary and its JUnit messages,
  * so the same value reads the same everywhere. Covered by ci/report.test.ts.
  */
+import { UNSTABLE_MARK } from '../lab/results/figures.js';
 
 /**
  * A metric value with its unit: ratios as `0.912×`, latencies as `12.3 µs` (`11.50 ms` from 1 ms on),
@@ -16,11 +17,19 @@ export function formatValue(v: number | null | undefined, unit: string): string 
   return unit ? `${v.toPrecision(3)} ${unit}` : v.toPrecision(3);
 }
 
-/** A value that may only bound the truth: `≥ 4.50×` (lower), `≤ 0.900×` (upper), `≈ 1.00×` (bounds disagree). */
-export function formatBounded(v: number | null | undefined, unit: string, bound?: 'lower' | 'upper' | 'unknown'): string {
+/**
+ * A value that may only bound the truth: `≥ 4.50×` (lower), `≤ 0.900×` (upper), `≈ 1.00×` (bounds
+ * disagree), `0.550–0.610×` (only the range is known), plus ` (unstable)` when its repetitions spread
+ * too far (lab/results/figures.ts).
+ */
+export function formatBounded(v: number | null | undefined, unit: string, bound?: 'lower' | 'upper' | 'unknown',
+  extra: { range?: [number, number]; unstable?: boolean } = {}): string {
   const text = formatValue(v, unit);
-  if (!bound || text === '–') return text;
-  return `${bound === 'lower' ? '≥' : bound === 'upper' ? '≤' : '≈'} ${text}`;
+  if (text === '–') return text;
+  const mark = extra.unstable ? UNSTABLE_MARK : '';
+  if (extra.range) return `${formatValue(extra.range[0], unit).replace(/[^\d.,]+$/, '')}–${formatValue(extra.range[1], unit)}${mark}`;
+  if (!bound) return `${text}${mark}`;
+  return `${bound === 'lower' ? '≥' : bound === 'upper' ? '≤' : '≈'} ${text}${mark}`;
 }
 
 /** A packet rate as `287k pps` or `1.23M pps`. */

@@ -4,6 +4,8 @@
  * of scenarios/chain.yaml (scenarios/bench/):
  *   latency-default    direct, kernel, mcrd with its defaults (busy polling off)
  *   latency-busy-poll  direct, mcrd with relay.mcrd.busyPollUs = BUSY_POLL_US
+ *   latency-adaptive   direct, mcrd with relay.mcrd.adaptivePoll (mcrd --adaptive-poll on), so the
+ *                      adaptive policy is measured beside the defaults before it could become one
  * Why no placement: with traffic on one vCPU and the relay on the other, every cross-CPU hop wakes an
  * idle vCPU through the hypervisor, and those wake-ups, not the relay, set the latency (see
  * docs/performance.md "Latency on a VM"). The placed chain run still gives throughput and CPU.
@@ -18,6 +20,7 @@ import type { PlannedRun } from './scaling.js';
 export const LATENCY_SCENARIO = 'latency';
 export const LATENCY_DEFAULT = 'latency-default';
 export const LATENCY_BUSY_POLL = 'latency-busy-poll';
+export const LATENCY_ADAPTIVE = 'latency-adaptive';
 /** mcrd --busy-poll-us of the busy-poll variant (scenarios/bench/latency-busy-poll.yaml sets it). */
 export const BUSY_POLL_US = 200;
 export const LATENCY_RATES = [10_000, 50_000] as const;
@@ -43,6 +46,8 @@ export function planLatency(root: string, relays: readonly string[]): PlannedRun
   // Added latency needs direct as the baseline; without a relay under test there is nothing to add.
   const defaultRelays = pick(['direct', 'kernel', 'mcrd']);
   if (defaultRelays.some((r) => r !== 'direct')) runs.push({ name: LATENCY_DEFAULT, file: file(LATENCY_DEFAULT), relays: defaultRelays });
-  if (relays.includes('mcrd')) runs.push({ name: LATENCY_BUSY_POLL, file: file(LATENCY_BUSY_POLL), relays: pick(['direct', 'mcrd']) });
+  if (relays.includes('mcrd')) {
+    for (const v of [LATENCY_BUSY_POLL, LATENCY_ADAPTIVE]) runs.push({ name: v, file: file(v), relays: pick(['direct', 'mcrd']) });
+  }
   return runs;
 }

@@ -6,25 +6,23 @@
  */
 import { measure, PLACED_LATENCY, SCENARIOS } from './metrics.js';
 import {
-  coreAt, cpuAt, latencyAt, LOSS_CHECK_PPS, maxForwardingPps, median, nearestReference, streamsOf, throughputCeiling, throughputPps,
+  coreAt, cpuAt, latencyAt, LOSS_CHECK_PPS, maxForwardingPps, median, nearestReference, streamsOf, throughputPps,
   throughputTestOf, totalThroughputPps,
   type AtRate, type Bound, type Found,
 } from '../lab/results/quantities.js';
-import { BUSY_POLL_US, LATENCY_BUSY_POLL, LATENCY_DEFAULT, LATENCY_RATES } from './latency.js';
+import { BUSY_POLL_US, LATENCY_ADAPTIVE, LATENCY_BUSY_POLL, LATENCY_DEFAULT, LATENCY_RATES } from './latency.js';
 import type { LoadedResults } from '../lab/results/validate.js';
-import type { RelayName, Results } from '../lab/results/types.js';
+import { throughputFigure, type ThroughputFigure } from '../lab/results/figures.js';
+import type { Calibration, MachineLoad, RelayName, Results } from '../lab/results/types.js';
 
 export const RELAYS: RelayName[] = ['direct', 'kernel', 'socat', 'mcrd'];
 
 export interface RelayNumbers {
   relay: RelayName;
-  /** Highest rate with < 0.1 % loss (input rate for fan-out). */
+  /** Highest rate that passed (input rate for fan-out): the figure's value, null without a throughput test. */
   throughputPps: number | null;
-  throughputRange?: [number, number];
-  /** The relay kept up with all that was offered (search ceiling, or a generator that fell short): throughputPps is a floor. */
-  throughputCapped?: boolean;
-  /** No searched rate passed (throughput 0): the lowest rate tried, which the real figure is below. */
-  throughputBelow?: number;
+  /** The throughput figure (lab/results/figures.ts): bracket, kind (resolved, bracket, at-least, below), spread, flags. */
+  throughput?: ThroughputFigure;
   latencyP50Us: number | null;
   latencyP99Us: number | null;
   latencyPps: number | null;
@@ -43,6 +41,11 @@ export interface ScenarioNumbers {
   outputs: number;
   quick: boolean;
   relays: RelayNumbers[];
+  /** The lab's own ceilings on this machine, measured before the relays (lab/run/calibrate.ts). */
+  calibration?: Calibration;
+  /** How busy the machine was during the run. */
+  load?: MachineLoad;
+  cpuCount?: number;
 }
 
 export interface RatioRow {
@@ -51,6 +54,10 @@ export interface RatioRow {
   strict?: boolean;
   /** When value only bounds the truth (a search hit its top rate, or found nothing). */
   bound?: Bound;
+  /** When only an interval is known (a ratio of search brackets). */
+  range?: [number, number];
+  /** Built from figures whose repetitions spread too far. */
+  unstable?: boolean;
   /** Where the value was seen (`at 121k pps (latency; throughput 241k pps)`), for the queue rows. */
   at?: string;
 }
@@ -65,7 +72,7 @@ export interface ScalingRow {
   perStreamPps: number | null;
   /** A floor (search ceiling reached, or the generator fell short). */
   capped?: boolean;
-  /** Zero-loss total over all streams, as the generators sent it (ci/quantities.ts totalThroughputPps). */
+  /** Zero-loss total over all streams, as the generators sent it (lab/results/quantities.ts totalThroughputPps). */
   totalPps: number | null;
   totalCapped?: boolean;
   /** Highest sum over streams that arrived in any trial. */
@@ -76,7 +83,7 @@ export interface ScalingRow {
   note?: string;
 }
 
-/** One relay configuration of the latency suite (ci/latency.ts) at one rate, medians over its runs. */
+/** One relay configuration of the latency suite (bench/latency.ts) at one rate, medians over its runs. */
 export interface LatencyRow {
   /** `mcrd`, `mcrd --busy-poll-us 200`, `kernel`, `direct`. */
   config: string;
@@ -126,17 +133,14 @@ export function scenarioNumbers(r: Results): ScenarioNumbers {
   }, 0);
   const relays = RELAYS.map((relay): RelayNumbers => {
     const skip = r.skipped.find((s) => s.relay === relay);
-    const tp = throughputPps(r, relay);
     const tpTest = throughputTestOf(r, relay);
-    const below = throughputCeiling(r, relay);
+    const figure = tpTest && throughputFigure(tpTest);
     const latency = latencyOf(r, relay);
     const core = coreAt(r, relay);
     return {
       relay,
-      throughputPps: val(tp),
-      ...(below !== undefined && { throughputBelow: below }),
-      ...(tpTest && { throughputRange: [tpTest.summary.throughputPps.min, tpTest.summary.throughputPps.max] as [number, number] }),
-      ...(tp.ok && tp.bound === 'lower' && { throughputCapped: true }),
+      throughputPps: figure ? figure.value : val(throughputPps(r, relay)),
+      ...(figure && { throughput: figure }),
       ...latency,
       cpuNsPerPacket: cpuOf(r, relay),
       coreNsPerPacket: coreAtRate(core, latency.latencyPps ?? nearestReference(core)?.offeredPps ?? null),
@@ -144,7 +148,11 @@ export function scenarioNumbers(r: Results): ScenarioNumbers {
       ...(skip && { skipped: skip.reason }),
     };
   });
-  return { scenario: r.scenario.name, file: r.scenario.file, outputs, quick: r.scenario.quick, relays };
+  const e = r.environment;
+  return {
+    scenario: r.scenario.name, file: r.scenario.file, outputs, quick: r.scenario.quick, relays,
+    ...(e.calibration && { calibration: e.calibration }), ...(e.load && { load: e.load, cpuCount: e.cpus.count }),
+  };
 }
 
 /** Whether a results file is one of the scaling runs (they get their own table). */
@@ -155,7 +163,7 @@ export function isScalingRun(r: Results): boolean {
 
 /** Whether a results file is one of the latency suite's runs (they get their own table). */
 export function isLatencyRun(r: Results): boolean {
-  return r.scenario.name === LATENCY_DEFAULT || r.scenario.name === LATENCY_BUSY_POLL;
+  return r.scenario.name === LATENCY_DEFAULT || r.scenario.name === LATENCY_BUSY_POLL || r.scenario.name === LATENCY_ADAPTIVE;
 }
 
 const medianOrNull = (xs: (number | null)[]): number | null => {
@@ -165,13 +173,15 @@ const medianOrNull = (xs: (number | null)[]): number | null => {
 
 /**
  * The latency suite by configuration and rate: direct, kernel and mcrd of the default variant, then
- * mcrd busy-polling (direct of that variant is its baseline, not repeated as a row).
+ * mcrd busy-polling and mcrd adaptive-polling (direct of those variants is their baseline, not repeated
+ * as a row).
  */
 export function latencyRows(files: LoadedResults[]): LatencyRow[] {
   const rows: LatencyRow[] = [];
   const plan = [
     [LATENCY_DEFAULT, 'direct', 'direct'], [LATENCY_DEFAULT, 'kernel', 'kernel'], [LATENCY_DEFAULT, 'mcrd', 'mcrd (defaults)'],
     [LATENCY_BUSY_POLL, 'mcrd', `mcrd --busy-poll-us ${BUSY_POLL_US}`],
+    [LATENCY_ADAPTIVE, 'mcrd', 'mcrd --adaptive-poll on'],
   ] as const;
   for (const [run, relay, config] of plan) {
     const runs = files.map((f) => f.results).filter((r) => r.scenario.name === run && r.relays.includes(relay));
@@ -231,7 +241,7 @@ export function scalingRows(files: LoadedResults[]): ScalingRow[] {
 /** Key numbers and the issue-4 ratios (met = at or beyond the target, no tolerance). */
 export function macroSummary(files: LoadedResults[]): MacroSummary {
   // The placed chain's latency is in the chain latency table; the latency targets are judged on the
-  // latency suite (ci/metrics.ts PLACED_LATENCY says why), so it gets no target row of its own.
+  // latency suite (bench/metrics.ts PLACED_LATENCY says why), so it gets no target row of its own.
   const ratios = measure(files).filter(({ def }) => def.noBaseline !== PLACED_LATENCY).map(({ def, found }): RatioRow => {
     const value = val(found);
     const higher = def.direction === 'higher-is-better';
@@ -240,6 +250,7 @@ export function macroSummary(files: LoadedResults[]): MacroSummary {
     return {
       id: def.id, title: def.title, unit: def.unit, value, target: def.target, direction: def.direction, met,
       note: found.ok ? found.note : found.reason, ...(def.strict && { strict: true }), ...(found.ok && found.bound && { bound: found.bound }),
+      ...(found.ok && found.range && { range: found.range }), ...(found.ok && found.unstable && { unstable: true }),
       ...(found.ok && found.at && { at: found.at }),
     };
   });

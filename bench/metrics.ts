@@ -10,7 +10,7 @@
 import { basename, extname } from 'node:path';
 import type { LoadedResults } from '../lab/results/validate.js';
 import {
-  coreRatio, duplicatesAndReordered, fanoutOutputPps, latencyAddedUs, LOSS_CHECK_PPS, lossAt, maxForwardingPps, median, throughputCeiling, throughputPps,
+  coreRatio, duplicatesAndReordered, fanoutOutputPps, latencyAddedUs, LOSS_CHECK_PPS, lossAt, maxForwardingPps, median, intervalOf, ratioFound, throughputPps,
   processCpuAt, REFERENCE_PPS, totalThroughputPps, worstP99BelowThroughputUs, worstP99Us, type Bound, type Found,
 } from '../lab/results/quantities.js';
 import { BUSY_POLL_US, LATENCY_BUSY_POLL, LATENCY_DEFAULT } from './latency.js';
@@ -43,9 +43,9 @@ export interface Measured { def: MetricDef; found: Found }
 
 export const SCENARIOS = {
   chain: 'chain', dualBridge: 'dual-bridge', fanout: 'fanout-50',
-  // scenarios/scaling.yaml, run once per mcrd worker count (ci/scaling.ts names the runs).
+  // scenarios/scaling.yaml, run once per mcrd worker count (bench/scaling.ts: scenarios/bench/scaling-*.yaml).
   scaling1: 'scaling-1w', scaling2: 'scaling-2w',
-  // scenarios/chain.yaml at fixed rates without CPU placement, mcrd default and busy-polling (ci/latency.ts).
+  // scenarios/chain.yaml at fixed rates without CPU placement, mcrd default and busy-polling (bench/latency.ts: scenarios/bench/latency-*.yaml).
   latencyDefault: LATENCY_DEFAULT, latencyBusyPoll: LATENCY_BUSY_POLL,
 } as const;
 
@@ -64,43 +64,27 @@ function perFile(files: LoadedResults[], key: string, per: (r: Results) => Found
   const all = runs.map(per);
   const ok = all.filter((f): f is Extract<Found, { ok: true }> => f.ok);
   if (ok.length === 0) return all[0]!;
-  const note = ok.length > 1 ? `median of ${ok.length} runs; first: ${ok[0]!.note}` : ok[0]!.note;
-  // A median over runs keeps a bound only when every run has the same one.
+  if (ok.length === 1) return ok[0]!;
+  const note = `median of ${ok.length} runs; first: ${ok[0]!.note}`;
+  // A median over runs keeps a bound only when every run has the same one; the interval is the median of the ends.
   const bounds = new Set(ok.map((f) => f.bound));
   const bound = bounds.size === 1 ? ok[0]!.bound : 'unknown';
-  return { ok: true, value: median(ok.map((f) => f.value)), note, ...(bound && { bound }), ...(ok.length === 1 && ok[0]!.at && { at: ok[0]!.at }) };
-}
-
-const FLIP: Record<Bound, Bound> = { lower: 'upper', upper: 'lower', unknown: 'unknown' };
-
-/** The bound of a / b: a lower numerator or an upper divisor bounds it from below, and so on. */
-function ratioBound(a: Bound | undefined, b: Bound | undefined): Bound | undefined {
-  const fromB = b && FLIP[b];
-  if (!a) return fromB;
-  if (!fromB) return a;
-  return a === fromB ? a : 'unknown';
-}
-
-function ratio(a: Found, b: Found): Found {
-  if (!a.ok) return a;
-  if (!b.ok) return b;
-  if (b.value <= 0) return { ok: false, reason: `divisor is ${b.value} (${b.note})` };
-  const bound = ratioBound(a.bound, b.bound);
-  return { ok: true, value: a.value / b.value, note: `${a.note} / ${b.note}`, ...(bound && { bound }) };
+  const ends = ok.map(intervalOf);
+  const range: [number, number] = [median(ends.map((e) => e[0])), median(ends.map((e) => e[1]))];
+  const ranged = bound === 'unknown' && range[0] > 0 && Number.isFinite(range[1]) && range[0] < range[1];
+  return {
+    ok: true, value: median(ok.map((f) => f.value)), note, ...(bound && { bound }), ...(ranged && { range }),
+    ...(ok.some((f) => f.unstable) && { unstable: true }),
+  };
 }
 
 /**
- * mcrd's throughput over another relay's. When the other relay lost too much even at the search's
- * lowest rate (throughput 0), that rate stands in for it: the ratio is then a lower bound, which is
- * what a "≥ 4 × socat" target needs, rather than a division by zero.
+ * mcrd's throughput over another relay's, as far as their figures allow (lab/results/quantities.ts
+ * ratioFound): a value between resolved figures, a range from brackets, a bound from bounds (a relay
+ * that failed even the search's lowest rate gives a lower bound, what a "≥ 4 × socat" target needs).
  */
 function throughputRatio(key: string, a: RelayName, b: RelayName): MetricDef['compute'] {
-  return (files) => perFile(files, key, (r) => {
-    const divisor = throughputPps(r, b);
-    const ceiling = throughputCeiling(r, b);
-    if (!divisor.ok || divisor.value > 0 || ceiling === undefined) return ratio(throughputPps(r, a), divisor);
-    return ratio(throughputPps(r, a), { ok: true, value: ceiling, bound: 'upper', note: `${b} < ${ceiling} pps (lost > 0.1 % even at the search's lowest rate)` });
-  });
+  return (files) => perFile(files, key, (r) => ratioFound(throughputPps(r, a), throughputPps(r, b)));
 }
 
 /**
@@ -113,7 +97,7 @@ function throughputRatio(key: string, a: RelayName, b: RelayName): MetricDef['co
 /**
  * Why the placed chain's latency is not guarded: with traffic on one vCPU and the relay on the other,
  * each cross-CPU hop wakes an idle vCPU through the hypervisor, and those wake-ups, not the relay, set
- * the figure (docs/performance.md). The latency suite (ci/latency.ts) measures the target without them.
+ * the figure (docs/performance.md). The latency suite (bench/latency.ts) measures the target without them.
  */
 export const PLACED_LATENCY = 'with CPU placement idle-vCPU wake-ups dominate; the latency suite (no placement) is guarded instead';
 
@@ -158,7 +142,7 @@ export const METRICS: MetricDef[] = [
     id: 'fanout-50.output/chain', title: 'Fan-out 1→50 total output / mcrd 1:1 chain rate', unit: 'ratio',
     direction: 'higher-is-better', target: 0.9, defaultTolerance: 0.25, defaultRequired: true,
     // Medians taken per scenario first: the two scenarios are separate lab runs, not one side-by-side run.
-    compute: (files) => ratio(
+    compute: (files) => ratioFound(
       perFile(files, SCENARIOS.fanout, (r) => fanoutOutputPps(r, 'mcrd')),
       perFile(files, SCENARIOS.chain, (r) => throughputPps(r, 'mcrd')),
     ),
@@ -255,7 +239,7 @@ export const METRICS: MetricDef[] = [
     // Two separate lab runs (1 and 2 workers); medians per run count first.
     id: 'scaling.throughput.mcrd-2w/1w', title: 'Scaling: total throughput over 4 streams, mcrd 2 workers / 1 worker', unit: 'ratio',
     direction: 'higher-is-better', target: 1, strict: true, defaultTolerance: 0.25, defaultRequired: false, noBaseline: SCALING_UNSTABLE,
-    compute: (files) => ratio(
+    compute: (files) => ratioFound(
       perFile(files, SCENARIOS.scaling2, (r) => totalThroughputPps(r, 'mcrd')),
       perFile(files, SCENARIOS.scaling1, (r) => totalThroughputPps(r, 'mcrd')),
     ),
@@ -263,7 +247,7 @@ export const METRICS: MetricDef[] = [
   {
     id: 'scaling.forwarding.mcrd-2w/1w', title: 'Scaling: most forwarded in any trial over 4 streams, mcrd 2 workers / 1 worker', unit: 'ratio',
     direction: 'higher-is-better', target: 1, strict: true, defaultTolerance: 0.25, defaultRequired: false, noBaseline: SCALING_UNSTABLE,
-    compute: (files) => ratio(
+    compute: (files) => ratioFound(
       perFile(files, SCENARIOS.scaling2, (r) => maxForwardingPps(r, 'mcrd')),
       perFile(files, SCENARIOS.scaling1, (r) => maxForwardingPps(r, 'mcrd')),
     ),

@@ -8,6 +8,7 @@ import type { Environment } from '../lab/results/types.js';
 import type { MacroSummary } from './macro.js';
 import type { SuiteOutcome } from './micro/suite.js';
 import type { Verdict } from '../soak/verdict.js';
+import type { ScaleResult } from './scale/result.js';
 
 export const BENCH_RECORD_VERSION = 1 as const;
 
@@ -36,6 +37,8 @@ export interface BenchRecord {
   macroError?: string;
   /** The soak's verdict, when run with --soak. */
   soak?: { minutes: number; verdict: Verdict };
+  /** The scale suite (bench/scale), when `scale` was among the scenarios. */
+  scale?: ScaleResult;
 }
 
 /** The machine, preferably as the lab described it (its environment is what the numbers ran on). */

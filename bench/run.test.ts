@@ -75,11 +75,11 @@ describe('npm run bench', () => {
     const [rec] = await records(out);
     expect(rec!.macro!.scenarios.map((s) => s.scenario)).toEqual(['chain', 'dual-bridge', 'fanout-50']);
     expect(rec!.macro!.results.map((p) => p.slice(out.length))).toEqual(
-      ['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll'].map((s) => expect.stringMatching(new RegExp(`^/runs/[^/]+/${s}/results\\.json$`))));
+      ['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll', 'latency-adaptive'].map((s) => expect.stringMatching(new RegExp(`^/runs/[^/]+/${s}/results\\.json$`))));
     expect(rec!.macro!.scaling!.map((r) => [r.relay, r.workers])).toEqual([['direct', undefined], ['mcrd', 1], ['mcrd', 2]]);
     const text = await readFile(readme, 'utf8');
     expect(text).toMatch(/^# mcr\n\n<!-- perf:start -->\n### mcr performance\n/);
-    expect(text).toContain('| chain | 290k pps | 300k pps | 60k pps | 270k pps | 0.900× | 4.50× |');
+    expect(text).toContain('| chain | 290k pps (284k–296k) | 300k pps (294k–306k) | 60k pps (59k–61k) | 270k pps (265k–275k) | 0.900× | 4.50× |');
     expect(text).toContain('| mcrd, 2 workers | 4 | 90k pps | 360k pps |');
     expect(text).toContain('| mcrd --busy-poll-us 200 | 50k pps | 14.0 µs | 120.0 µs | 4.0 µs | 60.0 µs | 20000 ns |');
     expect(text).toMatch(/<!-- perf:end -->\n\nrest\n$/);

@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: the micro-benchmarks (bench/micro/*.bench.ts, tinybench, and rule lookup timed in
  * C++) then the macro suite through mcr-lab (chain, dual-bridge, fanout-50 with mcrd, socat, kernel
- * and direct; scaling with mcrd at 1 and 2 workers and direct; the latency suite of ci/latency.ts:
+ * and direct; scaling with mcrd at 1 and 2 workers and direct; the latency suite of bench/latency.ts:
  * the chain at 10k and 50k pps without CPU placement, mcrd default and busy-polling), written to
  * bench/results/<timestamp>.json and bench/results/latest.md, and printed.
  *
@@ -28,6 +28,8 @@ import { updateReadme } from './readme.js';
 import { BENCH_RECORD_VERSION, describeMachine, type BenchRecord } from './record.js';
 import { renderBenchMarkdown } from './table.js';
 import { runSoak } from '../soak/run.js';
+import { runScale, SCALE_SCENARIO } from './scale/run.js';
+import { renderScaleMarkdown } from './scale/table.js';
 
 const USAGE = `usage: npm run bench -- [options]   (node dist/bench/run.js [options])
 
@@ -43,7 +45,9 @@ options:
   --update-readme       rewrite README.md between <!-- perf:start --> and <!-- perf:end -->
   --readme FILE         README to update (default README.md)
   --out DIR             where results go (default bench/results)
-  --scenarios LIST      lab scenarios (default ${DEFAULT_SCENARIOS.join(',')})
+  --scenarios LIST      lab scenarios, and ${SCALE_SCENARIO} for the scale suite (bench/scale: 1-1000 streams,
+                        fan-out 1 → 50 and 200, 10k rules; ~3-4 min quick, ~8-10 min full) (default
+                        ${[...DEFAULT_SCENARIOS, SCALE_SCENARIO].join(',')})
   --relays LIST         relays to compare (default ${DEFAULT_RELAYS.join(',')})
   --lab FILE            mcr-lab CLI (default dist/lab/cli/mcr-lab.js)
   --results A,B         take the macro results from these results.json files instead of running the lab
@@ -57,7 +61,7 @@ class UsageError extends Error {}
 
 interface Options {
   quick: boolean; micro: boolean; macro: boolean; updateReadme: boolean; out: string;
-  scenarios: string[]; relays: string[]; lab?: string; microTimeMs: number; readme: string; repeat: number; results?: string[]; soakMinutes?: number;
+  scenarios: string[]; relays: string[]; lab?: string; scaleNamed: boolean; microTimeMs: number; readme: string; repeat: number; results?: string[]; soakMinutes?: number;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -90,7 +94,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     quick, micro: !v['macro-only'], macro: !v['micro-only'], updateReadme: v['update-readme'] === true,
     out: resolve(v.out ?? join(repoRoot(), 'bench/results')),
     readme: resolve(v.readme ?? join(repoRoot(), 'README.md')),
-    scenarios: split(v.scenarios, DEFAULT_SCENARIOS), relays: split(v.relays, DEFAULT_RELAYS),
+    scenarios: split(v.scenarios, [...DEFAULT_SCENARIOS, SCALE_SCENARIO]), scaleNamed: split(v.scenarios, []).includes(SCALE_SCENARIO), relays: split(v.relays, DEFAULT_RELAYS),
     ...(v.lab !== undefined && { lab: resolve(v.lab) }), microTimeMs, repeat,
     ...(v.results !== undefined && { results: split(v.results, []).map((p) => resolve(p)) }),
     ...(soakMinutes !== undefined && { soakMinutes }),
@@ -121,7 +125,7 @@ async function runMicro(o: Options): Promise<{ outcomes: SuiteOutcome[]; failed:
 async function runMacro(o: Options, runDir: string): Promise<LabRun> {
   if (o.results) return { loaded: await Promise.all(o.results.map((p) => loadResults(p))), failures: [] };
   if (process.getuid?.() !== 0) throw new Error('the macro suite builds network namespaces and needs root (sudo npm run bench, or --micro-only)');
-  return runLab({ scenarios: o.scenarios, relays: o.relays, quick: o.quick, outDir: runDir, log, repeat: o.repeat, ...(o.lab && { labCli: o.lab }) });
+  return runLab({ scenarios: o.scenarios.filter((s) => s !== SCALE_SCENARIO), relays: o.relays, quick: o.quick, outDir: runDir, log, repeat: o.repeat, ...(o.lab && { labCli: o.lab }) });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -147,6 +151,20 @@ async function main(argv: string[]): Promise<number> {
     if (macroError !== undefined) log(`bench: macro suite failed: ${macroError}`);
   }
 
+  let scale: BenchRecord['scale'];
+  // The scale suite runs in-process on this build's lab library, so another lab CLI (--lab) cannot
+  // stand in for it: with --lab it runs only when named in --scenarios.
+  if (o.lab && o.scenarios.includes(SCALE_SCENARIO) && !o.scaleNamed) log(`bench: ${SCALE_SCENARIO} not run: --lab names another lab build; give --scenarios ${SCALE_SCENARIO} to run it`);
+  else if (o.macro && !o.results && o.scenarios.includes(SCALE_SCENARIO)) {
+    try {
+      if (process.getuid?.() !== 0) throw new Error('the scale suite builds network namespaces and needs root');
+      scale = await runScale({ quick: o.quick, root: repoRoot(), outDir: join(o.out, 'runs', stamp, SCALE_SCENARIO), log });
+      if (scale.errors.length) macroError = [macroError, ...scale.errors.map((e) => `scale: ${e}`)].filter(Boolean).join('; ');
+    } catch (err) {
+      macroError = [macroError, `scale: ${(err as Error).message}`].filter(Boolean).join('; ');
+    }
+  }
+
   let soak: BenchRecord['soak'];
   if (o.soakMinutes !== undefined) {
     if (process.getuid?.() !== 0) throw new Error('the soak builds network namespaces and needs root');
@@ -165,11 +183,12 @@ async function main(argv: string[]): Promise<number> {
     }),
     ...(o.macro && macroError !== undefined && { macroError }),
     ...(soak && { soak }),
+    ...(scale && { scale }),
   };
   await mkdir(o.out, { recursive: true });
   const recordFile = join(o.out, `${stamp}.json`);
   await writeFile(recordFile, JSON.stringify(record, null, 2) + '\n');
-  const md = renderBenchMarkdown(record);
+  const md = renderBenchMarkdown(record) + (scale ? `\n${renderScaleMarkdown(scale)}` : '');
   await writeFile(join(o.out, 'latest.md'), md);
   process.stdout.write(md);
   log(`bench: wrote ${recordFile} and ${join(o.out, 'latest.md')}`);

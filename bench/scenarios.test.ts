@@ -39,7 +39,7 @@ describe('committed scenarios', () => {
         expect(scenario.tests).toEqual(LATENCY_RATES.map((pps) => ({
           kind: 'fixed-rate', name: `fixed-${pps / 1000}k`, ratePps: pps, repetitions: LATENCY_REPETITIONS, durationS: LATENCY_DURATION_S,
         })));
-        expect(scenario.mcrd).toEqual(run.name === 'latency-busy-poll' ? { busyPollUs: BUSY_POLL_US } : {});
+        expect(scenario.mcrd).toEqual(run.name === 'latency-busy-poll' ? { busyPollUs: BUSY_POLL_US } : run.name === 'latency-adaptive' ? { adaptivePoll: true } : {});
       }
     }
   });

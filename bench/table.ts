@@ -4,6 +4,8 @@
  * Covered by bench/table.test.ts.
  */
 import { cell, formatBounded, formatKernel, formatPps, formatValue } from './format.js';
+import { formatFigure, formatRatio, ratioOf as figureRatio } from '../lab/results/figures.js';
+import { describeLoad } from '../lab/report/tables.js';
 import { BUSY_POLL_US, LATENCY_REPETITIONS } from './latency.js';
 import type { LatencyRow, RatioRow, RelayNumbers, ScalingRow, ScenarioNumbers } from './macro.js';
 import type { BenchRecord, Machine } from './record.js';
@@ -27,28 +29,27 @@ export function machineSentence(m: Machine): string {
     (versions.length ? `; ${versions.join(', ')}` : '');
 }
 
+/**
+ * A relay's throughput as the figure says it (lab/results/figures.ts): `196k pps`, a bracket
+ * `10k–107k pps` where the search did not resolve it, `≥ 450k pps`, `< 10k pps`, with the spread over
+ * repetitions `(153k–242k)` and the unstable and generator-limited markers.
+ */
 function throughputCell(r: RelayNumbers | undefined, outputs: number): string {
   if (!r) return dash;
   if (r.skipped) return `skipped (${cell(short(r.skipped))})`;
-  if (r.throughputPps === null) return dash;
-  if (r.throughputBelow !== undefined) return `< ${formatPps(r.throughputBelow)}`;
-  const total = outputs > 1 ? ` (${formatPps(r.throughputPps * outputs)} out)` : '';
-  return `${r.throughputCapped ? '≥ ' : ''}${formatPps(r.throughputPps)}${total}`;
+  const f = r.throughput;
+  if (!f) return r.throughputPps === null ? dash : formatPps(r.throughputPps);
+  const bare = (pps: number): string => formatPps(pps).replace(/ pps$/, '');
+  const spread = f.spread.n > 1 && f.spread.min !== f.spread.max ? ` (${bare(f.spread.min)}–${bare(f.spread.max)})` : '';
+  const total = outputs > 1 && f.kind !== 'below' ? ` (${formatPps(f.value * outputs)} out)` : '';
+  return `${formatFigure(f, formatPps)}${spread}${total}`;
 }
 
-/**
- * mcrd's throughput over another relay's, marked `≥` or `≤` when one side is only a bound: the other
- * relay passed nothing (its figure is an upper bound) or one search hit its top rate (a lower bound).
- */
+/** mcrd's throughput over another relay's, as far as their figures allow (figures.ts ratioOf). */
 function ratioOf(mcrd: RelayNumbers | undefined, other: RelayNumbers | undefined): string {
-  const a = mcrd?.throughputPps;
-  if (a == null || !other) return dash;
-  if (other.throughputBelow !== undefined) return `≥ ${formatValue(a / other.throughputBelow, 'ratio')}`;
-  const b = other.throughputPps;
-  if (b == null || b <= 0) return dash;
-  if (mcrd?.throughputCapped && other.throughputCapped) return 'n/a (both only floors)';
-  const mark = mcrd?.throughputCapped ? '≥ ' : other.throughputCapped ? '≤ ' : '';
-  return `${mark}${formatValue(a / b, 'ratio')}`;
+  if (!mcrd?.throughput || !other?.throughput || other.skipped) return dash;
+  const r = figureRatio(mcrd.throughput, other.throughput);
+  return r.kind === 'none' ? `– (${r.reason.split(':')[0]})` : formatRatio(r, (v) => formatValue(v, 'ratio'));
 }
 
 function throughputTable(scenarios: ScenarioNumbers[]): string[] {
@@ -58,7 +59,8 @@ function throughputTable(scenarios: ScenarioNumbers[]): string[] {
     const by = (name: string): RelayNumbers | undefined => s.relays.find((r) => r.relay === name);
     const run = (seen.get(s.scenario) ?? 0) + 1;
     seen.set(s.scenario, run);
-    const label = `${s.scenario}${repeated.has(s.scenario) ? ` run ${run}` : ''}${s.outputs > 1 ? ` (1 → ${s.outputs}, input rate)` : ''}`;
+    const label = `${s.scenario}${repeated.has(s.scenario) ? ` run ${run}` : ''}${s.quick && repeated.has(s.scenario) ? ' (quick)' : ''}` +
+      `${s.outputs > 1 ? ` (1 → ${s.outputs}, input rate)` : ''}`;
     const mcrd = by('mcrd');
     return `| ${cell(label)} | ${['direct', 'kernel', 'socat', 'mcrd'].map((n) => throughputCell(by(n), s.outputs)).join(' | ')} | ` +
       `${ratioOf(mcrd, by('kernel'))} | ${ratioOf(mcrd, by('socat'))} |`;
@@ -66,6 +68,31 @@ function throughputTable(scenarios: ScenarioNumbers[]): string[] {
   return [
     '| scenario | direct | kernel | socat | mcrd | mcrd / kernel | mcrd / socat |',
     '|---|---|---|---|---|---|---|',
+    ...rows,
+  ];
+}
+
+/**
+ * What the lab itself could do on this machine and how busy the machine was, per scenario run: the
+ * figures above are only as good as these margins (issue 12: the lab states its own ceilings).
+ */
+function labTable(scenarios: ScenarioNumbers[]): string[] {
+  const rows = scenarios.filter((s) => s.calibration || s.load).map((s) => {
+    const c = s.calibration;
+    const us = (ns: number): string => `${(ns / 1000).toFixed(1)} µs`;
+    const gen = c ? `${formatPps(c.generatorPps)} (${c.tx}, ${us(c.generatorNsPerPacket)} per datagram)` : dash;
+    const direct = c ? `${formatPps(c.directPps)} (sink ${us(c.sinkNsPerPacket)} per datagram)` : dash;
+    return `| ${cell(s.scenario)} | ${gen} | ${direct} | ${s.load ? cell(describeLoad(s.load, s.cpuCount ?? 2)) : dash} |`;
+  });
+  if (rows.length === 0) return [];
+  return [
+    '',
+    'The lab\'s own ceilings (`mcr-lab calibrate`, measured before the relays: unpaced generators into the relay host, and the direct path with ' +
+      'generator and sink sharing the traffic CPU) and the machine\'s load during each run. A relay figure near a ceiling is the lab\'s, ' +
+      'and is marked generator-limited when the generator could not offer the rate:',
+    '',
+    '| scenario | generators offer up to | direct path carries | machine during the run |',
+    '|---|---|---|---|',
     ...rows,
   ];
 }
@@ -110,7 +137,7 @@ function latencySuiteTable(rows: LatencyRow[] | undefined): string[] {
   const runs = Math.max(...rows.map((r) => r.runs));
   return [
     '',
-    `Latency suite (ci/latency.ts: the chain at fixed rates **without CPU placement** (\`cpus: false\`), ${LATENCY_REPETITIONS} repetitions per ` +
+    `Latency suite (bench/latency.ts: the chain at fixed rates **without CPU placement** (\`cpus: false\`), ${LATENCY_REPETITIONS} repetitions per ` +
       `rate, medians${runs > 1 ? `, then the median over ${runs} runs` : ''}; added = over direct of the same run at the same rate). mcrd runs once with its ` +
       `defaults and once with \`--busy-poll-us ${BUSY_POLL_US}\`, which spins its core to skip the idle-vCPU wake-up; "process CPU" is what that costs:`,
     '',
@@ -150,7 +177,7 @@ function targetsTable(ratios: RatioRow[]): string[] {
     // A figure that only bounds the truth says so, and "met" on a bound pointing the wrong way is not proof.
     const unsure = r.met !== null && r.bound !== undefined &&
       !(r.bound === 'lower' && r.direction === 'higher-is-better' && r.met) && !(r.bound === 'upper' && r.direction === 'higher-is-better' && !r.met);
-    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatBounded(r.value, r.unit, r.bound)}${r.at ? ` ${cell(r.at)}` : ''} | ${met}${unsure ? ' (bound only: see note in the record)' : ''} |`;
+    return `| ${cell(r.title)} | ${op} ${formatValue(r.target, r.unit)} | ${formatBounded(r.value, r.unit, r.bound, { ...(r.range && { range: r.range }), ...(r.unstable && { unstable: true }) })}${r.at ? ` ${cell(r.at)}` : ''} | ${met}${unsure ? ' (bound only: see note in the record)' : ''} |`;
   });
   return [
     '', 'Targets of issue 4. Throughput, loss and CPU rows: the chain, dual-bridge and fan-out runs with CPU placement (traffic on one ' +
@@ -210,12 +237,17 @@ export function renderBenchMarkdown(record: BenchRecord, heading = '##'): string
     '',
     `Measured ${when(record.macro?.measuredAt ?? record.startedAt)}${record.quick ? ' (quick mode)' : ''} on ${machineSentence(record.machine)}` +
       (record.macro && record.micro.length > 0 && when(record.macro.measuredAt) !== when(record.startedAt) ? `; micro-benchmarks ${when(record.startedAt)}.` : '.'),
-    'Generated by `npm run bench` from bench/results; throughput = highest offered rate with < 0.1 % loss (≥: the relay kept up with everything offered, at the search\'s top rate or the most the generator could send, so its limit is higher).',
+    'Generated by `npm run bench` from bench/results; throughput = highest offered rate that passed (loss < 0.1 %, the generator reached 97 % of ' +
+      'the rate, p99 < 20 ms), median over repetitions with (min–max); a bracket "10k–107k" where the search ran out of steps before narrowing ' +
+      'to its resolution; ≥ where nothing failed (the search\'s top rate, or generator-limited: the generator could not offer more); ' +
+      '"(unstable)" where repetitions spread by more than 25 % of the median. Ratios are single numbers only between resolved figures, ' +
+      'ranges or bounds otherwise, none from a generator-limited figure.',
     '',
   ];
   if (record.macro) {
     if (record.macroError) lines.push(`Some lab runs failed, their rows are missing: ${cell(short(record.macroError, 400))}`, '');
     lines.push(...throughputTable(record.macro.scenarios));
+    lines.push(...labTable(record.macro.scenarios));
     lines.push(...latencyTable(record.macro.scenarios.find((s) => s.scenario === 'chain')));
     lines.push(...latencySuiteTable(record.macro.latency));
     lines.push(...scalingTable(record.macro.scaling));

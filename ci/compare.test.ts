@@ -1,5 +1,6 @@
 // Compare math and metric extraction of the performance-regression job, on results built in memory
 // by lab/results/fixtures/build.ts (the same builder as the committed fixtures).
+import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { baselineFrom, checkBaseline, type Baseline, type BaselineEntry } from './baseline.js';
 import { compare, compareMeasured, judge, limitOf } from './compare.js';
@@ -56,25 +57,23 @@ describe('metrics from results files', () => {
   test('a throughput search that never saw loss says its figure is a lower bound', () => {
     const r = buildResults(FIXTURES['chain.json']!);
     const kernel = r.tests.find((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === 'kernel')!;
-    for (const rep of kernel.repetitions) rep.steps = rep.steps.filter((s) => s.offeredPps <= rep.throughputPps);
+    for (const rep of kernel.repetitions) { rep.steps = rep.steps.filter((s) => s.offeredPps <= rep.throughputPps); delete rep.bracket; }
     const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/kernel')!;
-    expect(m.found.ok && m.found.note).toBe('mcrd throughput median 270k pps / kernel throughput median 300k pps (search ceiling reached: a lower bound)');
+    expect(m.found.ok && m.found.note).toBe('mcrd throughput 270k pps / kernel throughput ≥ 300k pps (nothing failed: a lower bound)');
     // A floor in the divisor makes the ratio a ceiling.
-    expect(m.found.ok && m.found.bound).toBe('upper');
+    expect(m.found).toMatchObject({ ok: true, value: 0.9, bound: 'upper' });
   });
 
-  test('when the generator fell short of the passing rate, the rate it reached counts, as a lower bound', () => {
+  test('a generator that could not offer the passing rate makes the figure the generator\'s: no ratio from it', () => {
     const r = buildResults(FIXTURES['chain.json']!);
     const kernel = r.tests.find((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === 'kernel')!;
     for (const rep of kernel.repetitions) for (const s of rep.steps) s.achievedPps = Math.min(s.offeredPps, 150_000);
     const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/kernel')!;
-    expect(m.found).toEqual({
-      ok: true, value: 270 / 150, bound: 'upper',
-      note: 'mcrd throughput median 270k pps / kernel throughput 150k pps (the generator reached only that of 300k pps offered: a lower bound)',
-    });
+    expect(m.found.ok).toBe(false);
+    expect(!m.found.ok && m.found.reason).toMatch(/^kernel throughput ≥ 150k pps \(generator-limited\): the generator could not offer more/);
   });
 
-  test('when both relays hit the search ceiling the ratio is marked as bounds that disagree', () => {
+  test('when both relays found no fail the ratio is not given: two floors say nothing about it', () => {
     const r = buildResults(FIXTURES['chain.json']!);
     for (const t of r.tests) {
       if (t.kind === 'throughput' && (t.relay === 'kernel' || t.relay === 'mcrd')) {
@@ -82,20 +81,30 @@ describe('metrics from results files', () => {
       }
     }
     const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/kernel')!;
-    expect(m.found.ok && m.found.bound).toBe('unknown');
+    expect(!m.found.ok && m.found.reason).toMatch(/^both figures are bounds that say nothing about their ratio/);
   });
 
   test('a relay that lost too much even at the lowest searched rate bounds the ratio from below', () => {
     const r = buildResults(FIXTURES['chain.json']!);
     const socat = r.tests.find((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === 'socat')!;
-    for (const rep of socat.repetitions) rep.throughputPps = 0;
-    socat.summary.throughputPps = { median: 0, min: 0, max: 0, n: 3 };
+    for (const rep of socat.repetitions) for (const s of rep.steps) s.lossRatio = 0.5;
     const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/socat')!;
-    // The lowest step of the fixture's searches is the found rate of the first repetition, 58.8k pps.
+    // Every step failed: each search's bracket is [0, its lowest rate] (58.8k, 60k, 61.2k): socat is below their median.
     expect(m.found).toEqual({
-      ok: true, value: 270_000 / 58_800, bound: 'lower',
-      note: 'mcrd throughput median 270k pps / socat < 58800 pps (lost > 0.1 % even at the search\'s lowest rate)',
+      ok: true, value: 270_000 / 60_000, bound: 'lower',
+      note: 'mcrd throughput 270k pps / socat throughput < 60k pps (even the lowest rate failed: an upper bound)',
     });
+  });
+
+  test('searches that ran out of steps give a range, never a single ratio', () => {
+    const r = buildResults(FIXTURES['chain.json']!);
+    const kernel = r.tests.find((t): t is ThroughputTest => t.kind === 'throughput' && t.relay === 'kernel')!;
+    // The lowest fail 30 % above the highest pass: a bracket far wider than the 5k resolution.
+    for (const rep of kernel.repetitions) for (const s of rep.steps) if (s.offeredPps > rep.throughputPps) s.offeredPps = s.achievedPps = Math.round(rep.throughputPps * 1.3);
+    const m = measure([{ path: 'x', results: r }]).find((x) => x.def.id === 'chain.throughput.mcrd/kernel')!;
+    expect(m.found).toMatchObject({ ok: true, bound: 'unknown' });
+    expect(m.found.ok && m.found.range![0]).toBeCloseTo(270 / 390, 3);
+    expect(m.found.ok && m.found.range![1]).toBeCloseTo(0.9, 3);
   });
 
   test('fan-out compares input rate × outputs with mcrd 1:1 chain throughput', () => {
@@ -173,7 +182,12 @@ describe('metrics from results files', () => {
   test('a test at or above the throughput is not a queue: overload is allowed to queue', () => {
     const r = buildResults(FIXTURES['chain-queue-regressed.json']!);
     for (const t of r.tests) {
-      if (t.kind === 'throughput' && t.relay === 'mcrd') t.summary.throughputPps = { median: 150_000, min: 150_000, max: 150_000, n: 3 };
+      if (t.kind !== 'throughput' || t.relay !== 'mcrd') continue;
+      // Every search now passes at 150k and fails 5k above it.
+      for (const rep of t.repetitions) {
+        for (const s of rep.steps) s.offeredPps = s.offeredPps === rep.throughputPps ? 150_000 : s.offeredPps < 2 * rep.throughputPps ? 155_000 : s.offeredPps;
+        rep.throughputPps = 150_000;
+      }
     }
     // mcrd's throughput is now exactly 150k: its 3 ms p99 there is at, not below, that rate.
     expect(value([{ path: 'x', results: r }], 'chain.queue.mcrd-worst-p99-below-throughput')).toBe(150);
@@ -259,7 +273,6 @@ describe('metrics from results files', () => {
 });
 
 describe('compare against the committed baseline', async () => {
-  const { readFile } = await import('node:fs/promises');
   const committed = checkBaseline(JSON.parse(await readFile(new URL('./baseline.json', import.meta.url), 'utf8')), 'ci/baseline.json');
 
   test('the committed baseline covers every metric but the unstable ones and starts from the issue targets', () => {

@@ -23,8 +23,12 @@ export interface Comparison {
   have: number | null;
   /** Where `have` came from, or why it is missing. */
   note: string;
-  /** When `have` only bounds the true value (see ci/quantities.ts Bound); the verdict is on `have` as is. */
+  /** When `have` only bounds the true value (see lab/results/quantities.ts Bound); the verdict is on `have` as is. */
   bound?: Bound;
+  /** The interval `have` stands for when only that is known; `have` is then its geometric middle. */
+  range?: [number, number];
+  /** Built from figures whose repetitions spread too far (lab/results/figures.ts). */
+  unstable?: boolean;
   expected?: BaselineEntry;
   /** The value beyond which this metric is a regression (from value, tolerance, direction). */
   limit?: number;
@@ -58,7 +62,10 @@ function compareOne(m: Measured, e: BaselineEntry | undefined): Comparison {
     const failed = e?.required === true;
     return { ...base, have: null, note: m.found.reason, ...(e && { expected: e, limit: limitOf(e) }), verdict: 'missing', failed };
   }
-  const have = { have: m.found.value, note: m.found.note, ...(m.found.bound && { bound: m.found.bound }) };
+  const have = {
+    have: m.found.value, note: m.found.note, ...(m.found.bound && { bound: m.found.bound }),
+    ...(m.found.range && { range: m.found.range }), ...(m.found.unstable && { unstable: true }),
+  };
   if (!e) return { ...base, ...have, verdict: 'untracked', failed: false };
   const verdict = judge(m.found.value, e);
   return { ...base, ...have, expected: e, limit: limitOf(e), verdict, failed: verdict === 'regression' };

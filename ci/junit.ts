@@ -23,12 +23,12 @@ export function failureMessage(c: Comparison): string {
   const tol = e ? `baseline ${formatValue(e.value, c.unit)}, tolerance ${Math.round(e.tolerance * 100)} %, ${e.direction}` : 'no baseline';
   const expected = e ? formatLimit(e, c.unit) : 'a value';
   if (c.verdict === 'missing') return `missing (required): ${c.note}; expected ${expected} (${tol})`;
-  return `have ${formatBounded(c.have, c.unit, c.bound)}, expected ${expected} (${tol})`;
+  return `have ${formatBounded(c.have, c.unit, c.bound, c)}, expected ${expected} (${tol})`;
 }
 
 function testcase(c: Comparison): string {
   const open = `    <testcase classname="mcr.perf.${xml(c.id.split('.')[0] ?? 'perf')}" name="${xml(c.id)}" time="0">`;
-  const out = `      <system-out>${xml(`${c.title}: ${formatBounded(c.have, c.unit, c.bound)} [${c.verdict}] ${c.note}`)}</system-out>`;
+  const out = `      <system-out>${xml(`${c.title}: ${formatBounded(c.have, c.unit, c.bound, c)} [${c.verdict}] ${c.note}`)}</system-out>`;
   let body = '';
   if (c.failed) {
     body = `      <failure type="${c.verdict}" message="${xml(failureMessage(c))}">${xml(c.note)}</failure>\n`;

@@ -50,7 +50,7 @@ export function machineLine(files: LoadedResults[]): string {
  */
 export function renderMarkdown(report: Report, files: LoadedResults[], failures: LabFailure[] = []): string {
   const rows = report.comparisons.map((c) =>
-    `| ${cell(c.title)} | ${formatBounded(c.have, c.unit, c.bound)} | ${cell(formatExpected(c.expected, c.unit))} | ${verdictOf(c)} | ${cell(c.note)} |`);
+    `| ${cell(c.title)} | ${formatBounded(c.have, c.unit, c.bound, c)} | ${cell(formatExpected(c.expected, c.unit))} | ${verdictOf(c)} | ${cell(c.note)} |`);
   const sources = files.map((f) => `- \`${f.path}\`: ${f.results.scenario.name}${f.results.scenario.quick ? ' (quick)' : ''}, ` +
     `relays ${f.results.relays.join(', ')}${f.results.skipped.length ? `; skipped ${f.results.skipped.map((s) => `${s.relay} (${s.reason})`).join(', ')}` : ''}`);
   const failed = failures.length === 0 ? [] : [

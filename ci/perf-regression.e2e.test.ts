@@ -38,8 +38,10 @@ describe.skipIf(skip !== undefined)('perf-regression on a real quick lab run', (
     const report = JSON.parse(await readFile(join(out, 'comparison.json'), 'utf8')) as Report;
     const byId = new Map(report.comparisons.map((c) => [c.id, c]));
     const socat = byId.get('chain.throughput.mcrd/socat')!;
-    expect(socat.have, socat.note).not.toBeNull();
-    expect(socat.have!).toBeGreaterThan(0);
+    // A ratio, a range or a bound when the figures allow one (lab/results/figures.ts); on a machine so
+    // loaded that both relays failed even the lowest rate, none, and the note says why.
+    if (socat.have === null) expect(socat.note).toMatch(/both figures are bounds that say nothing about their ratio|generator-limited/);
+    else expect(socat.have).toBeGreaterThan(0);
     const p50 = byId.get('chain.latency.p50-added')!;
     expect(p50.have, p50.note).not.toBeNull();
     // Latency added is a difference of two medians: it may be slightly negative, never absurd.

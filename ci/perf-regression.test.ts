@@ -157,9 +157,10 @@ describe('perf-regression job on fixture results', () => {
       // The scaling scenario runs once per mcrd worker count, from committed variants (scenarios/bench/).
       `run ${join(root, 'scenarios', 'bench', 'scaling-1w.yaml')} --quick --relays mcrd,direct --out ${join(r.out, 'runs', 'scaling-1w')} --json`,
       `run ${join(root, 'scenarios', 'bench', 'scaling-2w.yaml')} --quick --relays mcrd --out ${join(r.out, 'runs', 'scaling-2w')} --json`,
-      // The latency suite: the chain without placement, mcrd default and busy-polling (bench/latency.ts).
+      // The latency suite: the chain without placement, mcrd default, busy-polling and adaptive (bench/latency.ts).
       `run ${join(root, 'scenarios', 'bench', 'latency-default.yaml')} --quick --relays direct,kernel,mcrd --out ${join(r.out, 'runs', 'latency-default')} --json`,
       `run ${join(root, 'scenarios', 'bench', 'latency-busy-poll.yaml')} --quick --relays direct,mcrd --out ${join(r.out, 'runs', 'latency-busy-poll')} --json`,
+      `run ${join(root, 'scenarios', 'bench', 'latency-adaptive.yaml')} --quick --relays direct,mcrd --out ${join(r.out, 'runs', 'latency-adaptive')} --json`,
     ]);
     expect(r.stderr).toContain('writes-results: chain progress 100%');
     expect(testcase(r.junit, 'chain.throughput.mcrd/socat')).toContain('<failure type="regression"');
@@ -170,7 +171,7 @@ describe('perf-regression job on fixture results', () => {
     const r = await job(['--lab', fixture('writes-results.mjs'), '--repeat', '3'], { FAKE_LAB_LOG: log });
     expect(r.exitCode, r.stderr).toBe(0);
     const outs = (await readFile(log, 'utf8')).trim().split('\n').map((l) => l.split(' --out ')[1]!.split(' ')[0]);
-    expect(outs).toEqual(['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll'].flatMap((s) => [1, 2, 3].map((i) => join(r.out, 'runs', s, `run-${i}`))));
+    expect(outs).toEqual(['chain', 'dual-bridge', 'fanout-50', 'scaling-1w', 'scaling-2w', 'latency-default', 'latency-busy-poll', 'latency-adaptive'].flatMap((s) => [1, 2, 3].map((i) => join(r.out, 'runs', s, `run-${i}`))));
     expect(r.summary).toContain('median of 3 runs');
   });
 

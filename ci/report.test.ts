@@ -65,7 +65,7 @@ describe('markdown summary', () => {
   test('one row per metric with this run, the expectation and the verdict; the machine is described', () => {
     const { report, files } = mixed();
     const md = renderMarkdown(report, files);
-    expect(md).toContain('| Chain throughput, mcrd / socat | 2.50× | ≥ 3.00× (4.00× −25 %) | ❌ regression | mcrd throughput median 150k pps / socat throughput median 60k pps |');
+    expect(md).toContain('| Chain throughput, mcrd / socat | 2.50× | ≥ 3.00× (4.00× −25 %) | ❌ regression | mcrd throughput 150k pps / socat throughput 60k pps |');
     expect(md).toContain('| Fan-out 1→50 total output / mcrd 1:1 chain rate | – | ≥ 0.675× (0.900× −25 %) | ❌ missing (required) | no results for scenario fanout-50 |');
     expect(md).toContain('| Dual-bridge throughput, mcrd / socat | – | no baseline | ⚠️ missing | no results for scenario dual-bridge |');
     expect(md).toContain('machine: fixture-vm, 2 × Fixture vCPU, Linux 6.1.0-fixture');

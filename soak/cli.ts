@@ -5,6 +5,7 @@
  *
  *   sudo npm run soak -- --minutes 30                    # the documented run
  *   sudo npm run soak -- --minutes 3 --json out.json     # also the full record
+ *   sudo npm run soak -- --minutes 3 --log mcrd.log      # and mcrd's log
  *
  * Exit: 0 pass, 1 fail, 64 usage, 77 not root.
  */
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { runSoak } from './run.js';
 import { renderVerdict } from './table.js';
 
-const USAGE = `usage: npm run soak -- --minutes N [--stream-pps P] [--json FILE] [--quiet]
+const USAGE = `usage: npm run soak -- --minutes N [--stream-pps P] [--json FILE] [--log FILE] [--quiet]
 
 Runs mcrd in namespaces (soak-run-*) relaying 20 streams (fan-outs, a unicast output, an unroutable
 source) while a fault schedule fires: worker SIGKILL, output link flap and delete/re-create,
@@ -24,13 +25,14 @@ options:
   --minutes N       run length (>= 2; shorter runs scale the fault periods so each fires)
   --stream-pps P    datagrams per second per stream (default 2500: 50k pps in total)
   --json FILE       write the verdict and the full record (segments, samples, faults) to FILE
+  --log FILE        write mcrd's log (its stderr, info level) to FILE
   --quiet           no progress lines
   --help            this text`;
 
 async function main(): Promise<number> {
   let a;
   try {
-    a = parseArgs({ options: { minutes: { type: 'string' }, 'stream-pps': { type: 'string' }, json: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+    a = parseArgs({ options: { minutes: { type: 'string' }, 'stream-pps': { type: 'string' }, json: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
   } catch (err) {
     process.stderr.write(`soak: ${(err as Error).message}\n${USAGE}\n`);
     return 64;
@@ -44,7 +46,9 @@ async function main(): Promise<number> {
   const res = await runSoak({ minutes, streamPps, ...(a.quiet ? {} : { progress: (l: string) => process.stderr.write(`${l}\n`) }) });
   process.stdout.write(`${renderVerdict(res.verdict)}\n`);
   process.stdout.write(`rule churn: ${res.churn.changes} changes, ${res.churn.refused.length} refused\n`);
-  if (a.json) await writeFile(a.json, `${JSON.stringify(res, null, 2)}\n`);
+  const { mcrdLog, ...result } = res;
+  if (a.json) await writeFile(a.json, `${JSON.stringify(result, null, 2)}\n`);
+  if (a.log) await writeFile(a.log, mcrdLog);
   return res.verdict.ok ? 0 : 1;
 }
 

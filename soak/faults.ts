@@ -12,6 +12,7 @@ import type { RuleView, StatsView } from '../relay/control/api.js';
 import { MAX_LINE_BYTES } from '../relay/control/framing.js';
 import { MAX_CONNECTIONS } from '../relay/control/server.js';
 import { waitFor } from '../test/support/netns.js';
+import { type IgmpReceivers, mcrdChurnGroups } from './igmp-churn.js';
 import type { SoakMcrd } from './mcrd.js';
 import type { FaultKind } from './schedule.js';
 import { HUP_RULE, type StreamRule, type Topology, configText, outputKey, recreateR3, streamRules } from './topology.js';
@@ -29,6 +30,8 @@ export interface FaultContext {
   hup: boolean;
   /** r1's address alternates between these. */
   readdressed: boolean;
+  /** The IGMP receivers on s1 the igmp-churn fault toggles. */
+  igmp: IgmpReceivers;
 }
 
 const outputsOn = (ifname: string, rules: StreamRule[]) => rules.flatMap((r) => r.outputs.filter((o) => o.interface === ifname).map(outputKey));
@@ -65,6 +68,7 @@ const INJECT: Record<FaultKind, Injector> = {
   async 'link-flap'(c) {
     const keys = outputsOn('r2', streamRules());
     const before = await enetdown(c.mcrd, keys);
+    const kernelBefore = await linkDrops(c.t);
     const startMs = Date.now();
     await c.t.lab.exec(c.t.r, ['ip', 'link', 'set', 'r2', 'down']);
     await sleep(2000);
@@ -75,7 +79,9 @@ const INJECT: Record<FaultKind, Injector> = {
     await sleep(1500);
     const after = await enetdown(c.mcrd, keys);
     const counted = Object.fromEntries(keys.map((k) => [k, Math.max(0, (after[k] ?? 0) - (before[k] ?? 0))]));
-    return { startMs, endMs, affects: keys, counted, detail: 'r2 down 2 s, up' };
+    // Not judged (the kernel counts these drops under other names too), shown for a look at a mismatch.
+    const kernel = (await linkDrops(c.t)).map((n, i) => n - kernelBefore[i]!);
+    return { startMs, endMs, affects: keys, counted, detail: `r2 down 2 s, up; kernel drops: r2 tx ${kernel[0]}, s2a rx ${kernel[1]}` };
   },
 
   async 'link-recreate'(c) {
@@ -101,7 +107,13 @@ const INJECT: Record<FaultKind, Injector> = {
     const addrs = await c.t.lab.exec(c.t.r, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'r1']);
     if (!addrs.includes(` ${to} `)) throw new Error(`r1 lost ${to} in the readdress: ${addrs.trim()}`);
     await waitFor(() => /rebuilding its outputs.*interface=r1/.test(c.mcrd.log().slice(mark)), 'mcrd rebuilding r1 outputs', 10_000, 20);
-    return { startMs, endMs: Date.now(), affects: [], detail: `r1 ${from} → ${to}` };
+    // What counts is the wire: the relayed datagrams on r1 must now leave from the new address.
+    const address = to.split('/')[0]!;
+    const seen = await waitFor(async () => {
+      const sources = await sourcesOnWire(c.t, 20);
+      return sources.length > 0 && sources.every((a) => a === address) && sources;
+    }, `datagrams on r1 from ${address}`, 10_000, 100);
+    return { startMs, endMs: Date.now(), affects: [], detail: `r1 ${from} → ${to}, ${seen.length} datagrams seen from ${address}` };
   },
 
   async sighup(c) {
@@ -126,6 +138,17 @@ const INJECT: Record<FaultKind, Injector> = {
     return { startMs, endMs: Date.now(), affects: [], detail: `${conns.length} connections, 500 garbage lines, a ${MAX_LINE_BYTES + 10}-byte line` };
   },
 
+  async 'igmp-churn'(c) {
+    const startMs = Date.now();
+    const { joined, left } = c.igmp.toggle();
+    const want = c.igmp.joined();
+    // Membership first (reports and, for a leave, the last-member queries), then the learned routes.
+    await waitFor(async () => same(await mcrdChurnGroups(c.mcrd.ctl), want), `mcrd's IGMP groups on r1 = ${want.join(',') || 'none'}`, 10_000, 50);
+    await waitFor(async () => same(await learnedChurnRoutes(c.mcrd), want), `mcrd's learned routes = ${want.join(',') || 'none'}`, 5_000, 50);
+    const endMs = Date.now();
+    return { startMs, endMs, affects: [], detail: `s1 joined ${joined.join(',') || '-'}, left ${left.join(',') || '-'}; mcrd followed in ${endMs - startMs} ms` };
+  },
+
   async 'frame-flood'(c) {
     const startMs = Date.now();
     const { stdout } = await run('ip', ['netns', 'exec', c.t.g, c.floodBinary, 'g0', '10.1.0.1', '239.10.0.1', '5001', '239.99.0.1', '5999', '500', '20000']);
@@ -134,6 +157,26 @@ const INJECT: Record<FaultKind, Injector> = {
     return { startMs, endMs: Date.now(), affects: [], detail: `${sent} malformed frames on r0` };
   },
 };
+
+/** IPv4 sources of the next `count` relayed datagrams arriving on s1 from r1 (tcpdump, at most 3 s). */
+async function sourcesOnWire(t: Topology, count: number): Promise<string[]> {
+  const out = await t.lab.exec(t.s1, ['timeout', '3', 'tcpdump', '-i', 's1a', '-p', '-nn', '-l', '-c', String(count), 'udp and dst net 239.21.0.0/16']);
+  return out.split('\n').flatMap((l) => /IP (\d+\.\d+\.\d+\.\d+)\.\d+ > /.exec(l)?.[1] ?? []);
+}
+
+/** The kernel's drop counters of the flapped link: r2's tx_dropped and s2a's rx_dropped. */
+async function linkDrops(t: Topology): Promise<[number, number]> {
+  const read = (ns: string, path: string) => t.lab.exec(ns, ['cat', path]).then(Number);
+  return [await read(t.r, '/sys/class/net/r2/statistics/tx_dropped'), await read(t.s2, '/sys/class/net/s2a/statistics/rx_dropped')];
+}
+
+const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Churn groups with a learned IGMP route in mcrd's MRIB, sorted. */
+async function learnedChurnRoutes(mcrd: SoakMcrd): Promise<string[]> {
+  const { routes } = await mcrd.ctl.request<{ routes: Array<{ origin: string; group: string }> }>('mroute');
+  return [...new Set(routes.filter((r) => r.origin === 'igmp' && r.group.startsWith('239.80.0.')).map((r) => r.group))].sort();
+}
 
 function connect(path: string): Promise<net.Socket | undefined> {
   return new Promise((resolve) => {

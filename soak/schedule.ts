@@ -13,9 +13,8 @@ export type FaultKind =
   | 'readdress'        // an output interface's address replaced (templates rebuilt, no loss)
   | 'sighup'           // the config file changed, then SIGHUP (unchanged rules undisturbed)
   | 'control-abuse'    // garbage lines, a connection flood and an oversized line on the control socket
-  | 'frame-flood';     // a burst of malformed frames on the input link
-  // Hook for IGMP churn (the issue's "once the protocol issues land"): one more kind here, its
-  // period and phase below, its injector in faults.ts (docs/reliability.md, IGMP churn).
+  | 'frame-flood'      // a burst of malformed frames on the input link
+  | 'igmp-churn';      // receivers on s1 join and leave groups; mcrd (querier) learns and unlearns routes
 
 /** Nominal period of each fault, seconds. */
 export const NOMINAL_PERIOD_S: Record<FaultKind, number> = {
@@ -26,6 +25,7 @@ export const NOMINAL_PERIOD_S: Record<FaultKind, number> = {
   sighup: 60,
   'control-abuse': 90,
   'frame-flood': 90,
+  'igmp-churn': 30,
 };
 
 /** Where in its period each fault first fires (fractions), spread so faults rarely coincide in short runs. */
@@ -37,6 +37,7 @@ const PHASE: Record<FaultKind, number> = {
   sighup: 0.65,
   'control-abuse': 0.45,
   'frame-flood': 0.9,
+  'igmp-churn': 0.2,
 };
 
 /** Faults that lose packets by design, and so open a loss window; the others must lose nothing. */

@@ -4,23 +4,22 @@
  * runSoak tears its namespaces and mcrd down itself; afterAll sweeps this process's soak namespaces
  * (and the processes in them) again in case the test was cut off by its timeout.
  */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { canNetns, sh, skipReason } from '../test/support/netns.js';
 import { runSoak } from './run.js';
 import { NOMINAL_PERIOD_S } from './schedule.js';
 import { renderVerdict } from './table.js';
 
-// Opt-in (SOAK_E2E=1) until its two open findings are resolved (docs/reliability.md, "open findings"):
-// the readdress fault never sees mcrd's rebuild line, and one churn rule acknowledged as added was
-// missing from the final `list`. Enabled as it stands, it fails on both.
-const enabled = canNetns && process.env.SOAK_E2E === '1';
-if (!enabled) console.warn(`skipping soak e2e: ${canNetns ? 'set SOAK_E2E=1 (open findings, docs/reliability.md)' : skipReason}`);
+if (!canNetns) console.warn(`skipping soak e2e: ${skipReason}`);
 
 const MINUTES = 3;
 /** The namespaces runSoak creates from this process (Lab.create('run', 'soak')). */
 const PREFIX = `soak-run-${process.pid % 1000}-`;
 
-describe.skipIf(!enabled)('soak, 3 minutes', () => {
+describe.skipIf(!canNetns)('soak, 3 minutes', () => {
   afterAll(async () => {
     const left = (await sh(['ip', 'netns', 'list'])).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(PREFIX));
     for (const ns of left) {
@@ -32,7 +31,13 @@ describe.skipIf(!enabled)('soak, 3 minutes', () => {
 
   test('20 streams at 50k pps under every fault: no unexplained loss, flat resources, exact final rules', async () => {
     const res = await runSoak({ minutes: MINUTES });
-    const table = renderVerdict(res.verdict);
+    // The full record (every segment and output, the faults' timings) for a look after a failure.
+    const json = join(tmpdir(), `soak-e2e-${process.pid}.json`);
+    const { mcrdLog, ...result } = res;
+    await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
+    await writeFile(json.replace(/json$/, 'mcrd.log'), mcrdLog);
+    const table = `${renderVerdict(res.verdict)}\nrule churn: ${res.churn.changes} changes, refused: ${res.churn.refused.join('; ') || 'none'}\nrecord: ${json}`;
+    console.log(table);
     const fired = new Set(res.record.faults.map((f) => f.kind));
     expect([...fired].sort(), table).toEqual(Object.keys(NOMINAL_PERIOD_S).sort());
     expect(res.record.segments.length).toBe(MINUTES * 6);

@@ -9,11 +9,13 @@
  *
  * Streams 1-6 fan out to r1 and r2, 7-9 to r1 twice and r2, 10-18 go to r1, 19 to the unicast host
  * behind r3, and 20 comes from 192.0.2.77, a source r has no route back to (rp_filter=1 drops it in
- * r's kernel; mcrd relays it to r1). Faults: r2 flaps, r3 is deleted and re-created, r1 readdressed.
+ * r's kernel; mcrd relays it to r1). Faults: r2 flaps, r3 is deleted and re-created, r1 readdressed;
+ * mcrd is IGMP querier on r1, where receivers on s1 join and leave groups (igmp-churn.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Lab } from '../test/support/netns.js';
+import { SOAK_IGMP } from './igmp-churn.js';
 
 export const STREAMS = 20;
 export const UNROUTABLE_SOURCE = '192.0.2.77';
@@ -43,7 +45,7 @@ export function streamRules(): StreamRule[] {
 export function configText(withHup: boolean): string {
   const rules = streamRules().map(({ id, input, outputs }) => ({ name: id, input, outputs }));
   if (withHup) rules.push({ name: HUP_RULE, input: { interface: 'r0', group: '239.60.0.1', port: 5600 }, outputs: [{ interface: 'r1', group: '239.61.0.1', port: 6600 }] });
-  return `// written by the soak (soak/topology.ts)\n${JSON.stringify({ rules }, null, 2)}\n`;
+  return `// written by the soak (soak/topology.ts)\n${JSON.stringify({ igmp: SOAK_IGMP, rules }, null, 2)}\n`;
 }
 
 export interface Topology { lab: Lab; g: string; r: string; s1: string; s2: string; s3: string; config: string }

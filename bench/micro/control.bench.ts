@@ -4,17 +4,11 @@
  * validation (parseRule, the schema shared with config files and CLI flags), reply serialisation;
  * and the error path of a malformed line. Run by bench/run.ts.
  */
-import { importFromRoot, type MicroTask, type SuiteDef } from './suite.js';
-
-interface Splitter { push(chunk: Buffer): Array<{ kind: string; text?: string }> }
-interface FramingModule { LineSplitter: new () => Splitter }
-interface ProtocolModule {
-  parseRequest(text: string, lineNo: number): { id: unknown; cmd: string; rule?: unknown };
-  okReply(id: unknown, result: unknown): unknown;
-  errorReply(id: unknown, err: unknown): unknown;
-  errorRequestId(err: unknown): unknown;
-}
-interface ValidateModule { parseRule(value: unknown, ctx?: unknown): unknown }
+import { LineSplitter } from '../../relay/control/framing.js';
+import { errorReply, errorRequestId, okReply, parseRequest } from '../../relay/control/protocol.js';
+import { toMcrError } from '../../relay/errors.js';
+import { parseRule } from '../../relay/model/validate.js';
+import type { MicroTask, SuiteDef } from './suite.js';
 
 export const ADD_REQUEST = {
   id: 17, cmd: 'add',
@@ -25,41 +19,23 @@ const BAD_LINE = 'hello';
 
 let sink: unknown;
 
-/** Loads the three modules, or says which one is missing or lacks an export. */
-async function load(): Promise<{ framing: FramingModule; protocol: ProtocolModule; validate: ValidateModule } | string> {
-  const framing = await importFromRoot('relay/control/framing.js');
-  const protocol = await importFromRoot('relay/control/protocol.js');
-  const validate = await importFromRoot('relay/model/validate.js');
-  for (const m of [framing, protocol, validate]) if (typeof m === 'string') return m;
-  const f = framing as Record<string, unknown>;
-  const p = protocol as Record<string, unknown>;
-  const v = validate as Record<string, unknown>;
-  if (typeof f.LineSplitter !== 'function') return 'relay/control/framing.js has no LineSplitter export';
-  for (const name of ['parseRequest', 'okReply', 'errorReply', 'errorRequestId']) {
-    if (typeof p[name] !== 'function') return `relay/control/protocol.js has no ${name} export`;
-  }
-  if (typeof v.parseRule !== 'function') return 'relay/model/validate.js has no parseRule export';
-  return { framing: f as unknown as FramingModule, protocol: p as unknown as ProtocolModule, validate: v as unknown as ValidateModule };
-}
-
 export const controlSuite: SuiteDef = {
   name: 'control protocol',
   async prepare(): Promise<MicroTask[] | string> {
-    const mods = await load();
-    if (typeof mods === 'string') return mods;
-    const { framing, protocol, validate } = mods;
-    const splitter = new framing.LineSplitter();
+    const splitter = new LineSplitter();
     const handleAdd = (): unknown => {
       const events = splitter.push(ADD_LINE);
-      const req = protocol.parseRequest(events[0]!.text!, 1);
-      const rule = validate.parseRule(req.rule, { source: () => 'request 17', pathPrefix: ['rule'] });
-      return JSON.stringify(protocol.okReply(req.id, { rule }));
+      const first = events[0];
+      if (first?.kind !== 'line') throw new Error('the add line was not split off');
+      const req = parseRequest(first.text, 1);
+      const rule = parseRule(req.rule, { source: () => 'request 17', pathPrefix: ['rule'] });
+      return JSON.stringify(okReply(req.id, { rule }));
     };
     const handleBad = (): unknown => {
       try {
-        return protocol.parseRequest(BAD_LINE, 1);
+        return parseRequest(BAD_LINE, 1);
       } catch (err) {
-        return JSON.stringify(protocol.errorReply(protocol.errorRequestId(err), err));
+        return JSON.stringify(errorReply(errorRequestId(err), toMcrError(err)));
       }
     };
     // Check once that the path does what it claims before timing it.
@@ -69,7 +45,7 @@ export const controlSuite: SuiteDef = {
     if (bad.ok !== false || bad.error?.code !== 'EPROTO') throw new Error(`malformed line did not produce an EPROTO reply: ${JSON.stringify(bad)}`);
     return [
       { name: 'NDJSON split of one add line', batch: 200, fn: () => { sink = splitter.push(ADD_LINE); } },
-      { name: 'parseRequest (add)', batch: 200, fn: () => { sink = protocol.parseRequest(ADD_LINE.toString('utf8', 0, ADD_LINE.length - 1), 1); } },
+      { name: 'parseRequest (add)', batch: 200, fn: () => { sink = parseRequest(ADD_LINE.toString('utf8', 0, ADD_LINE.length - 1), 1); } },
       { name: 'add line end to end (split, parse, validate, reply)', batch: 100, fn: () => { sink = handleAdd(); } },
       { name: 'malformed line → error reply', batch: 100, fn: () => { sink = handleBad(); } },
     ];

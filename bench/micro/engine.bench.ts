@@ -4,22 +4,16 @@
  * rule on loopback, as `mcrctl stats` and the Prometheus endpoint do; and rule lookup, timed inside
  * C++ through benchRuleLookup. Run by bench/run.ts.
  */
-import { nativeExport } from './native.js';
+import { Engine, benchRuleLookup } from '../../relay/engine/engine.js';
+import type { EngineRule } from '../../relay/engine/types.js';
+import { addonUnavailable } from './native.js';
 import type { MicroTask, SuiteDef } from './suite.js';
 
-interface EngineLike {
-  counters(): unknown;
-  setRules?(rules: unknown[]): void;
-  stop?(): void;
-  close?(): void;
-}
-type EngineCtor = new (opts: Record<string, unknown>) => EngineLike;
-
 let sink: unknown;
-const live: EngineLike[] = [];
+const live: Engine[] = [];
 
 /** One 50-output rule on lo; sockets only, no traffic, so it needs no namespace. */
-function fanoutRule(): unknown {
+function fanoutRule(): EngineRule {
   return {
     id: 'bench', slot: 0,
     input: { interface: 'lo', group: '239.255.77.1', port: 45000 },
@@ -30,23 +24,20 @@ function fanoutRule(): unknown {
 export const engineSuite: SuiteDef = {
   name: 'engine counters',
   async prepare(): Promise<MicroTask[] | string> {
-    const found = await nativeExport('Engine');
-    if (typeof found === 'string') return found;
-    if (typeof found.value !== 'function') return `Engine from ${found.from} is not a class`;
-    const Engine = found.value as EngineCtor;
-    let bare: EngineLike;
+    const unavailable = addonUnavailable();
+    if (unavailable !== undefined) return unavailable;
+    let bare: Engine;
     try {
       bare = new Engine({ backend: 'mmsg' });
     } catch (err) {
-      return `new Engine({ backend: 'mmsg' }) from ${found.from} failed: ${(err as Error).message}`;
+      return `new Engine({ backend: 'mmsg' }) failed: ${(err as Error).message}`;
     }
     live.push(bare);
-    if (typeof bare.counters !== 'function') return `Engine from ${found.from} has no counters() method`;
     const tasks: MicroTask[] = [{ name: 'counters(), no rules', batch: 100, fn: () => { sink = bare.counters(); } }];
     try {
       const withRule = new Engine({ backend: 'mmsg' });
       live.push(withRule);
-      withRule.setRules?.([fanoutRule()]);
+      withRule.setRules([fanoutRule()]);
       tasks.push({ name: 'counters(), 1 rule × 50 outputs', batch: 20, fn: () => { sink = withRule.counters(); } });
     } catch (err) {
       // Rules may need interfaces or privileges the bench machine lacks; the bare read still counts.
@@ -55,9 +46,6 @@ export const engineSuite: SuiteDef = {
     return tasks;
   },
 };
-
-/** The signature of relay/engine/engine.ts benchRuleLookup (the addon's, checked there). */
-type BenchRuleLookup = (rules: number, lookups: number, sourceRules?: boolean) => { nsPerLookup: number; hits: number };
 
 /** Lookups timed per native call: enough that the two clock reads around them vanish. */
 export const LOOKUPS_PER_CALL = 1_000_000;
@@ -72,10 +60,8 @@ export const RULE_COUNTS = [1, 1000, 100_000] as const;
 export const ruleLookupSuite: SuiteDef = {
   name: 'rule lookup',
   async prepare(): Promise<MicroTask[] | string> {
-    const found = await nativeExport('benchRuleLookup');
-    if (typeof found === 'string') return found;
-    if (typeof found.value !== 'function') return `benchRuleLookup from ${found.from} is not a function`;
-    const bench = found.value as BenchRuleLookup;
+    const unavailable = addonUnavailable();
+    if (unavailable !== undefined) return unavailable;
     const tasks: MicroTask[] = [];
     for (const sourceRules of [false, true]) {
       for (const rules of RULE_COUNTS) {
@@ -84,7 +70,7 @@ export const ruleLookupSuite: SuiteDef = {
         tasks.push({
           name, opsPerCall: LOOKUPS_PER_CALL, unit: 'lookups',
           timeNative: () => {
-            const r = bench(rules, LOOKUPS_PER_CALL, sourceRules);
+            const r = benchRuleLookup(rules, LOOKUPS_PER_CALL, sourceRules);
             // A fast index that misses is no index: every key looked up is one that was inserted.
             if (r.hits !== LOOKUPS_PER_CALL) throw new Error(`benchRuleLookup(${rules}, ${LOOKUPS_PER_CALL}, ${sourceRules}) hit ${r.hits} of ${LOOKUPS_PER_CALL} lookups`);
             return r.nsPerLookup;
@@ -99,7 +85,7 @@ export const ruleLookupSuite: SuiteDef = {
 /** Stops engines the suite created, so the bench process can exit. */
 export function releaseEngines(): void {
   for (const e of live.splice(0)) {
-    try { e.stop?.(); e.close?.(); } catch { /* already stopped */ }
+    try { e.stop(); } catch { /* already stopped */ }
   }
 }
 

@@ -1,6 +1,6 @@
 // The micro-benchmark harness: per-call figures, skipped suites, failing tasks, optional imports.
 import { describe, expect, test } from 'vitest';
-import { importFromRoot, MIN_NATIVE_CALLS, runNative, runSuite, type NativeResult, type SuiteDef } from './suite.js';
+import { MIN_NATIVE_CALLS, runNative, runSuite, type NativeResult, type SuiteDef } from './suite.js';
 
 const opts = { timeMs: 20, warmupMs: 5 };
 
@@ -69,11 +69,5 @@ describe('tasks timed in native code', () => {
   test.each([[0], [Number.NaN], [-1]])('a native timing of %d ns fails the task, naming it', (ns) => {
     expect(() => runNative('rule lookup', { name: 'broken', opsPerCall: 1, unit: 'ops', timeNative: () => ns }, 1))
       .toThrow(`rule lookup / broken: native timing returned ${ns} ns per operation`);
-  });
-});
-
-describe('importFromRoot', () => {
-  test('a module that is not there gives a reason, not an exception', async () => {
-    expect(await importFromRoot('relay/no-such-module.js')).toBe('relay/no-such-module.js not found (not built yet?)');
   });
 });

@@ -145,19 +145,3 @@ async function runJs(def: SuiteDef, tasks: JsTask[], opts: RunOptions): Promise<
     };
   });
 }
-
-/**
- * Imports a module of this package by its path from the repository root (e.g.
- * `relay/engine/engine.js`), resolved against the compiled tree the bench runs from.
- * @returns the module namespace, or a reason string when it is not there or fails to load
- */
-export async function importFromRoot(rel: string): Promise<Record<string, unknown> | string> {
-  const url = new URL(`../../${rel}`, import.meta.url);
-  try {
-    return (await import(url.href)) as Record<string, unknown>;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes(rel)) return `${rel} not found (not built yet?)`;
-    return `${rel} failed to load: ${e.message.split('\n')[0]}`;
-  }
-}

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { main } from './mcr-lab.js';
-import { parseCpusFlag, parseRelays } from './run.js';
+import { parseCpusFlag, parseRelays, pickTests } from './run.js';
+import type { ResolvedTest } from '../scenario/resolve.js';
 
 describe('mcr-lab CLI', () => {
   let out = '';
@@ -12,7 +13,7 @@ describe('mcr-lab CLI', () => {
   });
   afterEach(() => { vi.restoreAllMocks(); });
 
-  test.each(['run', 'validate', 'up', 'down', 'ls', 'report', 'doctor'])('%s --help prints its usage and exits 0', async (verb) => {
+  test.each(['run', 'validate', 'up', 'down', 'ls', 'report', 'doctor', 'calibrate'])('%s --help prints its usage and exits 0', async (verb) => {
     expect(await main([verb, '--help'])).toBe(0);
     expect(out).toMatch(new RegExp(`^usage: mcr-lab ${verb}`));
   });
@@ -48,6 +49,17 @@ describe('mcr-lab CLI', () => {
 
   test('--relays accepts known relays once each and rejects others', () => {
     expect(parseRelays('mcrd, socat,mcrd')).toEqual(['mcrd', 'socat']);
-    expect(() => parseRelays('mcrd,bogus')).toThrow('--relays: unknown relay "bogus" (known: mcrd, socat, kernel, direct)');
+    expect(() => parseRelays('mcrd,bogus')).toThrow('--relays: unknown relay "bogus" (known: mcrd, socat, kernel, direct, frr)');
+  });
+
+  test('--tests keeps the named tests in scenario order; an unknown name or a latency test without its throughput test is a usage error', () => {
+    const tests: ResolvedTest[] = [
+      { kind: 'fixed-rate', name: 'fixed-1k', durationS: 1, repetitions: 1, ratePps: 1000 },
+      { kind: 'throughput', name: 'throughput', durationS: 1, repetitions: 1, minPps: 1, maxPps: 10, lossTolerance: 0, resolutionPps: 1, maxSteps: 2 },
+      { kind: 'latency', name: 'latency', durationS: 1, repetitions: 1, loadFraction: 0.5 },
+    ];
+    expect(pickTests(tests, 'latency,throughput').map((t) => t.name)).toEqual(['throughput', 'latency']);
+    expect(() => pickTests(tests, 'throughputs')).toThrow('--tests: no test "throughputs" in the scenario (it has: fixed-1k, throughput, latency)');
+    expect(() => pickTests(tests, 'latency')).toThrow('--tests: latency runs at a fraction of throughput\'s throughput; add throughput');
   });
 });

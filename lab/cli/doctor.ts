@@ -1,12 +1,14 @@
 /**
  * `mcr-lab doctor`: can this machine run the lab? Root, the kernel features (probed for real in a
  * throw-away mcl<runid>-doctor namespace: netns, veth, RPS, bridge, sch_netem; AF_PACKET and io_uring from
- * /proc; multicast routing by MRT_INIT, lab/kernel-mroute.ts), and the tools (iproute2, socat, smcroute, the native traffic tools, mcrd). Says how to fix
+ * /proc; kernel multicast routing), and the tools (iproute2, socat, smcroute, FRR, the native traffic
+ * tools, mcrd). Says how to fix
  * each miss. Exit 0 when everything is there, 1 otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kernelMroute } from '../kernel-mroute.js';
+import { FRR_LIB, frrMissing } from '../runners/frr-daemons.js';
+import { kernelMroutingMissing } from '../runners/mroute.js';
 import { runCommand } from '../runners/process.js';
 import { which } from '../scenario/verify.js';
 import { labPrefix, newRunId } from '../topology/context.js';
@@ -19,8 +21,8 @@ import { tmpdir } from 'node:os';
 export const usage = `usage: mcr-lab doctor
 
 Checks root, kernel features (netns, veth, RPS, bridge, sch_netem, AF_PACKET, io_uring, multicast
-routing: CONFIG_IP_MROUTE) and tools
-(iproute2, tc, socat, smcroute, mcr-gen, mcr-sink, mcrd), and says how to fix what is missing.`;
+routing) and tools (iproute2, tc, socat, smcroute, FRR, mcr-gen, mcr-sink, mcr-member, mcrd), and says
+how to fix what is missing.`;
 
 interface Check { name: string; ok: boolean; detail: string; fix?: string; optional?: boolean }
 
@@ -37,7 +39,7 @@ export async function doctorCmd(argv: string[]): Promise<number> {
     checks.push({ name: tool, ok: !!path, detail: path ?? 'not found', fix: `apt-get install ${pkg}`, optional });
   }
   const rootDir = projectRoot();
-  for (const bin of ['mcr-gen', 'mcr-sink']) {
+  for (const bin of ['mcr-gen', 'mcr-sink', 'mcr-member']) {
     const p = join(process.env['MCR_NATIVE_DIR'] ?? join(rootDir, 'build/Release'), bin);
     checks.push({ name: bin, ok: existsSync(p), detail: existsSync(p) ? p : `no ${p}`, fix: 'npm install (or npm run install)' });
   }
@@ -47,7 +49,7 @@ export async function doctorCmd(argv: string[]): Promise<number> {
   }
   checks.push({ name: 'AF_PACKET', ok: existsSync('/proc/net/packet'), detail: existsSync('/proc/net/packet') ? '/proc/net/packet present' : 'no /proc/net/packet', fix: 'kernel needs CONFIG_PACKET (modprobe af_packet)' });
   checks.push(ioUringCheck());
-  checks.push(mrouteCheck());
+  checks.push(...frrChecks());
   if (root && which('ip')) checks.push(...await probeKernel());
 
   let bad = 0;
@@ -60,19 +62,21 @@ export async function doctorCmd(argv: string[]): Promise<number> {
   return bad === 0 ? EXIT.ok : EXIT.failed;
 }
 
+/** FRR (routers in scenarios, the frr relay) and the kernel's multicast routing, which its pimd and smcroute need. */
+function frrChecks(): Check[] {
+  const frr = frrMissing();
+  const mroute = kernelMroutingMissing();
+  return [
+    { name: 'frr', ok: !frr, detail: frr ?? `${FRR_LIB}/{zebra,staticd,pimd} and vtysh present`, fix: 'apt-get install frr (scenarios with FRR routers and the frr relay need it)', optional: true },
+    { name: 'mroute', ok: !mroute, detail: mroute ?? 'kernel multicast routing (CONFIG_IP_MROUTE) present', fix: 'a kernel built with CONFIG_IP_MROUTE: the kernel and frr relays and FRR routers that forward need it', optional: true },
+  ];
+}
+
 function ioUringCheck(): Check {
   const knob = '/proc/sys/kernel/io_uring_disabled';
   if (!existsSync(knob)) return { name: 'io_uring', ok: true, detail: 'no io_uring_disabled knob (kernel < 6.6): assumed available', optional: true };
   const v = readFileSync(knob, 'utf8').trim();
   return { name: 'io_uring', ok: v !== '2', detail: `kernel.io_uring_disabled=${v}`, fix: 'sysctl -w kernel.io_uring_disabled=0 (or run mcrd with --backend=sendmmsg)', optional: true };
-}
-
-function mrouteCheck(): Check {
-  const m = kernelMroute();
-  return {
-    name: 'mroute', ok: m.ok, detail: m.ok ? `kernel multicast routing: ${m.how}` : m.reason, optional: true,
-    fix: 'only the kernel relay needs it (smcroute programs the kernel\'s multicast routes): use a kernel built with CONFIG_IP_MROUTE=y, e.g. Debian\'s linux-image-amd64; other relays run without it',
-  };
 }
 
 /** Creates a namespace with a veth pair, a bridge and a netem qdisc, then deletes it. */

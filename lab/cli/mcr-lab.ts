@@ -3,6 +3,7 @@
  * mcr-lab: network-namespace lab comparing mcrd, socat and kernel multicast forwarding.
  *
  *   mcr-lab doctor
+ *   mcr-lab calibrate scenarios/chain.yaml
  *   mcr-lab validate scenarios/dual-bridge.yaml
  *   mcr-lab run scenarios/dual-bridge.yaml --quick
  *   mcr-lab up scenarios/chain.yaml && mcr-lab ls && mcr-lab down --all
@@ -11,7 +12,8 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EXIT, reportError, UsageError } from './common.js';
+import { EXIT, reportError, toolVersion, UsageError } from './common.js';
+import { calibrateCmd } from './calibrate.js';
 import { doctorCmd } from './doctor.js';
 import { reportCmd } from './report.js';
 import { runCmd } from './run.js';
@@ -30,11 +32,12 @@ Commands:
   report RESULTS.json [--out DIR]
                       render report.md and report.html from results.json
   doctor              check root, kernel features and tools
+  calibrate FILE      measure what the lab can offer and carry here; warn about tests asking for more
 
 Run \`mcr-lab COMMAND --help\` for details. Manual: docs/lab.md`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  run: runCmd, validate: validateCmd, up: upCmd, down: downCmd, ls: lsCmd, report: reportCmd, doctor: doctorCmd,
+  run: runCmd, validate: validateCmd, up: upCmd, down: downCmd, ls: lsCmd, report: reportCmd, doctor: doctorCmd, calibrate: calibrateCmd,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,7 +47,6 @@ export async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? EXIT.usage : EXIT.ok;
   }
   if (cmd === '--version' || cmd === '-V') {
-    const { toolVersion } = await import('./common.js');
     process.stdout.write(`mcr-lab ${toolVersion()}\n`);
     return EXIT.ok;
   }

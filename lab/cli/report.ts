@@ -17,6 +17,6 @@ export async function reportCmd(argv: string[]): Promise<number> {
   const results = await readResults(positionals[0]!);
   const outDir = resolve(values.out ?? dirname(positionals[0]!));
   const written = await writeAll(results, outDir);
-  process.stdout.write(`${await consoleTable(results)}\nwrote ${written.join(', ')}\n`);
+  process.stdout.write(`${consoleTable(results)}\nwrote ${written.join(', ')}\n`);
   return EXIT.ok;
 }

@@ -1,20 +1,11 @@
 /**
- * Bridge to the report module (lab/report/index.ts, written by the measurement side): results.json
- * is always written here first, so a run keeps its numbers even if rendering fails.
+ * Where a run's results go: results.json is always written first, so a run keeps its numbers even if
+ * rendering the reports (lab/report) fails.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderConsoleTable, writeReports } from '../report/index.js';
 import type { Results } from '../results/types.js';
-
-interface ReportApi {
-  writeReports(results: Results, outDir: string): Promise<{ json: string; md: string; html: string }>;
-  renderConsoleTable(results: Results): string;
-}
-
-async function reportApi(): Promise<ReportApi> {
-  const path = '../report/index.js';
-  return (await import(path)) as ReportApi;
-}
 
 /** Writes results.json, report.md and report.html into outDir; returns the paths written. */
 export async function writeAll(results: Results, outDir: string): Promise<string[]> {
@@ -22,7 +13,7 @@ export async function writeAll(results: Results, outDir: string): Promise<string
   const json = join(outDir, 'results.json');
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
   try {
-    const paths = await (await reportApi()).writeReports(results, outDir);
+    const paths = await writeReports(results, outDir);
     return [...new Set([json, paths.json, paths.md, paths.html])];
   } catch (err) {
     process.stderr.write(`mcr-lab: reports not rendered (${(err as Error).message.split('\n')[0]}); results.json is complete\n`);
@@ -30,9 +21,9 @@ export async function writeAll(results: Results, outDir: string): Promise<string
   }
 }
 
-export async function consoleTable(results: Results): Promise<string> {
+export function consoleTable(results: Results): string {
   try {
-    return (await reportApi()).renderConsoleTable(results);
+    return renderConsoleTable(results);
   } catch (err) {
     return `(summary table unavailable: ${(err as Error).message.split('\n')[0]})`;
   }

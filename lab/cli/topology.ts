@@ -47,6 +47,7 @@ export async function upCmd(argv: string[]): Promise<number> {
   }
   process.stdout.write(`run ${ctx.runId} up (${scenario.name}); namespaces:\n`);
   for (const r of ctx.state.resources) if (r.kind === 'netns') process.stdout.write(`  ${r.name}\n`);
+  for (const h of scenario.hosts.filter((x) => x.frr)) process.stdout.write(`FRR on ${h.name}: vtysh --vty_socket ${join(ctx.runDir, `frr-${h.name}`)} -c 'show ip pim neighbor'\n`);
   process.stdout.write(`CPU placement (RPS masks set; pin your own tools with taskset): ${describePlacement(placement)}\n`);
   process.stdout.write(`try:  ip netns exec ${ctx.ns(scenario.relayHost)} ip addr\nlog:  ${ctx.log.path}\ndown: mcr-lab down ${ctx.runId}\n`);
   return EXIT.ok;

@@ -1,31 +1,27 @@
-/**
- * dual-bridge.yaml --quick: relay between two bridged segments; all relays side by side, reports written,
- * nothing left. Where the kernel has no multicast routing (CONFIG_IP_MROUTE), `run` skips the kernel
- * relay saying so, accepted here only then (lab/e2e/chain.e2e.test.ts covers it in the test VM).
- */
+/** dual-bridge.yaml --quick: relay between two bridged segments; all relays side by side, reports written, nothing left. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Results } from '../results/types.js';
-import { canNetns, fixed, leftovers, mcrdBuilt, mrouteSkips, readResults, runLab, tmpOut } from './helpers.js';
+import { canNetns, expectedSkips, fixed, leftovers, mcrdBuilt, measurable, readResults, runLab, tmpOut } from './helpers.js';
 
 describe.skipIf(!canNetns)('dual-bridge.yaml --quick', () => {
   const out = tmpOut('dual');
   let results: Results;
   let stdout = '';
   const asked = mcrdBuilt ? ['mcrd', 'socat', 'kernel', 'direct'] : ['socat', 'kernel', 'direct'];
-  const { skipped, measured: relays } = mrouteSkips(asked);
+  const relays = measurable(asked);
 
   beforeAll(async () => {
-    const res = await runLab(['run', 'scenarios/dual-bridge.yaml', '--quick', '--no-progress', '--relays', asked.join(','), '--out', out]);
+    const res = await runLab(['run', 'scenarios/dual-bridge.yaml', '--quick', '--no-progress', '--relays', asked.join(','), '--out', out], { timeoutMs: 290_000 });
     if (res.exitCode !== 0 && res.exitCode !== 1) throw new Error(`mcr-lab run failed (${res.exitCode}): ${res.stderr}`);
     stdout = res.stdout;
     results = readResults(out);
-  });
+  }, 300_000);
   afterAll(async () => { await runLab(['down', '--all']); });
 
-  test('every relay ran every test of the scenario; the kernel relay is skipped only without kernel multicast routing', () => {
-    expect(results.skipped).toEqual(skipped);
+  test('every relay ran every test of the scenario (kernel only where the kernel can forward multicast)', () => {
+    expect(results.skipped).toEqual(expectedSkips(asked));
     for (const relay of relays) {
       expect(results.tests.filter((t) => t.relay === relay).map((t) => t.name).sort(), relay).toEqual(['fixed-100k', 'fixed-10k', 'latency', 'throughput']);
     }
@@ -39,14 +35,18 @@ describe.skipIf(!canNetns)('dual-bridge.yaml --quick', () => {
     }
   });
 
-  test('each throughput search probed its bounds and credits no more than the generator offered', () => {
+  test('each throughput search probed the top rate first and records the bracket it proved', () => {
     for (const relay of relays) {
       const t = results.tests.find((x) => x.relay === relay && x.kind === 'throughput');
       expect(t?.kind, relay).toBe('throughput');
       if (t?.kind !== 'throughput') continue;
       const rep = t.repetitions[0]!;
-      expect(rep.steps.map((x) => x.offeredPps), relay).toContain(400_000);
+      expect(rep.steps[0]!.offeredPps, relay).toBe(450_000);
+      expect(rep.bracket, relay).toBeDefined();
+      expect(rep.throughputPps, relay).toBe(rep.bracket!.passPps);
+      // Never credits more than the generator really sent.
       expect(rep.throughputPps, relay).toBeLessThanOrEqual(Math.max(...rep.steps.map((x) => x.achievedPps)) * 1.03);
+      if (rep.bracket!.failPps !== null) expect(rep.bracket!.failPps, relay).toBeGreaterThan(rep.bracket!.passPps);
     }
     // Without a relay in the path, the search's floor (10k pps) across a bridge gets through.
     const direct = results.tests.find((x) => x.relay === 'direct' && x.kind === 'throughput');

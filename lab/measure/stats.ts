@@ -4,11 +4,11 @@
  * issue asks; spread is shown, never averaged away. Covered by stats.test.ts.
  */
 import type {
-  FixedRateTest, LatencyNs, LatencyTest, RelayName, Summary, ThroughputTest, Trial,
+  FixedRateTest, LatencyNs, LatencyTest, RelayName, Summary, ThroughputRepetition, ThroughputTest, Trial,
 } from '../results/types.js';
 
 /**
- * Median, min, max and count of a list of numbers.
+ * Median, min, max, count and the quartiles (q1, q3: percentile() below) of a list of numbers.
  * The median of an even count is the mean of the middle two.
  * @throws RangeError on an empty list or a non-finite value (a summary of nothing would be a lie).
  */
@@ -21,7 +21,7 @@ export function summarize(values: readonly number[]): Summary {
   const n = sorted.length;
   const mid = Math.floor(n / 2);
   const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[n - 1]!, n };
+  return { median, min: sorted[0]!, max: sorted[n - 1]!, n, q1: percentile(sorted, 25), q3: percentile(sorted, 75) };
 }
 
 /**
@@ -99,13 +99,13 @@ export function fixedRateTest(name: string, relay: RelayName, offeredPps: number
   return { kind: 'fixed-rate', name, relay, offeredPps, repetitions: trials, summary };
 }
 
-/** Throughput test record: one search result per repetition, summarized by throughputPps. */
+/** Throughput test record: one search result per repetition, summarized by throughputPps; `search` says how it ran. */
 export function throughputTest(
-  name: string, relay: RelayName, lossTolerance: number, reps: Array<{ throughputPps: number; steps: Trial[] }>,
+  name: string, relay: RelayName, lossTolerance: number, reps: ThroughputRepetition[], search?: ThroughputTest['search'],
 ): ThroughputTest {
   requireTrials('throughput test', name, relay, reps.length);
   return {
-    kind: 'throughput', name, relay, lossTolerance, repetitions: reps,
+    kind: 'throughput', name, relay, lossTolerance, ...(search && { search }), repetitions: reps,
     summary: { throughputPps: summarize(reps.map((r) => r.throughputPps)) },
   };
 }

@@ -5,8 +5,9 @@ import { makeTrial } from './testing.js';
 import { allPass, evaluateThresholds } from './thresholds.js';
 
 const lat = (p50: number) => ({ p50, p90: p50, p99: p50 * 3, p999: p50 * 5, max: p50 * 9 });
+// Each search passes at v and fails 5k above it, so its figure (lab/results/figures.ts) is v.
 const tp = (relay: 'mcrd' | 'socat' | 'kernel', k: number[]) =>
-  throughputTest('throughput', relay, 0.001, k.map((v) => ({ throughputPps: v, steps: [] })));
+  throughputTest('throughput', relay, 0.001, k.map((v) => ({ throughputPps: v, steps: [makeTrial(v, 0), makeTrial(v + 5_000, 0.5)] })));
 
 const tests: TestResult[] = [
   tp('mcrd', [250_000, 260_000, 240_000]),
@@ -77,7 +78,8 @@ describe('evaluateThresholds', () => {
   });
 
   test('a ratio over a relay that measured zero is unbounded: passes >= when the numerator is positive, fails <=', () => {
-    const zero = [...tests, throughputTest('tp0', 'socat', 0, [{ throughputPps: 0, steps: [] }]), throughputTest('tp0', 'mcrd', 0, [{ throughputPps: 1000, steps: [] }])];
+    const zero = [...tests, throughputTest('tp0', 'socat', 0, [{ throughputPps: 0, steps: [makeTrial(1000, 1)] }]),
+      throughputTest('tp0', 'mcrd', 0, [{ throughputPps: 1000, steps: [makeTrial(1000, 0), makeTrial(1500, 0.5)] }])];
     const [ge, le] = evaluateThresholds([
       { relay: 'mcrd', ratioTo: 'socat', test: 'tp0', metric: 'throughputPps', min: 4 },
       { relay: 'mcrd', ratioTo: 'socat', test: 'tp0', metric: 'throughputPps', max: 4 },
@@ -98,4 +100,12 @@ describe('evaluateThresholds', () => {
     expect(() => evaluateThresholds([{ test: 't', metric: 'lossRatio', op: '<=' }], tests)).toThrow(/op and value go together/);
     expect(() => evaluateThresholds([{ test: 't', metric: 'bogus' as 'lossRatio', max: 1 }], tests)).toThrow(/unknown metric/);
   });
+
+  test('a generator-limited throughput gives no threshold value, and says why', () => {
+    const limited = throughputTest('tpg', 'mcrd', 0.001, [{ throughputPps: 180_000, steps: [makeTrial(400_000, 0, { achievedPps: 180_000 })] }]);
+    const [c] = evaluateThresholds([{ relay: 'mcrd', test: 'tpg', metric: 'throughputPps', min: 100_000 }], [limited]);
+    expect(c).toMatchObject({ actual: null, pass: false });
+    expect(c!.description).toMatch(/generator-limited/);
+  });
 });
+

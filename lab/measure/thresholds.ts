@@ -12,6 +12,7 @@
  * test absent, nothing arrived) fails the check with actual = null and says why in the description,
  * so a threshold can never pass by default. Covered by thresholds.test.ts.
  */
+import { throughputFigure } from '../results/figures.js';
 import type { LatencyNs, RelayName, TestResult, ThresholdCheck } from '../results/types.js';
 import { summarize, trialLatency } from './stats.js';
 
@@ -52,7 +53,8 @@ export function metricValue(t: TestResult, metric: Metric): number | null {
   const lat = LAT_KEY[metric];
   switch (t.kind) {
     case 'throughput':
-      return metric === 'throughputPps' ? t.summary.throughputPps.median : null;
+      // Through the one interpreter of throughput (lab/results/figures.ts): its figure's value.
+      return metric === 'throughputPps' ? throughputFigure(t).value : null;
     case 'fixed-rate':
       if (metric === 'lossRatio') return t.summary.lossRatio.median;
       if (metric === 'deliveredPps') return t.summary.deliveredPps.median;
@@ -94,6 +96,9 @@ function find(tests: TestResult[], relay: RelayName, test: string): TestResult |
 function valueFor(tests: TestResult[], relay: RelayName, spec: ThresholdSpec): { v: number | null; why?: string } {
   const t = find(tests, relay, spec.test);
   if (!t) return { v: null, why: `no ${relay} result for test ${spec.test}` };
+  if (t.kind === 'throughput' && throughputFigure(t).generatorLimited) {
+    return { v: null, why: `${relay} ${spec.test} is generator-limited: the generator, not ${relay}, set the figure` };
+  }
   const v = metricValue(t, spec.metric);
   if (v === null) return { v, why: `${relay} ${spec.test} has no ${spec.metric} data` };
   if (spec.metric !== 'latencyAddedP50Ns' && spec.metric !== 'latencyAddedP99Ns') return { v };

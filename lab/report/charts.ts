@@ -7,7 +7,8 @@ import type { LatencyNs, RelayName, Results, Summary } from '../results/types.js
 import { summarize, trialLatency } from '../measure/stats.js';
 import { attrs, esc } from './escape.js';
 import { fmtLoss, fmtNs, fmtPps, fmtSummary } from './format.js';
-import { findTest, hitsRangeTop, lossPoints, outputDelivery, relaysOf } from './model.js';
+import { findTest, lossPoints, outputDelivery, relaysOf } from './model.js';
+import { throughputFigure } from '../results/figures.js';
 import { bandAxis, H, legend, linear, log10, M, RELAY_COLOR, round1 as n, svg, W, xAxis, yAxis } from './svg.js';
 import type { Cell, TableModel } from './tables.js';
 
@@ -57,7 +58,7 @@ export function lossChart(r: Results): Chart | undefined {
 export function throughputChart(r: Results, name: string): Chart {
   const items = relaysOf(r).map((relay) => {
     const t = findTest(r, 'throughput', name, relay);
-    return { relay, s: t?.summary.throughputPps, top: t ? hitsRangeTop(t) : false };
+    return { relay, s: t?.summary.throughputPps, top: t ? throughputFigure(t).kind === 'at-least' : false };
   }).filter((i): i is { relay: RelayName; s: Summary; top: boolean } => i.s !== undefined);
   const y = linear(0, Math.max(1, ...items.map((i) => i.s.max)), plotBottom, M.top, 5);
   const bandW = (plotRight - M.left) / Math.max(1, items.length);

@@ -5,8 +5,10 @@
  */
 import type { Results, TestResult } from '../results/types.js';
 import { fmtLoss, fmtMetric, fmtNs, fmtPps, fmtSummaryCompact } from './format.js';
-import { hitsRangeTop, latencySummary, relaysOf, testNames } from './model.js';
+import { latencySummary, relaysOf, testNames } from './model.js';
+import { formatFigure, throughputFigure } from '../results/figures.js';
 import { describePlacement } from '../run/placement.js';
+import { membershipConsole } from './membership.js';
 
 function row(t: TestResult): string[] {
   const p50 = latencySummary(t, 'p50');
@@ -14,7 +16,7 @@ function row(t: TestResult): string[] {
   const lat = [p50 ? fmtSummaryCompact(p50, fmtNs) : '–', p99 ? fmtSummaryCompact(p99, fmtNs) : '–'];
   switch (t.kind) {
     case 'throughput':
-      return [t.name, t.relay, `${hitsRangeTop(t) ? '≥ ' : ''}${fmtSummaryCompact(t.summary.throughputPps, fmtPps)}`, `≤ ${fmtLoss(t.lossTolerance)}`, '–', '–', '–', '–', '–'];
+      return [t.name, t.relay, throughputText(t), `≤ ${fmtLoss(t.lossTolerance)}`, '–', '–', '–', '–', '–'];
     case 'fixed-rate':
       return [t.name, t.relay, `@ ${fmtPps(t.offeredPps)}`, fmtSummaryCompact(t.summary.lossRatio, fmtLoss), ...lat,
         t.summary.relayCpuNsPerPacket ? fmtSummaryCompact(t.summary.relayCpuNsPerPacket, fmtNs) : '–',
@@ -23,6 +25,13 @@ function row(t: TestResult): string[] {
     case 'latency':
       return [t.name, t.relay, `@ ${fmtPps(t.offeredPps)}`, '–', ...lat, '–', '–', '–'];
   }
+}
+
+/** The figure ("196k", "10k–107k", "≥ 450k"), then its spread over repetitions when there is one. */
+function throughputText(t: Extract<TestResult, { kind: 'throughput' }>): string {
+  const f = throughputFigure(t);
+  const s = f.spread;
+  return `${formatFigure(f, fmtPps)}${s.n > 1 && s.min !== s.max ? ` [${fmtSummaryCompact(s, fmtPps)}]` : ''}`;
 }
 
 /** Columns padded to their widest cell; the first `left` left-aligned, the rest right-aligned. */
@@ -42,7 +51,9 @@ export function renderConsoleTable(r: Results): string {
     const tests = r.tests.filter((t) => t.name === name).sort((a, b) => order.indexOf(a.relay) - order.indexOf(b.relay));
     for (const t of tests) rows.push(row(t));
   }
-  const lines = [`${r.scenario.name}${r.scenario.quick ? ' (quick)' : ''}: median (min–max) over repetitions`, alignColumns(rows)];
+  const lines = [`${r.scenario.name}${r.scenario.quick ? ' (quick)' : ''}: median (min–max) over repetitions`, ...(rows.length > 1 ? [alignColumns(rows)] : [])];
+  const membership = membershipConsole(r);
+  if (membership.table.length > 0) lines.push(alignColumns(membership.table), ...membership.lines);
   const placement = r.environment.placement;
   if (placement) lines.push(`CPU placement: ${describePlacement(placement)}. CPU/pkt: relay processes; core CPU/pkt: everything on the relay CPUs; own/pkt: relay processes' user time + system/irq/softirq time on the relay CPUs.`);
   for (const s of r.skipped) lines.push(`skipped ${s.relay}: ${s.reason}`);

@@ -12,6 +12,7 @@ import {
   environmentTable, fixedTable, headerLines, latencyTable, methodNotes, perOutputTable, ratioTable, summaryTable, throughputTable,
   thresholdTable, type TableModel,
 } from './tables.js';
+import { membershipMethodNotes, membershipTables } from './membership.js';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#1d2330;margin:24px auto;max-width:1240px;padding:0 16px}
@@ -70,10 +71,12 @@ export function renderHtml(r: Results): string {
   if (r.scenario.description) parts.push(`<p>${esc(r.scenario.description)}</p>`);
   parts.push(`<p><span class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" data-pass="${r.pass}">${esc(verdict!)}</span></p>`);
   parts.push(`<ul class="meta">${meta.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>`);
-  parts.push(`<h2>Summary</h2>${htmlTable(summaryTable(r))}`);
+  const summary = summaryTable(r);
+  if (summary.head.length > 1) parts.push(`<h2>Summary</h2>${htmlTable(summary)}`);
   const ratios = ratioTable(r);
   if (ratios) parts.push(htmlTable(ratios));
-  parts.push(`<h2>Loss vs offered rate</h2>${figure(lossChart(r), true)}`);
+  const loss = lossChart(r);
+  if (loss) parts.push(`<h2>Loss vs offered rate</h2>${figure(loss, true)}`);
 
   parts.push('<h2>Tests</h2>');
   // The first fixed-rate test with latency gets a percentile chart: same offered rate for every relay.
@@ -93,8 +96,9 @@ export function renderHtml(r: Results): string {
       if (perOutputTable(r, name)) parts.push(figure(fanoutChart(r, name)));
     }
   }
+  parts.push(...membershipTables(r).map((t) => htmlTable(t)));
   parts.push(`<h2>Thresholds</h2>${htmlTable(thresholdTable(r))}`);
-  parts.push(`<h2>Method</h2><ul>${methodNotes(r).map((m) => `<li>${esc(m)}</li>`).join('')}</ul>`);
+  parts.push(`<h2>Method</h2><ul>${[...methodNotes(r), ...membershipMethodNotes(r)].map((m) => `<li>${esc(m)}</li>`).join('')}</ul>`);
   parts.push(`<h2>Environment</h2>${htmlTable(environmentTable(r))}`);
 
   return `<!DOCTYPE html>

@@ -7,6 +7,7 @@ import type { Results } from '../results/types.js';
 import {
   environmentTable, headerLines, methodNotes, ratioTable, summaryTable, testTables, thresholdTable, type TableModel,
 } from './tables.js';
+import { membershipMethodNotes, membershipTables } from './membership.js';
 
 /** Markdown table cell text: pipes and newlines would break the row. */
 export function mdCell(s: string): string {
@@ -27,13 +28,15 @@ export function renderMarkdown(r: Results): string {
     `# mcr-lab report: ${mdCell(r.scenario.name)}\n`,
     ...(r.scenario.description ? [`${r.scenario.description}\n`] : []),
     `- **${verdict!}**\n${rest.map((l) => `- ${l}`).join('\n')}\n`,
-    `## Summary\n\n${mdTable(summaryTable(r))}`,
   ];
+  // A run of membership tests only has no forwarding figures: its summary would be a bare list of relays.
+  const summary = summaryTable(r);
+  if (summary.head.length > 1) parts.push(`## Summary\n\n${mdTable(summary)}`);
   const ratios = ratioTable(r);
   if (ratios) parts.push(mdTable(ratios));
-  parts.push('## Tests\n', ...testTables(r).map((t) => mdTable(t)));
+  parts.push('## Tests\n', ...testTables(r).map((t) => mdTable(t)), ...membershipTables(r).map((t) => mdTable(t)));
   parts.push(`## Thresholds\n\n${mdTable(thresholdTable(r))}`);
-  parts.push(`## Method\n\n${methodNotes(r).map((n) => `- ${n}`).join('\n')}\n`);
+  parts.push(`## Method\n\n${[...methodNotes(r), ...membershipMethodNotes(r)].map((n) => `- ${n}`).join('\n')}\n`);
   parts.push(`## Environment\n\n${mdTable(environmentTable(r))}`);
   return parts.join('\n');
 }

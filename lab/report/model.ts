@@ -1,12 +1,14 @@
 /**
- * The figures every report shows, derived once from results.json: per relay and test the headline
- * numbers, the ratios between relays, and the latency each relay adds over the direct path.
+ * What the reports show, picked from results.json: tests by kind and name, the ratios between relays
+ * and the latency each relay adds over the direct path. Throughput and every ratio built on it are
+ * interpreted by lab/results/figures.ts, the one place that does so for the report, the bench and CI.
  */
 import type {
   FixedRateTest, LatencyTest, RelayName, Results, Summary, TestResult, ThroughputTest,
 } from '../results/types.js';
+import { isUnstable, ratioOf, throughputFigure, type RatioFigure } from '../results/figures.js';
 
-export const RELAY_ORDER: RelayName[] = ['mcrd', 'socat', 'kernel', 'direct'];
+export const RELAY_ORDER: RelayName[] = ['mcrd', 'frr', 'socat', 'kernel', 'direct'];
 
 /** Relays in a stable order: mcrd first, then the ones it is compared with. */
 export function relaysOf(r: Results): RelayName[] {
@@ -35,76 +37,53 @@ export function latencySummary(t: TestResult, which: 'p50' | 'p99'): Summary | u
   return s && s.n > 0 ? s : undefined;
 }
 
-/**
- * True when every repetition's search passed at its highest probed rate (maxPps): the relay is at
- * least that fast and the true figure is unknown. Reports print "≥" then.
- */
-export function hitsRangeTop(t: ThroughputTest): boolean {
-  return t.repetitions.length > 0 && t.repetitions.every((rep) =>
-    rep.throughputPps > 0 && rep.steps.length > 0 && rep.throughputPps === Math.max(...rep.steps.map((s) => s.offeredPps)));
-}
-
 export interface RatioRow {
   label: string;
   test: string;
-  /** relay → mcrd / relay, or null when either side is missing or zero (or both are lower bounds). */
-  ratios: Partial<Record<RelayName, number | null>>;
-  /** relay → the ratio is only a bound, because one side hit the top of its search range. */
-  bounds?: Partial<Record<RelayName, '≥' | '≤'>>;
+  /** relay → mcrd / relay as far as the figures allow (lab/results/figures.ts): a value, a range, a bound or none. */
+  ratios: Partial<Record<RelayName, RatioFigure>>;
 }
 
-/** mcrd / other for throughput, delivered rate at each fixed rate, and CPU per packet. */
+/** A plain ratio of two medians, marked unstable when either spread too far; none when either is missing or zero. */
+function medianRatio(a: Summary | undefined, b: Summary | undefined): RatioFigure {
+  if (!a || !b || a.n === 0 || b.n === 0 || b.median === 0) return { kind: 'none', reason: 'missing or zero' };
+  return { kind: 'value', value: a.median / b.median, unstable: isUnstable(a) || isUnstable(b) };
+}
+
+/**
+ * mcrd / other: throughput (through the figures, so an unresolved search gives a range or a bound,
+ * never a single number), delivered rate at each fixed rate, and CPU per packet.
+ */
 export function ratioRows(r: Results): RatioRow[] {
   const others = relaysOf(r).filter((x) => x !== 'mcrd');
   const rows: RatioRow[] = [];
-  const ratio = (a: number | undefined, b: number | undefined): number | null =>
-    a === undefined || b === undefined || b === 0 ? null : a / b;
   for (const name of testNames(r, 'throughput')) {
     const mt = findTest(r, 'throughput', name, 'mcrd');
     const ratios: RatioRow['ratios'] = {};
-    const bounds: NonNullable<RatioRow['bounds']> = {};
     for (const o of others) {
       const ot = findTest(r, 'throughput', name, o);
-      const mTop = mt ? hitsRangeTop(mt) : false;
-      const oTop = ot ? hitsRangeTop(ot) : false;
-      // A lower bound on both sides says nothing about their ratio.
-      ratios[o] = mTop && oTop ? null : ratio(mt?.summary.throughputPps.median, ot?.summary.throughputPps.median);
-      if (mTop !== oTop) bounds[o] = mTop ? '≥' : '≤';
+      ratios[o] = mt && ot ? ratioOf(throughputFigure(mt), throughputFigure(ot)) : { kind: 'none', reason: 'not measured' };
     }
-    rows.push({ label: name === 'throughput' ? 'throughput' : `throughput (${name})`, test: name, ratios, bounds });
+    rows.push({ label: name === 'throughput' ? 'throughput' : `throughput (${name})`, test: name, ratios });
   }
   for (const name of testNames(r, 'fixed-rate')) {
     const m = findTest(r, 'fixed-rate', name, 'mcrd');
-    rows.push({ label: `delivered pps (${name})`, test: name, ratios: Object.fromEntries(others.map((o) => [o, ratio(m?.summary.deliveredPps.median, findTest(r, 'fixed-rate', name, o)?.summary.deliveredPps.median)])) });
+    rows.push({ label: `delivered pps (${name})`, test: name, ratios: Object.fromEntries(others.map((o) => [o, medianRatio(m?.summary.deliveredPps, findTest(r, 'fixed-rate', name, o)?.summary.deliveredPps)])) });
   }
-  for (const name of testNames(r, 'fixed-rate')) {
-    const m = findTest(r, 'fixed-rate', name, 'mcrd')?.summary.relayCpuNsPerPacket?.median;
-    if (m === undefined) continue;
-    const ratios = Object.fromEntries(others.map((o) => [o, ratio(m, findTest(r, 'fixed-rate', name, o)?.summary.relayCpuNsPerPacket?.median)]));
-    if (Object.values(ratios).some((v) => v !== null)) rows.push({ label: `CPU per packet (${name})`, test: name, ratios });
-  }
-  for (const [key, what] of [['relayCoreNsPerPacket', 'core CPU'], ['relayCoreOwnNsPerPacket', 'own core CPU']] as const) {
+  for (const [key, what] of [['relayCpuNsPerPacket', 'CPU'], ['relayCoreNsPerPacket', 'core CPU'], ['relayCoreOwnNsPerPacket', 'own core CPU']] as const) {
     for (const name of testNames(r, 'fixed-rate')) {
-      const m = findTest(r, 'fixed-rate', name, 'mcrd')?.summary[key]?.median;
+      const m = findTest(r, 'fixed-rate', name, 'mcrd')?.summary[key];
       if (m === undefined) continue;
-      // direct's figure is the idle core's background: a ratio to it means nothing.
-      const ratios = Object.fromEntries(others.map((o) => [o, o === 'direct' ? null : ratio(m, findTest(r, 'fixed-rate', name, o)?.summary[key]?.median)]));
-      if (Object.values(ratios).some((v) => v !== null)) rows.push({ label: `${what} per packet (${name})`, test: name, ratios });
+      // direct's core figure is the idle core's background: a ratio to it means nothing.
+      const ratios = Object.fromEntries(others.map((o) => [o, o === 'direct' && key !== 'relayCpuNsPerPacket' ? { kind: 'none', reason: 'background' } as RatioFigure
+        : medianRatio(m, findTest(r, 'fixed-rate', name, o)?.summary[key])]));
+      rows.push({ label: `${what} per packet (${name})`, test: name, ratios });
     }
   }
-  return rows.filter((row) => Object.values(row.ratios).some((v) => v !== null));
+  return rows.filter((row) => Object.values(row.ratios).some((v) => v.kind !== 'none'));
 }
 
-/** Latency a relay adds over `direct` on the same test (median p50 and p99), or null without data. */
-export function addedLatency(r: Results, t: TestResult): { p50: number | null; p99: number | null } {
-  const d = r.tests.find((x) => x.kind === t.kind && x.name === t.name && x.relay === 'direct');
-  const diff = (w: 'p50' | 'p99'): number | null => {
-    const a = latencySummary(t, w);
-    const b = d ? latencySummary(d, w) : undefined;
-    return a && b ? a.median - b.median : null;
-  };
-  return { p50: diff('p50'), p99: diff('p99') };
-}
+export { addedLatency } from '../results/quantities.js';
 
 /** Per-output median delivery ratio (1 - loss) over repetitions, for outputs of a fixed-rate test. */
 export function outputDelivery(t: FixedRateTest): Array<{ name: string; group: string; delivered: number; minDelivered: number; maxDelivered: number }> {

@@ -40,8 +40,9 @@ describe('report.md', () => {
     const md = renderMarkdown(fixture);
     for (const t of tp(fixture)) {
       const s = t.summary.throughputPps;
-      // The fixture fans out to 6 outputs: total output rate = 6 × input rate.
-      expect(md).toContain(`| ${t.relay} | ${fmtPps(s.median)} | ${fmtPps(s.min)} | ${fmtPps(s.max)} | ${fmtPps(s.median * 6)} | ${s.n} |`);
+      // The fixture fans out to 6 outputs: total output rate = 6 × input rate; IQR from the quartiles.
+      expect(md).toContain(`| ${fmtPps(s.median)} | ${fmtPps(s.min)} | ${fmtPps(s.max)} | ${fmtPps(s.q1!)}–${fmtPps(s.q3!)} | ${fmtPps(s.median * 6)} | ${s.n} |`);
+      expect(md).toMatch(new RegExp(`\\| ${t.relay} \\| ${fmtPps(s.median)}( \\(|\\s\\|)`));
     }
   });
 
@@ -152,25 +153,59 @@ describe('report.html', () => {
   });
 });
 
-describe('throughput at the top of the search range', () => {
-  test('is shown as a lower bound, and ratios against it as bounds', () => {
-    const r: Results = {
-      ...structuredClone(fixture),
-      relays: ['mcrd', 'kernel'],
-      tests: [
-        // mcrd: max failed, bisected down to 200k. kernel: passed at max (400k) on the first probe.
-        throughputTest('throughput', 'mcrd', 0.001, [{ throughputPps: 200_000, steps: [makeTrial(400_000, 0.5), makeTrial(400_000, 0.5), makeTrial(10_000, 0), makeTrial(200_000, 0)] }]),
-        throughputTest('throughput', 'kernel', 0.001, [{ throughputPps: 400_000, steps: [makeTrial(400_000, 0)] }]),
-      ],
-      thresholds: [],
-    };
+describe('throughput figures that only bound or bracket the truth', () => {
+  const search = { minPps: 10_000, maxPps: 400_000, resolutionPps: 5_000, maxSteps: 6, minAchievedRatio: 0.97 };
+  const results = (tests: Results['tests']): Results => ({ ...structuredClone(fixture), relays: ['mcrd', 'kernel'], tests, thresholds: [] });
+
+  test('a search whose top rate passed is a lower bound, and ratios against it are bounds', () => {
+    const r = results([
+      // mcrd: max failed, resolved at 200k (205k failed). kernel: passed at max (400k) on the first probe.
+      throughputTest('throughput', 'mcrd', 0.001, [{ throughputPps: 200_000, steps: [makeTrial(400_000, 0.5), makeTrial(190_000, 0), makeTrial(200_000, 0), makeTrial(205_000, 0.2)] }], search),
+      throughputTest('throughput', 'kernel', 0.001, [{ throughputPps: 400_000, steps: [makeTrial(400_000, 0)] }], search),
+    ]);
     const md = renderMarkdown(r);
-    expect(md).toContain('| kernel | ≥ 400.0k | 400.0k | 400.0k | 1 | 1 |');
-    expect(md).toContain('| mcrd | 200.0k | 200.0k | 200.0k | 1 | 4 |');
+    expect(md).toContain('| kernel | ≥ 400.0k | 400.0k, none | 400.0k | 400.0k | 400.0k | – | 1 | 1 |');
+    expect(md).toContain('| mcrd | 200.0k | 200.0k, 205.0k | 200.0k | 200.0k | 200.0k | – | 1 | 4 |');
     expect(md).toContain('| throughput | ≤ 0.50× |');
     expect(md).toContain('≥: kernel passed at the highest rate probed');
     expect(renderHtml(r)).toContain('data-bound="&gt;="');
     expect(renderConsoleTable(r)).toMatch(/throughput\s+kernel\s+≥ 400\.0k/);
+  });
+
+  test('a search that ran out of steps prints its bracket, and the ratio only as the range the brackets allow', () => {
+    const r = results([
+      // socat-like: 400k failed, 10k passed, 205k and 107k failed, out of steps: [10k, 107k].
+      throughputTest('throughput', 'kernel', 0.001, [{ throughputPps: 10_000, steps: [makeTrial(400_000, 0.9), makeTrial(10_000, 0), makeTrial(205_000, 0.8), makeTrial(107_000, 0.5)] }], search),
+      throughputTest('throughput', 'mcrd', 0.001, [{ throughputPps: 200_000, steps: [makeTrial(400_000, 0.5), makeTrial(200_000, 0), makeTrial(205_000, 0.2)] }], search),
+    ]);
+    const md = renderMarkdown(r);
+    expect(md).toContain('| kernel | 10.0k–107.0k | 10.0k, 107.0k |');
+    // 200k / [10k, 107k] = [1.87, 20]: no single number.
+    expect(md).toContain('| throughput | 1.87–20.0× |');
+    expect(md).not.toMatch(/\| throughput \| 20\.0× \|/);
+    expect(renderConsoleTable(r)).toMatch(/throughput\s+kernel\s+10\.0k–107\.0k/);
+  });
+
+  test('a generator-limited figure is flagged and gives no ratio', () => {
+    const r = results([
+      throughputTest('throughput', 'kernel', 0.001, [{ throughputPps: 180_000, steps: [makeTrial(400_000, 0, { achievedPps: 180_000 }), makeTrial(400_000, 0, { achievedPps: 180_000 })] }], search),
+      throughputTest('throughput', 'mcrd', 0.001, [{ throughputPps: 200_000, steps: [makeTrial(400_000, 0.5), makeTrial(200_000, 0), makeTrial(205_000, 0.2)] }], search),
+    ]);
+    const md = renderMarkdown(r);
+    expect(md).toContain('| kernel | ≥ 180.0k (generator-limited) |');
+    expect(md).toContain('generator-limited: for kernel the generator could not offer more');
+    expect(md).not.toMatch(/\| throughput \| [\d≥≤]/);
+  });
+
+  test('repetitions spread over more than 25 % of their median are marked unstable, and so is the ratio', () => {
+    const rep = (tp: number) => ({ throughputPps: tp, steps: [makeTrial(tp, 0), makeTrial(tp + 5_000, 0.3)] });
+    const r = results([
+      throughputTest('throughput', 'kernel', 0.001, [rep(100_000), rep(150_000), rep(200_000)], search),
+      throughputTest('throughput', 'mcrd', 0.001, [rep(200_000), rep(205_000), rep(210_000)], search),
+    ]);
+    const md = renderMarkdown(r);
+    expect(md).toContain('| kernel | 150.0k (unstable) (100.0k–200.0k) |');
+    expect(md).toContain('| throughput | 1.37× (unstable) |');
   });
 });
 

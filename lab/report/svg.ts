@@ -6,7 +6,7 @@ import type { RelayName } from '../results/types.js';
 import { attrs, esc } from './escape.js';
 
 export const RELAY_COLOR: Record<RelayName, string> = {
-  mcrd: '#1f6fd1', socat: '#e07b16', kernel: '#2a9d4b', direct: '#7a7a7a',
+  mcrd: '#1f6fd1', socat: '#e07b16', kernel: '#2a9d4b', direct: '#7a7a7a', frr: '#8e44ad',
 };
 
 export const W = 760;

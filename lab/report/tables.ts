@@ -3,11 +3,13 @@
  * markdown.ts (pipes) and html.ts (<table> with data-* attributes a test or script can query), so
  * report.md and report.html can never disagree about a number.
  */
-import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
+import type { FixedRateTest, LatencyTest, MachineLoad, RelayName, Results, Summary, ThroughputTest } from '../results/types.js';
+import { noisyBecause } from '../measure/machine-load.js';
 import { fmtBytes, fmtLoss, fmtMetric, fmtNs, fmtPps, fmtRatio, fmtSummary } from './format.js';
 import { describePlacement, formatCpuList } from '../run/placement.js';
+import { formatFigure, formatRatio, isUnstable, throughputFigure, UNSTABLE_MARK, UNSTABLE_SPREAD, type ThroughputFigure } from '../results/figures.js';
 import {
-  addedLatency, findTest, fixedTests, hitsRangeTop, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
+  addedLatency, findTest, fixedTests, latencySummary, latencyTests, outputDelivery, ratioRows, relaysOf, testNames, throughputTests,
 } from './model.js';
 
 /** One table cell: its text, plus attributes that carry the raw value for machines. */
@@ -29,15 +31,28 @@ export interface TableModel {
 export const DASH = '–';
 const c = (text: string, attrs?: Cell['attrs']): Cell => (attrs ? { text, attrs } : { text });
 
-/** A summary cell: "median (min–max)" text, raw median/min/max as attributes. */
+/**
+ * A summary cell: "median (min–max)" text, marked unstable when the repetitions spread too far (loss
+ * excepted: its median is usually 0), raw median/min/max/quartiles as attributes.
+ */
 function sc(s: Summary | undefined, f: (v: number) => string, attrs: Record<string, string | number>): Cell {
   if (!s || s.n === 0) return c(s ? 'no data' : DASH, attrs);
-  return c(fmtSummary(s, f), { ...attrs, 'data-value': s.median, 'data-min': s.min, 'data-max': s.max, 'data-n': s.n });
+  const unstable = attrs['data-metric'] !== 'lossRatio' && isUnstable(s);
+  return c(`${fmtSummary(s, f)}${unstable ? UNSTABLE_MARK : ''}`, {
+    ...attrs, 'data-value': s.median, 'data-min': s.min, 'data-max': s.max, 'data-n': s.n,
+    ...(s.q1 !== undefined && s.q3 !== undefined && { 'data-q1': s.q1, 'data-q3': s.q3 }), ...(unstable && { 'data-unstable': 'true' }),
+  });
 }
 
-/** Mark a throughput cell as a lower bound: the search passed at its highest rate. */
-function atLeast(cell: Cell): Cell {
-  return { text: `≥ ${cell.text}`, attrs: { ...cell.attrs, 'data-bound': '>=' } };
+/** A throughput cell: the figure as lab/results/figures.ts prints it ("196k", "10k–107k", "≥ 450k", "< 10k"), its ends as attributes. */
+function figureCell(f: ThroughputFigure, attrs: Record<string, string | number>): Cell {
+  const spread = f.spread.n > 1 && f.spread.min !== f.spread.max ? ` (${fmtPps(f.spread.min)}–${fmtPps(f.spread.max)})` : '';
+  return c(`${formatFigure(f, fmtPps)}${spread}`, {
+    ...attrs, 'data-value': f.value, 'data-kind': f.kind, 'data-low': f.low, ...(f.high !== null && { 'data-high': f.high }),
+    'data-min': f.spread.min, 'data-max': f.spread.max, 'data-n': f.spread.n,
+    ...(f.kind === 'at-least' && { 'data-bound': '>=' }), ...(f.kind === 'below' && { 'data-bound': '<' }),
+    ...(f.generatorLimited && { 'data-generator-limited': 'true' }), ...(f.unstable && { 'data-unstable': 'true' }),
+  });
 }
 
 const label = (kind: string, name: string): string => (name === kind ? kind : `${kind} (${name})`);
@@ -65,8 +80,7 @@ export function summaryTable(r: Results): TableModel {
     const row: Cell[] = [c(relay, { 'data-relay': relay })];
     if (tp) {
       const t = findTest(r, 'throughput', tp, relay);
-      const cell = sc(t?.summary.throughputPps, fmtPps, a(tp, 'throughputPps'));
-      row.push(t && hitsRangeTop(t) ? atLeast(cell) : cell);
+      row.push(t ? figureCell(throughputFigure(t), a(tp, 'throughputPps')) : c(DASH));
     }
     for (const f of fixed) row.push(sc(findTest(r, 'fixed-rate', f, relay)?.summary.lossRatio, fmtLoss, a(f, 'lossRatio')));
     if (latFixed) {
@@ -84,7 +98,11 @@ export function summaryTable(r: Results): TableModel {
     }
     return row;
   });
-  return { id: 'summary', head, rows, note: 'Median over repetitions, (min–max) when they differ. Loss is the worst output\'s.' };
+  return {
+    id: 'summary', head, rows,
+    note: `Median over repetitions, (min–max) when they differ; "(unstable)" when they spread by more than ${Math.round(UNSTABLE_SPREAD * 100)} % of the median. ` +
+      'Throughput as its search bracket where the search did not resolve it ("10k–107k"), ≥ where nothing failed. Loss is the worst output\'s.',
+  };
 }
 
 export function ratioTable(r: Results): TableModel | undefined {
@@ -94,11 +112,15 @@ export function ratioTable(r: Results): TableModel | undefined {
   return {
     id: 'ratios', title: 'Ratios (mcrd / other, medians)',
     head: ['metric', ...others.map((o) => `mcrd/${o}`)],
+    note: 'A ratio is a single number only between resolved figures; from a search bracket it is the range the brackets allow, from a bound a bound (≥, ≤), from a generator-limited figure none (–).',
     rows: rows.map((row) => [c(row.label), ...others.map((o) => {
       const v = row.ratios[o];
-      const bound = row.bounds?.[o];
-      if (v === null || v === undefined) return c(DASH);
-      return c(`${bound ? `${bound} ` : ''}${fmtRatio(v)}`, { 'data-ratio': `mcrd/${o}`, 'data-test': row.test, 'data-value': v, ...(bound ? { 'data-bound': bound === '≥' ? '>=' : '<=' } : {}) });
+      if (!v || v.kind === 'none') return c(DASH);
+      const value = v.kind === 'range' ? v.low : v.value;
+      return c(formatRatio(v, fmtRatio), {
+        'data-ratio': `mcrd/${o}`, 'data-test': row.test, 'data-value': value, 'data-kind': v.kind,
+        ...(v.kind === 'range' && { 'data-high': v.high }), ...(v.kind === 'at-least' && { 'data-bound': '>=' }), ...(v.kind === 'at-most' && { 'data-bound': '<=' }),
+      });
     })]),
   };
 }
@@ -106,24 +128,30 @@ export function ratioTable(r: Results): TableModel | undefined {
 export function throughputTable(r: Results, name: string): TableModel {
   const tests = throughputTests(r).filter((t) => t.name === name);
   const tol = tests[0]?.lossTolerance ?? 0;
-  const capped = tests.filter(hitsRangeTop).map((t) => t.relay);
+  const figures = tests.map((t) => ({ t, f: throughputFigure(t) }));
+  const capped = figures.filter(({ f }) => f.kind === 'at-least' && !f.generatorLimited).map(({ t }) => t.relay);
+  const limited = figures.filter(({ f }) => f.generatorLimited).map(({ t }) => t.relay);
+  const open = figures.filter(({ f }) => f.kind === 'bracket').map(({ t }) => t.relay);
   // RFC 3918's aggregated forwarding rate: for a fan-out, what leaves the relay is N times the input.
   const outputs = tests[0]?.repetitions[0]?.steps[0]?.outputs.length ?? 1;
   const notes = [
-    ...(capped.length ? [`≥: ${capped.join(', ')} passed at the highest rate probed (the test's maxPps), so the real limit is higher; raise maxPps to measure it. Ratios against a lower bound are bounds too.`] : []),
+    ...(capped.length ? [`≥: ${capped.join(', ')} passed at the highest rate probed (the test's maxPps), so the real limit is higher; raise maxPps to measure it.`] : []),
+    ...(limited.length ? [`generator-limited: for ${limited.join(', ')} the generator could not offer more than it did, so the figure is the generator's; no ratio is taken from it (mcr-lab calibrate measures the generator).`] : []),
+    ...(open.length ? [`${open.join(', ')}: the search ran out of steps before its bracket [highest pass, lowest fail] narrowed to the resolution; the bracket is shown and ratios against it are ranges.`] : []),
     ...(outputs > 1 ? [`Rates are input rates; each input datagram leaves on ${outputs} outputs, so the total output rate is ${outputs} × the input rate.`] : []),
   ];
   return {
     id: `test-${name}`, title: `${name}: RFC 2544 throughput (loss ≤ ${fmtLoss(tol)})`,
     ...(notes.length ? { note: notes.join(' ') } : {}),
-    head: ['relay', 'median pps', 'min', 'max', ...(outputs > 1 ? [`total output pps (× ${outputs})`] : []), 'repetitions', 'trials per search'],
-    rows: tests.map((t: ThroughputTest) => {
-      const s = t.summary.throughputPps;
+    head: ['relay', 'throughput', 'bracket [pass, fail]', 'median pps', 'min', 'max', 'IQR', ...(outputs > 1 ? [`total output pps (× ${outputs})`] : []), 'repetitions', 'trials per search'],
+    rows: figures.map(({ t, f }) => {
+      const s = f.spread;
       const a = { 'data-relay': t.relay, 'data-test': name };
-      const top = hitsRangeTop(t) ? '≥ ' : '';
-      return [c(t.relay), c(`${top}${fmtPps(s.median)}`, { ...a, 'data-metric': 'throughputPps', 'data-value': s.median, ...(top ? { 'data-bound': '>=' } : {}) }),
-        c(fmtPps(s.min), { ...a, 'data-value': s.min }), c(fmtPps(s.max), { ...a, 'data-value': s.max }),
-        ...(outputs > 1 ? [c(`${top}${fmtPps(s.median * outputs)}`, { ...a, 'data-metric': 'outputPps', 'data-value': s.median * outputs })] : []),
+      const iqr = s.q1 !== undefined && s.q3 !== undefined && s.n > 1 ? `${fmtPps(s.q1)}–${fmtPps(s.q3)}` : DASH;
+      return [c(t.relay), figureCell(f, { ...a, 'data-metric': 'throughputPps' }),
+        c(`${fmtPps(f.low)}, ${f.high === null ? 'none' : fmtPps(f.high)}`, { ...a, 'data-metric': 'bracket', 'data-value': f.low, ...(f.high !== null && { 'data-high': f.high }) }),
+        c(fmtPps(s.median), { ...a, 'data-value': s.median }), c(fmtPps(s.min), { ...a, 'data-value': s.min }), c(fmtPps(s.max), { ...a, 'data-value': s.max }), c(iqr),
+        ...(outputs > 1 ? [c(fmtPps(f.value * outputs), { ...a, 'data-metric': 'outputPps', 'data-value': f.value * outputs })] : []),
         c(String(s.n)), c(t.repetitions.map((rep) => rep.steps.length).join(', '))];
     }),
   };
@@ -162,14 +190,13 @@ export function perOutputTable(r: Results, name: string): TableModel | undefined
 
 export function latencyTable(r: Results, name: string): TableModel {
   const tests = latencyTests(r).filter((t) => t.name === name);
-  const direct = findTest(r, 'latency', name, 'direct');
   return {
     id: `test-${name}`, title: `${name}: latency (one-way, generator → sink, worst output)`,
     head: ['relay', 'offered pps', 'p50', 'p90', 'p99', 'p99.9', 'max', 'p50 added', 'p99 added'],
     rows: tests.map((t: LatencyTest) => {
       const s = t.summary;
       // At a fraction of each relay's own throughput the rates differ, so "added" would mislead.
-      const added = t.relay === 'direct' || direct?.offeredPps !== t.offeredPps ? null : addedLatency(r, t);
+      const added = t.relay === 'direct' ? null : addedLatency(r, t);
       const a = (metric: string) => ({ 'data-relay': t.relay, 'data-test': name, 'data-metric': metric });
       const addedCell = (v: number | null | undefined, m: string) => (v === null || v === undefined ? c(DASH) : c(fmtNs(v), { ...a(m), 'data-value': v }));
       return [c(t.relay), c(`${fmtPps(t.offeredPps)}${t.loadFraction !== undefined ? ` (${Math.round(t.loadFraction * 100)} % of throughput)` : ''}`, { ...a('offeredPps'), 'data-value': t.offeredPps }),
@@ -193,12 +220,22 @@ export function thresholdTable(r: Results): TableModel {
   };
 }
 
+/** "steal 0.4 %, all CPUs 63 % busy, load average 3.2 → 5.1, CPU 2596 MHz over 412 s", and why that is noisy. */
+export function describeLoad(l: MachineLoad, cpus: number): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
+  const mhz = l.cpuMhz ? `, CPU ${l.cpuMhz[0] === l.cpuMhz[1] ? l.cpuMhz[0] : `${l.cpuMhz[0]}–${l.cpuMhz[1]}`} MHz` : '';
+  const noisy = noisyBecause(l, cpus);
+  return `steal ${pct(l.stealRatio)}, all CPUs ${pct(l.busyRatio)} busy, load average ${l.loadavg1[0].toFixed(1)} → ${l.loadavg1[1].toFixed(1)}${mhz} over ${l.seconds} s` +
+    (noisy ? `; ${noisy}` : '');
+}
+
 export function environmentTable(r: Results): TableModel {
   const e = r.environment;
   const rows: Array<[string, string]> = [
     ['host', e.hostname], ['kernel', e.kernel], ['CPU', `${e.cpus.count} × ${e.cpus.model}`], ['memory', fmtBytes(e.memoryBytes)],
     ...(e.placement ? [['CPU placement', describePlacement(e.placement)] as [string, string]] : []),
     ...(e.mcrdOptions ? [['mcrd options', Object.entries(e.mcrdOptions).map(([k, v]) => `${k} ${v}`).join(', ')] as [string, string]] : []),
+    ...(e.load ? [['machine load during the run', describeLoad(e.load, e.cpus.count)] as [string, string]] : []),
     ...Object.entries(e.versions).map(([k, v]): [string, string] => [`version: ${k}`, v]),
     ...Object.entries(e.sysctls),
   ];
@@ -242,7 +279,7 @@ export function methodNotes(r: Results): string[] {
   if (fixedTests(r).some((t) => (t.repetitions[0]?.outputs.length ?? 0) > 1)) {
     notes.push('Fan-out: loss is counted per output against what the generator sent (RFC 3918 per-output loss); a trial\'s loss is its worst output\'s, delivered pps sums all outputs.');
   }
-  notes.push('Loss counts every datagram sent and not received (duplicates do not make up for losses). Latency "added" is a relay\'s median minus the direct path\'s median on the same fixed-rate test.');
+  notes.push('Loss counts every datagram sent and not received (duplicates do not make up for losses). Latency "added" is a relay\'s median minus the direct path\'s median on the same test at the same offered rate (lab/results/quantities.ts addedLatency, as the bench and CI compute it).');
   notes.push('CPU per packet: user + system time of the relay\'s whole process tree (all threads, reaped children included) from /proc during the trial, divided by datagrams delivered over all outputs. Kernel forwarding runs in softirq context and direct has no relay process, so neither has a figure.');
   const p = r.environment.placement;
   notes.push(p?.pinned

@@ -6,7 +6,11 @@
  * could not be found (relay skipped, test absent), so a missing metric says why.
  * Covered by ci/compare.test.ts.
  */
-import type { FixedRateTest, LatencyTest, RelayName, Results, ThroughputTest, Trial } from './types.js';
+import type { FixedRateTest, LatencyTest, RelayName, Results, Summary, TestResult, ThroughputTest, Trial } from './types.js';
+import { MIN_ACHIEVED_RATIO } from './verdict.js';
+import { formatFigure, median, ratioOfIntervals, ratioValue, throughputFigure } from './figures.js';
+
+export { median };
 
 /**
  * Whether a value is exact or only bounds the truth: `lower` = the true value is at least this (a
@@ -17,22 +21,20 @@ export type Bound = 'lower' | 'upper' | 'unknown';
 
 /**
  * A number found in a results file (with where it came from), or why it is not there. `at`: a short
- * qualifier the bench table prints next to the value (`at 121k pps (latency)`).
+ * qualifier the bench table prints next to the value (`at 121k pps (latency)`). `range`: the interval
+ * the truth lies in when only that is known (a search bracket, a ratio of brackets): `value` is then
+ * its middle and `bound` 'unknown'. `unstable`: the repetitions behind it spread more than
+ * figures.ts UNSTABLE_SPREAD.
  */
-export type Found = { ok: true; value: number; note: string; bound?: Bound; at?: string } | { ok: false; reason: string };
+export type Found =
+  | { ok: true; value: number; note: string; bound?: Bound; at?: string; range?: [number, number]; unstable?: boolean }
+  | { ok: false; reason: string };
 
 /** Loss the issue's throughput targets allow ("highest rate with < 0.1 % loss"). */
 export const THROUGHPUT_LOSS = 0.001;
 
-const found = (value: number, note: string, bound?: Bound): Found => ({ ok: true, value, note, ...(bound && { bound }) });
+const found = (value: number, note: string, bound?: Bound): Extract<Found, { ok: true }> => ({ ok: true, value, note, ...(bound && { bound }) });
 const notFound = (reason: string): Found => ({ ok: false, reason });
-
-export function median(values: number[]): number {
-  if (values.length === 0) throw new Error('median of no values');
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function skippedReason(r: Results, relay: RelayName): string | undefined {
   const skip = r.skipped.find((s) => s.relay === relay);
@@ -51,21 +53,25 @@ export function throughputTestOf(r: Results, relay: RelayName): ThroughputTest |
 }
 
 /**
- * A relay's highest rate with < 0.1 % loss: the median of its throughput test, else the highest
- * fixed rate whose median loss stays within THROUGHPUT_LOSS.
+ * A relay's throughput: its throughput test's figure (lab/results/figures.ts), else the highest fixed
+ * rate whose median loss stays within THROUGHPUT_LOSS. A figure that is only a bound or a bracket says
+ * so (`bound`, `range`); a generator-limited one is not found: it measured the generator.
  */
 export function throughputPps(r: Results, relay: RelayName): Found {
   const skip = skippedReason(r, relay);
   if (skip) return notFound(skip);
   const chosen = throughputTestOf(r, relay);
   if (chosen) {
-    const mid = chosen.summary.throughputPps.median;
-    const reached = generatorReached(chosen);
-    if (reached !== undefined) {
-      return found(reached, `${relay} ${chosen.name} ${kpps(reached)} (the generator reached only that of ${kpps(mid)} offered: a lower bound)`, 'lower');
+    const f = throughputFigure(chosen);
+    const text = `${relay} ${chosen.name} ${formatFigure(f, kpps)}`;
+    if (f.generatorLimited) return notFound(`${text}: the generator could not offer more, so this measured the generator, not ${relay} (see mcr-lab calibrate)`);
+    const unstable = f.unstable ? { unstable: true } : {};
+    switch (f.kind) {
+      case 'resolved': return { ...found(f.value, text), ...unstable };
+      case 'at-least': return { ...found(f.low, `${text} (nothing failed: a lower bound)`, 'lower'), ...unstable };
+      case 'below': return { ...found(f.high ?? 0, `${text} (even the lowest rate failed: an upper bound)`, 'upper'), ...unstable };
+      case 'bracket': return { ...found(f.low, `${text} (search bracket wider than its ${kpps(f.resolutionPps)} resolution)`, 'unknown'), range: [f.low, f.high!], ...unstable };
     }
-    const capped = searchCapped(chosen);
-    return found(mid, `${relay} ${chosen.name} median ${kpps(mid)}${capped ? ' (search ceiling reached: a lower bound)' : ''}`, capped ? 'lower' : undefined);
   }
   const clean = fixedRate(r, relay).filter((t) => t.summary.lossRatio.median <= THROUGHPUT_LOSS);
   if (clean.length === 0) return notFound(`no throughput test (or fixed rate with < 0.1 % loss) for ${relay} in ${r.scenario.name}`);
@@ -73,38 +79,32 @@ export function throughputPps(r: Results, relay: RelayName): Found {
   return found(best.offeredPps, `${relay} fixed ${kpps(best.offeredPps)} with loss ${best.summary.lossRatio.median}`);
 }
 
-/**
- * The lowest rate a relay's throughput search offered, when the search found no passing rate at all
- * (the lab then reports 0): its real throughput is somewhere below this.
- */
-export function throughputCeiling(r: Results, relay: RelayName): number | undefined {
-  const t = throughputTestOf(r, relay);
-  if (!t || t.summary.throughputPps.median > 0) return undefined;
-  const offered = t.repetitions.flatMap((x) => x.steps.map((s) => s.offeredPps));
-  return offered.length ? Math.min(...offered) : undefined;
+/** The interval a Found value stands for: [v, v], or open on the side its bound leaves open, or its range. */
+export function intervalOf(f: Extract<Found, { ok: true }>): [number, number] {
+  if (f.range) return f.range;
+  if (f.bound === 'lower') return [f.value, Infinity];
+  if (f.bound === 'upper') return [0, f.value];
+  if (f.bound === 'unknown') return [0, Infinity];
+  return [f.value, f.value];
 }
 
-/** Below this share of the offered rate, a trial measured the generator rather than the relay. */
-export const GENERATOR_SHORTFALL = 0.95;
-
 /**
- * When the generator could not send the rate the search reports (its passing step achieved less than
- * GENERATOR_SHORTFALL of what was offered), the median rate it did send: the relay kept up with all of
- * it, so that is what is known. Undefined when the generator kept up.
+ * a / b with what both know (figures.ts ratioOfIntervals): a value from two exact figures, a range
+ * from brackets, a bound from bounds, nothing when the bounds say nothing.
  */
-export function generatorReached(t: ThroughputTest): number | undefined {
-  const achieved = t.repetitions.map((rep) => {
-    const step = rep.steps.find((x) => sameRate(x.offeredPps, rep.throughputPps));
-    return step ? Math.min(step.achievedPps, step.offeredPps) : rep.throughputPps;
-  });
-  if (achieved.length === 0) return undefined;
-  const m = median(achieved);
-  return m < GENERATOR_SHORTFALL * t.summary.throughputPps.median ? m : undefined;
-}
-
-/** Whether a search's highest offered step passed, so it never found the relay's limit and its figure is a floor. */
-export function searchCapped(t: ThroughputTest): boolean {
-  return t.repetitions.some((r) => r.steps.length > 0 && r.throughputPps >= Math.max(...r.steps.map((x) => x.offeredPps)));
+export function ratioFound(a: Found, b: Found): Found {
+  if (!a.ok) return a;
+  if (!b.ok) return b;
+  const r = ratioOfIntervals(intervalOf(a), intervalOf(b), Boolean(a.unstable || b.unstable));
+  const note = `${a.note} / ${b.note}`;
+  const unstable = a.unstable || b.unstable ? { unstable: true } : {};
+  switch (r.kind) {
+    case 'none': return notFound(`${r.reason} (${note})`);
+    case 'value': return { ...found(r.value, note), ...unstable };
+    case 'at-least': return { ...found(r.value, note, 'lower'), ...unstable };
+    case 'at-most': return { ...found(r.value, note, 'upper'), ...unstable };
+    case 'range': return { ...found(ratioValue(r)!, note, 'unknown'), range: [r.low, r.high], ...unstable };
+  }
 }
 
 function fixedRate(r: Results, relay: RelayName): FixedRateTest[] {
@@ -183,6 +183,30 @@ function pairAtSameRate(a: AtRate[], b: AtRate[]): [AtRate, AtRate] | undefined 
     if (!best || Math.abs(x.offeredPps - REFERENCE_PPS) < Math.abs(best[0].offeredPps - REFERENCE_PPS)) best = [x, y];
   }
   return best;
+}
+
+/** A latency summary with data of a fixed-rate or latency test (p50 or p99), if it has one. */
+function latencyOf(t: TestResult, which: 'p50' | 'p99'): Summary | undefined {
+  const s = t.kind === 'fixed-rate' ? (which === 'p50' ? t.summary.latencyP50Ns : t.summary.latencyP99Ns)
+    : t.kind === 'latency' ? (which === 'p50' ? t.summary.p50Ns : t.summary.p99Ns) : undefined;
+  return s && s.n > 0 ? s : undefined;
+}
+
+/**
+ * Latency a relay's test adds over `direct`'s test of the same name (medians, ns): only where both
+ * were offered the same rate (within 1 %), else null, like every added-latency figure (the report's
+ * tables and latencyAddedUs below).
+ */
+export function addedLatency(r: Results, t: TestResult): { p50: number | null; p99: number | null } {
+  const d = r.tests.find((x) => x.kind === t.kind && x.name === t.name && x.relay === 'direct');
+  const rate = (x: TestResult): number | undefined => (x.kind === 'throughput' ? undefined : x.offeredPps);
+  const comparable = d !== undefined && rate(t) !== undefined && rate(d) !== undefined && sameRate(rate(t)!, rate(d)!);
+  const diff = (w: 'p50' | 'p99'): number | null => {
+    const a = latencyOf(t, w);
+    const b = comparable ? latencyOf(d, w) : undefined;
+    return a && b ? a.median - b.median : null;
+  };
+  return { p50: diff('p50'), p99: diff('p99') };
 }
 
 /** Latency added by `relay` over `direct` at the same offered rate, in µs (median of repetitions). */
@@ -305,9 +329,9 @@ export function streamsOf(r: Results, relay: RelayName): number {
  * Total zero-loss throughput of a scenario with one output per stream (scenarios/scaling.yaml). The
  * lab runs one generator per stream at the offered rate, so a step offers offeredPps × streams in all,
  * and records achievedPps summed over the generators: the total is what the passing step's
- * generators achieved, at most what was offered. When they fell short (below GENERATOR_SHORTFALL of
+ * generators achieved, at most what was offered. When they fell short (below MIN_ACHIEVED_RATIO of
  * the offer) the relay carried all they could send, so the figure is a floor; likewise when the
- * search's top rate passed. Median over repetitions.
+ * search found no fail. Median over repetitions.
  */
 export function totalThroughputPps(r: Results, relay: RelayName): Found {
   const skip = skippedReason(r, relay);
@@ -322,12 +346,12 @@ export function totalThroughputPps(r: Results, relay: RelayName): Found {
     if (rep.throughputPps <= 0 || pass.length === 0) return 0;
     const offered = rep.throughputPps * n;
     const achieved = Math.min(offered, Math.max(...pass.map((x) => x.achievedPps)));
-    if (achieved < GENERATOR_SHORTFALL * offered) short = true;
+    if (achieved < MIN_ACHIEVED_RATIO * offered) short = true;
     return achieved;
   });
   const total = median(totals);
   if (total <= 0) return notFound(`${relay} passed no rate of its throughput search in ${r.scenario.name}`);
-  const capped = searchCapped(t);
+  const capped = throughputFigure(t).kind === 'at-least';
   const why = short ? ' (the generators sent less than offered and it carried all of it: a lower bound)'
     : capped ? ' (search ceiling reached: a lower bound)' : '';
   return found(total, `${relay} ${kpps(total)} in total over ${n} streams at ${kpps(median(t.repetitions.map((x) => x.throughputPps)))} offered per stream${why}`,
@@ -364,7 +388,7 @@ export function duplicatesAndReordered(r: Results, relay: RelayName): Found {
 
 /**
  * A relay's worst p99 over every fixed-rate and latency test of a run, whatever the throughput: for
- * the latency suite (ci/latency.ts), whose rates (10k, 50k pps) are all well below any relay's
+ * the latency suite (bench/latency.ts), whose rates (10k, 50k pps) are all well below any relay's
  * throughput in the placed chain run, so a queue here is one "below the throughput rate".
  */
 export function worstP99Us(r: Results, relay: RelayName): Found {

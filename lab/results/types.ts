@@ -4,12 +4,15 @@
  *
  * Every raw repetition is kept; summaries are derived from them (median, min, max over repetitions).
  */
+import type { MembershipTest } from './membership.js';
+
 export const RESULTS_SCHEMA_VERSION = 1 as const;
 
 /** Relays the lab can put under test. `direct` = no relay, the path's own ceiling. */
-export type RelayName = 'mcrd' | 'socat' | 'kernel' | 'direct';
+export type RelayName = 'mcrd' | 'socat' | 'kernel' | 'direct' | 'frr';
 
-export interface Summary { median: number; min: number; max: number; n: number }
+/** Over repetitions: median, min, max, count; q1/q3 (quartiles, type 7) from lab runs that record them. */
+export interface Summary { median: number; min: number; max: number; n: number; q1?: number; q3?: number }
 
 export interface LatencyNs { p50: number; p90: number; p99: number; p999: number; max: number }
 
@@ -96,11 +99,32 @@ export interface FixedRateTest extends TestBase {
   };
 }
 
-/** RFC 2544 style: highest offered rate whose loss stays at or under lossTolerance, by binary search. */
+/** One whole throughput search (lab/measure/search.ts). */
+export interface ThroughputRepetition {
+  /** The highest rate proved passing; 0 when even the search's lowest rate failed. */
+  throughputPps: number;
+  steps: Trial[];
+  /**
+   * What the search proved: [highest pass, lowest fail] (failPps null: nothing failed, the figure is a
+   * floor), and whether the highest pass was generator-limited. Absent in results written before
+   * brackets were recorded; lab/results/figures.ts then derives it from the steps.
+   */
+  bracket?: { passPps: number; failPps: number | null; generatorLimited: boolean };
+}
+
+/** RFC 2544 style: highest offered rate that passes (lab/results/verdict.ts), by a search with a budget. */
 export interface ThroughputTest extends TestBase {
   kind: 'throughput';
   lossTolerance: number;
-  repetitions: Array<{ throughputPps: number; steps: Trial[] }>;
+  /** How the search ran; absent in results written before it was recorded. */
+  search?: {
+    minPps: number; maxPps: number; resolutionPps: number; maxSteps: number;
+    /** Share of the offered rate the generator had to reach for a trial to count. */
+    minAchievedRatio: number;
+    /** p99 limit of a passing trial, ns, when there was one. */
+    maxP99Ns?: number;
+  };
+  repetitions: ThroughputRepetition[];
   summary: { throughputPps: Summary };
 }
 
@@ -157,6 +181,38 @@ export interface Environment {
   placement?: CpuPlacement;
   /** Options mcrd ran with (from the scenario's relay.mcrd), when any were set. */
   mcrdOptions?: { workers?: number; busyPollUs?: number; gso?: boolean };
+  /** How busy the machine was during the run (lab/measure/machine-load.ts); absent in older results. */
+  load?: MachineLoad;
+  /** What the lab itself could offer and carry on this machine before the run (lab/run/calibrate.ts). */
+  calibration?: Calibration;
+}
+
+/** The lab's own ceilings on this machine, per stream (lab/run/calibrate.ts). */
+export interface Calibration {
+  durationS: number;
+  tx: 'udp' | 'packet';
+  /** Unpaced generators into the relay host, nothing relaying: the most they can offer a relay. */
+  generatorPps: number;
+  /** Generator CPU per datagram sent there (user + system, incl. the send softirq in its context). */
+  generatorNsPerPacket: number;
+  /** Unpaced generators on the relay host into the sinks, sharing the traffic CPUs: what the worst output received per second. */
+  directPps: number;
+  /** Share of that direct traffic the sinks did not receive (the shared traffic core overloaded). */
+  directLoss: number;
+  /** Sink CPU per datagram received. */
+  sinkNsPerPacket: number;
+}
+
+/** The machine during a run: shares of all CPUs' time from /proc/stat, load average at start and end, CPU clock range. */
+export interface MachineLoad {
+  seconds: number;
+  /** Time the hypervisor ran something else on our vCPUs, 0..1. */
+  stealRatio: number;
+  /** Busy share of all CPUs (everything: the lab, the relays, other users), 0..1. */
+  busyRatio: number;
+  loadavg1: [number, number];
+  /** Lowest and highest "cpu MHz" /proc/cpuinfo showed at start and end. */
+  cpuMhz?: [number, number];
 }
 
 export interface Results {
@@ -174,4 +230,6 @@ export interface Results {
   pass: boolean;
   /** Relays that could not run (e.g. kernel forwarding impossible for an unroutable source), with why. */
   skipped: Array<{ relay: RelayName; reason: string }>;
+  /** RFC 3918 join/leave delay tests (lab/results/membership.ts); absent when the scenario has none. */
+  membership?: MembershipTest[];
 }

@@ -8,12 +8,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { membershipTestSchema } from './membership.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 
 const count = z.number().int().min(0);
 const num = z.number().finite();
-const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct']);
-const summary = z.object({ median: num, min: num, max: num, n: count });
+const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct', 'frr']);
+const summary = z.object({ median: num, min: num, max: num, n: count, q1: num.optional(), q3: num.optional() });
 const latencyNs = z.object({ p50: num, p90: num, p99: num, p999: num, max: num });
 
 const output = z.object({
@@ -48,7 +49,13 @@ const test = z.discriminatedUnion('kind', [
   }),
   z.object({
     ...base, kind: z.literal('throughput'), lossTolerance: z.number().min(0).max(1),
-    repetitions: z.array(z.object({ throughputPps: num, steps: z.array(trial) })),
+    search: z.object({
+      minPps: num, maxPps: num, resolutionPps: num, maxSteps: count, minAchievedRatio: num, maxP99Ns: num.optional(),
+    }).optional(),
+    repetitions: z.array(z.object({
+      throughputPps: num, steps: z.array(trial),
+      bracket: z.object({ passPps: num, failPps: num.nullable(), generatorLimited: z.boolean() }).optional(),
+    })),
     summary: z.object({ throughputPps: summary }),
   }),
   z.object({
@@ -77,6 +84,14 @@ export const resultsSchema: z.ZodType<Results> = z.object({
       trafficMask: z.string().optional(), relayMask: z.string().optional(), note: z.string().optional(),
     }).optional(),
     mcrdOptions: z.object({ workers: count.optional(), busyPollUs: count.optional(), gso: z.boolean().optional() }).optional(),
+    load: z.object({
+      seconds: num, stealRatio: z.number().min(0).max(1), busyRatio: z.number().min(0).max(1),
+      loadavg1: z.tuple([num, num]), cpuMhz: z.tuple([num, num]).optional(),
+    }).optional(),
+    calibration: z.object({
+      durationS: num, tx: z.enum(['udp', 'packet']), generatorPps: num, generatorNsPerPacket: num,
+      directPps: num, directLoss: z.number().min(0).max(1), sinkNsPerPacket: num,
+    }).optional(),
   }),
   relays: z.array(relayName),
   tests: z.array(test),
@@ -86,6 +101,7 @@ export const resultsSchema: z.ZodType<Results> = z.object({
   })),
   pass: z.boolean(),
   skipped: z.array(z.object({ relay: relayName, reason: z.string() })),
+  membership: z.array(membershipTestSchema).optional(),
 });
 
 /** Error from reading results: message says which file and what to do. */

@@ -1,142 +1,150 @@
 /**
- * One relay's part of a run: a fresh topology (so no relay inherits MFC entries, socket buffers or
+ * One relay's pass of a run: a fresh topology (so no relay inherits MFC entries, socket buffers or
  * bridge state from the one before), the relay started, a short unmeasured warm-up (first-packet
- * costs: MFC upcalls, bridge learning), then every test of the scenario, then teardown of the topology.
+ * costs: MFC upcalls, bridge learning), then one repetition of every test of the scenario, then the
+ * relay stopped (run.ts tears the topology down). run.ts calls this once per relay per repetition, the
+ * relays taking turns (mcrd, socat, kernel, direct, then again), so drift on a shared machine hits
+ * every relay alike (RFC 2544 practice); merge.ts builds the test records from all passes.
  * The run's CPU placement is applied here: RPS masks right after the topology, taskset on the relay
  * and on every generator and sink.
  */
 import { throughputSearch } from '../measure/search.js';
-import { fixedRateTest, latencyTest, throughputTest } from '../measure/stats.js';
-import type { RelayName, TestResult, Trial } from '../results/types.js';
+import { MAX_P99_NS, MIN_ACHIEVED_RATIO } from '../results/verdict.js';
+import type { CpuPlacement, ThroughputRepetition, Trial } from '../results/types.js';
 import type { RelayRunner, RelayHandle } from '../runners/types.js';
 import type { ResolvedScenario, ResolvedTest } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
-import { topologyUp } from '../topology/build.js';
+import { addressOf, topologyUp } from '../topology/build.js';
+import { rpsUp } from '../topology/rps.js';
+import { TrafficToolError } from '../traffic/process.js';
 import type { Progress } from './progress.js';
 import { runTrial, sendMode, sleep } from './trial.js';
 import { loadTraffic } from './traffic-port.js';
-import { addressOf } from '../topology/build.js';
-import { rpsUp } from '../topology/rps.js';
-import type { CpuPlacement } from '../results/types.js';
-import { TrafficToolError } from '../traffic/process.js';
+import type { MembershipTest } from '../results/membership.js';
+import { isRouter, type ResolvedMembershipTest } from '../scenario/resolve-protocols.js';
+import { runMembershipTest } from './membership.js';
 
-export interface SessionOutcome { tests: TestResult[]; skipped?: string; failed?: string }
+/** What one test gave in one pass: a trial at a rate, or a whole search. */
+export type TestOutcome =
+  | { test: ResolvedTest; ratePps: number; trial: Trial }
+  | { test: ResolvedTest & { kind: 'throughput' }; search: ThroughputRepetition };
 
-export async function runRelaySession(
-  ctx: RunContext, s: ResolvedScenario, runner: RelayRunner, progress: Progress, index: number, placement: CpuPlacement,
-): Promise<SessionOutcome> {
-  const base = { relay: runner.name, relayIndex: index + 1, relayCount: s.relays.length };
-  progress.update({ ...base, test: 'setup', detail: 'building topology' });
+export interface PassOutcome { outcomes: TestOutcome[]; membership?: MembershipTest[]; skipped?: string; failed?: string }
+
+export interface PassInfo {
+  /** 1-based position of the relay in the run and how many relays there are, for progress. */
+  index: number; count: number;
+  /** 1-based repetition and how many there are. */
+  rep: number; reps: number;
+  /**
+   * The rate a latency test's loadFraction applies to: the relay's throughput so far (median over
+   * the passes until this one), or the search's floor when it passed nothing.
+   */
+  latencyBase: (throughputTest: string | undefined, current: TestOutcome[]) => number;
+}
+
+export async function runRelayPass(
+  ctx: RunContext, s: ResolvedScenario, runner: RelayRunner, progress: Progress, pass: PassInfo, placement: CpuPlacement,
+): Promise<PassOutcome> {
+  const base = { relay: runner.name, relayIndex: pass.index, relayCount: pass.count };
+  const repNote = pass.reps > 1 ? ` (repetition ${pass.rep}/${pass.reps})` : '';
+  progress.update({ ...base, test: 'setup', detail: `building topology${repNote}` });
   try {
     await topologyUp(ctx, s);
     if (placement.pinned) await rpsUp(ctx, s, placement);
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    return { tests: [], failed: `${runner.name}: topology: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+    return { outcomes: [], failed: `${runner.name}: topology: ${firstLines(err)}` };
   }
   const skip = await runner.check(ctx, s);
-  if (skip) return { tests: [], skipped: skip };
-  progress.update({ ...base, test: 'setup', detail: `starting ${runner.name}` });
+  if (skip) return { outcomes: [], skipped: skip };
+  progress.update({ ...base, test: 'setup', detail: `starting ${runner.name}${repNote}` });
   let handle: RelayHandle;
   try {
     handle = await runner.start(ctx, s, placement.pinned ? { relayCpus: placement.relay, trafficCpus: placement.traffic } : {});
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    return { tests: [], failed: `${runner.name}: failed to start: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+    return { outcomes: [], failed: `${runner.name}: failed to start: ${firstLines(err)}` };
   }
   const plan = runner.plan(s);
-  const tests: TestResult[] = [];
+  const outcomes: TestOutcome[] = [];
+  const membership: MembershipTest[] = [];
   try {
     await warmUp(ctx, s, plan, placement);
-    for (const t of s.tests) {
+    for (const t of s.tests.filter((x) => pass.rep <= x.repetitions)) {
+      if (t.kind === 'membership') {
+        // Join/leave cycles are timed against one clock at the receiver, not loaded against a rate:
+        // all their repetitions run in the first pass.
+        if (pass.rep > 1) continue;
+        // verify refuses these; --relays can still ask for them after it ran.
+        if (!isRouter(runner.name)) { progress.note(`note: ${runner.name} does not route by membership: ${t.name} not run for it`); continue; }
+        membership.push(await runMembershipTest(ctx, s, t, runner.name, handle, placement, (rep) =>
+          progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions}: ${t.cycles} join/leave cycles @ ${t.ratePps.toLocaleString('en-US')} pps` })));
+        continue;
+      }
       let warned = false;
-      const trial = async (pps: number, rep: number) => {
-        progress.update({ ...base, test: t.name, detail: `rep ${rep}/${t.repetitions} @ ${Math.round(pps).toLocaleString('en-US')} pps` });
-        const spec = { offeredPps: Math.round(pps), durationS: t.durationS };
-        let result: Trial;
-        try {
-          result = await runTrial(ctx, s, plan, handle, spec, placement);
-        } catch (err) {
-          // A sink that was too slow to stop left no report: a lab hiccup, not the relay's fault. Run the
-          // trial again once; a second failure is reported as the tool's, not as the relay's.
-          if (!isSlowToolStop(err) || ctx.signal.aborted) throw err;
-          progress.note(`note: ${runner.name} ${t.name}: ${firstLine(err)}; repeating the trial`);
-          try {
-            result = await runTrial(ctx, s, plan, handle, spec, placement);
-          } catch (again) {
-            if (isSlowToolStop(again)) throw new Error(`lab traffic tool, not ${runner.name}: ${firstLine(again)}`);
-            throw again;
-          }
-        }
+      const trial = async (pps: number): Promise<Trial> => {
+        progress.update({ ...base, test: t.name, detail: `rep ${pass.rep}/${t.repetitions} @ ${Math.round(pps).toLocaleString('en-US')} pps` });
+        const result = await trialOnce(ctx, s, plan, handle, { offeredPps: Math.round(pps), durationS: t.durationS }, placement, progress, runner.name, t.name);
         // A relay that died would otherwise show up as 100 % loss, indistinguishable from overload.
         const dead = handle.problem();
         if (dead) throw new Error(`relay died during ${t.name}: ${dead}`);
-        if (!warned && result.achievedPps < 0.9 * result.offeredPps) {
+        if (!warned && result.achievedPps < MIN_ACHIEVED_RATIO * result.offeredPps) {
           warned = true;
-          progress.note(`note: ${runner.name} ${t.name}: the generator reached ${Math.round(result.achievedPps).toLocaleString('en-US')} of ${result.offeredPps.toLocaleString('en-US')} pps offered; rates above that measure the generator, not the relay`);
+          progress.note(`note: ${runner.name} ${t.name}: the generator reached ${Math.round(result.achievedPps).toLocaleString('en-US')} of ` +
+            `${result.offeredPps.toLocaleString('en-US')} pps offered; such trials measure the generator, not the relay (see mcr-lab calibrate)`);
         }
         return result;
       };
-      tests.push(await runTest(t, runner.name, trial, tests, s.tests));
+      outcomes.push(await runTestOnce(t, trial, (name) => pass.latencyBase(name, outcomes)));
     }
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    return { tests, failed: `${runner.name}: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+    return { outcomes, membership, failed: `${runner.name}: ${firstLines(err)}` };
   } finally {
     await handle.stop();
   }
-  return { tests };
+  return { outcomes, membership };
 }
 
-async function runTest(
-  t: ResolvedTest, relay: RelayName, trial: (pps: number, rep: number) => Promise<Trial>, done: TestResult[], all: ResolvedTest[],
-): Promise<TestResult> {
-  const floorOf = (name: string | undefined) => {
-    const spec = all.find((x) => x.name === name);
-    return spec?.kind === 'throughput' ? spec.minPps : 1;
-  };
+async function runTestOnce(t: Exclude<ResolvedTest, ResolvedMembershipTest>, trial: (pps: number) => Promise<Trial>, latencyBase: (name: string | undefined) => number): Promise<TestOutcome> {
   switch (t.kind) {
-    case 'fixed-rate': {
-      const trials: Trial[] = [];
-      for (let r = 1; r <= t.repetitions; r++) trials.push(await trial(t.ratePps, r));
-      return fixedRateTest(t.name, relay, t.ratePps, trials);
-    }
+    case 'fixed-rate':
+      return { test: t, ratePps: t.ratePps, trial: await trial(t.ratePps) };
     case 'throughput': {
-      const reps: Array<{ throughputPps: number; steps: Trial[] }> = [];
-      for (let r = 1; r <= t.repetitions; r++) {
-        const found = await throughputSearch((pps) => trial(pps, r), {
-          minPps: t.minPps, maxPps: t.maxPps, lossTolerance: t.lossTolerance, resolutionPps: t.resolutionPps, maxSteps: t.maxSteps,
-        });
-        reps.push({ throughputPps: creditedThroughput(found.throughputPps, found.steps, t.lossTolerance), steps: found.steps });
-      }
-      return throughputTest(t.name, relay, t.lossTolerance, reps);
+      const found = await throughputSearch(trial, {
+        minPps: t.minPps, maxPps: t.maxPps, lossTolerance: t.lossTolerance, resolutionPps: t.resolutionPps, maxSteps: t.maxSteps,
+        minAchievedRatio: MIN_ACHIEVED_RATIO, maxP99Ns: MAX_P99_NS,
+      });
+      return { test: t, search: { throughputPps: found.throughputPps, steps: found.steps, bracket: found.bracket } };
     }
     case 'latency': {
-      let rate = t.ratePps;
-      if (rate === undefined) {
-        const ref = done.find((x) => x.kind === 'throughput' && (t.throughputTest === undefined || x.name === t.throughputTest));
-        const tp = ref?.kind === 'throughput' ? ref.summary.throughputPps.median : 0;
-        // A relay that passed no rate at all is measured at the fraction of the search's floor instead.
-        rate = Math.max(1, Math.round((t.loadFraction ?? 1) * (tp > 0 ? tp : floorOf(ref?.name))));
-      }
-      const trials: Trial[] = [];
-      for (let r = 1; r <= t.repetitions; r++) trials.push(await trial(rate, r));
-      return latencyTest(t.name, relay, rate, t.loadFraction, trials);
+      const rate = t.ratePps ?? Math.max(1, Math.round((t.loadFraction ?? 1) * latencyBase(t.throughputTest)));
+      return { test: t, ratePps: rate, trial: await trial(rate) };
     }
   }
 }
 
 /**
- * A pass only proves the rate that was actually offered: when the generator fell short in the passing
- * trial by more than 2 % (a busy machine), the throughput credited is what it achieved there, never
- * the rate asked for.
+ * One trial; a sink too slow to stop leaves no report, a lab hiccup, not the relay's fault: run it
+ * once more, and report a second such failure as the tool's, not the relay's.
  */
-export function creditedThroughput(throughputPps: number, steps: Trial[], lossTolerance: number): number {
-  const passing = steps.filter((x) => x.offeredPps === throughputPps && x.lossRatio <= lossTolerance);
-  if (passing.length === 0) return throughputPps;
-  const best = Math.max(...passing.map((x) => x.achievedPps));
-  // Within 2 % is pacing granularity (a 1 s trial ends a batch early), not a generator that fell behind.
-  return best >= 0.98 * throughputPps ? throughputPps : Math.round(best);
+async function trialOnce(
+  ctx: RunContext, s: ResolvedScenario, plan: ReturnType<RelayRunner['plan']>, handle: RelayHandle,
+  spec: { offeredPps: number; durationS: number }, placement: CpuPlacement, progress: Progress, relay: string, test: string,
+): Promise<Trial> {
+  try {
+    return await runTrial(ctx, s, plan, handle, spec, placement);
+  } catch (err) {
+    if (!isSlowToolStop(err) || ctx.signal.aborted) throw err;
+    progress.note(`note: ${relay} ${test}: ${firstLine(err)}; repeating the trial`);
+    try {
+      return await runTrial(ctx, s, plan, handle, spec, placement);
+    } catch (again) {
+      if (isSlowToolStop(again)) throw new Error(`lab traffic tool, not ${relay}: ${firstLine(again)}`);
+      throw again;
+    }
+  }
 }
 
 /** A traffic tool SIGKILLed because it did not end within its stop grace period. */
@@ -146,6 +154,10 @@ export function isSlowToolStop(err: unknown): boolean {
 
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+function firstLines(err: unknown): string {
+  return (err as Error).message.split('\n').slice(0, 3).join(' ');
 }
 
 /** 200 unmeasured datagrams per generator, then a pause for them to drain. */

@@ -1,16 +1,18 @@
 /**
  * `mcrd`: this project's relay. Starts `node dist/relay/cli/mcrd.js` in the relay namespace with its
  * control socket and state file in the run directory, waits until `mcrctl ping` answers, then adds
- * one rule per stream with all its outputs. CPU time is measured over mcrd and its workers. With a
+ * one rule per stream with all its outputs (or, with relay.router, runs as that router from a generated
+ * config: router-config.ts). CPU time is measured over mcrd and its workers. With a
  * CPU placement, the packet threads go on the relay CPUs (`--cpus`) and the control plane (supervisor
  * and the workers' JavaScript threads) on the traffic CPUs (taskset), as on a production host where
  * the data-plane CPU is kept for packets: JS timers and garbage collection then never delay a frame.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunContext } from '../topology/context.js';
 import { deadProcess, runCommand, spawnProcess, waitFor } from './process.js';
+import { mcrdRouterConfig, waitPimNeighbors } from './router-config.js';
 import { relayedPlan, type RelayRunner, type RelayStartOptions } from './types.js';
 
 export function mcrdPaths(projectRoot: string) {
@@ -25,8 +27,19 @@ export function mcrdArgs(s: ResolvedScenario, runDir: string): string[] {
   const args = ['--control-socket', join(runDir, 'mcrd.sock'), '--state-file', join(runDir, 'state.json')];
   if (s.mcrd.workers !== undefined) args.push('--num-workers', String(s.mcrd.workers));
   if (s.mcrd.busyPollUs !== undefined) args.push('--busy-poll-us', String(s.mcrd.busyPollUs));
+  if (s.mcrd.adaptivePoll !== undefined) args.push('--adaptive-poll', s.mcrd.adaptivePoll ? 'on' : 'off');
   if (s.mcrd.gso !== undefined) args.push('--gso', s.mcrd.gso ? 'on' : 'off');
+  if (s.router) args.push('--config', join(runDir, 'mcrd.json5'));
   return args;
+}
+
+/**
+ * The lab's environment without its own MCR_* variables (MCR_LAB_PREFIX, MCR_NATIVE_DIR, ...): mcrd
+ * refuses MCR_* variables other than MCR_COMPAT, since MCR's tuning variables mean nothing to it.
+ */
+export function mcrdEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] =>
+    e[1] !== undefined && (!e[0].startsWith('MCR_') || e[0] === 'MCR_COMPAT')));
 }
 
 /** `mcrctl add` argv for one stream (all outputs in one rule). */
@@ -51,8 +64,10 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
       const ns = ctx.ns(s.relayHost);
       const sock = join(ctx.runDir, 'mcrd.sock');
       const pin = opts.relayCpus?.length ? ['--cpus', opts.relayCpus.join(',')] : [];
+      // As a router (relay.router), mcrd forwards what IGMP and PIM ask for: its config, no rules added.
+      if (s.router) writeFileSync(join(ctx.runDir, 'mcrd.json5'), `${JSON.stringify(mcrdRouterConfig(s), null, 2)}\n`);
       const daemon = await spawnProcess(ctx, [process.execPath, paths.mcrd, ...mcrdArgs(s, ctx.runDir), ...pin], {
-        netns: ns, label: 'mcrd', ...(opts.trafficCpus?.length ? { cpus: opts.trafficCpus } : {}),
+        netns: ns, label: 'mcrd', env: mcrdEnv(process.env), ...(opts.trafficCpus?.length ? { cpus: opts.trafficCpus } : {}),
       });
       const ctl = (args: string[], reject = true) => runCommand(ctx, [process.execPath, paths.mcrctl, '--socket', sock, ...args], { netns: ns, reject, timeoutMs: 15_000 });
       try {
@@ -60,7 +75,9 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
           if (!daemon.running()) throw new Error(`mcrd exited at start: ${daemon.stderrTail() || 'no message'}`);
           return (await ctl(['ping'], false)).exitCode === 0;
         }, `mcrd answering on ${sock}`, { timeoutMs: 15_000, intervalMs: 200, signal: ctx.signal });
-        for (let i = 0; i < s.streams.length; i++) await ctl(mcrctlAddArgs(s, i));
+        if (!s.router) for (let i = 0; i < s.streams.length; i++) await ctl(mcrctlAddArgs(s, i));
+        await waitPimNeighbors(ctx, s, async () =>
+          (JSON.parse((await ctl(['--json', 'pim', 'neighbors'])).stdout) as { neighbors: Array<{ interface: string }> }).neighbors.map((n) => n.interface));
       } catch (err) {
         await daemon.stop();
         throw err;

@@ -3,18 +3,19 @@ import { describe, expect, test } from 'vitest';
 import { loadScenarioText } from '../scenario/load.js';
 import { resolveScenario } from '../scenario/resolve.js';
 import { directPlan } from './direct.js';
-import { kernelPlan, kernelShapeProblem } from './kernel.js';
-import { mcrctlAddArgs, mcrdArgs } from './mcrd.js';
-import { socatArgv } from './socat.js';
+import { kernelPlan, kernelShapeProblem, vifInterfaces } from './kernel.js';
+import { kernelMroutingMissing } from './mroute.js';
+import { mcrctlAddArgs, mcrdArgs, mcrdEnv } from './mcrd.js';
+import { socatArgv, socatRcvbuf } from './socat.js';
 import { relayedPlan } from './types.js';
 
 const scenario = (file: string) =>
   resolveScenario(loadScenarioText(readFileSync(new URL(`../../scenarios/${file}`, import.meta.url), 'utf8'), file).scenario);
 
 describe('relay command lines and traffic plans', () => {
-  test('socat receives on the input interface and sends bound to the output interface\'s address', () => {
+  test('socat receives on the input interface with a 4 MiB receive buffer and sends bound to the output interface\'s address', () => {
     expect(socatArgv(scenario('dual-bridge.yaml'), 0, 0)).toEqual([
-      'socat', '-u', 'UDP4-RECV:5001,ip-add-membership=239.1.1.1:in0,reuseaddr', 'UDP4-SEND:239.9.9.9:5099,bind=10.0.1.20,ip-multicast-ttl=8',
+      'socat', '-u', 'UDP4-RECV:5001,ip-add-membership=239.1.1.1:in0,reuseaddr,rcvbuf=4194304', 'UDP4-SEND:239.9.9.9:5099,bind=10.0.1.20,ip-multicast-ttl=8',
     ]);
   });
 
@@ -56,5 +57,29 @@ describe('relay command lines and traffic plans', () => {
     expect(plan.generators[0]).toMatchObject({ host: 'relay', interface: 'out0', rateFactor: 50 });
     expect(plan.generators[0]!.dst).toHaveLength(50);
     expect(plan.sinks).toHaveLength(50);
+  });
+
+  test('kernel forwarding waits for smcrouted to make VIFs of the interfaces (smcroute 2.5 `show interfaces`)', () => {
+    const starting = '\x1b[7m INDEX PHYINT  VIF  MIF \x1b[0m\n     1 lo      N/A  N/A\n     2 in0     N/A  N/A\n     4 out0    N/A  N/A\n';
+    const ready = '\x1b[7m INDEX PHYINT  VIF  MIF \x1b[0m\n     1 lo      N/A  N/A\n     2 in0       0  N/A\n     4 out0      1  N/A\n';
+    expect([...vifInterfaces(starting)]).toEqual([]);
+    expect([...vifInterfaces(ready)]).toEqual(['in0', 'out0']);
+  });
+
+  test('a kernel without IPv4 multicast routing is named as the reason kernel forwarding cannot run', () => {
+    expect(kernelMroutingMissing('/nonexistent/ip_mr_vif')).toMatch(/no IPv4 multicast routing \(CONFIG_IP_MROUTE is not set/);
+    expect(kernelMroutingMissing('/proc/self/status')).toBeUndefined();
+  });
+
+  test('socat processes share 64 MiB of receive buffer between them: 4 MiB each up to 16, less for a 1-to-50 fan-out', () => {
+    expect(socatRcvbuf(1)).toBe(4 * 1024 * 1024);
+    expect(socatRcvbuf(16)).toBe(4 * 1024 * 1024);
+    expect(socatRcvbuf(50)).toBe(1_342_177);
+    expect(socatRcvbuf(1000)).toBe(256 * 1024);
+    expect(socatArgv(scenario('fanout-50.yaml'), 0, 0)[2]).toMatch(/,rcvbuf=1342177$/);
+  });
+
+  test('mcrd starts without the lab\'s MCR_* variables, which it would refuse as MCR settings', () => {
+    expect(mcrdEnv({ PATH: '/bin', MCR_LAB_PREFIX: 'meas', HOME: '/root', MCR_X: undefined })).toEqual({ PATH: '/bin', HOME: '/root' });
   });
 });

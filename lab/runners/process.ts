@@ -81,6 +81,7 @@ export interface ProcessHandle {
 export interface SpawnOptions {
   netns?: string;
   label: string;
+  /** The process's whole environment (nothing inherited); absent = the lab's own. */
   env?: Record<string, string>;
   /** Pin the process (and everything it forks) to these CPUs with taskset; absent or empty = no pinning. */
   cpus?: readonly number[];
@@ -103,7 +104,7 @@ export async function spawnProcess(ctx: RunContext, argv: string[], opts: SpawnO
     stdin: 'ignore',
     stdout: 'ignore',
     buffer: false,
-    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.env ? { env: opts.env, extendEnv: false } : {}),
   });
   sub.stderr?.on('data', (chunk: Buffer) => { stderrBuf = (stderrBuf + chunk.toString()).slice(-4000); });
   const spawned = await new Promise<number>((resolve, reject) => {

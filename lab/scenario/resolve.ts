@@ -5,6 +5,8 @@
  */
 import type { CpusSpec, McrdOptions, Netem, Scenario, Sysctls, TestSpec, Threshold } from './schema.js';
 import type { RelayName } from '../results/types.js';
+import type { FrrHostConfig, RouterRole } from './protocol-schema.js';
+import { hostSysctls, resolveMembershipTest, type ResolvedMembershipTest } from './resolve-protocols.js';
 
 export const DEFAULT_MTU = 1500;
 
@@ -22,9 +24,14 @@ export interface ResolvedStream {
 export type ResolvedTest =
   | { kind: 'fixed-rate'; name: string; durationS: number; repetitions: number; ratePps: number }
   | { kind: 'throughput'; name: string; durationS: number; repetitions: number; minPps: number; maxPps: number; lossTolerance: number; resolutionPps: number; maxSteps: number }
-  | { kind: 'latency'; name: string; durationS: number; repetitions: number; ratePps?: number; loadFraction?: number; throughputTest?: string };
+  | { kind: 'latency'; name: string; durationS: number; repetitions: number; ratePps?: number; loadFraction?: number; throughputTest?: string }
+  | ResolvedMembershipTest;
 
-export interface ResolvedHost { name: string; sysctls: Sysctls; routes: Array<{ to: string; via?: string; dev?: string }> }
+export interface ResolvedHost {
+  name: string; sysctls: Sysctls; routes: Array<{ to: string; via?: string; dev?: string }>;
+  /** FRR daemons' configuration when the host is an FRR router (lab/topology/frr-hosts.ts). */
+  frr?: FrrHostConfig;
+}
 
 export interface ResolvedScenario {
   name: string;
@@ -36,6 +43,8 @@ export interface ResolvedScenario {
   relayHost: string;
   /** Options for mcrd (workers, busy polling); empty = mcrd's defaults. */
   mcrd: McrdOptions;
+  /** The router role of mcrd and frr (protocols instead of static rules), when the scenario gives one. */
+  router?: RouterRole;
   /** CPU placement as written: undefined = the default, false = none (planned in lab/run/placement.ts). */
   cpus?: CpusSpec;
   streams: ResolvedStream[];
@@ -55,17 +64,18 @@ export function resolveScenario(s: Scenario, opts: ResolveOptions = {}): Resolve
     name: s.name,
     ...(s.description !== undefined ? { description: s.description } : {}),
     quick,
-    hosts: Object.entries(s.hosts).map(([name, h]) => ({ name, sysctls: h.sysctls ?? {}, routes: h.routes ?? [] })),
+    hosts: Object.entries(s.hosts).map(([name, h]) => ({ name, sysctls: hostSysctls(h), routes: h.routes ?? [], ...(h.frr ? { frr: h.frr } : {}) })),
     bridges: s.bridges,
     links: s.links.map((l, index) => resolveLink(s, l, index)),
     relayHost: s.relay.host,
     mcrd: s.relay.mcrd ?? {},
+    ...(s.relay.router ? { router: s.relay.router } : {}),
     ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
     streams: s.streams.map((st) => resolveStream(s, st)),
     relays: s.relays,
     tests: s.tests.map((t) => resolveTest(s, t, opts)),
     settleS: quick ? Math.min(s.traffic.settleS, 0.5) : s.traffic.settleS,
-    generator: { tx: s.traffic.tx ?? 'udp', threads: s.traffic.threads ?? 1 },
+    generator: { tx: s.traffic.tx ?? 'packet', threads: s.traffic.threads ?? 1 },
     thresholds: s.thresholds,
   };
 }
@@ -103,6 +113,7 @@ function resolveStream(s: Scenario, st: Scenario['streams'][number]): ResolvedSt
 }
 
 function resolveTest(s: Scenario, t: TestSpec, opts: ResolveOptions): ResolvedTest {
+  if (t.kind === 'membership') return resolveMembershipTest(s, t, opts);
   const quick = opts.quick ?? false;
   const durationS = quick ? Math.min(t.durationS ?? s.traffic.durationS, s.quick.durationS) : t.durationS ?? s.traffic.durationS;
   const repetitions = opts.repetitions ?? (quick ? s.quick.repetitions : t.repetitions ?? s.repetitions);

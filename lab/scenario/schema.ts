@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { METRICS } from '../measure/thresholds.js';
+import { frrHostSchema, membershipTestSchema, routerSchema } from './protocol-schema.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
@@ -77,6 +78,7 @@ export const hostSchema = z.strictObject({
   description: z.string().optional(),
   sysctls: sysctlsSchema.optional(),
   routes: z.array(routeSchema).optional(),
+  frr: frrHostSchema.optional(),
 });
 
 const endpointRef = z.strictObject({ host: name, interface: ifname });
@@ -107,7 +109,7 @@ export const streamSchema = z.strictObject({
   }).optional().describe('Adds `count` outputs named out-1..out-N with consecutive groups starting at firstGroup.'),
 });
 
-const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct']);
+const relayName = z.enum(['mcrd', 'socat', 'kernel', 'direct', 'frr']);
 
 const testBase = {
   name: name,
@@ -133,6 +135,7 @@ export const testSchema = z.discriminatedUnion('kind', [
     loadFraction: ratio.optional().describe('Fraction of the measured throughput (needs a throughput test).'),
     throughputTest: name.optional().describe('Which throughput test loadFraction refers to (default: the first).'),
   }),
+  membershipTestSchema,
 ]);
 
 /** Mirrors lab/measure/thresholds.ts ThresholdSpec: the median over repetitions against a limit. */
@@ -165,6 +168,7 @@ export const cpusSchema = z.union([
 export const mcrdOptionsSchema = z.strictObject({
   workers: z.number().int().min(1).max(64).optional().describe('mcrd --num-workers (1-64); with > 1 mcrd pins worker i to CPU i itself.'),
   busyPollUs: z.number().int().min(0).max(1_000_000).optional().describe('mcrd --busy-poll-us (0-1000000).'),
+  adaptivePoll: z.boolean().optional().describe('mcrd --adaptive-poll on|off: spin only while frames keep coming (not with busyPollUs).'),
   gso: z.boolean().optional().describe('mcrd --gso on|off: UDP GSO frames for AF_PACKET egress (Linux 6.2+).'),
 });
 
@@ -178,6 +182,7 @@ export const scenarioSchema = z.strictObject({
   relay: z.strictObject({
     host: name.describe('Host the relay under test runs on.'),
     mcrd: mcrdOptionsSchema.optional().describe('Options passed to mcrd (ignored by the other relays).'),
+    router: routerSchema.optional(),
   }),
   cpus: cpusSchema.optional(),
   streams: z.array(streamSchema).min(1),
@@ -186,8 +191,8 @@ export const scenarioSchema = z.strictObject({
     ttl: z.number().int().min(1).max(255).default(8),
     durationS: seconds.default(5),
     settleS: z.number().min(0).default(1).describe('Seconds to wait for late packets after the generator stops.'),
-    tx: z.enum(['udp', 'packet'], { error: 'expected "udp" (a UDP socket, the default) or "packet" (whole frames on an AF_PACKET socket: less generator CPU per datagram)' })
-      .optional().describe('mcr-gen --tx: "udp" (default) or "packet" (raw frames; same bytes on the wire, lower generator CPU).'),
+    tx: z.enum(['udp', 'packet'], { error: 'expected "packet" (whole frames on an AF_PACKET socket, the default: less generator CPU per datagram) or "udp" (a UDP socket)' })
+      .optional().describe('mcr-gen --tx: "packet" (default: raw frames, the same bytes on the wire at less generator CPU, so the generator is not the bottleneck) or "udp" (a UDP socket).'),
     threads: z.number().int()
       .min(1, 'expected at least 1 sender thread').max(64, 'expected at most 64 sender threads').optional()
       .describe('mcr-gen --threads (default 1). A stream never spans threads, so each generator uses at most one thread per destination it sends to.'),

@@ -12,6 +12,7 @@ import type { ResolvedScenario } from './resolve.js';
 import type { RelayName } from '../results/types.js';
 import { nativeBinary } from '../traffic/binaries.js';
 import { onlineCpus, placementProblems, planPlacement } from '../run/placement.js';
+import { verifyProtocolEnvironment, verifyProtocols } from './verify-protocols.js';
 
 export const IFNAMSIZ_MAX = 15;
 type Locate = (path: ReadonlyArray<PropertyKey>) => { line: number; column: number } | undefined;
@@ -66,6 +67,7 @@ export function verifyScenario(s: ResolvedScenario, locate: Locate = () => undef
     if (l.netem?.jitter && !l.netem.delay) add(['links', l.index, 'netem', 'jitter'], 'jitter needs a delay');
   }
   s.bridges.forEach((b, i) => { if (!usedBridges.has(b)) add(['bridges', i], `bridge "${b}" has no links`, 'warning'); });
+  problems.push(...verifyProtocols(s, ifaces, locate));
 
   const hasIface = (host: string, ifname: string) => ifaces.get(host)?.has(ifname) ?? false;
   const hasAddress = (host: string, ifname: string) =>
@@ -163,6 +165,7 @@ export function verifyEnvironment(s: ResolvedScenario, relays: RelayName[], proj
     need(exists(path), `${tool} not built (no ${path}): npm install, or npm run install`);
   }
   if (relays.includes('socat')) need(which('socat') !== undefined, 'socat not found: apt-get install socat');
+  for (const m of verifyProtocolEnvironment(s, { forwarding: opts.traffic !== false })) need(false, m);
   if (relays.includes('kernel')) need(which('smcrouted') !== undefined && which('smcroutectl') !== undefined, 'smcroute not found (kernel relay): apt-get install smcroute');
   // Placement is planned against this machine's CPUs: a CPU that is not online is an error here, not in validate.
   const online = onlineCpus();

@@ -1,10 +1,11 @@
 /**
- * Topology up: namespaces → bridges → links → sysctls → routes, each step recorded in the run's
+ * Topology up: namespaces → bridges → links → sysctls → routes → FRR routers, each step recorded in the run's
  * state before the next. On failure the caller tears down from the record (teardown.ts).
  * Exercise by hand: `mcr-lab up scenarios/chain.yaml`, then `mcr-lab down <runid>`.
  */
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import { bridgeUp } from './bridge.js';
+import { frrHostsUp } from './frr-hosts.js';
 import { SWITCH_HOST, type RunContext } from './context.js';
 import { netnsUp } from './netns.js';
 import { routeUp } from './routes.js';
@@ -24,6 +25,7 @@ export async function topologyUp(ctx: RunContext, s: ResolvedScenario): Promise<
     await sysctlsUp(ctx, ctx.ns(h.name), h.sysctls, ifaces);
     for (const r of h.routes) await routeUp(ctx, ctx.ns(h.name), r);
   }
+  await frrHostsUp(ctx, s);
 }
 
 /** Address (without prefix length) of a host's interface, from the scenario. */

@@ -21,6 +21,9 @@ export async function teardown(ctx: Ctx, rec: StateRecord, opts: { fast?: boolea
   let removed = 0;
   const present = new Set(await listNetns(ctx).catch(() => [] as string[]));
   const remaining = [...rec.resources];
+  // Every recorded process is told to stop first, so they wind down together rather than one after
+  // another (each of FRR's daemons takes ~2 s to exit); the loop below then waits for each.
+  for (const r of rec.resources) if (r.kind === 'process') signalRecorded(r.pid, r.argv0, opts.fast ? 'SIGKILL' : 'SIGTERM');
   for (const r of [...rec.resources].reverse()) {
     try {
       await removeResource(ctx, r, present, opts.fast ?? false);
@@ -58,13 +61,19 @@ function ignoreGone(err: Error): void {
   if (!/Cannot find device|does not exist|No such/.test(err.message)) throw err;
 }
 
-/** Kills a recorded pid only if it still runs the recorded program (pids get reused). */
-async function killRecorded(pid: number, argv0: string, fast: boolean): Promise<void> {
-  if (!isAlive(pid)) return;
+/** Signals a recorded pid only if it still runs the recorded program (pids get reused); false if it does not. */
+function signalRecorded(pid: number, argv0: string, signal: NodeJS.Signals): boolean {
+  if (!isAlive(pid)) return false;
   let cmdline = '';
-  try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return; }
-  if (!cmdline.includes(argv0)) return;
-  process.kill(pid, fast ? 'SIGKILL' : 'SIGTERM');
+  try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return false; }
+  if (!cmdline.includes(argv0)) return false;
+  try { process.kill(pid, signal); } catch { return false; }
+  return true;
+}
+
+/** Kills a recorded pid only if it still runs the recorded program: SIGTERM, SIGKILL after 2 s. */
+async function killRecorded(pid: number, argv0: string, fast: boolean): Promise<void> {
+  if (!signalRecorded(pid, argv0, fast ? 'SIGKILL' : 'SIGTERM')) return;
   const deadline = Date.now() + (fast ? 500 : 2000);
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');

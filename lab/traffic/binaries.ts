@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type NativeTool = 'mcr-gen' | 'mcr-sink';
+export type NativeTool = 'mcr-gen' | 'mcr-sink' | 'mcr-member';
 
 let cachedRoot: string | undefined;
 

@@ -2,7 +2,7 @@
  * The JSON reports of mcr-gen and mcr-sink (`--json`), as types and as zod schemas that check the
  * binaries' output before the lab relies on it. Field meanings: docs/traffic.md.
  *
- * Example (mcr-gen): {"sent":10000,"errors":0,"retries":0,"elapsedNs":499950123,"achievedPps":20002.0,
+ * Example (mcr-gen): {"sent":10000,"errors":0,"retries":0,"deviceDrops":0,"elapsedNs":499950123,"achievedPps":20002.0,
  *   "ratePps":20000,"payloadBytes":1316,"tx":"udp","threads":1,"cpuNs":41200000,"lastError":null,"streams":[{"streamId":1,"dst":"239.1.1.1:5000","sent":10000}]}
  */
 import { z } from 'zod';
@@ -13,6 +13,8 @@ export const GenReportSchema = z.object({
   sent: count,
   errors: count,
   retries: count,
+  /** --tx packet: frames the device refused (ENOBUFS: on veth the receiving CPU's backlog was full); counted sent, the sink counts them lost. */
+  deviceDrops: count.optional(),
   elapsedNs: count,
   achievedPps: z.number().nonnegative(),
   ratePps: count,

@@ -26,7 +26,7 @@ export cxx out
 export flags_str="${flags[*]}"
 # One compiler per CPU: the sources are independent.
 start=$SECONDS
-printf '%s\n' "$root"/native/test/*.cc "$root"/native/engine/core/*.cc |
+printf '%s\n' "$root"/native/test/*.cc "$root"/native/engine/core/*.cc "$root"/native/traffic/lib/membership_frame.cc |
   xargs -P "$(nproc)" -I{} sh -c 'src="$1"; obj="$out/obj/$(basename "$(dirname "$src")")-$(basename "$src" .cc).o"; $cxx $flags_str -c "$src" -o "$obj"' _ {}
 "$cxx" -fsanitize=address,undefined "$out"/obj/*.o -lpthread -o "$out/mcr-engine-test"
 echo "sanitize.sh: built $out/mcr-engine-test in $((SECONDS - start)) s"

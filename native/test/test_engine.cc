@@ -96,7 +96,7 @@ void forward_swap_and_failed_swap(Backend backend, int ring_version, bool egress
   cfg.backend = backend;
   cfg.ring.version = ring_version;
   cfg.egress_packet = egress_packet;
-  cfg.busy_poll_us = egress_packet ? 50 : 0;  // exercise the spin path in one variant
+  cfg.poll = egress_packet ? PollPolicy::fixed(50'000) : PollPolicyConfig{};  // exercise the spin path in one variant
   Engine e(cfg);
   e.set_rules({rule(1, 2, 6000)});
   e.start();
@@ -204,5 +204,52 @@ TEST_CASE(engine_rejects_reused_slots_and_duplicate_inputs) {
     RuleSpec sourced = rule(2, 3, 6001);
     sourced.in_source = 0x0a000001;  // same input with a source constraint is a different key
     e.set_rules({rule(1, 2, 6000), sourced});
+  }));
+}
+
+TEST_CASE(engine_update_rules_changes_the_table_by_id) {
+  // update_rules applies a change against the table the engine runs: add, replace in place, remove;
+  // a remove of an id the engine does not run is EINVAL and leaves the table as it was.
+  report(in_private_netns([] {
+    int tx = raw_socket("b0", 1000), rx = raw_socket("b1", 1000);
+    CHILD_CHECK(tx >= 0 && rx >= 0);
+    Engine e(EngineConfig{});
+    RuleSpec a = rule(1, 2, 6000);
+    a.id = "a";
+    e.set_rules({a});
+    e.start();
+    RuleSpec b = rule(3, 4, 6002);
+    b.id = "b";
+    b.in_group = 0xef010102;
+    e.update_rules({}, {b});
+    bool ok = false;
+    inject(tx, 0xef010102, 5000, 5, 200);
+    CHILD_CHECK(capture(rx, 0xef020202, 6002, 5, 200, 5, &ok) == 5 && ok);
+    inject(tx, 0xef010101, 5000, 5, 200);  // "a" still runs
+    CHILD_CHECK(capture(rx, 0xef020202, 6000, 5, 200, 5, &ok) == 5 && ok);
+
+    RuleSpec a2 = a;
+    a2.outputs[0] = OutputSpec{7, "a1", 0xef020202, 6007, 5, -1};
+    e.update_rules({"b"}, {a2});  // "a" replaced (new output port and slot), "b" gone
+    inject(tx, 0xef010101, 5000, 5, 200);
+    CHILD_CHECK(capture(rx, 0xef020202, 6007, 5, 200, 5, &ok) == 5 && ok);
+    const auto& c = *e.counters();
+    CHILD_CHECK(eventually_eq(c.output(7) + kOutPackets, 5));
+
+    bool threw = false;
+    try {
+      e.update_rules({"nope"}, {});
+    } catch (const SetupError& err) {
+      threw = err.err == EINVAL && std::strstr(err.what(), "nope");
+    }
+    CHILD_CHECK(threw);
+    const uint64_t gen = counter_get(c.global() + kTableGeneration);
+    inject(tx, 0xef010102, 5000, 5, 200);  // "b" stays removed
+    inject(tx, 0xef010101, 5000, 5, 200);
+    CHILD_CHECK(capture(rx, 0xef020202, 6007, 5, 200, 5, &ok) == 5 && ok);
+    CHILD_CHECK(eventually_eq(c.output(7) + kOutPackets, 10));
+    CHILD_CHECK(counter_get(c.output(4) + kOutPackets) == 5);
+    CHILD_CHECK(counter_get(c.global() + kTableGeneration) == gen);
+    e.stop();
   }));
 }

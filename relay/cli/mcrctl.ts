@@ -13,25 +13,11 @@
 import { DEFAULT_CONTROL_SOCKET } from '../config/instance.js';
 import { toMcrError } from '../errors.js';
 import { packageVersion } from '../version.js';
-import { add } from './mcrctl/add.js';
-import { config } from './mcrctl/config.js';
-import { EXIT, type Verb, exitCodeFor, makeCtx, usageError } from './mcrctl/context.js';
+import { EXIT, exitCodeFor, makeCtx, usageError } from './mcrctl/context.js';
 import { type Format, parseGlobal } from './mcrctl/global.js';
+import { VERBS, findVerb } from './mcrctl/verbs.js';
 import { error as mcrError } from '../compat/shapes.js';
-import { list } from './mcrctl/list.js';
-import { logLevel } from './mcrctl/log-level.js';
-import { ping } from './mcrctl/ping.js';
-import { reload } from './mcrctl/reload.js';
-import { remove } from './mcrctl/remove.js';
-import { stats } from './mcrctl/stats.js';
-import { version } from './mcrctl/version.js';
-import { workers } from './mcrctl/workers.js';
-import { igmp } from './mcrctl/igmp.js';
-import { pim } from './mcrctl/pim.js';
-import { mroute } from './mcrctl/mroute.js';
-import { subscribe } from './mcrctl/subscribe.js';
 
-const VERBS: Verb[] = [add, remove, list, stats, workers, ping, version, logLevel, reload, config, igmp, pim, mroute, subscribe];
 
 const USAGE = `usage: mcrctl [--socket PATH | --instance NAME] [--json | --format table|json|mcr] COMMAND [flags]
 
@@ -58,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
       if (g.help) { out(USAGE); return EXIT.ok; }
       throw usageError('missing command; see mcrctl --help');
     }
-    const verb = VERBS.find((v) => v.name === g.verb || v.aliases?.includes(g.verb!));
+    const verb = findVerb(g.verb);
     if (!verb) throw usageError(`unknown command ${JSON.stringify(g.verb)}; expected one of ${VERBS.map((v) => v.name).join(', ')}`);
     if (g.help || g.rest.includes('--help') || g.rest.includes('-h')) { out(verb.usage); return EXIT.ok; }
     await verb.run(g.rest, makeCtx(g.socket, g.format, out));

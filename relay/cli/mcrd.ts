@@ -8,9 +8,11 @@
  * Exit codes: 0 clean stop (SIGTERM/SIGINT) or valid --check, 1 start failed, 64 usage, 77 permission
  * (e.g. --user without root), 78 bad config.
  */
-import { loadConfigFile } from '../config/load.js';
+import { emptyConfig, loadConfigFile } from '../config/load.js';
+import { resolveSettings } from '../config/settings.js';
 import { parseDaemonArgs, MCRD_USAGE } from '../daemon/args.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { restrictRootStart } from '../daemon/least-privilege.js';
 import { McrError, toMcrError } from '../errors.js';
 import { packageVersion } from '../version.js';
 
@@ -41,7 +43,12 @@ async function main(): Promise<number> {
   }
   let daemon;
   try {
-    daemon = await startDaemon(args);
+    // Settings resolve once, here: flag > config file > default (config/settings.ts).
+    const config = args.config !== undefined ? await loadConfigFile(args.config) : emptyConfig();
+    const settings = resolveSettings(args, config);
+    // Started as root without --user: re-executes itself keeping only what start-up needs.
+    await restrictRootStart(settings);
+    daemon = await startDaemon(settings, config);
   } catch (err) {
     const e = toMcrError(err);
     process.stderr.write(`mcrd: ${e.message}\n`);

@@ -7,6 +7,8 @@ import { igmp } from '../cli/mcrctl/igmp.js';
 import { list } from '../cli/mcrctl/list.js';
 import { levelArg } from '../cli/mcrctl/log-level.js';
 import { mroute } from '../cli/mcrctl/mroute.js';
+import { msdp } from '../cli/mcrctl/msdp.js';
+import { pim } from '../cli/mcrctl/pim.js';
 import { ping } from '../cli/mcrctl/ping.js';
 import { remove } from '../cli/mcrctl/remove.js';
 import { stats } from '../cli/mcrctl/stats.js';
@@ -25,12 +27,39 @@ const verb = (v: Verb, name: string, flags: string[] = []) => () => {
   for (const f of flags) if (!v.usage.includes(f)) throw new Error(`${name} usage lacks ${f}`);
 };
 const noApi = new Proxy({}, { get: () => () => { throw new Error('not reached'); } }) as never;
-const wire = (names: string[]) => async () => {
+/** A control API whose protocol plane runs PIM on eth1, answering as the PIM module would. */
+const PIM_API = {
+  protocols: {
+    modules: () => ['pim'],
+    view: (_m: string, v: string) => (v === 'neighbors' ? [{ interface: 'eth1', address: '10.0.1.2', expiresInMs: 1500, drPriority: null, genId: 7, dr: true }] : [{ interface: 'eth1', address: '10.0.1.1', drPriority: 1 }]),
+    pimInterface: (i: string, o: { enabled: boolean }) => ({ interface: i, enabled: o.enabled }),
+    setRp: (group: string, rp: string) => ({ group, rp }),
+  },
+} as never;
+const wire = (names: string[], api = noApi, args: Record<string, unknown> = {}) => async () => {
   for (const n of names) {
     if (!MCR_REQUESTS.includes(n)) throw new Error(`${n} not handled`);
-    const r = await answerMcr({ name: n, args: {} }, noApi);
+    const r = await answerMcr({ name: n, args }, api);
     if ('Error' in r && /not supported|unknown MCR request|one global|writes no files/.test(String(r.Error))) throw new Error(String(r.Error));
   }
+};
+/** For a refused row: throws only when every one of `names` gets an {"Error"} reply. */
+const wireRefused = (names: string[], api = noApi) => async () => {
+  const replies = await Promise.all(names.map((n) => answerMcr({ name: n, args: {} }, api)));
+  if (replies.every((r) => 'Error' in r)) throw new Error(replies.map((r) => String(r.Error)).join('; '));
+};
+/** For a PIM row that works: every request answered without an Error, in MCR's variant. */
+const wireAnswered = (names: string[], args: Record<string, unknown>) => async () => {
+  for (const n of names) {
+    const r = await answerMcr({ name: n, args }, PIM_API);
+    if ('Error' in r) throw new Error(`${n}: ${String(r.Error)}`);
+  }
+};
+const noCtx = new Proxy({}, { get: () => () => { throw new Error('not reached'); } }) as never;
+/** For a refused row: throws only when every one of MCR's `mcrctl pim SUB` is refused as unsupported before anything is sent. */
+const pimRefused = (subs: string[]) => async () => {
+  const results = await Promise.allSettled(subs.map((sub) => pim.run([sub], noCtx)));
+  if (results.every((r) => r.status === 'rejected' && /not supported by mcrd: /.test(String(r.reason)))) throw new Error('all refused');
 };
 
 /** Each row's form run through the real parser: resolves if mcrd takes it, throws if it refuses. */
@@ -63,7 +92,19 @@ const PROBES: Record<string, () => unknown> = {
   'mcrctl igmp groups | enable-querier --interface IF | disable-querier --interface IF': verb(igmp, 'igmp', ['groups', 'enable-querier', 'disable-querier', '--interface']),
   'mcrctl mroute': verb(mroute, 'mroute'),
   '"GetIgmpGroups", {"EnableIgmpQuerier":…}, {"DisableIgmpQuerier":…}, "GetMroute"': wire(['GetIgmpGroups', 'EnableIgmpQuerier', 'DisableIgmpQuerier', 'GetMroute']),
-  'PIM, MSDP, RPF, Subscribe requests': wire(['GetPimNeighbors', 'GetMsdpPeers', 'Subscribe']),
+  'mcrctl pim neighbors | enable --interface IF [--dr-priority N] | disable --interface IF | set-rp --group G[/LEN] --rp A':
+    verb(pim, 'pim', ['neighbors', 'enable', 'disable', 'set-rp', '--interface', '--dr-priority', '--group', '--rp']),
+  'mcrctl pim external-neighbors | clear-neighbors [--interface IF]': verb(pim, 'pim', ['external-neighbors', 'clear-neighbors']),
+  'mcrctl pim set-rp-address | add-neighbor | remove-neighbor': pimRefused(['set-rp-address', 'add-neighbor', 'remove-neighbor']),
+  'mcrctl pim set-rpf | get-rpf | query-rpf | add-rpf-route | remove-rpf-route | list-rpf-routes | clear-rpf-routes':
+    pimRefused(['set-rpf', 'get-rpf', 'query-rpf', 'add-rpf-route', 'remove-rpf-route', 'list-rpf-routes', 'clear-rpf-routes']),
+  'mcrctl msdp peers | sa-cache | add-peer | remove-peer | clear-sa-cache': () => msdp.run(['peers'], noCtx),
+  '"GetPimNeighbors", {"EnablePim":…}, {"DisablePim":…}, {"SetStaticRp":…}, "ListExternalNeighbors", {"ClearExternalNeighbors":…}':
+    wireAnswered(['GetPimNeighbors', 'EnablePim', 'DisablePim', 'SetStaticRp', 'ListExternalNeighbors', 'ClearExternalNeighbors'], { interface: 'eth1', group_prefix: '239.1.0.0/16', rp_address: '10.0.0.9' }),
+  '{"AddExternalNeighbor":…}, {"RemoveExternalNeighbor":…}, {"SetRpAddress":…}': wireRefused(['AddExternalNeighbor', 'RemoveExternalNeighbor', 'SetRpAddress'], PIM_API),
+  'MSDP and RPF-provider requests ("GetMsdpPeers", {"QueryRpf":…}, …)': wireRefused(['GetMsdpPeers', 'GetMsdpSaCache', 'AddMsdpPeer', 'RemoveMsdpPeer', 'ClearMsdpSaCache',
+    'SetRpfProvider', 'GetRpfProvider', 'QueryRpf', 'AddRpfRoute', 'RemoveRpfRoute', 'ListRpfRoutes', 'ClearRpfRoutes']),
+  '{"Subscribe":…}, {"Unsubscribe":…}, "ListSubscriptions"': wireRefused(['Subscribe', 'Unsubscribe', 'ListSubscriptions']),
 };
 
 describe('the MCR compatibility table', () => {

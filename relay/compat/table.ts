@@ -41,7 +41,15 @@ export const ROWS: Row[] = [
   { kind: 'mcrctl', form: 'mcrctl igmp groups | enable-querier --interface IF | disable-querier --interface IF', works: true, note: 'with an igmp: section; --json for scripts' },
   { kind: 'mcrctl', form: 'mcrctl mroute', works: true, note: 'static rules and IGMP-learned routes, one MRIB' },
   { kind: 'wire', form: '"GetIgmpGroups", {"EnableIgmpQuerier":…}, {"DisableIgmpQuerier":…}, "GetMroute"', works: true, note: 'answered in MCR\'s reply shapes (age_secs of static entries: 0)' },
-  { kind: 'wire', form: 'PIM, MSDP, RPF, Subscribe requests', works: false, note: '{"Error":"X: not supported by mcrd …"}; events: mcrctl subscribe --events' },
+  { kind: 'mcrctl', form: 'mcrctl pim neighbors | enable --interface IF [--dr-priority N] | disable --interface IF | set-rp --group G[/LEN] --rp A', works: true, note: 'with a pim: section; --format mcr gives {"PimNeighbors":[…]} / {"Success":…}' },
+  { kind: 'mcrctl', form: 'mcrctl pim external-neighbors | clear-neighbors [--interface IF]', works: true, note: 'always none: mcrd learns neighbors from their Hellos' },
+  { kind: 'mcrctl', form: 'mcrctl pim set-rp-address | add-neighbor | remove-neighbor', works: false, note: 'refused: no injected neighbors, no MSDP; make this router an RP with set-rp' },
+  { kind: 'mcrctl', form: 'mcrctl pim set-rpf | get-rpf | query-rpf | add-rpf-route | remove-rpf-route | list-rpf-routes | clear-rpf-routes', works: false, note: 'refused: RPF comes from the kernel\'s unicast routes; steer it with ip route' },
+  { kind: 'mcrctl', form: 'mcrctl msdp peers | sa-cache | add-peer | remove-peer | clear-sa-cache', works: false, note: 'refused: mcrd has no MSDP (run it in FRR beside mcrd)' },
+  { kind: 'wire', form: '"GetPimNeighbors", {"EnablePim":…}, {"DisablePim":…}, {"SetStaticRp":…}, "ListExternalNeighbors", {"ClearExternalNeighbors":…}', works: true, note: 'answered from the PIM module in MCR\'s shapes (external neighbors: none)' },
+  { kind: 'wire', form: '{"AddExternalNeighbor":…}, {"RemoveExternalNeighbor":…}, {"SetRpAddress":…}', works: false, note: '{"Error":…} saying what to use instead' },
+  { kind: 'wire', form: 'MSDP and RPF-provider requests ("GetMsdpPeers", {"QueryRpf":…}, …)', works: false, note: '{"Error":"X: not supported by mcrd: …"} with what to do instead' },
+  { kind: 'wire', form: '{"Subscribe":…}, {"Unsubscribe":…}, "ListSubscriptions"', works: false, note: '{"Error":…}: events stream from mcrctl subscribe --events' },
 ];
 
 export function renderTable(rows: Row[] = ROWS): string {

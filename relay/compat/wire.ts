@@ -7,14 +7,16 @@
  *   → {"AddRule":{"rule_id":"","name":"cam 1","input_interface":"eth0","input_group":"239.1.1.1","input_port":5000,"input_protocol":17,"outputs":[{"group":"239.2.2.2","port":6000,"interface":"eth1","ttl":null,"source_ip":null}]}}
  *   ← {"Success":"Rule 1a2b3c4d added"}
  *
- * IGMP and mroute requests are answered from the protocol plane (protocols.ts); those of the
- * engines mcrd lacks or serves otherwise (PIM, MSDP, RPF, MCR's subscriptions) get an `Error` naming them. Tested in compat.test.ts and against a real socket in server.test.ts.
+ * IGMP, mroute (protocols.ts) and PIM (pim.ts) requests are answered from the protocol plane; those of
+ * what mcrd lacks or serves otherwise (MSDP, RPF providers, MCR's subscriptions) get an `Error` saying
+ * what to do instead. Tested in compat.test.ts and against a real socket in server.test.ts.
  */
 import type { ControlApi } from '../control/api.js';
 import { idOfName } from '../control/dispatch.js';
 import { parseConfigDoc } from '../config/load.js';
 import { McrError, toMcrError } from '../errors.js';
 import { parseRule } from '../model/validate.js';
+import { PIM_HANDLERS } from './pim.js';
 import { PROTOCOL_HANDLERS } from './protocols.js';
 import * as shape from './shapes.js';
 import { facilityRefusal, levelFromMcr } from './severity.js';
@@ -100,10 +102,18 @@ const HANDLERS: Record<string, Handler> = {
     });
   },
   ...PROTOCOL_HANDLERS,
+  ...PIM_HANDLERS,
 };
 
-/** MCR requests of features mcrd lacks or that other mcrd commands cover (named in the error). */
-const UNSUPPORTED = /^(GetPimNeighbors|EnablePim|DisablePim|SetStaticRp|SetRpAddress|AddExternalNeighbor|RemoveExternalNeighbor|ListExternalNeighbors|ClearExternalNeighbors|SetRpfProvider|GetRpfProvider|QueryRpf|AddRpfRoute|RemoveRpfRoute|ListRpfRoutes|ClearRpfRoutes|GetMsdpPeers|GetMsdpSaCache|AddMsdpPeer|RemoveMsdpPeer|ClearMsdpSaCache|Subscribe|Unsubscribe|ListSubscriptions|GetControlPlaneConfig|GetWorkerRules)$/;
+/** MCR requests of features mcrd lacks or serves otherwise, each family with what to do instead. */
+const UNSUPPORTED: Array<[RegExp, string]> = [
+  [/^(SetRpfProvider|GetRpfProvider|QueryRpf|AddRpfRoute|RemoveRpfRoute|ListRpfRoutes|ClearRpfRoutes)$/,
+    'mcrd has no RPF provider: PIM takes RPF from the kernel\'s unicast routes (ip route get SOURCE); to steer it, add a route (ip route add SOURCE/32 via NEIGHBOR dev IF)'],
+  [/^(GetMsdpPeers|GetMsdpSaCache|AddMsdpPeer|RemoveMsdpPeer|ClearMsdpSaCache)$/,
+    'mcrd has no MSDP; run it in FRR (pimd\'s msdp peer) beside mcrd, or give each domain the sources it needs by static rules'],
+  [/^(Subscribe|Unsubscribe|ListSubscriptions)$/, 'MCR\'s event subscriptions are served by mcrd\'s own protocol: mcrctl subscribe --events igmp,pim-neighbor'],
+  [/^(GetControlPlaneConfig|GetWorkerRules)$/, 'mcrd has no such view; mcrctl config show, mcrctl workers and mcrctl list cover the running state'],
+];
 
 /** An MCR request read from one line: its variant name and arguments; undefined if `text` is not MCR-shaped. */
 export function parseMcrRequest(text: string): { name: string; args: Record<string, unknown> } | undefined {
@@ -120,12 +130,18 @@ export function parseMcrRequest(text: string): { name: string; args: Record<stri
   return { name: keys[0]!, args: args !== null && typeof args === 'object' && !Array.isArray(args) ? args as Record<string, unknown> : {} };
 }
 
+/** What to do instead of an MCR request mcrd does not serve, or undefined for one it answers or does not know. */
+export function unsupportedAdvice(request: string): string | undefined {
+  return UNSUPPORTED.find(([re]) => re.test(request))?.[1];
+}
+
 /** Answer one MCR request; never throws (errors become MCR's `{"Error":"…"}`). */
 export async function answerMcr(req: { name: string; args: Record<string, unknown> }, api: ControlApi): Promise<shape.McrResponse> {
   const h = HANDLERS[req.name];
   if (!h) {
-    return shape.error(UNSUPPORTED.test(req.name)
-      ? `${req.name}: not supported by mcrd (no PIM, MSDP or RPF provider over MCR's protocol; MCR's Subscribe is mcrctl subscribe --events)`
+    const advice = unsupportedAdvice(req.name);
+    return shape.error(advice !== undefined
+      ? `${req.name}: not supported by mcrd: ${advice}`
       : `unknown MCR request ${JSON.stringify(req.name).slice(0, 60)}; mcrd answers ${Object.keys(HANDLERS).join(', ')}`);
   }
   try {

@@ -28,32 +28,16 @@ import type { Rule } from '../model/rule.js';
 import { parseRuleList } from '../model/validate.js';
 import { lineOf, locatePaths } from './locate.js';
 import { PROTOCOL_SECTIONS, type ProtocolSettings, parseProtocolSections } from './protocols.js';
+import { type DaemonSettings, type SettingKey, daemonSettingsSchema } from './settings.js';
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const daemonSettingsSchema = z.strictObject({
-  controlSocket: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
-  socketGroup: z.string({ error: 'expected a group name' }).min(1, { error: 'expected a group name' }).optional(),
-  user: z.string({ error: 'expected "USER" or "USER:GROUP"' }).regex(/^[A-Za-z0-9_.$-]+(:[A-Za-z0-9_.$-]+)?$/, { error: 'expected "USER" or "USER:GROUP"' }).optional(),
-  stateFile: z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' }).optional(),
-  numWorkers: z.int({ error: 'expected integer 1-64' }).min(1, { error: 'expected integer 1-64' }).max(64, { error: 'expected integer 1-64' }).optional(),
-  cpus: z.array(z.int({ error: 'expected CPU numbers 0-4095' }).min(0, { error: 'expected CPU numbers 0-4095' }).max(4095, { error: 'expected CPU numbers 0-4095' }), { error: 'expected a list of CPU numbers like [2, 3]' }).min(1, { error: 'expected at least one CPU' }).optional(),
-  backend: z.enum(['uring', 'mmsg'], { error: 'expected "uring" or "mmsg"' }).optional(),
-  ring: z.enum(['v2', 'v3'], { error: 'expected "v2" or "v3"' }).optional(),
-  egress: z.enum(['packet', 'socket'], { error: 'expected "packet" or "socket"' }).optional(),
-  gso: z.boolean({ error: 'expected true or false' }).optional(),
-  ringBlocks: z.int({ error: 'expected integer 2-65536' }).min(2, { error: 'expected integer 2-65536' }).max(65536, { error: 'expected integer 2-65536' }).optional(),
-  busyPollUs: z.int({ error: 'expected integer 0-1000000 (µs)' }).min(0, { error: 'expected integer 0-1000000 (µs)' }).max(1_000_000, { error: 'expected integer 0-1000000 (µs)' }).optional(),
-  logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).optional(),
-  metricsListen: z.string({ error: 'expected ADDR:PORT' }).regex(/^(\[[^\]]+\]|[^:]*):\d{1,5}$/, { error: 'expected ADDR:PORT' }).optional(),
-  logJson: z.boolean({ error: 'expected true or false' }).optional(),
-}, { error: 'expected an object' });
-export type DaemonSettings = z.infer<typeof daemonSettingsSchema>;
+export { LOG_LEVELS, type LogLevel } from './settings.js';
 
 export interface ConfigFile {
   rules: Rule[];
+  /** The `daemon:` section, checked by the settings schema (settings.ts); flags win over it. */
   settings: DaemonSettings;
+  /** Where a setting of the `daemon:` section is, for messages: `mcrd.json5:7 daemon.user`. */
+  sourceOf(key: SettingKey): string;
   /** MCR's multicast_ttl: TTL of outputs that give none, if the file sets it. */
   multicastTtl?: number;
   /** The igmp: (and later pim:) sections, validated by their modules' schemas (protocols.ts). */
@@ -114,9 +98,15 @@ export function parseConfigDoc(doc: unknown, name: string, source: (path: Readon
   const rules = parseRuleList(rawRules, { source, pathPrefix: ['rules'] }, defaultTtl);
 
   const s = daemonSettingsSchema.safeParse(top.daemon ?? {});
-  if (!s.success) throwFirst(issuesToErrors(s.error, top.daemon, { source, pathPrefix: ['daemon'] }));
+  if (!s.success) throwFirst(issuesToErrors(s.error, top.daemon, { source, pathPrefix: ['daemon'], knownKeys: Object.keys(daemonSettingsSchema.shape) }));
   const protocols = parseProtocolSections(top, { source });
-  return { rules, settings: s.data, protocols, warnings, ...(defaultTtl !== undefined ? { multicastTtl: defaultTtl } : {}) };
+  const sourceOf = (key: SettingKey) => `${source(['daemon', key])} daemon.${key}`;
+  return { rules, settings: s.data, sourceOf, protocols, warnings, ...(defaultTtl !== undefined ? { multicastTtl: defaultTtl } : {}) };
+}
+
+/** What mcrd runs on without --config: no rules, no settings, no protocols. */
+export function emptyConfig(): ConfigFile {
+  return { rules: [], settings: {}, sourceOf: (key) => `daemon.${key}`, protocols: {}, warnings: [] };
 }
 
 /** Read and parse a config file. A missing or unreadable file is an McrError naming the path. */

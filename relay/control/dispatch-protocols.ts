@@ -19,7 +19,7 @@ import type { ProtocolsApi } from './protocols-api.js';
 import type { Request } from './protocol.js';
 
 export const PROTOCOL_COMMANDS = ['igmp-groups', 'igmp-interfaces', 'igmp-enable-querier', 'igmp-disable-querier', 'mroute', 'protocol-view', 'subscribe',
-  'pim-neighbors', 'pim-rp', 'pim-state', 'pim-join', 'pim-interfaces', 'pim-enable', 'pim-disable', 'pim-set-rp'] as const;
+  'pim-neighbors', 'pim-rp', 'pim-state', 'pim-join', 'pim-interfaces', 'pim-assert', 'pim-enable', 'pim-disable', 'pim-set-rp'] as const;
 
 export function isProtocolCommand(cmd: string): boolean {
   return (PROTOCOL_COMMANDS as readonly string[]).includes(cmd);
@@ -75,7 +75,8 @@ export function dispatchProtocol(req: Request, api: ProtocolsApi | undefined, so
     case 'pim-rp':
     case 'pim-state':
     case 'pim-join':
-    case 'pim-interfaces': {
+    case 'pim-interfaces':
+    case 'pim-assert': {
       const p = needRunning(api, 'pim', source, req.cmd);
       const name = req.cmd.slice(4);
       return { [name]: p.view('pim', name) };

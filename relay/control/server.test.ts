@@ -244,7 +244,8 @@ describe('control server on a real Unix socket', () => {
     expect(await ask('GetLogLevels')).toEqual({ LogLevels: { global: 'Warning', facility_overrides: {} } });
     expect((await ask({ SetFacilityLogLevel: { facility: 'Ingress', level: 'Debug' } })).Error).toMatch(/one global log level and no facilities/);
     expect((await ask('GetIgmpGroups')).Error).toMatch(/^GetIgmpGroups: IGMP is not running; enable it with an igmp: /);
-    expect((await ask('GetPimNeighbors')).Error).toMatch(/^GetPimNeighbors: not supported by mcrd/);
+    expect((await ask('GetPimNeighbors')).Error).toMatch(/^GetPimNeighbors: PIM is not running; enable it with a pim: /);
+    expect((await ask('GetMsdpPeers')).Error).toMatch(/^GetMsdpPeers: not supported by mcrd: mcrd has no MSDP/);
     expect((await ask({ AddRule: { ...add.AddRule, input_port: 0, bogus: 1 } })).Error).toBe('AddRule bogus: unknown field; expected rule_id, name, input_interface, input_group, input_port, input_protocol, outputs');
     expect((await ask({ CheckConfig: { config: { rules: [{ input: { interface: 'eth0', group: '239.1.1.9', port: 1, protocol: 'esp' }, outputs: [] }] } } })))
       .toEqual({ ConfigValidation: { valid: false, errors: [expect.stringContaining('rules[0].input.protocol: mcrd relays UDP only, got "esp"')] } });

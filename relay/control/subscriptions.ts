@@ -13,6 +13,13 @@ import { type RequestId, errorReply } from './protocol.js';
 
 /** Unread event bytes a subscriber may hold before it is dropped. */
 export const SUBSCRIBER_BUFFER_BYTES = 1 << 20;
+/**
+ * How long a dropped subscriber's final error line waits for the client to read it. A slow client
+ * that resumes reading within this time learns why it was dropped; one that never reads costs at
+ * most its (bounded) backlog for this long. A second was too short for a client stalled by a busy
+ * host, which then saw its stream cut with no reason.
+ */
+const DROP_GRACE_MS = 30_000;
 
 export function streamEvents(sock: net.Socket, api: ProtocolsApi, events: readonly string[], id: RequestId, log: Logger, maxBuffer: number): void {
   // A quiet subscription is not an idle client.
@@ -25,7 +32,7 @@ export function streamEvents(sock: net.Socket, api: ProtocolsApi, events: readon
       log.warn(err.message);
       sock.end(`${JSON.stringify(errorReply(id, err))}\n`);
       // A client that never reads never lets end() finish: free the socket anyway.
-      setTimeout(() => sock.destroy(), 1000).unref();
+      setTimeout(() => sock.destroy(), DROP_GRACE_MS).unref();
       return;
     }
     sock.write(`${JSON.stringify(ev)}\n`);

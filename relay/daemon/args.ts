@@ -1,13 +1,12 @@
 /**
- * mcrd command line → DaemonArgs. Flag errors name the flag (`--num-workers: expected integer 1-64,
- * got "x" (string)`) and exit 64. Tested in args.test.ts.
+ * mcrd command line → DaemonArgs. The settings among the flags are checked by the one settings schema
+ * (config/settings.ts), so a flag error names the flag in the words a config error uses
+ * (`--num-workers: expected integer 1-64, got "x" (string)`); mcrd exits 64. Tested in args.test.ts.
  */
-import { parseArgs } from 'node:util';
-import { LOG_LEVELS, type LogLevel } from '../config/load.js';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { McrError, describeValue } from '../errors.js';
 import { instancePaths } from '../config/instance.js';
-import { parseListen } from '../metrics/listen.js';
-import { parseUserSpec } from './privilege.js';
+import { type DaemonSettings, type SettingKey, SETTING_FLAGS, checkFlagSettings } from '../config/settings.js';
 
 export const MCRD_USAGE = `usage: mcrd [supervisor] [options]
 
@@ -24,7 +23,8 @@ options:
   --socket-group GROUP    group owning the control socket (mode 0660); default: mcrd's own group
   -u, --user USER[:GROUP] started as root, switch to USER (and GROUP, default USER's own; supplementary
                           groups from /etc/group) keeping only CAP_NET_RAW, after creating the state and
-                          socket directories for it; workers inherit that. See docs/install.md
+                          socket directories for it; workers inherit that. Without it a root start keeps
+                          uid 0 but, like this, CAP_NET_RAW alone in supervisor and workers. See docs/install.md
   --state-file PATH       where accepted rules are saved (default /var/lib/mcrd/rules.json)
   --instance NAME         one of several relays on this host: defaults become /run/mcrd/NAME/control.sock
                           and /var/lib/mcrd/NAME/rules.json (mcrctl --instance NAME finds it)
@@ -36,7 +36,8 @@ options:
   --ring v2|v3            RX ring format (default v2: a wake-up per frame, no block-retire delay;
                           v3 batches frames into blocks the kernel retires after 1 ms — see docs/engine.md)
   --ring-blocks N         RX ring blocks of 64 KiB per input interface and worker, 2-65536 (default 512:
-                          32 MiB, which rides out ~0.5 s of the engine thread not being scheduled)
+                          32 MiB; with --ring v2, 16384 frames at MTU 1500: ~1.6 s of a 10k pps stream
+                          while the engine thread is not scheduled; with v3 about N ms at low rates)
   --egress packet|socket  how multicast outputs are sent (default packet: AF_PACKET frames built by the
                           engine; socket: AF_INET UDP sockets). Unicast outputs always use sockets
   --gso on|off            with --egress packet, send consecutive datagrams of an output as one UDP GSO
@@ -46,6 +47,9 @@ options:
   --busy-poll-us N        after traffic, keep checking the RX rings for N µs before sleeping, 0-1000000
                           (default 0: sleep at once). Trades CPU for latency: a frame arriving within the
                           window costs no wake-up; see docs/performance.md for the measured trade
+  --adaptive-poll on|off  spin on the RX rings only while frames keep coming closer together than a
+                          wake-up, within 2 µs of spin per frame relayed (default off; not with
+                          --busy-poll-us; docs/engine.md "Busy polling")
   --log-level LEVEL       error, warn, info (default) or debug
   --log-json              log JSON lines instead of text (same as --log-format json)
   --log-format F          text (default), json, or mcr: text plus MCR's [STATS:Ingress]/[STATS:Egress]
@@ -54,26 +58,14 @@ options:
   --check FILE            validate FILE and exit
   --help, --version`;
 
+/** What the command line says: its settings (checked by the one settings schema) and the rest. */
 export interface DaemonArgs {
+  /** Settings given as flags; the config file and the defaults fill in the rest (config/settings.ts). */
+  settings: DaemonSettings;
   config?: string;
-  controlSocket?: string;
-  socketGroup?: string;
-  user?: string;
-  stateFile?: string;
-  numWorkers?: number;
-  cpus?: number[];
-  backend?: 'uring' | 'mmsg';
-  ringBlocks?: number;
-  ring?: 'v2' | 'v3';
-  egress?: 'packet' | 'socket';
-  gso?: boolean;
-  busyPollUs?: number;
-  logLevel?: LogLevel;
-  logJson?: boolean;
-  /** --log-format mcr (or MCR_COMPAT=1): MCR's [STATS] lines in the log. */
-  mcrStats?: boolean;
   instance?: string;
-  metricsListen?: string;
+  /** --log-format mcr (or MCR_COMPAT=1): MCR's [STATS] lines in the log. */
+  mcrStats: boolean;
   check?: string;
   help: boolean;
   version: boolean;
@@ -90,129 +82,68 @@ const MCR_ENV: Record<string, string> = {
   MCR_BUFFER_POOL_JUMBO: 'mcrd has no buffer pool: frames stay in the RX ring, sized by --ring-blocks',
 };
 
-/** Refuse MCR_* variables other than MCR_COMPAT (which mcrd honours). */
+/**
+ * Refuse MCR_* variables other than MCR_COMPAT (which mcrd honours). mcr-lab's own MCR_LAB_* (its
+ * namespace prefix, its state directory) are not MCR's and reach mcrd when the lab starts it.
+ */
 export function checkMcrEnv(env: NodeJS.ProcessEnv): void {
-  const name = Object.keys(env).filter((k) => k.startsWith('MCR_') && k !== 'MCR_COMPAT').sort()[0];
+  const name = Object.keys(env).filter((k) => k.startsWith('MCR_') && k !== 'MCR_COMPAT' && !k.startsWith('MCR_LAB_')).sort()[0];
   if (name === undefined) return;
   throw usage(`MCR's variable is not read by mcrd (${MCR_ENV[name] ?? 'no mcrd setting corresponds to it'}); unset it`, name);
 }
 
 const usage = (detail: string, source?: string) => new McrError({ code: 'EINVAL', detail, source });
 
-function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw usage(`expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${describeValue(value)}`, flag);
-  }
-  return value as T;
-}
+/** parseArgs options: one per setting (named by settings.ts), MCR's aliases, and the flags that are not settings. */
+const OPTIONS = {
+  ...Object.fromEntries(Object.values(SETTING_FLAGS).map(({ flag }) => [flag.slice(2), { type: flag === '--log-json' ? 'boolean' : 'string' }])),
+  user: { type: 'string', short: 'u' },
+  'control-socket-path': { type: 'string' },
+  config: { type: 'string' },
+  'log-format': { type: 'string' },
+  instance: { type: 'string' },
+  check: { type: 'string' },
+  interface: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies ParseArgsConfig['options'];
 
-/** Parse argv (without node and script). Throws McrError (EINVAL) on bad usage. */
-/** "2", "2,3", "0-3": CPU numbers for --cpus, in the order given, each 0-4095. */
-export function parseCpuList(text: string): number[] {
-  const bad = () => usage(`expected CPU numbers like 2 or 2,3 or 2-3, got ${describeValue(text)}`, '--cpus');
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const m = /^(\d{1,4})(?:-(\d{1,4}))?$/.exec(part.trim());
-    if (!m) throw bad();
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo || hi > 4095) throw bad();
-    for (let c = lo; c <= hi; c++) out.push(c);
-  }
-  return out;
-}
-
+/** Parse argv (without node and script). Throws McrError (EINVAL) naming the flag on bad usage. */
 export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DaemonArgs {
   checkMcrEnv(env);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        'control-socket': { type: 'string' },
-        'control-socket-path': { type: 'string' },
-        'state-file': { type: 'string' },
-        'socket-group': { type: 'string' },
-        user: { type: 'string', short: 'u' },
-        'num-workers': { type: 'string' },
-        cpus: { type: 'string' },
-        backend: { type: 'string' },
-        'ring-blocks': { type: 'string' },
-        ring: { type: 'string' },
-        egress: { type: 'string' },
-        gso: { type: 'string' },
-        'busy-poll-us': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-json': { type: 'boolean' },
-        'log-format': { type: 'string' },
-        instance: { type: 'string' },
-        'metrics-listen': { type: 'string' },
-        check: { type: 'string' },
-        interface: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (err) {
     throw usage(`${(err as Error).message.split('\n')[0]}; see mcrd --help`);
   }
-  const v = parsed.values;
+  const v = parsed.values as Record<string, string | boolean | undefined>;
   for (const p of parsed.positionals) {
     if (p !== 'supervisor') throw usage(`unexpected argument ${JSON.stringify(p)}; the only command is "supervisor" (optional)`);
   }
-  const out: DaemonArgs = { help: v.help ?? false, version: v.version ?? false };
-  if (v.config !== undefined) out.config = v.config;
-  const sock = v['control-socket'] ?? v['control-socket-path'];
-  if (sock !== undefined) out.controlSocket = sock;
-  if (v['state-file'] !== undefined) out.stateFile = v['state-file'];
-  if (v['socket-group'] !== undefined) out.socketGroup = v['socket-group'];
-  if (v.user !== undefined) { parseUserSpec(v.user); out.user = v.user; }
-  if (v.check !== undefined) out.check = v.check;
-  if (v['log-json']) out.logJson = true;
-  const lf = v['log-format'] !== undefined ? oneOf(v['log-format'], ['text', 'json', 'mcr'] as const, '--log-format') : env.MCR_COMPAT === '1' ? 'mcr' : undefined;
-  if (lf === 'json') out.logJson = true;
-  if (lf === 'text' && v['log-json']) throw usage('conflicts with --log-format text', '--log-json');
-  if (lf === 'mcr') {
-    if (out.logJson) throw usage('MCR\'s [STATS] lines are text; drop --log-json', '--log-format');
-    out.mcrStats = true;
-  }
-  if (v.instance !== undefined) { instancePaths(v.instance); out.instance = v.instance; }
-  if (v['metrics-listen'] !== undefined) { parseListen(v['metrics-listen']); out.metricsListen = v['metrics-listen']; }
   if (v.interface !== undefined) {
     throw usage('MCR\'s fanout interface has no meaning for mcrd, which opens the interfaces each rule names; remove the flag', '--interface');
   }
-  const n = v['num-workers'];
-  if (n !== undefined) {
-    if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > 64) throw usage(`expected integer 1-64, got ${describeValue(n)}`, '--num-workers');
-    out.numWorkers = Number(n);
+  const texts: Partial<Record<SettingKey, string | boolean>> = {};
+  for (const [key, { flag }] of Object.entries(SETTING_FLAGS) as Array<[SettingKey, { flag: string }]>) {
+    const t = v[flag.slice(2)] ?? (key === 'controlSocket' ? v['control-socket-path'] : undefined);
+    if (t !== undefined) texts[key] = t;
   }
-  if (v.cpus !== undefined) out.cpus = parseCpuList(v.cpus);
-  const rb = v['ring-blocks'];
-  if (rb !== undefined) {
-    if (!/^\d+$/.test(rb) || Number(rb) < 2 || Number(rb) > 65536) throw usage(`expected integer 2-65536, got ${describeValue(rb)}`, '--ring-blocks');
-    out.ringBlocks = Number(rb);
-  }
-  const bp = v['busy-poll-us'];
-  if (bp !== undefined) {
-    if (!/^\d+$/.test(bp) || Number(bp) > 1_000_000) throw usage(`expected integer 0-1000000 (µs), got ${describeValue(bp)}`, '--busy-poll-us');
-    out.busyPollUs = Number(bp);
-  }
-  if (v.ring !== undefined) out.ring = oneOf(v.ring, ['v2', 'v3'] as const, '--ring');
-  if (v.egress !== undefined) out.egress = oneOf(v.egress, ['packet', 'socket'] as const, '--egress');
-  if (v.gso !== undefined) out.gso = oneOf(v.gso, ['on', 'off'] as const, '--gso') === 'on';
-  const b = v.backend;
-  if (b !== undefined) {
-    const norm = b === 'sendmmsg' ? 'mmsg' : b === 'io_uring' ? 'uring' : b;
-    if (norm !== 'uring' && norm !== 'mmsg') throw usage(`expected "uring" or "mmsg", got ${describeValue(b)}`, '--backend');
-    out.backend = norm;
-  }
-  const l = v['log-level'];
-  if (l !== undefined) {
-    if (!LOG_LEVELS.includes(l as LogLevel)) throw usage(`expected one of ${LOG_LEVELS.join(', ')}, got ${describeValue(l)}`, '--log-level');
-    out.logLevel = l as LogLevel;
-  }
-  return out;
+  const logFormat = v['log-format'] as string | undefined;
+  const lf = logFormat !== undefined ? logFormat : env.MCR_COMPAT === '1' ? 'mcr' : undefined;
+  if (lf !== undefined && !['text', 'json', 'mcr'].includes(lf)) throw usage(`expected "text", "json" or "mcr", got ${describeValue(lf)}`, '--log-format');
+  if (lf === 'text' && texts.logJson) throw usage('conflicts with --log-format text', '--log-json');
+  if (lf === 'mcr' && texts.logJson) throw usage('MCR\'s [STATS] lines are text; drop --log-json', '--log-format');
+  if (lf === 'json') texts.logJson = true;
+  const instance = v.instance as string | undefined;
+  if (instance !== undefined) instancePaths(instance);
+  return {
+    settings: checkFlagSettings(texts),
+    mcrStats: lf === 'mcr',
+    help: v.help === true,
+    version: v.version === true,
+    ...(v.config !== undefined ? { config: v.config as string } : {}),
+    ...(instance !== undefined ? { instance } : {}),
+    ...(v.check !== undefined ? { check: v.check as string } : {}),
+  };
 }

@@ -31,9 +31,7 @@ export function createControlApi(p: ControlApiParts): ControlApi {
     defaultTtl: p.defaultTtl ?? DEFAULT_TTL,
     add: (r, replace) => p.rules.add(r, 'runtime', replace),
     load: async (rules, replace) => {
-      const current = p.rules.configured();
-      const { next, result } = planLoad(current, rules, replace);
-      await p.rules.replaceAll(next);
+      const result = await p.rules.replaceWith((current) => planLoad(current, rules, replace));
       p.log.info('config loaded', { added: result.added.length, replaced: result.replaced.length, skipped: result.skipped.length, removed: result.removed.length });
       return result;
     },

@@ -7,8 +7,11 @@ import type { WorkerView } from '../control/api.js';
 import type { EngineCounters, EngineRule } from '../engine/types.js';
 
 export interface DataPlane {
-  /** Install `rules` everywhere. Rejects with McrError (EENGINE/EWORKER) and leaves the previous table running. */
-  apply(rules: EngineRule[]): Promise<void>;
+  /**
+   * Install `rules` everywhere, with `watch` (PIM interfaces: the engines report new sources seen there).
+   * Rejects with McrError (EENGINE/EWORKER) and leaves the previous table running.
+   */
+  apply(rules: EngineRule[], watch?: string[]): Promise<void>;
   /** One counter snapshot per running worker (missing workers simply contribute nothing). */
   counters(): Promise<EngineCounters[]>;
   workers(): WorkerView[];

@@ -2,15 +2,19 @@
  * Messages between the supervisor and its data-plane workers over the fork() IPC channel
  * (serialization: 'advanced', so bigint counters and Maps cross as they are).
  *
- *   supervisor → worker: { type: 'init', index, options, rules }  construct Engine, setRules, start
- *                        { type: 'setRules', seq, rules }       swap the table (all-or-nothing)
+ *   supervisor → worker: { type: 'init', index, options, rules, watch? }  construct Engine, setRules, start
+ *                        { type: 'setRules', seq, rules, watch? }  swap the table (all-or-nothing);
+ *                                                               watch = PIM interfaces (source discovery)
+ *                        { type: 'updateRules', seq, remove, add, watch? }  the same, sent as the change
+ *                                                               from the table the worker last accepted
  *                        { type: 'counters', seq }              counter snapshot
  *                        { type: 'stop' }                       stop the engine and exit 0
  *   worker → supervisor: { type: 'ready', maxRuleSlots, maxOutputSlots }
  *                        { type: 'reply', seq, ok: true, counters? } | { type: 'reply', seq, ok: false, error }
  *                        { type: 'fatal', error }               init failed; the worker exits 1
+ *                        { type: 'sources', reports }           PIM source reports of the engine
  */
-import type { EngineCounters, EngineOptions, EngineRule } from '../engine/types.js';
+import type { EngineCounters, EngineOptions, EngineRule, SourceReport } from '../engine/types.js';
 
 /** An engine failure as it crosses the IPC channel (EngineError's fields). */
 export interface WireEngineError {
@@ -22,8 +26,9 @@ export interface WireEngineError {
 }
 
 export type ToWorker =
-  | { type: 'init'; index: number; options: EngineOptions; rules: EngineRule[] }
-  | { type: 'setRules'; seq: number; rules: EngineRule[] }
+  | { type: 'init'; index: number; options: EngineOptions; rules: EngineRule[]; watch?: string[] }
+  | { type: 'setRules'; seq: number; rules: EngineRule[]; watch?: string[] }
+  | { type: 'updateRules'; seq: number; remove: string[]; add: EngineRule[]; watch?: string[] }
   | { type: 'counters'; seq: number }
   | { type: 'stop' };
 
@@ -31,7 +36,8 @@ export type FromWorker =
   | { type: 'ready'; maxRuleSlots: number; maxOutputSlots: number }
   | { type: 'reply'; seq: number; ok: true; counters?: EngineCounters }
   | { type: 'reply'; seq: number; ok: false; error: WireEngineError }
-  | { type: 'fatal'; error: WireEngineError };
+  | { type: 'fatal'; error: WireEngineError }
+  | { type: 'sources'; reports: SourceReport[] };
 
 export function toWireError(err: unknown): WireEngineError {
   const e = err as Partial<WireEngineError> & Error;

@@ -36,16 +36,16 @@ describe('USER[:GROUP]', () => {
   });
 
   test('mcrd --user and -u take it; a malformed value is a usage error', () => {
-    expect(parseDaemonArgs(['--user', 'mcrd:operators'])).toMatchObject({ user: 'mcrd:operators' });
-    expect(parseDaemonArgs(['-u', 'nobody']).user).toBe('nobody');
-    expect(parseDaemonArgs([]).user).toBeUndefined();
+    expect(parseDaemonArgs(['--user', 'mcrd:operators']).settings).toMatchObject({ user: 'mcrd:operators' });
+    expect(parseDaemonArgs(['-u', 'nobody']).settings.user).toBe('nobody');
+    expect(parseDaemonArgs([]).settings.user).toBeUndefined();
     expect(() => parseDaemonArgs(['--user', 'a:b:c'])).toThrow('--user: expected USER or USER:GROUP (one colon at most), got "a:b:c" (string)');
   });
 
   test('the config file takes daemon.user and names the line of a bad one', () => {
     expect(parseConfigText('{ daemon: { user: "mcrd:ops" }, rules: [] }', 'x.json5').settings.user).toBe('mcrd:ops');
     expect(() => parseConfigText('{\n daemon: {\n  user: "a b" } }', 'x.json5'))
-      .toThrow('x.json5:3 daemon.user: expected "USER" or "USER:GROUP", got "a b" (string)');
+      .toThrow('x.json5:3 daemon.user: expected USER or USER:GROUP (USER must be a user name or a numeric uid), got "a b" (string)');
   });
 });
 

@@ -3,6 +3,12 @@
  * PIM — which learns IGMP membership from IGMP's events and RPF from the kernel), the host that runs them, the MRIB the rule service composes through, the
  * control API and the metric families. The daemon opens the sockets (open) before it drops privileges
  * and starts the modules (start) once the rule table is restored. Exercised by relay/e2e/{igmp,pim}-*.e2e.
+ *
+ * PIM's data path: the engines watch the PIM interfaces (watch()) and report each new (S,G) and,
+ * every 20 s, each one still flowing (sourcesSeen → dataArrived); the Register tunnel is a route
+ * property the MRIB turns into an engine Register output; as RP, Register data is forwarded here
+ * (forwardDecapsulated → the host's forward()). With PIM running, IGMP-learned routes capture only
+ * on non-PIM interfaces: on PIM interfaces PIM's RPF decides where a stream may come from.
  */
 import type { ProtocolSettings } from '../config/protocols.js';
 import { igmpInterfaces } from '../config/protocols.js';
@@ -18,12 +24,17 @@ import { type PimModule, createPimModule } from '../protocols/pim/index.js';
 import { relativeTimes } from '../protocols/pim/view-times.js';
 import { readInterfaces } from './interfaces.js';
 import type { Logger } from './log.js';
-import { kernelRpf, watchRoutes } from './unicast-rpf.js';
+import { kernelRpf, limitRpf, watchRoutes } from './unicast-rpf.js';
+import type { SourceReport } from '../engine/types.js';
 
 export interface ProtocolPlane {
   host: ProtocolHost;
   mrib: Mrib;
   api: ProtocolsApi;
+  /** Interfaces the engines watch for new sources (PIM's). */
+  watch(): string[];
+  /** Source reports of the engines (SourceReport) → PIM's dataArrived. */
+  sourcesSeen(reports: SourceReport[]): void;
   families(): Family[];
   /** Open the protocol sockets (privileged); throws McrError EENGINE with the reason. */
   open(): void;
@@ -40,15 +51,23 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
   }
   let pim: PimModule | undefined;
   const services = [];
+  const hostRef: { current?: ProtocolHost } = {}; // PIM needs the host's forward(), the host needs PIM
+  const rpfLimit = limitRpf(kernelRpf);
   if (settings.pim) {
     const igmpMembers = igmp;
-    pim = createPimModule(settings.pim, { rpf: kernelRpf, ...(igmpMembers ? { igmp: { members: (i, g) => igmpMembers.members(i, g) } } : {}) });
+    pim = createPimModule(settings.pim, {
+      rpf: rpfLimit.rpf,
+      forwardDecapsulated: (packet, oifs) => { for (const oif of oifs) hostRef.current?.forward(oif, packet); },
+      ...(igmpMembers ? { igmp: { members: (i, g) => igmpMembers.members(i, g) } } : {}),
+    });
     hosted.push({ module: pim, interfaces: (settings.pim.interfaces ?? []).map((i) => i.name) });
     const p = pim;
     services.push(watchRoutes(() => p.rpfChanged(), o.log));
   }
   if (hosted.length === 0) return undefined;
   const host = new ProtocolHost({ modules: hosted, io: o.io ?? realIo, log: o.log, readInterfaces, recompile: o.recompile, services });
+  hostRef.current = host;
+  const pimIfs = () => (pim ? host.moduleInterfaces('pim') : []);
   if (pim) {
     // IGMP offers no membership callback: its join/leave/expire events are PIM's local membership input.
     const p = pim;
@@ -60,7 +79,9 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
   const mrib = new Mrib({
     routes: () => host.routes(),
     members: (ifname, group) => igmp?.members(ifname, group) ?? null,
-    inputInterfaces: () => [...host.interfaceNames(), ...upstream],
+    // PIM's RPF decides what may arrive on a PIM interface; IGMP-learned captures stay off them.
+    inputInterfaces: () => [...host.interfaceNames(), ...upstream].filter((i) => !pimIfs().includes(i)),
+    pimInterfaces: pimIfs,
     now: () => host.clock.now(),
   });
   const module = (name: string) => {
@@ -88,6 +109,7 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
         pim!.disableInterface(ifname);
         host.setInterfaces('pim', now.filter((i) => i !== ifname));
       }
+      host.routesChanged(); // the engines' watch list and the static outputs' reportLocal follow
       o.log.info(`pim ${opts.enabled ? 'enabled' : 'disabled'} by control request`, { interface: ifname, ...(opts.drPriority === undefined ? {} : { drPriority: opts.drPriority }) });
       return { interface: ifname, enabled: opts.enabled };
     },
@@ -106,7 +128,25 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
   };
   return {
     host, mrib, api,
-    families: () => protocolFamilies(host.modules, host.counters()),
+    watch: pimIfs,
+    sourcesSeen(reports) {
+      if (!pim) return;
+      for (const r of reports) {
+        const i = host.interfaceAt(r.ifindex);
+        if (!i) continue;
+        if (r.local) { if (i.address) pim.dataArrived(i.name, i.address, r.group, { local: true }); }
+        else pim.dataArrived(i.name, r.source, r.group);
+      }
+    },
+    families: () => [
+      ...protocolFamilies(host.modules, host.counters()),
+      ...(pim ? [{
+        name: 'mcr_pim_rpf_lookups_dropped_total', type: 'counter' as const,
+        help: 'RPF lookups of new sources refused because too many were queued (a flood of sources); the source is retried at its next report.',
+        samples: [{ value: rpfLimit.state.dropped }],
+      }] : []),
+      { name: 'mcr_proto_forwarded_total', type: 'counter' as const, help: 'Datagrams forwarded whole by the protocol plane (PIM RP: decapsulated Register data).', samples: [{ value: host.counters().tx?.forwarded ?? 0 }] },
+    ],
     open() {
       try {
         host.open();

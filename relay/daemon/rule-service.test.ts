@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
 import { readState } from '../config/state.js';
+import { McrError } from '../errors.js';
 import { outputKey } from '../model/rule.js';
 import { parseRule } from '../model/validate.js';
-import { silentLogger } from './log.js';
+import { createLogger, silentLogger } from './log.js';
 import { RuleService } from './rule-service.js';
 import { canMount, scratchMount } from '../../test/support/mounts.js';
 import { tempDir } from '../../test/support/tmp.js';
@@ -92,6 +93,34 @@ describe('RuleService', () => {
     expect(dp.applied.map((t) => t.length)).toEqual([1, 2, 3, 4]);
   });
 
+  test('a table planned from the current rules (reload, config load) sees an add still in flight and keeps it', async () => {
+    const { dp, svc, stateFile } = await setup();
+    await svc.add(mk(5000, 'a'));
+    // The data plane holds the next table until released: the add of b is in flight, unacknowledged.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const apply = dp.apply.bind(dp);
+    dp.apply = async (rules) => { await gate; return apply(rules); };
+    const addB = svc.add(mk(5001, 'b'));
+    const reload = svc.replaceWith((current) => ({ next: [...current, { ...mk(5002, 'cfg'), origin: 'config' as const }], result: current.map((r) => r.id) }));
+    const removeA = svc.remove('a');
+    release();
+    expect((await addB).outcome).toBe('added');
+    expect(await reload).toEqual(['a', 'b']);
+    await removeA;
+    expect(svc.list().map((r) => r.id)).toEqual(['b', 'cfg']);
+    expect(dp.table.map((r) => r.id)).toEqual(['b', 'cfg']);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['b', 'cfg']);
+  });
+
+  test('replaceWith refuses a planned table with a duplicate, naming it, and changes nothing', async () => {
+    const { dp, svc } = await setup();
+    await svc.add(mk(5000, 'a'));
+    await expect(svc.replaceWith((current) => ({ next: [...current, { ...mk(5000, 'z'), origin: 'config' as const }], result: 0 })))
+      .rejects.toMatchObject({ code: 'EEXIST', path: 'rules[1].input' });
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+  });
+
   test('replaceAll keeps the slot of an unchanged rule', async () => {
     const { dp, svc } = await setup();
     await svc.add(mk(5000, 'a'));
@@ -134,6 +163,29 @@ describe('RuleService following interfaces', () => {
     expect(svc.list().map((r) => [r.id, r.state])).toEqual([['a', 'waiting'], ['b', 'active'], ['c', 'active']]);
   });
 
+  test('an interface vanishing while a table is applied does not refuse a change to another rule', async () => {
+    const ifs: Record<string, number> = { eth0: 2, eth1: 3, eth2: 4 };
+    const { dp, svc } = await withIfaces(ifs);
+    await svc.add(parseRule({ name: 'b', input: { interface: 'eth0', group: '239.1.1.1', port: 5001 }, outputs: [{ interface: 'eth2', group: '239.2.2.2', port: 1 }] }));
+    // eth2 goes away after the table for the add of a was planned, before the engine opened its sockets.
+    const apply = dp.apply.bind(dp);
+    let raced = false;
+    dp.apply = async (rules) => {
+      if (!raced && rules.some((r) => r.id === 'a')) {
+        raced = true;
+        delete ifs.eth2;
+        throw new McrError({ code: 'EENGINE', detail: 'the packet engine refused the rule table: setsockopt(SO_BINDTODEVICE)(UDP, eth2): ENODEV' });
+      }
+      return apply(rules);
+    };
+    expect((await svc.add(mk(5000, 'a'))).outcome).toBe('added');
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+    expect(svc.list().map((r) => [r.id, r.state])).toEqual([['b', 'waiting'], ['a', 'active']]);
+    // A refusal with the interfaces unchanged is the answer.
+    dp.refuseNext('bind(AF_PACKET, eth0): EPERM');
+    await expect(svc.add(mk(5002, 'c'))).rejects.toThrow('EPERM');
+  });
+
   test('an interface deleted and re-created (new ifindex) gets its rules withdrawn and re-installed', async () => {
     const ifs: Record<string, number> = { eth0: 2, eth1: 3 };
     const { dp, svc } = await withIfaces(ifs);
@@ -151,8 +203,10 @@ describe('RuleService following interface state (addresses, MTU, link down)', ()
   type If = { ifindex: number; up: boolean; mtu?: number; mac?: string; addresses?: string[] };
   const withTable = async (ifs: Record<string, If>) => {
     const dp = new MemoryDataPlane();
-    const svc = new RuleService({ dataPlane: dp, log: silentLogger(), interfaces: () => new Map(Object.entries(structuredClone(ifs))) });
-    return { dp, svc };
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', json: false, write: (l) => lines.push(l) });
+    const svc = new RuleService({ dataPlane: dp, log, interfaces: () => new Map(Object.entries(structuredClone(ifs))) });
+    return { dp, svc, lines };
   };
   const base = (): Record<string, If> => ({
     eth0: { ifindex: 2, up: true, mtu: 1500, mac: '02:00:00:00:00:02', addresses: ['10.1.0.2/24'] },
@@ -171,6 +225,51 @@ describe('RuleService following interface state (addresses, MTU, link down)', ()
     expect(dp.applied.slice(before)).toEqual([dp.applied[before - 1]]);
     await svc.refresh();
     expect(dp.applied.length).toBe(before + 1);
+  });
+
+  // The soak's readdress under rule churn: an add between the address change and the refresh pushed
+  // the new address first, and the refresh then saw nothing to log.
+  test('a readdress that a rule change pushes before the refresh is still logged by the refresh, once', async () => {
+    const ifs = base();
+    const { dp, svc, lines } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    ifs.eth1!.addresses = ['10.2.0.1/24', '10.2.0.3/24'];
+    await svc.refresh();
+    ifs.eth1!.addresses = ['10.2.0.3/24'];
+    await svc.add(mk(5001, 'b'));
+    const before = dp.applied.length;
+    await svc.refresh();
+    expect(lines.filter((l) => l.includes('rebuilding its outputs'))).toEqual([expect.stringMatching(/interface=eth1 addresses=10\.2\.0\.3\/24/)]);
+    expect(dp.applied.length).toBe(before + 1);
+    await svc.refresh();
+    expect(dp.applied.length).toBe(before + 1);
+    expect(lines.filter((l) => l.includes('rebuilding its outputs'))).toHaveLength(1);
+  });
+
+  test('an input MTU change that a rule change pushes first still re-installs its rules at the refresh', async () => {
+    const ifs = base();
+    const { dp, svc } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    ifs.eth0!.mtu = 9000;
+    await svc.add(mk(5001, 'b'));
+    const before = dp.applied.length;
+    await svc.refresh();
+    expect(dp.applied.slice(before).map((t) => t.map((r) => r.id))).toEqual([[], ['a', 'b']]);
+  });
+
+  test('a link going down is logged by the refresh even when a rule change read the interfaces first', async () => {
+    const ifs = base();
+    const { svc, lines } = await withTable(ifs);
+    await svc.add(mk(5000, 'a'));
+    await svc.refresh();
+    ifs.eth1!.up = false;
+    await svc.add(mk(5001, 'b'));
+    await svc.refresh();
+    expect(lines.filter((l) => l.includes('interface down'))).toEqual([expect.stringContaining('interface=eth1')]);
+    ifs.eth1!.up = true;
+    await svc.add(mk(5002, 'c'));
+    await svc.refresh();
+    expect(lines.filter((l) => l.includes('interface up again'))).toEqual([expect.stringContaining('interface=eth1')]);
   });
 
   test('output MTU and MAC changes re-apply; a secondary address or an input address change does not', async () => {

@@ -7,7 +7,9 @@
  * Interfaces come and go. A configured rule whose interface is missing is kept (and persisted) but
  * *waiting*: it is left out of the engine table, so it blocks no other change. refresh(), run by the
  * daemon whenever netlink reports a link or address change (link-watch.ts), compares the interfaces
- * with what the installed table was built on and:
+ * with what the previous refresh saw (not with what the last rule change read: that one already pushed
+ * any new address to the engine, but the change still has to be logged and, for a new ifindex or input
+ * MTU, re-installed) and:
  *   - installs waiting rules whose interfaces appeared, withdraws rules whose interface vanished;
  *   - re-installs rules whose interface was deleted and re-created (new ifindex), or whose input
  *     interface changed MTU (ring slots are sized from it), so the engine opens fresh sockets;
@@ -48,22 +50,33 @@ export interface RuleServiceOptions {
    * members-only outputs filtered; relay/protocols/mrib). Default: the static rules as they are.
    */
   compose?: (usable: Rule[], exists: (ifname: string) => boolean) => PlannedRule[];
+  /** Interfaces whose new sources the engines report (PIM's); missing ones are left out. */
+  watch?: () => string[];
 }
 
 export class RuleService {
   private rules: StoredRule[] = [];
   /** Rule id → the missing interface it waits for. */
   private waiting = new Map<string, string>();
-  /** Each interface the installed table uses, as it was when the table was installed. */
-  private installedIf = new Map<string, InterfaceState>();
+  /**
+   * Each interface the installed table uses, as the last refresh() saw it: what the next one compares
+   * with. Other table changes (rule adds, removes, reloads) only add interfaces new to it. They also
+   * push the interfaces' current addresses to the engine, but a change they happened to push first
+   * must still be followed up — logged, and re-installed where the engine needs fresh sockets (new
+   * ifindex, input MTU) — so they must not move this baseline (the soak's missed readdress).
+   */
+  private reconciled = new Map<string, InterfaceState>();
   /** Interfaces as last read (list() shows down ones from it). */
   private seen: Lookup = () => undefined;
+  /** Interfaces as the last refresh() saw them: link down/up is logged against this. */
+  private seenByRefresh: Lookup | undefined;
   private readonly ruleSlots: SlotMap;
   private readonly outputSlots: SlotMap;
   private readonly read: () => Lookup;
   private queue: Promise<unknown> = Promise.resolve();
   /** The table the data plane runs (what a failed save rolls back to). */
   private applied: EngineRule[] = [];
+  private appliedWatch: string[] = [];
 
   constructor(private readonly o: RuleServiceOptions) {
     this.ruleSlots = new SlotMap(o.maxRuleSlots ?? 4096, 'rule');
@@ -143,10 +156,22 @@ export class RuleService {
    * missing are accepted as waiting (logged), not refused: a config must not fail on a late NIC.
    */
   replaceAll(next: StoredRule[]): Promise<void> {
+    return this.replaceWith(() => ({ next, result: undefined }));
+  }
+
+  /**
+   * Replace the whole table with one computed from the current rules (reload, config load), as
+   * replaceAll does. `plan` runs in the change queue, so it sees every change acknowledged before it
+   * and none is lost: a table computed outside the queue would drop an add in flight (or bring back a
+   * removed rule) when it is applied after it. Resolves with `plan`'s result once the table is in.
+   */
+  replaceWith<T>(plan: (current: StoredRule[]) => { next: StoredRule[]; result: T }): Promise<T> {
     return this.serialize(async () => {
+      const { next, result } = plan(structuredClone(this.rules));
       const dup = findDuplicate(next);
       if (dup) throw new McrError({ code: 'EEXIST', path: `rules[${dup.index}].${dup.field}`, detail: dup.detail });
       await this.commit(next, true);
+      return result;
     });
   }
 
@@ -159,11 +184,12 @@ export class RuleService {
   refresh(): Promise<void> {
     return this.serialize(async () => {
       const look = this.read();
-      this.logLinkChanges(look);
+      this.logLinkChanges(this.seenByRefresh ?? this.seen, look);
+      this.seenByRefresh = look;
       this.seen = look;
       const installed = this.rules.filter((r) => !this.waiting.has(r.id));
       const changed = (n: string, what: (was: InterfaceState, now: InterfaceState) => boolean) => {
-        const was = this.installedIf.get(n);
+        const was = this.reconciled.get(n);
         const now = look(n);
         return was !== undefined && now !== undefined && what(was, now);
       };
@@ -173,7 +199,10 @@ export class RuleService {
       const readdressed = [...outputs].filter((n) => changed(n, (was, now) => was.ifindex === now.ifindex && egressKey(was) !== egressKey(now)));
       const becameReady = this.rules.some((r) => this.waiting.has(r.id) && missingInterface(r, look) === undefined);
       const vanished = installed.some((r) => missingInterface(r, look) !== undefined);
-      if (!moved.length && !readdressed.length && !becameReady && !vanished) return;
+      if (!moved.length && !readdressed.length && !becameReady && !vanished) {
+        this.reconciled = usedInterfaces(installed, look);
+        return;
+      }
       for (const n of readdressed) {
         this.o.log.info('output interface changed address, MTU or MAC; rebuilding its outputs', { interface: n, addresses: look(n)?.addresses?.join(' ') ?? '', mtu: look(n)?.mtu });
       }
@@ -183,15 +212,15 @@ export class RuleService {
         const gone = new Set(moved.map((r) => r.id));
         await this.install(this.rules.filter((r) => !gone.has(r.id)), look);
       }
-      await this.commit(this.rules, false, look);
+      await this.commit(this.rules, false, look, true);
     });
   }
 
   /** Log interfaces of the rules going down or coming back (the rules stay installed). */
-  private logLinkChanges(look: Lookup): void {
+  private logLinkChanges(before: Lookup, look: Lookup): void {
     const names = new Set(this.rules.flatMap(interfacesOf));
     for (const n of names) {
-      const was = this.seen(n)?.up;
+      const was = before(n)?.up;
       const now = look(n)?.up;
       if (was === true && now === false) this.o.log.warn('interface down; its rules stay installed and resume when it is back', { interface: n });
       if (was === false && now === true) this.o.log.info('interface up again', { interface: n });
@@ -203,14 +232,13 @@ export class RuleService {
    * the save fails (ENOSPC, EROFS, ...) the engine gets the previous table back and the change is
    * refused, so what runs, what is saved and what the client was told always agree.
    */
-  private async commit(next: StoredRule[], persist: boolean, look?: Lookup): Promise<void> {
-    const plan = this.plan(next, look);
-    await this.o.dataPlane.apply(plan.engine);
+  private async commit(next: StoredRule[], persist: boolean, look?: Lookup, reconcile = false): Promise<void> {
+    const plan = await this.applyPlan(next, look);
     if (persist && this.o.stateFile) {
       try {
         await writeState(this.o.stateFile, next);
       } catch (err) {
-        await this.o.dataPlane.apply(this.applied).catch((back: Error) => {
+        await this.o.dataPlane.apply(this.applied, this.appliedWatch).catch((back: Error) => {
           this.o.log.error('previous rule table not restored after a failed save', { error: back.message });
         });
         this.o.log.error('state file not written; change refused, running rules unchanged', { error: (err as Error).message });
@@ -218,7 +246,7 @@ export class RuleService {
       }
     }
     const waitingBefore = this.waiting;
-    this.adopt(plan);
+    this.adopt(plan, reconcile);
     this.rules = next;
     for (const [id, iface] of this.waiting) {
       if (!waitingBefore.has(id)) this.o.log.warn('rule waiting for its interface', { id, interface: iface });
@@ -230,9 +258,28 @@ export class RuleService {
 
   /** Push the usable part of `rules` to the data plane and make it current. */
   private async install(rules: StoredRule[], look?: Lookup): Promise<void> {
+    this.adopt(await this.applyPlan(rules, look), false);
+  }
+
+  /**
+   * Plan `rules` and push the table to the data plane. An interface the table uses can vanish (or be
+   * re-created) between reading the interfaces and the engine opening its sockets; the engine then
+   * refuses the whole table (ENODEV), which must not refuse a change to some other rule: when the
+   * interfaces did change, plan once more on what is there now (that interface's rules wait).
+   */
+  private async applyPlan(rules: StoredRule[], look?: Lookup): Promise<Plan> {
     const plan = this.plan(rules, look);
-    await this.o.dataPlane.apply(plan.engine);
-    this.adopt(plan);
+    try {
+      await this.o.dataPlane.apply(plan.engine, plan.watch);
+      return plan;
+    } catch (err) {
+      const now = this.read();
+      if (![...plan.used].some(([n, was]) => now(n)?.ifindex !== was.ifindex)) throw err;
+      this.o.log.info('interfaces changed while the rule table was applied; applying it again', { error: (err as Error).message });
+      const again = this.plan(rules, now);
+      await this.o.dataPlane.apply(again.engine, again.watch);
+      return again;
+    }
   }
 
   /**
@@ -241,13 +288,12 @@ export class RuleService {
    */
   private plan(rules: StoredRule[], look: Lookup = this.read()): Plan {
     const waiting = new Map<string, string>();
-    const used = new Map<string, InterfaceState>();
     const usable = rules.filter((r) => {
       const miss = missingInterface(r, look);
-      if (miss !== undefined) { waiting.set(r.id, miss); return false; }
-      for (const n of interfacesOf(r)) used.set(n, look(n)!);
-      return true;
+      if (miss !== undefined) waiting.set(r.id, miss);
+      return miss === undefined;
     });
+    const used = usedInterfaces(usable, look);
     const table = (this.o.compose ?? asPlanned)(usable, (n) => look(n) !== undefined);
     const staticIds = new Set(rules.map((r) => r.id));
     const rulePlan = this.ruleSlots.plan([...staticIds, ...table.map((r) => r.id).filter((id) => !staticIds.has(id))]);
@@ -258,16 +304,22 @@ export class RuleService {
       input: r.input,
       outputs: r.outputs.map(({ key, ...o }) => ({ ...o, slot: outPlan.get(key)! })),
     }));
-    return { engine, rulePlan, outPlan, waiting, used, look };
+    const watch = (this.o.watch?.() ?? []).filter((n) => look(n) !== undefined);
+    return { engine, watch, rulePlan, outPlan, waiting, used, look };
   }
 
-  /** The data plane runs `plan.engine`: make its slots and interfaces current. */
-  private adopt(plan: Plan): void {
+  /**
+   * The data plane runs `plan.engine`: make its slots current, and its interfaces — as the new
+   * baseline of refresh() when `reconcile` (refresh's own commit), else only those new to it.
+   */
+  private adopt(plan: Plan, reconcile: boolean): void {
     this.ruleSlots.commit(plan.rulePlan);
     this.outputSlots.commit(plan.outPlan);
     this.applied = plan.engine;
+    this.appliedWatch = plan.watch;
     this.waiting = plan.waiting;
-    this.installedIf = plan.used;
+    if (reconcile) this.reconciled = plan.used;
+    else for (const [n, i] of plan.used) if (!this.reconciled.has(n)) this.reconciled.set(n, i);
     this.seen = plan.look;
   }
 
@@ -296,6 +348,16 @@ function interfacesOf(r: Rule): string[] {
   return [r.input.interface, ...r.outputs.map((o) => o.interface)];
 }
 
+/** The interfaces `rules` use that exist, as `look` has them. */
+function usedInterfaces(rules: Rule[], look: Lookup): Map<string, InterfaceState> {
+  const used = new Map<string, InterfaceState>();
+  for (const n of rules.flatMap(interfacesOf)) {
+    const i = look(n);
+    if (i) used.set(n, i);
+  }
+  return used;
+}
+
 function missingInterface(r: Rule, look: Lookup): string | undefined {
   return interfacesOf(r).find((n) => look(n) === undefined);
 }
@@ -309,6 +371,7 @@ type Lookup = (name: string) => InterfaceState | undefined;
 
 interface Plan {
   engine: EngineRule[];
+  watch: string[];
   rulePlan: Map<string, number>;
   outPlan: Map<string, number>;
   waiting: Map<string, string>;

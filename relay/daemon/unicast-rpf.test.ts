@@ -1,20 +1,43 @@
 import { describe, expect, test } from 'vitest';
-import { parseRouteGet } from './unicast-rpf.js';
+import { limitRpf, rpfOfRoute } from './unicast-rpf.js';
 
-describe('parseRouteGet', () => {
+describe('rpfOfRoute', () => {
   test('a route through a gateway gives its interface and next hop', () => {
-    expect(parseRouteGet('10.0.9.9', '[{"dst":"10.0.9.9","gateway":"10.0.1.1","dev":"eth0","prefsrc":"10.0.1.2","flags":[],"uid":0,"cache":[]}]'))
-      .toEqual({ interface: 'eth0', neighbor: '10.0.1.1' });
+    expect(rpfOfRoute('10.0.9.9', { ifindex: 2, interface: 'eth0', gateway: '10.0.1.1', metric: 20, type: 'unicast' }))
+      .toEqual({ interface: 'eth0', neighbor: '10.0.1.1', metric: 20 });
   });
   test('a directly connected address is its own next hop', () => {
-    expect(parseRouteGet('10.0.1.1', '[{"dst":"10.0.1.1","dev":"eth0","prefsrc":"10.0.1.2","flags":[],"uid":0,"cache":[]}]'))
+    expect(rpfOfRoute('10.0.1.1', { ifindex: 2, interface: 'eth0', gateway: null, metric: 0, type: 'unicast' }))
       .toEqual({ interface: 'eth0', neighbor: '10.0.1.1' });
   });
   test.each([
-    ['local address', '[{"type":"local","dst":"10.0.1.2","dev":"lo","prefsrc":"10.0.1.2"}]'],
-    ['empty answer', '[]'],
-    ['not JSON', 'RTNETLINK answers: Network is unreachable'],
-  ])('%s gives null', (_, out) => {
-    expect(parseRouteGet('10.0.1.2', out)).toBeNull();
+    ['local address', { ifindex: 1, interface: 'lo', gateway: null, metric: 0, type: 'local' as const }],
+    ['unreachable', { error: 'ENETUNREACH' }],
+  ])('%s gives null', (_, r) => {
+    expect(rpfOfRoute('10.0.1.2', r)).toBeNull();
+  });
+});
+
+describe('limitRpf', () => {
+  test('runs at most `concurrency` lookups at once, queues up to `queue`, answers null past it (counted)', async () => {
+    const pending: Array<() => void> = [];
+    let inFlight = 0;
+    let peak = 0;
+    const slow = (addr: string) => new Promise<{ interface: string; neighbor: string }>((resolve) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      pending.push(() => { inFlight--; resolve({ interface: 'eth0', neighbor: addr }); });
+    });
+    const { rpf, state } = limitRpf(slow, { concurrency: 2, queue: 3 });
+    const answers = Array.from({ length: 7 }, (_, i) => rpf(`10.0.0.${i}`));
+    expect(await answers[6]).toBeNull();
+    expect(await answers[5]).toBeNull();
+    expect(state.dropped).toBe(2);
+    while (pending.length || inFlight) {
+      pending.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await Promise.all(answers.slice(0, 5))).map((a) => a?.neighbor)).toEqual(['10.0.0.0', '10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']);
+    expect(peak).toBe(2);
   });
 });

@@ -3,30 +3,24 @@
  * (protocol in ipc.ts). Started by workers.ts with child_process.fork; never run by hand.
  * The engine runs on its own thread, so this process's event loop only handles IPC.
  */
-import type { EngineCounters, EngineOptions, EngineRule } from '../engine/types.js';
+import { Engine } from '../engine/engine.js';
+import type { EngineOptions, EngineRule } from '../engine/types.js';
 import { type FromWorker, type ToWorker, toWireError } from './ipc.js';
-
-/** The facade relay/engine/engine.ts exports (loaded at run time: it needs the native addon). */
-interface EngineLike {
-  setRules(rules: EngineRule[]): void;
-  start(): void;
-  stop(): void;
-  counters(): EngineCounters;
-}
-interface EngineModule {
-  Engine: { new (o: EngineOptions): EngineLike; MAX_RULE_SLOTS: number; MAX_OUTPUT_SLOTS: number };
-}
+import { afterStart } from './least-privilege.js';
 
 const send = (m: FromWorker) => process.send?.(m);
-let engine: EngineLike | undefined;
+let engine: Engine | undefined;
 
-async function init(options: EngineOptions, rules: EngineRule[]): Promise<void> {
+async function init(options: EngineOptions, rules: EngineRule[], watch: string[] = []): Promise<void> {
   try {
-    const mod = (await import(new URL('../engine/engine.js', import.meta.url).href)) as EngineModule;
-    engine = new mod.Engine(options);
-    engine.setRules(rules);
+    // A data-plane worker needs CAP_NET_RAW and nothing else, however it was started.
+    afterStart();
+    engine = new Engine(options);
+    // PIM source reports are rare (rate-limited in the engine): each batch goes on as it comes.
+    engine.onSources((reports) => send({ type: 'sources', reports }));
+    engine.setRules(rules, watch);
     engine.start();
-    send({ type: 'ready', maxRuleSlots: mod.Engine.MAX_RULE_SLOTS, maxOutputSlots: mod.Engine.MAX_OUTPUT_SLOTS });
+    send({ type: 'ready', maxRuleSlots: Engine.MAX_RULE_SLOTS, maxOutputSlots: Engine.MAX_OUTPUT_SLOTS });
   } catch (err) {
     send({ type: 'fatal', error: toWireError(err) });
     // Let the message flush before exiting; the supervisor decides about restarting.
@@ -39,12 +33,14 @@ let ready: Promise<void> = Promise.resolve();
 process.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'init':
-      ready = init(m.options, m.rules);
+      ready = init(m.options, m.rules, m.watch);
       break;
     case 'setRules':
+    case 'updateRules':
       void ready.then(() => {
         try {
-          engine!.setRules(m.rules);
+          if (m.type === 'setRules') engine!.setRules(m.rules, m.watch);
+          else engine!.updateRules(m.remove, m.add, m.watch);
           send({ type: 'reply', seq: m.seq, ok: true });
         } catch (err) {
           send({ type: 'reply', seq: m.seq, ok: false, error: toWireError(err) });

@@ -9,12 +9,16 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { WorkerState, WorkerView } from '../control/api.js';
-import type { EngineCounters, EngineOptions, EngineRule } from '../engine/types.js';
+import type { EngineCounters, EngineOptions, EngineRule, SourceReport } from '../engine/types.js';
 import { McrError } from '../errors.js';
 import type { DataPlane } from './data-plane.js';
 import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
 import type { Logger } from './log.js';
+import { tableDelta } from './table-delta.js';
 import { sumCounters } from '../stats/counters.js';
+
+/** Extra reply time a table change gets per rule it sets up or takes down. */
+const PER_RULE_REPLY_MS = 1;
 
 export interface WorkerPoolOptions {
   count: number;
@@ -29,7 +33,12 @@ export interface WorkerPoolOptions {
   /** A run shorter than this counts as a fast crash. */
   fastCrashMs?: number;
   maxFastCrashes?: number;
+  /** Reply deadline of a request (default 5000 ms); a table change gets 1 ms more per rule it carries. */
   replyTimeoutMs?: number;
+  /** PIM source reports of any worker's engine (the worker's fan-out share of the flows). */
+  onSources?: (reports: SourceReport[]) => void;
+  /** How long a rule change waits for a worker that died under it to be back (default 3 s). */
+  restartWaitMs?: number;
 }
 
 interface Worker {
@@ -45,11 +54,16 @@ interface Worker {
   timer: NodeJS.Timeout | null;
   /** The latest counters read from this instance, kept when it dies so totals do not go backwards. */
   lastCounters: EngineCounters | null;
+  /** The pool's table version this instance runs (a change goes to it as a delta only from that one). */
+  version: number;
 }
 
 export class WorkerPool implements DataPlane {
   private readonly pool: Worker[];
   private table: EngineRule[] = [];
+  private watch: string[] = [];
+  /** Bumped by every accepted table: a worker at this version gets changes as deltas. */
+  private version = 0;
   /** Counters of worker instances that have exited (as last read), so totals survive restarts. */
   private retired: EngineCounters[] = [];
   private seq = 0;
@@ -59,7 +73,7 @@ export class WorkerPool implements DataPlane {
   constructor(private readonly o: WorkerPoolOptions) {
     this.pool = Array.from({ length: o.count }, (_, index) => ({
       index, child: null, state: 'stopped' as WorkerState, restarts: 0, fastCrashes: 0, lastExit: null,
-      startedAt: 0, pending: new Map(), onReady: null, timer: null, lastCounters: null,
+      startedAt: 0, pending: new Map(), onReady: null, timer: null, lastCounters: null, version: -1,
     }));
   }
 
@@ -78,16 +92,64 @@ export class WorkerPool implements DataPlane {
     }));
   }
 
-  async apply(rules: EngineRule[]): Promise<void> {
-    const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting');
+  async apply(rules: EngineRule[], watch: string[] = []): Promise<void> {
+    const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting' || w.state === 'restarting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
-    const results = await Promise.allSettled(live.map((w) => this.call(w, { type: 'setRules', seq: 0, rules })));
+    // Workers on the current table get only the change (one rule of 10,000 crosses as one rule);
+    // any other (just restarted, or left behind by a failed rollback) gets the whole table.
+    const delta = tableDelta(this.table, rules);
+    const change = (w: Worker): Extract<ToWorker, { seq: number }> => w.version === this.version
+      ? { type: 'updateRules', seq: 0, ...delta, watch }
+      : { type: 'setRules', seq: 0, rules, watch };
+    const results = await Promise.allSettled(live.map((w) => this.applyTo(w, change, { type: 'setRules', seq: 0, rules, watch })));
     const bad = results.findIndex((r) => r.status === 'rejected');
-    if (bad === -1) { this.table = rules; return; }
+    if (bad === -1) {
+      this.table = rules;
+      this.watch = watch;
+      this.version++;
+      for (const w of live) w.version = this.version;
+      return;
+    }
     // Put the workers that took the new table back on the old one: all workers run the same rules.
-    await Promise.allSettled(live.filter((_, i) => results[i]!.status === 'fulfilled')
-      .map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table })));
+    // A refusal leaves a worker's table as it was; a timeout may not have: send it everything next time.
+    live.forEach((w, i) => { if (results[i]!.status === 'rejected') w.version = -1; });
+    const took = live.filter((_, i) => results[i]!.status === 'fulfilled');
+    const back = await Promise.allSettled(took.map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table, watch: this.watch })));
+    took.forEach((w, i) => { w.version = back[i]!.status === 'fulfilled' ? this.version : -1; });
     throw (results[bad] as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * A table change on one worker. A worker that dies before it answers (or is between two instances) gets
+   * the table once more on its next instance, which starts on the previous table: a worker crash
+   * delays a rule change by the restart rather than refusing it (the soak kills workers under rule
+   * churn). The next instance's answer is final, so a table that kills the worker is refused.
+   */
+  private async applyTo(w: Worker, change: (w: Worker) => Extract<ToWorker, { seq: number }>, whole: Extract<ToWorker, { seq: number }>): Promise<void> {
+    const child = w.state === 'restarting' ? null : w.child;
+    if (child) {
+      try {
+        await this.call(w, change(w));
+        return;
+      } catch (err) {
+        if (w.child === child && child.connected) throw err;  // refused or timed out by a live worker
+      }
+    }
+    await this.nextInstance(w, child);
+    await this.call(w, whole);
+  }
+
+  /** Wait until worker `w` runs an instance other than `old`; EWORKER if it fails or is not back in time. */
+  private async nextInstance(w: Worker, old: ChildProcess | null): Promise<void> {
+    const waitMs = this.o.restartWaitMs ?? 3000;
+    const deadline = Date.now() + waitMs;
+    while (!(w.child && w.child !== old && (w.state === 'starting' || w.state === 'running'))) {
+      if (w.state === 'failed' || this.stopping || Date.now() > deadline) {
+        const why = w.state === 'failed' ? 'has failed (see mcrctl workers)' : `is not back after ${waitMs} ms`;
+        throw new McrError({ code: 'EWORKER', detail: `worker ${w.index} exited (${w.lastExit ?? 'unknown'}) and ${why}; the change was not applied` });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /**
@@ -104,8 +166,23 @@ export class WorkerPool implements DataPlane {
         out.push(r.value.counters);
       }
     });
-    if (this.retired.length > 1) this.retired = [sumCounters(this.retired)];
+    if (this.retired.length) this.retired = [this.currentSlotsOnly(sumCounters(this.retired))];
     return [...out, ...this.retired];
+  }
+
+  /**
+   * `c` without the rules and outputs the table no longer has: their counts would otherwise be kept
+   * for ever (memory growing with every slot rule churn ever used) and added to whichever new rule is
+   * given the slot once the round robin comes back to it. The global counters stay whole.
+   */
+  private currentSlotsOnly(c: EngineCounters): EngineCounters {
+    const rules = new Set(this.table.map((r) => r.slot));
+    const outputs = new Set(this.table.flatMap((r) => r.outputs.map((o) => o.slot)));
+    return {
+      global: c.global,
+      rules: new Map([...c.rules].filter(([slot]) => rules.has(slot))),
+      outputs: new Map([...c.outputs].filter(([slot]) => outputs.has(slot))),
+    };
   }
 
   async stop(): Promise<void> {
@@ -132,8 +209,9 @@ export class WorkerPool implements DataPlane {
     if (cpu !== undefined) options.cpu = cpu;
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
-    child.on('error', (err) => (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message }));
-    child.send({ type: 'init', index: w.index, options, rules: this.table } satisfies ToWorker);
+    child.on('error', (err) => this.onError(w, err));
+    child.send({ type: 'init', index: w.index, options, rules: this.table, watch: this.watch } satisfies ToWorker);
+    w.version = this.version;
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });
   }
@@ -145,6 +223,8 @@ export class WorkerPool implements DataPlane {
       this.limits.maxOutputSlots = Math.min(this.limits.maxOutputSlots, m.maxOutputSlots);
       this.o.log.info('worker running', { worker: w.index, pid: w.child?.pid });
       w.onReady?.(); w.onReady = null;
+    } else if (m.type === 'sources') {
+      this.o.onSources?.(m.reports);
     } else if (m.type === 'fatal') {
       w.lastExit = `engine start failed: ${m.error.message}`;
       this.o.log.error('worker could not start the engine', { worker: w.index, error: m.error.message, hint: m.error.hint });
@@ -155,6 +235,17 @@ export class WorkerPool implements DataPlane {
       w.pending.delete(m.seq);
       if (m.ok) p.resolve(m); else p.reject(engineError(m.error, 'the packet engine refused the rule table'));
     }
+  }
+
+  /**
+   * A write to a worker that has just died fails (EPIPE, or the channel already closed) before its
+   * exit is seen; the exit handler reports the death and the restart, so that is no error of its own.
+   * Anything else (fork failed, ...) is.
+   */
+  private onError(w: Worker, err: NodeJS.ErrnoException): void {
+    const channelGone = err.code === 'EPIPE' || err.code === 'ECONNRESET' || err.code === 'ERR_IPC_CHANNEL_CLOSED';
+    if (channelGone) this.o.log.debug('write to an exiting worker failed; its exit is reported when seen', { worker: w.index, error: err.message });
+    else (this.stopping ? this.o.log.debug : this.o.log.error)('worker process error', { worker: w.index, error: err.message });
   }
 
   private onExit(w: Worker, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -189,11 +280,15 @@ export class WorkerPool implements DataPlane {
 
   private call(w: Worker, m: Extract<ToWorker, { seq: number }>): Promise<FromWorker> {
     const seq = ++this.seq;
+    // A table change sets up sockets and joins per rule it brings (the kernel's membership lists are
+    // linear: 10,000 joins took 3-5 s on a loaded VM), so its reply may take longer the bigger it is.
+    const rules = m.type === 'setRules' ? m.rules.length : m.type === 'updateRules' ? m.add.length + m.remove.length : 0;
+    const timeoutMs = (this.o.replyTimeoutMs ?? 5000) + rules * PER_RULE_REPLY_MS;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         w.pending.delete(seq);
-        reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${this.o.replyTimeoutMs ?? 5000} ms` }));
-      }, this.o.replyTimeoutMs ?? 5000);
+        reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} did not answer ${m.type} within ${timeoutMs} ms` }));
+      }, timeoutMs);
       w.pending.set(seq, { resolve: (v) => { clearTimeout(t); resolve(v); }, reject: (e) => { clearTimeout(t); reject(e); } });
       const c = w.child;
       if (!c?.connected) { w.pending.get(seq)!.reject(new McrError({ code: 'EWORKER', detail: `worker ${w.index} is not running` })); return; }

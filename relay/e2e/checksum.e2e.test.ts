@@ -65,20 +65,62 @@ function onesSum(d: Datagram, bytes: Buffer): number {
 }
 
 type Verdict = 'valid' | 'zero' | 'bad' | 'partial';
-function verdict(d: Datagram): Verdict {
-  const field = d.udp.readUInt16BE(6);
-  if (field === 0) return 'zero';
-  if (onesSum(d, d.udp) === 0xffff) return 'valid';
-  // CHECKSUM_PARTIAL left unfinished: the field holds the pseudo-header sum alone.
-  const pseudo = onesSum({ ...d, udp: d.udp }, Buffer.alloc(0));
-  return field === pseudo ? 'partial' : 'bad';
+
+/** The checksum field, and the pseudo-header sum alone: what CHECKSUM_PARTIAL leaves in the field. */
+const field = (d: Datagram) => d.udp.readUInt16BE(6);
+const pseudoSum = (d: Datagram) => onesSum(d, Buffer.alloc(0));
+
+/**
+ * What a datagram's checksum field holds. A partial checksum (the pseudo-header sum) also verifies as a
+ * finished one when the datagram's bytes happen to sum to the right value, about one datagram in 65535,
+ * so the verdict depends on what was sent: with the offload finished before the device (`finished`),
+ * a field that verifies is valid; left unfinished (`offloaded`), a field equal to the pseudo-header sum
+ * is partial even if it also verifies.
+ */
+function verdict(d: Datagram, sent: 'finished' | 'offloaded'): Verdict {
+  if (field(d) === 0) return 'zero';
+  const valid = onesSum(d, d.udp) === 0xffff;
+  const partial = field(d) === pseudoSum(d);
+  if (sent === 'offloaded') return partial ? 'partial' : valid ? 'valid' : 'bad';
+  return valid ? 'valid' : partial ? 'partial' : 'bad';
 }
 
-function tally(ds: Datagram[]): Record<Verdict, number> {
+function tally(ds: Datagram[], sent: 'finished' | 'offloaded'): Record<Verdict, number> {
   const t: Record<Verdict, number> = { valid: 0, zero: 0, bad: 0, partial: 0 };
-  for (const d of ds) t[verdict(d)]++;
+  for (const d of ds) t[verdict(d, sent)]++;
   return t;
 }
+
+/**
+ * A datagram whose field holds the pseudo-header sum and whose bytes make that a valid checksum too:
+ * payload `fill` followed by the two bytes that close the sum. (Main's checksum e2e once failed with
+ * {valid: 1, partial: 3615}: one such datagram among 3616.)
+ */
+function partialThatVerifies(payloadBytes: number): Datagram {
+  const udp = Buffer.alloc(8 + payloadBytes, 0x5a);
+  udp.writeUInt16BE(40000, 0);
+  udp.writeUInt16BE(OUT_PORT, 2);
+  udp.writeUInt16BE(udp.length, 4);
+  const d: Datagram = { src: 0x0a020001, dst: 0xef020201, udp };
+  udp.writeUInt16BE(pseudoSum(d), 6);
+  udp.writeUInt16BE(0, udp.length - 2);
+  udp.writeUInt16BE(0xffff - onesSum(d, udp), udp.length - 2);
+  return d;
+}
+
+test('a partial checksum that also verifies counts as partial when offloaded and as valid when finished', () => {
+  const d = partialThatVerifies(1316);
+  expect(onesSum(d, d.udp)).toBe(0xffff);
+  expect(field(d)).toBe(pseudoSum(d));
+  expect(verdict(d, 'offloaded')).toBe('partial');
+  expect(verdict(d, 'finished')).toBe('valid');
+  d.udp[20]! ^= 1;  // one flipped bit: still partial when offloaded, bad when it should be finished
+  expect(verdict(d, 'offloaded')).toBe('partial');
+  expect(verdict(d, 'finished')).toBe('partial');
+  d.udp.writeUInt16BE(field(d) ^ 0x0100, 6);
+  expect(verdict(d, 'offloaded')).toBe('bad');
+  expect(verdict(d, 'finished')).toBe('bad');
+});
 
 describe.skipIf(!hasTools)('every relayed datagram carries a valid UDP checksum', () => {
   let lab: Lab;
@@ -153,7 +195,7 @@ describe.skipIf(!hasTools)('every relayed datagram carries a valid UDP checksum'
     await offloadTx(false);
     try {
       const { ds, sent } = await relayMixedStream([...args], name.replace(/\W+/g, '-'));
-      expect(tally(ds)).toEqual({ valid: sent, zero: 0, bad: 0, partial: 0 });
+      expect(tally(ds, 'finished')).toEqual({ valid: sent, zero: 0, bad: 0, partial: 0 });
       const sizes = new Set(ds.map((d) => d.udp.length - 8));
       expect([...sizes].sort((a, b) => a - b)).toEqual([33, 200, 1000, 1317]);
     } finally {
@@ -168,6 +210,6 @@ describe.skipIf(!hasTools)('every relayed datagram carries a valid UDP checksum'
     expect(gsoFrames.length).toBeGreaterThan(0);
     expect(singles.length).toBeGreaterThan(0);
     // Unfinished on a veth, as the kernel's own UDP sockets leave them: the pseudo-header sum, never 0.
-    expect(tally(ds)).toEqual({ valid: 0, zero: 0, bad: 0, partial: ds.length });
+    expect(tally(ds, 'offloaded')).toEqual({ valid: 0, zero: 0, bad: 0, partial: ds.length });
   });
 });

@@ -3,24 +3,13 @@
  * written the way MCR's client does (one request, half-close, read to EOF) to a real mcrd whose
  * membership comes from a kernel receiver: the replies carry MCR's shapes and mcrd's real state.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSink } from '../../lab/traffic/traffic.js';
+import { askMcr } from '../../test/support/mcr-wire.js';
 import { canNetns, skipReason } from '../../test/support/netns.js';
 import { type IgmpRelay, startIgmpRelay } from './igmp-lab.js';
 
 if (!canNetns) console.warn(`skipping IGMP MCR-wire e2e: ${skipReason}`);
-
-function askMcr(path: string, request: unknown): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(path);
-    let data = '';
-    sock.on('connect', () => sock.end(`${JSON.stringify(request)}\n`));
-    sock.on('data', (d) => { data += String(d); });
-    sock.on('end', () => { try { resolve(JSON.parse(data) as Record<string, unknown>); } catch (e) { reject(new Error(`not JSON: ${data}`, { cause: e })); } });
-    sock.on('error', reject);
-  });
-}
 
 describe.skipIf(!canNetns)('MCR wire requests of the IGMP plane', () => {
   let relay: IgmpRelay;
@@ -46,7 +35,8 @@ describe.skipIf(!canNetns)('MCR wire requests of the IGMP plane', () => {
       expect(await askMcr(relay.mcrd.socket, { EnableIgmpQuerier: { interface: 'r1' } })).toEqual({ Success: 'IGMP querier enabled on r1' });
       expect((await askMcr(relay.mcrd.socket, { EnableIgmpQuerier: { interface: 'r0' } })).Error).toContain('r0');
       expect((await askMcr(relay.mcrd.socket, { EnableIgmpQuerier: {} })).Error).toBe('EnableIgmpQuerier interface: expected an interface name');
-      expect((await askMcr(relay.mcrd.socket, 'GetPimNeighbors')).Error).toMatch(/^GetPimNeighbors: not supported by mcrd/);
+      expect((await askMcr(relay.mcrd.socket, 'GetPimNeighbors')).Error).toMatch(/^GetPimNeighbors: PIM is not running; enable it with a pim: /);
+      expect((await askMcr(relay.mcrd.socket, 'GetMsdpPeers')).Error).toMatch(/^GetMsdpPeers: not supported by mcrd: mcrd has no MSDP/);
     } finally {
       await sink.stop();
     }

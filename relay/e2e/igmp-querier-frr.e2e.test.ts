@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
-import { kernelMroute } from '../../test/support/mroute.js';
+import { kernelMroutingMissing } from '../../lab/runners/mroute.js';
 import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { IgmpCapture, ctlJson } from './igmp-lab.js';
@@ -42,7 +42,7 @@ const FRR_CONF = (ifname: string) => [
  * without CONFIG_IP_MROUTE it hears no IGMP at all (its statistics stay at 0) and stays querier
  * whatever it is sent. There, where mcrd has the lower address, only mcrd's side is asserted.
  */
-const FRR_HEARS_IGMP = kernelMroute().ok;
+const FRR_HEARS_IGMP = kernelMroutingMissing() === undefined;
 if (canNetns && !FRR_HEARS_IGMP) console.warn('IGMP querier election e2e: no kernel multicast routing (CONFIG_IP_MROUTE), FRR hears no IGMP: with mcrd on the lower address only mcrd\'s side is checked');
 const MCRD_CONF = { igmp: { enabled: true, querier_interfaces: ['r1'], query_interval: 2, query_response_interval: 1, robustness: 2 } };
 

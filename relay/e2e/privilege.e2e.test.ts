@@ -10,7 +10,7 @@
  *   └─────────────┘             └──────────────────────────────────┘             └─────────────┘
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -71,6 +71,37 @@ describe.skipIf(!canNetns)('mcrd without root', () => {
   });
 });
 
+const workersOf = async (d: McrdHandle) => (JSON.parse((await d.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers;
+
+/** Relay `count` frames from g0 (namespace g) to s0 (namespace s) through mcrd; every one must arrive, byte for byte. */
+async function streamWhole(ns: { g: string; s: string }, what: string, count: number): Promise<void> {
+  const sink = await startSink({ netns: ns.s, listen: ['239.2.2.1:6000'], interface: 's0', idleTimeoutS: 1.5, durationS: 20 });
+  const gen = await runGenerator({ netns: ns.g, dst: ['239.1.1.1:5000'], interface: 'g0', ratePps: 10_000, count, payloadBytes: 1316 });
+  const l = (await sink.done).listens[0]!;
+  recordDelivery(what, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
+  expect(gen.sent).toBe(count);
+  expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, payloadErrors: 0 });
+}
+
+/** SIGKILL every worker; resolves with the restarted ones once each runs again. */
+async function killWorkers(mcrd: McrdHandle): Promise<WorkerView[]> {
+  const before = await workersOf(mcrd);
+  for (const w of before) process.kill(w.pid!, 'SIGKILL');
+  return waitFor(async () => {
+    const ws = await workersOf(mcrd);
+    return ws.every((w, i) => w.state === 'running' && w.pid !== before[i]!.pid && w.restarts === before[i]!.restarts + 1) ? ws : undefined;
+  }, 'both workers restarted', 15_000, 100);
+}
+
+/** Stop mcrd, then remove the namespaces and the directory, each even if the one before failed. */
+async function tearDown(mcrd: McrdHandle | undefined, lab: Lab | undefined, dir: string | undefined): Promise<void> {
+  try { await mcrd?.stop(); } finally {
+    try { await lab?.destroy(); } finally {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 /** The credential lines of /proc/PID/status (or /proc/PID/task/TID/status). */
 async function creds(path: string): Promise<Record<string, string>> {
   const st = await readFile(path, 'utf8');
@@ -102,17 +133,7 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
   const runDir = () => join(base, 'run');
   const stateFile = () => join(base, 'state', 'rules.json');
   const start = (args = ['--user', 'nobody']) => startMcrd({ netns: r, dir: runDir(), stateFile: stateFile(), args: [...args, '--num-workers', '2'] });
-  const workers = async (d: McrdHandle) => (JSON.parse((await d.ctl(['--json', 'workers'])).stdout) as { workers: WorkerView[] }).workers;
 
-  /** Relay `count` frames from g0 to s0 through mcrd; every one must arrive, byte for byte. */
-  async function streamWhole(what: string, count: number): Promise<void> {
-    const sink = await startSink({ netns: s, listen: ['239.2.2.1:6000'], interface: 's0', idleTimeoutS: 1.5, durationS: 20 });
-    const gen = await runGenerator({ netns: g, dst: ['239.1.1.1:5000'], interface: 'g0', ratePps: 10_000, count, payloadBytes: 1316 });
-    const l = (await sink.done).listens[0]!;
-    recordDelivery(what, l.received, gen.sent, { lost: l.lost, payloadErrors: l.payloadErrors });
-    expect(gen.sent).toBe(count);
-    expect(l).toMatchObject({ received: gen.sent, lost: 0, duplicates: 0, payloadErrors: 0 });
-  }
 
   beforeAll(async () => {
     lab = await Lab.create('drop');
@@ -122,16 +143,10 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
     mcrd = await start();
   });
 
-  afterAll(async () => {
-    try { await mcrd?.stop(); } finally {
-      try { await lab?.destroy(); } finally {
-        if (base) await rm(base, { recursive: true, force: true });
-      }
-    }
-  });
+  afterAll(() => tearDown(mcrd, lab, base));
 
   test('supervisor and both workers run as nobody holding only CAP_NET_RAW, ambient included', async () => {
-    const ws = await workers(mcrd!);
+    const ws = await workersOf(mcrd!);
     expect(ws.map((w) => w.state)).toEqual(['running', 'running']);
     for (const pid of [mcrd!.pid, ...ws.map((w) => w.pid!)]) {
       expect({ pid, ...(await creds(`/proc/${pid}/status`)) }).toEqual({ pid, ...NOBODY_NET_RAW });
@@ -157,7 +172,7 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
   test('a rule added after the switch opens its AF_PACKET sockets and relays a stream whole; nobody writes the state file', async () => {
     const res = await mcrd!.ctl(['add', '--rule-id', 'cam', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.1:6000:r1']);
     expect(res).toMatchObject({ code: 0, stderr: '' });
-    await streamWhole('mcrd --user nobody (2 workers), rule added after the switch, 10k pps x 2 s', 20_000);
+    await streamWhole({ g, s }, 'mcrd --user nobody (2 workers), rule added after the switch, 10k pps x 2 s', 20_000);
     const st = await stat(stateFile());
     expect({ uid: st.uid, gid: st.gid }).toEqual({ uid: 65534, gid: 65534 });
     const saved = JSON.parse(await readFile(stateFile(), 'utf8')) as { rules: Array<{ id: string; origin: string }> };
@@ -167,14 +182,9 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
   test('workers killed with SIGKILL come back as nobody with CAP_NET_RAW and forward again', async () => {
     // Both are killed: the stream afterwards can only pass through a worker the unprivileged
     // supervisor forked, whichever of the two the fanout hash picks.
-    const before = await workers(mcrd!);
-    for (const w of before) process.kill(w.pid!, 'SIGKILL');
-    const after = await waitFor(async () => {
-      const ws = await workers(mcrd!);
-      return ws.every((w, i) => w.state === 'running' && w.pid !== before[i]!.pid && w.restarts === before[i]!.restarts + 1) ? ws : undefined;
-    }, 'both workers restarted', 15_000, 100);
+    const after = await killWorkers(mcrd!);
     for (const w of after) expect({ pid: w.pid, ...(await creds(`/proc/${w.pid!}/status`)) }).toEqual({ pid: w.pid, ...NOBODY_NET_RAW });
-    await streamWhole('mcrd --user nobody after kill -9 of both workers, 10k pps x 1 s', 10_000);
+    await streamWhole({ g, s }, 'mcrd --user nobody after kill -9 of both workers, 10k pps x 1 s', 10_000);
   });
 
   test('restarted with daemon.user in the config file, mcrd switches again, reads its state file back and relays without re-adding', async () => {
@@ -188,7 +198,7 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
     expect(mcrd.log()).not.toMatch(/config file not readable/);
     // Re-reading the config happens as nobody now.
     expect(await mcrd.ctl(['reload'])).toMatchObject({ code: 0, stdout: 'reloaded: 0 added, 0 removed, 0 changed, 1 unchanged\n' });
-    await streamWhole('mcrd --user nobody restarted, rule from the state file, 10k pps x 1 s', 10_000);
+    await streamWhole({ g, s }, 'mcrd --user nobody restarted, rule from the state file, 10k pps x 1 s', 10_000);
   });
 
   test('refusals: not root exits 77, an unknown user 78, each naming --user and the fix', async () => {
@@ -203,5 +213,113 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
     expect(unknown.code).toBe(78);
     expect(unknown.stderr).toBe('mcrd: --user: no user "mcrR-no-such-user" (getent passwd mcrR-no-such-user finds nothing) (create it, e.g. useradd --system --no-create-home --shell /usr/sbin/nologin mcrR-no-such-user, or name an existing user)\n');
     await expect(stat(join(base, 'refused'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+/** Uid 0 kept, capabilities cut to CAP_NET_RAW: what a root start without --user must leave. */
+const ROOT_NET_RAW = {
+  Uid: '0 0 0 0', Gid: '0 0 0 0',
+  CapInh: NET_RAW_ONLY, CapPrm: NET_RAW_ONLY, CapEff: NET_RAW_ONLY, CapBnd: NET_RAW_ONLY, CapAmb: '0000000000000000', NoNewPrivs: '1',
+};
+
+/** The credential lines of a process that ROOT_NET_RAW speaks about (Groups are whatever root's were). */
+async function rootCreds(pid: number): Promise<Record<string, string>> {
+  const c = await creds(`/proc/${pid}/status`);
+  return Object.fromEntries(Object.keys(ROOT_NET_RAW).map((k) => [k, c[k]!]));
+}
+
+/** Every thread of `pid`: capability sets within CAP_NET_RAW (capabilities belong to threads, not processes). */
+async function threadCaps(pid: number): Promise<Array<{ tid: string; CapPrm: string; CapEff: string; CapBnd: string }>> {
+  const out = [];
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const t = await creds(`/proc/${pid}/task/${tid}/status`).catch(() => undefined); // a thread may end meanwhile
+    if (t) out.push({ tid, CapPrm: t.CapPrm!, CapEff: t.CapEff!, CapBnd: t.CapBnd! });
+  }
+  return out;
+}
+
+/**
+ *   ┌ cmpt-rcap-g ┐ 10.1.0.0/24 ┌ cmpt-rcap-r ─────────────────────────────┐ 10.2.0.0/24 ┌ cmpt-rcap-s ┐
+ *   │ mcr-gen g0  ├─────────────┤ r0  sudo mcrd (no --user), 2 workers  r1 ├─────────────┤ s0  sink    │
+ *   └─────────────┘             └──────────────────────────────────────────┘             └─────────────┘
+ */
+describe.skipIf(!canNetns)('mcrd started as root without --user', () => {
+  let lab: Lab;
+  let g: string; let r: string; let s: string;
+  let base: string;
+  let mcrd: McrdHandle | undefined;
+  const config = () => join(base, 'mcrd.json5');
+
+
+  beforeAll(async () => {
+    lab = await Lab.create('rcap', 'cmpt');
+    ({ g, r, s } = await lab.chain());
+    base = await mkdtemp(join(tmpdir(), 'cmpt-rcap-'));
+    // A state directory left by an earlier `--user nobody` run: root without CAP_DAC_OVERRIDE could not
+    // write it, so mcrd takes it back before cutting its capabilities.
+    await mkdir(join(base, 'state'), { mode: 0o750 });
+    await writeFile(join(base, 'state', 'rules.json'), JSON.stringify({ version: 1, rules: [] }), { mode: 0o640 });
+    await writeFile(join(base, 'state', 'rules.json.lock'), '', { mode: 0o640 });
+    for (const p of ['state', 'state/rules.json', 'state/rules.json.lock']) await chown(join(base, p), 65534, 65534);
+    await writeFile(config(), '{ rules: [] }\n', { mode: 0o600 });
+    mcrd = await startMcrd({ netns: r, dir: join(base, 'run'), stateFile: join(base, 'state', 'rules.json'), args: ['--config', config(), '--num-workers', '2'] });
+  });
+
+  afterAll(() => tearDown(mcrd, lab, base));
+
+  test('supervisor and both workers keep uid 0 but hold CAP_NET_RAW alone, in every thread', async () => {
+    const ws = await workersOf(mcrd!);
+    expect(ws.map((w) => w.state)).toEqual(['running', 'running']);
+    for (const pid of [mcrd!.pid, ...ws.map((w) => w.pid!)]) {
+      expect({ pid, ...(await rootCreds(pid)) }).toEqual({ pid, ...ROOT_NET_RAW });
+      const threads = await threadCaps(pid);
+      expect(threads.length).toBeGreaterThan(1);
+      for (const t of threads) expect(t).toEqual({ tid: t.tid, CapPrm: NET_RAW_ONLY, CapEff: NET_RAW_ONLY, CapBnd: NET_RAW_ONLY });
+    }
+    for (const p of ['state', 'state/rules.json', 'state/rules.json.lock']) {
+      const st = await stat(join(base, p));
+      expect({ p, uid: st.uid, gid: st.gid }).toEqual({ p, uid: 0, gid: 0 });
+    }
+  });
+
+  test('a rule added at runtime relays a stream whole, and the state file is written', async () => {
+    const res = await mcrd!.ctl(['add', '--rule-id', 'cam', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.1:6000:r1']);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    await streamWhole({ g, s }, 'mcrd as root without --user (CAP_NET_RAW only), rule added at runtime, 10k pps x 2 s', 20_000);
+    const saved = JSON.parse(await readFile(join(base, 'state', 'rules.json'), 'utf8')) as { rules: Array<{ id: string }> };
+    expect(saved.rules.map((x) => x.id)).toEqual(['cam']);
+  });
+
+  test('workers killed with SIGKILL come back with CAP_NET_RAW alone and forward again', async () => {
+    const after = await killWorkers(mcrd!);
+    for (const w of after) {
+      expect({ pid: w.pid, ...(await rootCreds(w.pid!)) }).toEqual({ pid: w.pid, ...ROOT_NET_RAW });
+      for (const t of await threadCaps(w.pid!)) expect(t).toEqual({ tid: t.tid, CapPrm: NET_RAW_ONLY, CapEff: NET_RAW_ONLY, CapBnd: NET_RAW_ONLY });
+    }
+    await streamWhole({ g, s }, 'mcrd as root without --user after kill -9 of both workers, 10k pps x 1 s', 10_000);
+  });
+
+  test('SIGHUP re-reads the root-owned 0600 config file and applies its rule; the stream keeps flowing', async () => {
+    await writeFile(config(), '{ rules: [{ name: "b", input: { interface: "r0", group: "239.1.1.2", port: 5002 }, outputs: [{ interface: "r1", group: "239.2.2.2", port: 6002 }] }] }\n', { mode: 0o600 });
+    process.kill(mcrd!.pid, 'SIGHUP');
+    await waitFor(async () => (await mcrd!.ctl(['list'])).stdout.includes('239.1.1.2:5002'), 'rule b after SIGHUP', 10_000, 100);
+    expect(mcrd!.log()).toMatch(/config reloaded added=1 removed=0 changed=0 unchanged=1/);
+    await streamWhole({ g, s }, 'mcrd as root without --user after SIGHUP, 10k pps x 1 s', 10_000);
+  });
+
+  test('with --socket-group and a metrics port below 1024 the start keeps what it needs, then the main threads hold CAP_NET_RAW alone', async () => {
+    await mcrd!.stop();
+    mcrd = await startMcrd({ netns: r, dir: join(base, 'run'), stateFile: join(base, 'state', 'rules.json'),
+      args: ['--socket-group', 'nogroup', '--metrics-listen', '127.0.0.1:999', '--num-workers', '1'] });
+    expect((await stat(mcrd.socket)).gid).toBe(65534);
+    const metrics = await new Promise<string>((resolve, reject) => {
+      execFile('ip', ['netns', 'exec', r, 'curl', '-sf', 'http://127.0.0.1:999/metrics'], (err, out) => (err ? reject(err) : resolve(out)));
+    });
+    expect(metrics).toMatch(/^mcr_rules 1$/m);
+    const [w] = await workersOf(mcrd);
+    for (const pid of [mcrd.pid, w!.pid!]) expect({ pid, ...(await rootCreds(pid)) }).toEqual({ pid, ...ROOT_NET_RAW });
+    // The worker was forked after the bounding set was cut: all its threads too.
+    for (const t of await threadCaps(w!.pid!)) expect(t).toEqual({ tid: t.tid, CapPrm: NET_RAW_ONLY, CapEff: NET_RAW_ONLY, CapBnd: NET_RAW_ONLY });
+    expect((await mcrd.ctl(['list'])).stdout).toMatch(/^cam\s+239\.1\.1\.1:5000 r0/m);
   });
 });

@@ -60,14 +60,15 @@ describe.skipIf(!isRoot)('native engine end to end', () => {
   }
 
   test.each([
-    ['mmsg', 3, 'socket', 0],
-    ['uring', 3, 'socket', 0],
-    ['mmsg', 2, 'socket', 0],
-    ['mmsg', 3, 'packet', 0],
-    ['uring', 2, 'packet', 0],
-    ['mmsg', 2, 'packet', 50],
-  ] as const)('backend %s, TPACKET_V%i, %s egress (busy poll %s µs) relays 1:1 multicast byte-exact, in order, and counts it', async (backend, ringVersion, egress, busyPollUs) => {
-    const e = engine({ backend, ringVersion, egress, busyPollUs }, [rule('a', 3, IN, [out(7, 'r1', '239.2.2.1', 6000)])]);
+    ['mmsg', 3, 'socket', 'sleep'],
+    ['uring', 3, 'socket', 'sleep'],
+    ['mmsg', 2, 'socket', 'sleep'],
+    ['mmsg', 3, 'packet', 'sleep'],
+    ['uring', 2, 'packet', 'sleep'],
+    ['mmsg', 2, 'packet', 'busy 50 µs'],
+    ['mmsg', 2, 'packet', 'adaptive'],
+  ] as const)('backend %s, TPACKET_V%i, %s egress (polling: %s) relays 1:1 multicast byte-exact, in order, and counts it', async (backend, ringVersion, egress, poll) => {
+    const e = engine({ backend, ringVersion, egress, ...(poll === 'adaptive' ? { adaptivePoll: true } : { busyPollUs: poll === 'sleep' ? 0 : 50 }) }, [rule('a', 3, IN, [out(7, 'r1', '239.2.2.1', 6000)])]);
     await e.ready();
     const rx = await receiver(6000, '239.2.2.1', '10.91.2.2', 500);
     send('10.91.1.1', '239.1.1.1', 5000, 500, 1316);

@@ -149,15 +149,15 @@ describe('benchRuleLookup', () => {
 
 describe('Engine options and rules are type-checked', () => {
   test.each([
-    [{ backend: 'dpdk' }, /options\.backend: expected 'mmsg' or 'uring', got "dpdk"/],
-    [{ backend: 'mmsg', fanoutGroup: -1 }, /options\.fanoutGroup: expected an integer 0-65535, got -1/],
+    [{ backend: 'dpdk' }, /options\.backend: expected "uring" or "mmsg", got "dpdk"/],
+    [{ backend: 'mmsg', fanoutGroup: -1 }, /options\.fanoutGroup: expected integer 0-65535, got -1/],
     [{ backend: 'mmsg', cpu: 1.5 }, /options\.cpu/],
     [{ backend: 'mmsg', ringBlockSize: 5000 }, /options\.ringBlockSize/],
     [{ backend: 'mmsg', ringBlockSize: 20000 }, /multiple of 4096/],
     [{ backend: 'mmsg', ringBlockCount: 1 }, /options\.ringBlockCount/],
     [{ backend: 'mmsg', filter: 'all' }, /options\.filter/],
-    [{ backend: 'mmsg', igmpJoin: 'yes' }, /options\.igmpJoin: expected a boolean/],
-    [{ backend: 'mmsg', egress: 'raw' }, /options\.egress: expected 'socket' or 'packet'/],
+    [{ backend: 'mmsg', igmpJoin: 'yes' }, /options\.igmpJoin: expected true or false/],
+    [{ backend: 'mmsg', egress: 'raw' }, /options\.egress: expected "packet" or "socket"/],
     [{ backend: 'mmsg', busyPollUs: -5 }, /options\.busyPollUs/],
     [{ backend: 'mmsg', ringVersion: 1 }, /options\.ringVersion: expected 2 or 3, got 1/],
     [null, /Engine options: expected an object/],

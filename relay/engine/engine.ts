@@ -12,6 +12,7 @@
  * already checked meaning (interfaces, self-loops). Tests: engine.test.ts, engine.e2e.test.ts.
  */
 import { loadNative, type NativeEngineHandle, type NativeLayout, type NativeParsedFrame } from './native.js';
+import { engineOptionsSchema } from './options.js';
 import type {
   EngineCounters,
   EngineOptions,
@@ -20,6 +21,8 @@ import type {
   MalformedReason,
   OutputCounters,
   RuleCounters,
+  SourceReport,
+  SourceWatchEvent,
 } from './types.js';
 
 /** A setup failure of the engine (a syscall failed), e.g. `bind(AF_PACKET, eth9): ENODEV — interface does not exist`. */
@@ -87,32 +90,13 @@ function checkString(path: string, v: unknown): void {
   if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${path}: expected a non-empty string, got ${describe(v)}`);
 }
 
+/** The options against the one engine schema (options.ts); a TypeError names the first bad field. */
 function validateOptions(opts: unknown): asserts opts is EngineOptions {
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts))
-    throw new TypeError(`Engine options: expected an object, got ${describe(opts)}`);
-  const o = opts as Record<string, unknown>;
-  if (o['backend'] !== 'mmsg' && o['backend'] !== 'uring')
-    throw new TypeError(`Engine options.backend: expected 'mmsg' or 'uring', got ${describe(o['backend'])}`);
-  if (o['fanoutGroup'] !== undefined) checkInt('Engine options.fanoutGroup', o['fanoutGroup'], 0, 65535);
-  if (o['cpu'] !== undefined) checkInt('Engine options.cpu', o['cpu'], 0, 1023);
-  if (o['ringBlockSize'] !== undefined) {
-    checkInt('Engine options.ringBlockSize', o['ringBlockSize'], 16384, 2 ** 30);
-    if ((o['ringBlockSize'] as number) % 4096 !== 0)
-      throw new TypeError(`Engine options.ringBlockSize: expected a multiple of 4096, got ${describe(o['ringBlockSize'])}`);
-  }
-  if (o['ringBlockCount'] !== undefined) checkInt('Engine options.ringBlockCount', o['ringBlockCount'], 2, 65536);
-  if (o['ringRetireMs'] !== undefined) checkInt('Engine options.ringRetireMs', o['ringRetireMs'], 1, 1000);
-  if (o['ringVersion'] !== undefined && o['ringVersion'] !== 2 && o['ringVersion'] !== 3)
-    throw new TypeError(`Engine options.ringVersion: expected 2 or 3, got ${describe(o['ringVersion'])}`);
-  if (o['busyPollUs'] !== undefined) checkInt('Engine options.busyPollUs', o['busyPollUs'], 0, 1_000_000);
-  if (o['egress'] !== undefined && o['egress'] !== 'socket' && o['egress'] !== 'packet')
-    throw new TypeError(`Engine options.egress: expected 'socket' or 'packet', got ${describe(o['egress'])}`);
-  if (o['gso'] !== undefined && typeof o['gso'] !== 'boolean')
-    throw new TypeError(`Engine options.gso: expected a boolean, got ${describe(o['gso'])}`);
-  if (o['igmpJoin'] !== undefined && typeof o['igmpJoin'] !== 'boolean')
-    throw new TypeError(`Engine options.igmpJoin: expected a boolean, got ${describe(o['igmpJoin'])}`);
-  if (o['filter'] !== undefined && o['filter'] !== 'rules' && o['filter'] !== 'udp')
-    throw new TypeError(`Engine options.filter: expected 'rules' or 'udp', got ${describe(o['filter'])}`);
+  const r = engineOptionsSchema.safeParse(opts);
+  if (r.success) return;
+  const issue = r.error.issues[0]!;
+  const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)[k], opts);
+  throw new TypeError(`${['Engine options', ...issue.path].join('.')}: ${issue.message}, got ${describe(got)}`);
 }
 
 function validateRules(rules: unknown, layout: NativeLayout): asserts rules is EngineRule[] {
@@ -140,9 +124,27 @@ function validateRules(rules: unknown, layout: NativeLayout): asserts rules is E
       checkInt(`${op}.port`, out['port'], 0, 65535); // 0: the input datagram's port
       checkInt(`${op}.ttl`, out['ttl'], 1, 255);
       if (out['tos'] !== undefined) checkInt(`${op}.tos`, out['tos'], 0, 255);
-      if (out['keepSource'] !== undefined && typeof out['keepSource'] !== 'boolean') throw new TypeError(`${op}.keepSource: expected a boolean, got ${describe(out['keepSource'])}`);
+      for (const k of ['keepSource', 'reportLocal'] as const) {
+        if (out[k] !== undefined && typeof out[k] !== 'boolean') throw new TypeError(`${op}.${k}: expected a boolean, got ${describe(out[k])}`);
+      }
+      if (out['register'] !== undefined) validateRegister(`${op}.register`, out['register']);
     });
   });
+}
+
+function validateRegister(path: string, v: unknown): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`${path}: expected an object, got ${describe(v)}`);
+  const r = v as Record<string, unknown>;
+  if (r['source'] === undefined) return;
+  checkString(`${path}.source`, r['source']);
+  checkString(`${path}.group`, r['group']);
+  checkInt(`${path}.port`, r['port'], 0, 65535);
+  checkInt(`${path}.ttl`, r['ttl'], 1, 255);
+  if (r['tos'] !== undefined) checkInt(`${path}.tos`, r['tos'], 0, 255);
+}
+
+function slotsOf(r: EngineRule): { rule: number; outputs: number[] } {
+  return { rule: r.slot, outputs: r.outputs.map((o) => o.slot) };
 }
 
 /** Native errors carry code/syscall/iface/hint; anything else (TypeError, RangeError) passes through. */
@@ -172,8 +174,8 @@ export class Engine {
   readonly #native: NativeEngineHandle;
   readonly #layout: NativeLayout;
   readonly #words: BigUint64Array;
-  #ruleSlots: number[] = [];
-  #outputSlots: number[] = [];
+  /** Rule id → its counter slots, for the table the engine runs (counters() reads these). */
+  #slots = new Map<string, { rule: number; outputs: number[] }>();
 
   /** Validates the options and creates the native engine (and, for `uring`, its ring); no thread yet. */
   constructor(opts: EngineOptions) {
@@ -192,15 +194,44 @@ export class Engine {
    * Replace the whole rule table, all or nothing. Sockets and joins are set up before the atomic swap;
    * on failure an EngineError is thrown and the running table keeps forwarding untouched.
    */
-  setRules(rules: EngineRule[]): void {
+  setRules(rules: EngineRule[], watch: string[] = []): void {
     validateRules(rules, this.#layout);
+    watch.forEach((w, i) => checkString(`setRules watch[${i}]`, w));
     try {
-      this.#native.setRules(rules);
+      this.#native.setRules(rules, watch);
     } catch (err) {
       rethrow(err);
     }
-    this.#ruleSlots = rules.map((r) => r.slot);
-    this.#outputSlots = rules.flatMap((r) => r.outputs.map((o) => o.slot));
+    this.#slots = new Map(rules.map((r) => [r.id, slotsOf(r)]));
+  }
+
+  /**
+   * Change the running table by rule id: take out `remove`, put in `add` (an id already there is
+   * replaced). All or nothing, like setRules, but only the change crosses into the addon, so a change
+   * to a table of thousands of rules costs the native rebuild, not a copy of every rule. An id in
+   * `remove` the engine does not run is EngineError EINVAL. `watch` as for setRules (the whole list).
+   */
+  updateRules(remove: string[], add: EngineRule[], watch: string[] = []): void {
+    if (!Array.isArray(remove) || !remove.every((id) => typeof id === 'string'))
+      throw new TypeError(`updateRules: expected an array of rule ids, got ${describe(remove)}`);
+    validateRules(add, this.#layout);
+    watch.forEach((w, i) => checkString(`updateRules watch[${i}]`, w));
+    try {
+      this.#native.updateRules(remove, add, watch);
+    } catch (err) {
+      rethrow(err);
+    }
+    for (const id of remove) this.#slots.delete(id);
+    for (const r of add) this.#slots.set(r.id, slotsOf(r));
+  }
+
+  /**
+   * Receive PIM source reports (SourceReport) in batches on this thread; call once, before start().
+   * `watch` interfaces of setRules and `reportLocal` outputs produce them.
+   */
+  onSources(cb: (reports: SourceReport[]) => void): void {
+    if (typeof cb !== 'function') throw new TypeError(`onSources: expected a function, got ${describe(cb)}`);
+    this.#native.onSources(cb);
   }
 
   /** Spawn the engine thread (no-op if running). */
@@ -233,14 +264,15 @@ export class Engine {
       ringFreezes: at(l.ringFreezes),
       unmatched: at(l.unmatched),
       malformed,
+      sources: Object.fromEntries(l.sourceWatchNames.map((name, i) => [name, at(l.sourceWatchBase + i)])) as Record<SourceWatchEvent, bigint>,
     };
     const rules = new Map<number, RuleCounters>();
-    for (const slot of this.#ruleSlots) {
+    for (const { rule: slot } of this.#slots.values()) {
       const base = l.ruleBase + slot * l.ruleWords;
       rules.set(slot, { packets: at(base + l.rulePackets), bytes: at(base + l.ruleBytes), lastPacketNs: at(base + l.ruleLastNs) });
     }
     const outputs = new Map<number, OutputCounters>();
-    for (const slot of this.#outputSlots) {
+    for (const slot of [...this.#slots.values()].flatMap((s) => s.outputs)) {
       const base = l.outputBase + slot * l.outputWords;
       const errorsByErrno: Record<string, bigint> = {};
       l.errnoNames.forEach((name, i) => {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineOptions, EngineRule } from './types.js';
+import type { EngineOptions, EngineRule, SourceReport } from './types.js';
 
 /** Offsets (in 64-bit words) of the counter block, exported by native/engine/addon/layout_wrap.cc. */
 export interface NativeLayout {
@@ -38,6 +38,8 @@ export interface NativeLayout {
   outErrnoBase: number;
   malformedNames: string[];
   errnoNames: string[];
+  sourceWatchBase: number;
+  sourceWatchNames: string[];
 }
 
 export interface NativeParsedFrame {
@@ -55,7 +57,9 @@ export interface NativeParsedFrame {
 }
 
 export interface NativeEngineHandle {
-  setRules(rules: EngineRule[]): void;
+  setRules(rules: EngineRule[], watch?: string[]): void;
+  updateRules(remove: string[], add: EngineRule[], watch?: string[]): void;
+  onSources(cb: (reports: SourceReport[]) => void): void;
   start(): void;
   stop(): void;
   counterBuffer(): ArrayBuffer;
@@ -73,6 +77,9 @@ export interface NativeInterface {
   /** IPv4 as `a.b.c.d/len`, primary first (the kernel's order). */
   addresses: string[];
 }
+
+/** native/engine/core/route_lookup.h: how the kernel would route to one address. */
+export interface NativeRoute { ifindex: number; interface: string | null; gateway: string | null; metric: number; type: 'unicast' | 'local' | 'other' }
 
 /** One protocol packet as the native reader queued it (native/engine/addon/proto_wrap.cc); payload = the IP payload. */
 export interface NativeProtoPacket { ifindex: number; src: string; dst: string; ttl: number; routerAlert: boolean; ipProto: number; payload: Uint8Array }
@@ -93,8 +100,13 @@ export interface NativeProtoRx {
 export interface NativeProtoTx {
   /** null when sent, else the errno name (never throws for a failed send). */
   send(ifname: string, dst: string, ipProto: number, payload: Uint8Array, ttl: number, routerAlert: boolean): string | null;
+  /** Forward a whole IPv4 multicast datagram as a router (TTL − 1); null when sent, else the errno name. */
+  forward(ifname: string, ip: Uint8Array): string | null;
   close(): void;
 }
+
+/** Capabilities privilege.cc can be asked to keep. */
+export type CapabilityName = 'net_raw' | 'net_admin' | 'net_bind_service' | 'chown' | 'setpcap';
 
 export interface NativeModule {
   parseFrame(frame: Uint8Array, vlanTci?: number): NativeParsedFrame | { error: string };
@@ -107,10 +119,18 @@ export interface NativeModule {
   NetlinkWatch: new () => { start(onEvents: (events: NativeLinkEvent[]) => void): void; stop(): void };
   /** Every interface of this network namespace (RTM_GETLINK + RTM_GETADDR dump); throws like the engine. */
   netlinkSnapshot(): NativeInterface[];
+  /** The kernel's FIB answer for one IPv4 destination (RTM_GETROUTE), or the errno name. */
+  routeGet(dst: string): NativeRoute | { error: string };
   NativeProtoRx: new (ipProtos: number[]) => NativeProtoRx;
   NativeProtoTx: new (ipProtos: number[]) => NativeProtoTx;
   /** native/engine/addon/privilege.cc: switch to uid/gid keeping only `keep` capabilities (relay/daemon/privilege.ts). */
-  dropPrivileges(o: { uid: number; gid: number; groups: number[]; keep: Array<'net_raw' | 'net_admin' | 'net_bind_service'> }): void;
+  dropPrivileges(o: { uid: number; gid: number; groups: number[]; keep: CapabilityName[] }): void;
+  /** Root only: bounding set := keep, then execve(file, argv, env); returns only by throwing (relay/daemon/least-privilege.ts). */
+  execRestricted(o: { keep: CapabilityName[]; file: string; argv: string[]; env: string[] }): never;
+  /** This thread's bounding set := keep (needs CAP_SETPCAP); the effective set is left alone. */
+  limitBoundingSet(o: { keep: CapabilityName[] }): void;
+  /** This thread keeps only `keep` (of what it holds), bounding set too if CAP_SETPCAP is held; no_new_privs. Sets as hex. */
+  limitCapabilities(o: { keep: CapabilityName[] }): { effective: string; permitted: string; bounding: string };
   lookupUser(nameOrUid: string): { name: string; uid: number; gid: number; home: string } | null;
   lookupGroup(nameOrGid: string): { name: string; gid: number } | null;
   /** The supplementary groups initgroups(user, gid) would set (gid included). */

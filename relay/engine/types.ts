@@ -59,6 +59,11 @@ export interface EngineOptions {
   gso?: boolean;
   /** Keep polling the RX rings this many µs after the last frame before sleeping in poll() (0 = off). */
   busyPollUs?: number;
+  /**
+   * Spin on the RX rings only while frames keep coming closer together than a wake-up, within a budget
+   * of spin time per frame relayed (native/engine/core/poll_policy.h). Default false; not with busyPollUs.
+   */
+  adaptivePoll?: boolean;
 }
 
 export interface EngineInput {
@@ -96,7 +101,28 @@ export interface EngineOutput {
    * relay's own source address.
    */
   keepSource?: boolean;
+  /**
+   * PIM: report this output's stream to the control plane as one the relay originates on `interface`
+   * (source = the interface's address, group = `group`; SourceReport.local), so mcrd registers it as its DR.
+   */
+  reportLocal?: boolean;
+  /**
+   * PIM Register output (native/engine/core/register_encap.h): each datagram leaves encapsulated in a
+   * Register, unicast to `group` (the RP), routed by the kernel (`interface` names the way for humans).
+   * `{}`: the datagram as received; `{ source, group, port, ttl, tos? }`: as a static output on a PIM
+   * interface re-originates it (our address there, its group, port (0 = the datagram's), TTL and TOS).
+   */
+  register?: RegisterInner;
 }
+
+export type RegisterInner = Record<string, never> | { source: string; group: string; port: number; ttl: number; tos?: number };
+
+/**
+ * A PIM source report of the engine (native/engine/core/source_watch.h): (S,G) arrived on `ifindex`, the
+ * first datagram of the flow and then every 20 s while it flows; `local`: a stream a static output
+ * re-originates onto `ifindex` (source 0.0.0.0 = that interface's own address).
+ */
+export interface SourceReport { ifindex: number; source: string; group: string; local: boolean }
 
 export interface EngineRule {
   id: string;
@@ -114,7 +140,11 @@ export interface GlobalCounters {
   ringFreezes: bigint;       // tp_freeze_q_cnt, accumulated
   unmatched: bigint;         // parsed fine, no rule for (ifindex, group, port[, source])
   malformed: Record<MalformedReason, bigint>;
+  /** PIM source watch: reports sent, flows not tracked (table full), reports over the rate limit or the queue. */
+  sources?: Record<SourceWatchEvent, bigint>;
 }
+
+export type SourceWatchEvent = 'reported' | 'tableFull' | 'rateLimited' | 'queueFull';
 
 export type MalformedReason =
   | 'truncatedEthernet' | 'truncatedVlan' | 'notIpv4' | 'badIpVersion' | 'badIhl' | 'badIpTotalLength'

@@ -11,7 +11,7 @@ const FAMILIES = [
   'mcr_rule_packets_total', 'mcr_rule_bytes_total', 'mcr_rule_last_packet_timestamp_seconds',
   'mcr_output_packets_total', 'mcr_output_bytes_total', 'mcr_output_send_errors_total',
   'mcr_rx_frames_total', 'mcr_rx_bytes_total', 'mcr_ring_drops_total', 'mcr_ring_freezes_total',
-  'mcr_unmatched_frames_total', 'mcr_malformed_frames_total',
+  'mcr_unmatched_frames_total', 'mcr_malformed_frames_total', 'mcr_source_watch_total',
   'mcr_workers', 'mcr_worker_restarts_total', 'mcr_worker_pid', 'mcr_control_requests_total',
 ];
 

@@ -67,6 +67,8 @@ export function buildFamilies(m: MetricsInput): Family[] {
     counter('mcr_unmatched_frames_total', 'Well-formed IPv4 UDP frames that matched no rule.', [{ value: g.unmatched }]),
     counter('mcr_malformed_frames_total', 'Frames dropped as malformed, by reason.',
       malformedKeys.map((k) => ({ labels: { reason: k }, value: g.malformed[k as MalformedReason] ?? 0n }))),
+    counter('mcr_source_watch_total', 'PIM source discovery in the engine: (S,G) reports sent, and flows or reports it dropped (tableFull, rateLimited, queueFull).',
+      Object.entries(g.sources ?? {}).map(([k, v]) => ({ labels: { event: k }, value: v }))),
 
     { name: 'mcr_workers', type: 'gauge', help: 'Data-plane worker processes by state.',
       samples: WORKER_STATES.map((s) => ({ labels: { state: s }, value: stateCount.get(s) ?? 0 })) },

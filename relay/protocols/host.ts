@@ -50,7 +50,7 @@ export interface ProtocolHostOptions {
 
 export interface HostCounters {
   rx: ReturnType<ProtoRxLike['counters']> | null;
-  tx: { sent: number; errors: Record<string, number> } | null;
+  tx: { sent: number; forwarded?: number; errors: Record<string, number> } | null;
   /** Packets received on an interface where no module of their protocol runs. */
   notForAModule: number;
   moduleErrors: number;
@@ -149,6 +149,19 @@ export class ProtocolHost {
     this.pendingSince ??= this.clock.now();
     if (this.running) return;
     this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+  }
+
+  /** Send a whole IPv4 multicast datagram out of `ifname` as a router (PIM RP: decapsulated Register data). */
+  forward(ifname: string, ip: Uint8Array): void {
+    this.tx?.forward?.(ifname, ip);
+  }
+
+  /** The interface with this ifindex as last read, with its primary IPv4 address. */
+  interfaceAt(ifindex: number): { name: string; address: string | null } | undefined {
+    for (const [name, i] of this.table) {
+      if (i.ifindex === ifindex) return { name, address: i.addresses?.[0]?.split('/')[0] ?? null };
+    }
+    return undefined;
   }
 
   /** Resolves once every reported change so far is applied (tests, e2e helpers). */

@@ -31,6 +31,11 @@ export interface TxOptions { routerAlert?: boolean; ttl?: number /* default 1 */
 export interface ProtoTx {
   /** Send `payload` as the IP payload of protocol `ipProto` out of `ifname` to `dst`. Errors are counted by the host, never thrown. */
   send(ifname: string, dst: string, ipProto: number, payload: Uint8Array, opts?: TxOptions): void;
+  /**
+   * Forward a whole IPv4 multicast datagram out of `ifname` as a router does (TTL − 1, keeps its
+   * source): the PIM RP's decapsulated Register data. Errors are counted, never thrown.
+   */
+  forward?(ifname: string, ip: Uint8Array): void;
 }
 
 /** A route a protocol wants forwarded; the MRIB merges these with static rules into engine rules. */
@@ -40,6 +45,18 @@ export interface LearnedRoute {
   source?: string;       // undefined = (*,G)
   iif?: string;          // undefined = capture on every eligible input interface (IGMP); PIM sets its RPF interface
   oifs: Array<{ interface: string; reason: string; expiresAtMs?: number }>;
+  /**
+   * The oifs are the whole forwarding list of S's packets on `iif` (PIM's inherited_olist(S,G)): the MRIB
+   * folds no (*,G) oifs into it, and installs it even when empty — an empty one stops S's packets there
+   * from matching the (*,G) route (RFC 7761 §4.2: the SPT bit is set, the shared tree's copies are dropped).
+   */
+  exact?: boolean;
+  /**
+   * PIM DR (RFC 7761 §4.4.1): while present, every datagram of (S,G) also leaves encapsulated in a
+   * Register, unicast to `rp` (via = the RPF interface toward it). `local`: the stream is one a static
+   * rule re-originates onto `iif` (S is our address there); its Register rides on that static output.
+   */
+  register?: { rp: string; via: string; local?: boolean };
 }
 
 export interface ProtocolEvent { type: string; [k: string]: unknown }   // e.g. { type: 'igmp-join', interface, group, ... }

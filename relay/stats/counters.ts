@@ -22,6 +22,10 @@ export function sumCounters(list: EngineCounters[]): EngineCounters {
     for (const [k, v] of Object.entries(c.global.malformed) as [keyof GlobalCounters['malformed'], bigint][]) {
       g.malformed[k] = (g.malformed[k] ?? 0n) + v;
     }
+    for (const [k, v] of Object.entries(c.global.sources ?? {}) as [keyof NonNullable<GlobalCounters['sources']>, bigint][]) {
+      g.sources ??= { reported: 0n, tableFull: 0n, rateLimited: 0n, queueFull: 0n };
+      g.sources[k] += v;
+    }
     for (const [slot, r] of c.rules) {
       const have = rules.get(slot);
       if (!have) rules.set(slot, { ...r });

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { kernelMroute } from '../../lab/kernel-mroute.js';
+import { kernelMroutingMissing } from '../../lab/runners/mroute.js';
 import { packageRoot } from '../../lab/traffic/binaries.js';
 import { guestEnv, runWithSignals } from './foreground.js';
 import { mrouteTestFiles, vmMarker } from './mroute-files.js';
@@ -34,15 +34,15 @@ async function main(): Promise<number> {
   if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
   const timeoutS = Number(values.timeout ?? 1500);
   if (!Number.isInteger(timeoutS) || timeoutS <= 0) { process.stderr.write(`test:vm: --timeout ${values.timeout}: expected a positive whole number of seconds\n`); return 64; }
-  const mroute = kernelMroute();
-  if (values['if-needed'] && mroute.ok) {
-    process.stdout.write(`test:vm: not needed, this kernel routes multicast (${mroute.how}): the ${vmMarker} files ran natively\n`);
+  const missing = kernelMroutingMissing();
+  if (values['if-needed'] && !missing) {
+    process.stdout.write(`test:vm: not needed, this kernel routes multicast: the ${vmMarker} files ran natively\n`);
     return 0;
   }
   const root = packageRoot();
   const files = positionals.length > 0 ? positionals : mrouteTestFiles(root);
   if (files.length === 0) { process.stdout.write(`test:vm: no e2e file carries ${vmMarker}\n`); return 0; }
-  process.stdout.write(`test:vm: ${mroute.ok ? 'this kernel routes multicast, but running in the VM as asked' : mroute.reason}; in the VM: ${files.join(' ')}\n`);
+  process.stdout.write(`test:vm: ${missing ?? 'this kernel routes multicast, but running in the VM as asked'}; in the VM: ${files.join(' ')}\n`);
   return runWithSignals({
     // verbose: each test's result as it ends, so a long run in the VM shows its progress.
     argv: [join(root, 'node_modules/.bin/vitest'), 'run', '--project', 'e2e', '--no-file-parallelism', '--reporter=verbose', ...vitestArgs, ...files],

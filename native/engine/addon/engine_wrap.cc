@@ -2,6 +2,11 @@
 // objects once into EngineConfig/RuleSpec, and turns SetupError into a JS Error carrying
 // code/errno/syscall/iface/hint (relay/engine/engine.ts rethrows it as EngineError).
 // The wrap owns the engine thread: stop() joins it, and so does the finalizer.
+// PIM source reports (source_watch.h) reach JS through onSources(cb): the engine thread only queues a
+// wake-up (no allocation) when its report ring turns non-empty; the JS thread drains up to kBatch
+// reports per call and comes back for the rest. The ring lives in a SourceState the thread-safe
+// function owns, freed by its finalizer after the last queued call, so a late wake-up never touches
+// freed memory.
 #include <arpa/inet.h>
 #include <napi.h>
 
@@ -50,12 +55,76 @@ uint32_t ipv4_at(Napi::Env env, Napi::Object o, const char* key, const std::stri
   return ntohl(a.s_addr);
 }
 
+bool bool_at(Napi::Env env, Napi::Object o, const char* key, const std::string& path) {
+  if (!has(o, key)) return false;
+  if (!o.Get(key).IsBoolean()) type_error(env, path + "." + key, "a boolean");
+  return o.Get(key).As<Napi::Boolean>().Value();
+}
+
+std::string dotted(uint32_t ip) {
+  in_addr a{htonl(ip)};
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+constexpr uint32_t kBatch = 256;
+
+struct SourceState {
+  std::shared_ptr<SourceWatch> watch;
+  napi_threadsafe_function tsfn = nullptr;
+  bool closed = false;  // JS thread only
+};
+
+void wake(SourceState* st) { napi_call_threadsafe_function(st->tsfn, nullptr, napi_tsfn_nonblocking); }
+
+void DrainSources(Napi::Env env, Napi::Function cb, SourceState* st, void*) {
+  if (env == nullptr || cb.IsEmpty() || st == nullptr || st->closed) return;
+  SourceWatch& w = *st->watch;
+  w.rearm();
+  SourceReport reports[kBatch];
+  const uint32_t n = w.drain(reports, kBatch);
+  if (w.claim_notify()) wake(st);  // more than one batch waiting: come back after other callbacks
+  if (n == 0) return;
+  Napi::Array arr = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ifindex", Napi::Number::New(env, reports[i].ifindex));
+    o.Set("source", dotted(reports[i].source));
+    o.Set("group", dotted(reports[i].group));
+    o.Set("local", Napi::Boolean::New(env, reports[i].local != 0));
+    arr.Set(i, o);
+  }
+  try {
+    cb.Call({arr});
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+}
+using SourceTsfn = Napi::TypedThreadSafeFunction<SourceState, void, DrainSources>;
+
+/* An output's `register` object: {} = the datagram as received; { source, group, port, ttl, tos? } =
+   as a static output re-originates it (register_encap.h). */
+RegisterSpec register_at(Napi::Env env, Napi::Object o, const std::string& path) {
+  RegisterSpec r;
+  if (!has(o, "source")) return r;
+  r.relayed = true;
+  r.source = ipv4_at(env, o, "source", path);
+  r.group = ipv4_at(env, o, "group", path);
+  r.port = static_cast<uint16_t>(number_at(env, o, "port", path, 0, 65535));
+  r.ttl = static_cast<uint8_t>(number_at(env, o, "ttl", path, 1, 255));
+  r.tos = has(o, "tos") ? static_cast<uint8_t>(number_at(env, o, "tos", path, 0, 255)) : 0;
+  return r;
+}
+
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeEngine",
-                       {InstanceMethod("setRules", &EngineWrap::SetRules), InstanceMethod("start", &EngineWrap::Start),
-                        InstanceMethod("stop", &EngineWrap::Stop),
+                       {InstanceMethod("setRules", &EngineWrap::SetRules), InstanceMethod("updateRules", &EngineWrap::UpdateRules),
+                        InstanceMethod("start", &EngineWrap::Start),
+                        InstanceMethod("stop", &EngineWrap::Stop), InstanceMethod("onSources", &EngineWrap::OnSources),
                         InstanceMethod("counterBuffer", &EngineWrap::CounterBuffer)});
   }
 
@@ -72,11 +141,23 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       type_error(env, "options.backend", "'mmsg' or 'uring'");
     if (has(o, "fanoutGroup")) cfg.fanout_group = static_cast<int>(number_at(env, o, "fanoutGroup", "options", 0, 65535));
     if (has(o, "cpu")) cfg.cpu = static_cast<int>(number_at(env, o, "cpu", "options", 0, 1023));
-    if (has(o, "ringBlockSize")) cfg.ring.block_size = static_cast<uint32_t>(number_at(env, o, "ringBlockSize", "options", 16384, 1u << 30));
-    if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 2, 65536));
-    if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 1, 1000));
+    // Ranges are relay/engine/options.ts's; here only what the C++ field can hold (uint32_t, a u16
+    // fanout id, a cpu_set_t index, TPACKET_V2 or V3). Engine() still refuses a ring the kernel would.
+    constexpr double kU32 = 4294967295.0;
+    if (has(o, "ringBlockSize")) cfg.ring.block_size = static_cast<uint32_t>(number_at(env, o, "ringBlockSize", "options", 0, kU32));
+    if (has(o, "ringBlockCount")) cfg.ring.block_count = static_cast<uint32_t>(number_at(env, o, "ringBlockCount", "options", 0, kU32));
+    if (has(o, "ringRetireMs")) cfg.ring.retire_ms = static_cast<uint32_t>(number_at(env, o, "ringRetireMs", "options", 0, kU32));
     if (has(o, "ringVersion")) cfg.ring.version = static_cast<int>(number_at(env, o, "ringVersion", "options", 2, 3));
-    if (has(o, "busyPollUs")) cfg.busy_poll_us = static_cast<uint32_t>(number_at(env, o, "busyPollUs", "options", 0, 1000000));
+    if (has(o, "busyPollUs"))
+      cfg.poll = PollPolicy::fixed(static_cast<uint64_t>(number_at(env, o, "busyPollUs", "options", 0, kU32)) * 1000);
+    if (has(o, "adaptivePoll")) {
+      if (!o.Get("adaptivePoll").IsBoolean()) type_error(env, "options.adaptivePoll", "a boolean");
+      if (o.Get("adaptivePoll").As<Napi::Boolean>().Value()) {
+        if (cfg.poll.mode == PollPolicyConfig::Mode::Fixed)
+          type_error(env, "options.adaptivePoll", "false when busyPollUs is set (a fixed window or adaptive, not both)");
+        cfg.poll = PollPolicy::adaptive();
+      }
+    }
     if (has(o, "egress")) {
       std::string eg = string_at(env, o, "egress", "options");
       if (eg != "socket" && eg != "packet") type_error(env, "options.egress", "'socket' or 'packet'");
@@ -107,14 +188,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   }
 
  private:
-  Napi::Value SetRules(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsArray()) type_error(env, "rules", "an array");
-    Napi::Array arr = info[0].As<Napi::Array>();
+  /* Copy JS rules (already validated by relay/engine/engine.ts) into RuleSpecs; @what names them in type errors. */
+  static std::vector<RuleSpec> rule_specs(Napi::Env env, const Napi::Value& v, const std::string& what) {
+    if (!v.IsArray()) type_error(env, what, "an array");
+    Napi::Array arr = v.As<Napi::Array>();
     std::vector<RuleSpec> rules;
     rules.reserve(arr.Length());
     for (uint32_t i = 0; i < arr.Length(); ++i) {
-      const std::string p = "rules[" + std::to_string(i) + "]";
+      const std::string p = what + "[" + std::to_string(i) + "]";
       Napi::Object r = object_at(env, arr.Get(i), p);
       RuleSpec spec;
       spec.id = string_at(env, r, "id", p);
@@ -137,21 +218,67 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         os.port = static_cast<uint16_t>(number_at(env, o, "port", op, 0, 65535));
         os.ttl = static_cast<int>(number_at(env, o, "ttl", op, 1, 255));
         os.tos = has(o, "tos") ? static_cast<int>(number_at(env, o, "tos", op, 0, 255)) : -1;
-        if (has(o, "keepSource")) {
-          if (!o.Get("keepSource").IsBoolean()) type_error(env, op + ".keepSource", "a boolean");
-          os.keep_source = o.Get("keepSource").As<Napi::Boolean>().Value();
+        os.keep_source = bool_at(env, o, "keepSource", op);
+        os.report_local = bool_at(env, o, "reportLocal", op);
+        if (has(o, "register")) {
+          os.pim_register = true;
+          os.reg = register_at(env, object_at(env, o.Get("register"), op + ".register"), op + ".register");
         }
         spec.outputs.push_back(std::move(os));
       }
       rules.push_back(std::move(spec));
     }
+    return rules;
+  }
+
+  /* The interfaces whose new sources are reported (PIM): an optional array of names at @v. */
+  static std::vector<std::string> watch_list(Napi::Env env, const Napi::Value& v) {
+    std::vector<std::string> watch;
+    if (v.IsUndefined()) return watch;
+    if (!v.IsArray()) type_error(env, "watch", "an array of interface names");
+    Napi::Array w = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < w.Length(); ++i) {
+      if (!w.Get(i).IsString()) type_error(env, "watch[" + std::to_string(i) + "]", "an interface name");
+      watch.push_back(w.Get(i).As<Napi::String>().Utf8Value());
+    }
+    return watch;
+  }
+
+  /* Run a table change, turning engine failures into JS errors. */
+  template <typename F>
+  static void change(Napi::Env env, const char* what, F&& f) {
     try {
-      engine_->set_rules(rules);
+      f();
     } catch (const SetupError& e) {
       throw_setup(env, e);
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, std::string("setRules: ") + e.what());
+      throw Napi::Error::New(env, std::string(what) + ": " + e.what());
     }
+  }
+
+  /* setRules(rules: EngineRule[], watch?: string[]): see Engine::set_rules. */
+  Napi::Value SetRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<RuleSpec> rules = rule_specs(env, info[0], "rules");
+    std::vector<std::string> watch = watch_list(env, info[1]);
+    change(env, "setRules", [&] { engine_->set_rules(std::move(rules), std::move(watch)); });
+    return env.Undefined();
+  }
+
+  /* updateRules(removeIds: string[], add: EngineRule[], watch?: string[]): see Engine::update_rules. */
+  Napi::Value UpdateRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsArray()) type_error(env, "remove", "an array of rule ids");
+    Napi::Array ids = info[0].As<Napi::Array>();
+    std::vector<std::string> remove;
+    remove.reserve(ids.Length());
+    for (uint32_t i = 0; i < ids.Length(); ++i) {
+      if (!ids.Get(i).IsString()) type_error(env, "remove[" + std::to_string(i) + "]", "a rule id (string)");
+      remove.push_back(ids.Get(i).As<Napi::String>().Utf8Value());
+    }
+    std::vector<RuleSpec> add = rule_specs(env, info[1], "add");
+    std::vector<std::string> watch = watch_list(env, info[2]);
+    change(env, "updateRules", [&] { engine_->update_rules(remove, std::move(add), std::move(watch)); });
     return env.Undefined();
   }
 
@@ -171,6 +298,32 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return info.Env().Undefined();
   }
 
+  /* onSources(cb): cb(reports) on the JS thread; once, before start(). */
+  Napi::Value OnSources(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) type_error(env, "onSources", "a function");
+    if (sources_ || engine_->running()) throw Napi::Error::New(env, "onSources: call it once, before start()");
+    sources_ = new SourceState{engine_->source_watch()};
+    tsfn_ = SourceTsfn::New(env, info[0].As<Napi::Function>(), "mcr-sources", 0, 1, sources_,
+                            [](Napi::Env, void*, SourceState* st) { delete st; });
+    tsfn_.Unref(env);  // the worker's IPC channel decides whether the process stays up
+    sources_->tsfn = tsfn_;
+    SourceState* st = sources_;
+    engine_->source_watch()->set_notify([st] { wake(st); });
+    return env.Undefined();
+  }
+
+ public:
+  ~EngineWrap() override {
+    engine_.reset();  // joins the engine thread: no wake-up is queued after this
+    if (sources_) {
+      sources_->closed = true;
+      tsfn_.Release();  // its finalizer frees sources_ after the queued calls (which see closed)
+    }
+  }
+
+ private:
+
   /* The counter block as an external ArrayBuffer; the buffer keeps the memory alive on its own. */
   Napi::Value CounterBuffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -185,6 +338,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   std::unique_ptr<Engine> engine_;
   Napi::Reference<Napi::ArrayBuffer> buffer_ref_;
+  SourceState* sources_ = nullptr;
+  SourceTsfn tsfn_;
 };
 
 }  // namespace

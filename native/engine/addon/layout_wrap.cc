@@ -36,6 +36,7 @@ void InitLayout(Napi::Env env, Napi::Object exports) {
   num("txBatches", kTxBatches);
   num("rxBlocks", kRxBlocks);
   num("tableGeneration", kTableGeneration);
+  num("sourceWatchBase", kSourceWatchBase);
   num("rulePackets", kRulePackets);
   num("ruleBytes", kRuleBytes);
   num("ruleLastNs", kRuleLastNs);
@@ -45,6 +46,7 @@ void InitLayout(Napi::Env env, Napi::Object exports) {
   num("outErrnoBase", kOutErrnoBase);
   l.Set("malformedNames", names(env, kMalformedNames, kMalformedReasons));
   l.Set("errnoNames", names(env, kErrnoBucketNames, kErrnoBuckets));
+  l.Set("sourceWatchNames", names(env, kSourceWatchNames, kSourceWatchCounters));
   exports.Set("layout", l);
 }
 

@@ -5,6 +5,8 @@
 //   netlinkSnapshot()                   every interface with flags, MTU, MAC and IPv4 addresses
 // The queue towards JS is bounded: when JS falls that far behind, batches are dropped and the next
 // one that gets through carries a 'resync' event, so the reader re-reads instead of missing changes.
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
 #include <napi.h>
 
 #include <atomic>
@@ -16,6 +18,7 @@
 
 #include "addon.h"
 #include "netlink_watch.h"
+#include "route_lookup.h"
 #include "setup_error.h"
 
 namespace mcr {
@@ -168,7 +171,30 @@ Napi::Value Snapshot(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+/* routeGet(dst) -> { ifindex, interface, gateway | null, metric, type } | { error } (route_lookup.h). */
+Napi::Value RouteGet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  in_addr a{};
+  if (!info[0].IsString() || inet_pton(AF_INET, info[0].As<Napi::String>().Utf8Value().c_str(), &a) != 1)
+    throw Napi::TypeError::New(env, "routeGet: expected a dotted-quad IPv4 address");
+  RouteAnswer r;
+  const int err = route_get(ntohl(a.s_addr), &r);
+  Napi::Object o = Napi::Object::New(env);
+  if (err != 0) {
+    o.Set("error", errno_name(err));
+    return o;
+  }
+  char name[IF_NAMESIZE] = {};
+  o.Set("ifindex", Napi::Number::New(env, r.ifindex));
+  o.Set("interface", if_indextoname(r.ifindex, name) ? Napi::Value(Napi::String::New(env, name)) : env.Null());
+  o.Set("gateway", r.gateway ? Napi::Value(Napi::String::New(env, dotted(r.gateway))) : env.Null());
+  o.Set("metric", Napi::Number::New(env, r.metric));
+  o.Set("type", Napi::String::New(env, r.type == RTN_UNICAST ? "unicast" : r.type == RTN_LOCAL ? "local" : "other"));
+  return o;
+}
+
 void InitNetlink(Napi::Env env, Napi::Object exports) {
+  exports.Set("routeGet", Napi::Function::New(env, RouteGet, "routeGet"));
   exports.Set("NetlinkWatch", NetlinkWatchWrap::Define(env));
   exports.Set("netlinkSnapshot", Napi::Function::New(env, Snapshot, "netlinkSnapshot"));
 }

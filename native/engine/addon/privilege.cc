@@ -1,7 +1,10 @@
 // privilege: `mcrd --user USER[:GROUP]` — switch the whole process from root to USER keeping only the
 // capabilities asked for (CAP_NET_RAW), as permitted, effective, inheritable and ambient, so the
 // data-plane workers forked later (fork + exec of node) start with exactly that capability.
-// Also the user/group look-ups (NSS-aware: getpwnam_r, getgrnam_r, getgrouplist) it needs.
+// Also the user/group look-ups (NSS-aware: getpwnam_r, getgrnam_r, getgrouplist) it needs, and for a
+// root start without --user (relay/daemon/least-privilege.ts): execRestricted, which re-executes mcrd
+// with a bounding set of only what it keeps, so every thread of the new image holds no more; and
+// limitCapabilities, which lowers the calling thread's sets to what it keeps once start-up is done.
 // Exercised by relay/daemon/privilege.ts and relay/e2e/privilege.e2e.test.ts (/proc/PID/status).
 //
 // Order matters (capabilities(7)):
@@ -15,6 +18,7 @@
 //      they can only be raised now; they need the capability in permitted and inheritable.
 //   6. PR_SET_KEEPCAPS 0, PR_SET_NO_NEW_PRIVS 1 (no setuid binary can give anything back).
 //   7. Verify: ids as asked, capabilities as asked, and setresuid(0) now fails.
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <napi.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -39,11 +44,15 @@ struct Cap {
   const char* name;
   int value;
 };
-// The capabilities a caller may ask to keep; mcrd needs only net_raw.
+// The capabilities a caller may ask to keep. mcrd keeps net_raw; a root start also keeps, until its
+// start-up is done, chown (--socket-group), net_bind_service (a metrics port below 1024) and setpcap
+// (to drop those from the bounding set before the workers are forked).
 constexpr Cap kKnownCaps[] = {
     {"net_raw", CAP_NET_RAW},
     {"net_admin", CAP_NET_ADMIN},
     {"net_bind_service", CAP_NET_BIND_SERVICE},
+    {"chown", CAP_CHOWN},
+    {"setpcap", CAP_SETPCAP},
 };
 
 [[noreturn]] void throwErrno(Napi::Env env, const std::string& call, int err) {
@@ -76,6 +85,134 @@ int capget3(uint64_t& eff, uint64_t& prm, uint64_t& inh) {
   return 0;
 }
 
+// The capability names in `v` (an array of strings) as numbers; TypeError for anything else.
+std::vector<int> capList(Napi::Env env, Napi::Value v, const std::string& fn) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, fn + ": keep must be an array of capability names");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    std::string name = a.Get(i).ToString();
+    const Cap* found = nullptr;
+    for (const Cap& c : kKnownCaps) if (name == c.name) found = &c;
+    if (!found) throw Napi::TypeError::New(env, fn + ": unknown capability \"" + name + "\"");
+    out.push_back(found->value);
+  }
+  return out;
+}
+
+// Remove every capability outside `keep` from this thread's bounding set (needs CAP_SETPCAP).
+void dropBounding(Napi::Env env, uint64_t keep) {
+  for (int cap = 0; cap < 64; ++cap) {
+    int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (r < 0 && errno == EINVAL) break;  // past the kernel's last capability
+    if (r < 0) throwErrno(env, "prctl(PR_CAPBSET_READ, " + std::to_string(cap) + ")", errno);
+    if (r == 1 && !(keep & (uint64_t{1} << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      throwErrno(env, "prctl(PR_CAPBSET_DROP, " + std::to_string(cap) + ")", errno);
+    }
+  }
+}
+
+uint64_t keepMask(Napi::Env env, Napi::Value v, const std::string& fn) {
+  uint64_t keep = 0;
+  for (int cap : capList(env, v, fn)) keep |= uint64_t{1} << cap;
+  return keep;
+}
+
+std::vector<std::string> stringList(Napi::Env env, Napi::Value v, const std::string& what) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "execRestricted: " + what + " must be an array of strings");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    if (!a.Get(i).IsString()) throw Napi::TypeError::New(env, "execRestricted: " + what + " must be an array of strings");
+    out.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+// execRestricted({ keep: string[], file, argv: string[], env: string[] }) → never returns; throws on a
+// failed call. For a root process: the bounding set becomes `keep` (PR_CAPBSET_DROP, needs CAP_SETPCAP),
+// the inheritable set what it holds of `keep`, no_new_privs is set, then execve. The kernel gives a uid-0
+// exec the permitted and effective sets = the bounding set, and every thread the new image starts
+// inherits them: unlike capset, which changes only the calling thread, nothing holds more afterwards.
+Napi::Value ExecRestricted(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "execRestricted: expected one options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const uint64_t keep = keepMask(env, o.Get("keep"), "execRestricted");
+  if (!o.Get("file").IsString()) throw Napi::TypeError::New(env, "execRestricted: file must be a string");
+  const std::string file = o.Get("file").As<Napi::String>().Utf8Value();
+  const std::vector<std::string> args = stringList(env, o.Get("argv"), "argv");
+  const std::vector<std::string> vars = stringList(env, o.Get("env"), "env");
+  if (syscall(SYS_gettid) != getpid()) throwPlain(env, "execRestricted: must run on the process's main thread");
+  dropBounding(env, keep);
+  uint64_t eff = 0, prm = 0, inh = 0;
+  if (capget3(eff, prm, inh) != 0) throwErrno(env, "capget", errno);
+  if (capset3(eff, prm, inh & keep) != 0) throwErrno(env, "capset", errno);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throwErrno(env, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
+  // Node marks the descriptors it opened for stdio close-on-exec; the new image must keep 0-2 (the log).
+  for (int fd = 0; fd <= 2; ++fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) throwErrno(env, "fcntl(F_SETFD)", errno);
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& e : vars) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  execve(file.c_str(), argv.data(), envp.data());
+  throwErrno(env, "execve(" + file + ")", errno);
+}
+
+// limitCapabilities({ keep: string[] }) → { effective, permitted, bounding } (hex strings, as in
+// /proc/PID/status). Lowers this thread's permitted, effective and inheritable sets to what it holds of
+// `keep` (ambient bits outside them go with them), drops the rest of the bounding set if CAP_SETPCAP is
+// still held, and sets no_new_privs. Verifies the result; throws on a failed call.
+Napi::Value LimitCapabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "limitCapabilities: expected one options object");
+  const uint64_t keep = keepMask(env, info[0].As<Napi::Object>().Get("keep"), "limitCapabilities");
+  auto bounding = [] {
+    uint64_t b = 0;
+    for (int cap = 0; cap < 64; ++cap) {
+      int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+      if (r < 0) break;
+      if (r == 1) b |= uint64_t{1} << cap;
+    }
+    return b;
+  };
+  uint64_t eff = 0, prm = 0, inh = 0;
+  if (capget3(eff, prm, inh) != 0) throwErrno(env, "capget", errno);
+  if (eff & (uint64_t{1} << CAP_SETPCAP)) dropBounding(env, keep);
+  const uint64_t left = prm & keep;
+  // The inheritable set may only take what it had or the bounding set allows (capset(2)).
+  if (capset3(left, left, left & (inh | bounding())) != 0) throwErrno(env, "capset", errno);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throwErrno(env, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
+  if (capget3(eff, prm, inh) != 0) throwErrno(env, "capget", errno);
+  if (eff != left || prm != left) throwPlain(env, "limitCapabilities: capabilities did not change as asked");
+  const uint64_t bnd = bounding();
+  auto hex = [](uint64_t v) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return std::string(buf);
+  };
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("effective", hex(eff));
+  out.Set("permitted", hex(prm));
+  out.Set("bounding", hex(bnd));
+  return out;
+}
+
+// limitBoundingSet({ keep: string[] }) → undefined: only the bounding set of this thread shrinks to
+// `keep` (needs CAP_SETPCAP); the effective set stays, so start-up can finish what needs it while every
+// process forked from now on (the workers) execs with no more than `keep`.
+Napi::Value LimitBoundingSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "limitBoundingSet: expected one options object");
+  dropBounding(env, keepMask(env, info[0].As<Napi::Object>().Get("keep"), "limitBoundingSet"));
+  return env.Undefined();
+}
+
 uint32_t uintField(Napi::Object o, const char* key) {
   Napi::Value v = o.Get(key);
   if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("dropPrivileges: ") + key + " must be a number");
@@ -103,31 +240,16 @@ Napi::Value DropPrivileges(const Napi::CallbackInfo& info) {
     if (!v.IsNumber()) throw Napi::TypeError::New(env, "dropPrivileges: groups must hold numbers");
     groups.push_back(static_cast<gid_t>(v.As<Napi::Number>().Uint32Value()));
   }
-  Napi::Array ka = o.Get("keep").As<Napi::Array>();
+  std::vector<int> keepList = capList(env, o.Get("keep"), "dropPrivileges");
   uint64_t keep = 0;
-  std::vector<int> keepList;
-  for (uint32_t i = 0; i < ka.Length(); ++i) {
-    std::string name = ka.Get(i).ToString();
-    const Cap* found = nullptr;
-    for (const Cap& c : kKnownCaps) if (name == c.name) found = &c;
-    if (!found) throw Napi::TypeError::New(env, "dropPrivileges: unknown capability \"" + name + "\"");
-    keep |= uint64_t{1} << found->value;
-    keepList.push_back(found->value);
-  }
+  for (int cap : keepList) keep |= uint64_t{1} << cap;
   if (uid == 0) throwPlain(env, "dropPrivileges: uid 0 would drop nothing");
   // capset only changes the calling thread; the workers are forked from the main thread.
   if (syscall(SYS_gettid) != getpid()) throwPlain(env, "dropPrivileges: must run on the process's main thread");
   if (geteuid() != 0) throwPlain(env, "dropPrivileges: needs root (effective uid is " + std::to_string(geteuid()) + ")");
 
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throwErrno(env, "prctl(PR_SET_KEEPCAPS, 1)", errno);
-  for (int cap = 0; cap < 64; ++cap) {
-    int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-    if (r < 0 && errno == EINVAL) break;  // past the kernel's last capability
-    if (r < 0) throwErrno(env, "prctl(PR_CAPBSET_READ, " + std::to_string(cap) + ")", errno);
-    if (r == 1 && !(keep & (uint64_t{1} << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      throwErrno(env, "prctl(PR_CAPBSET_DROP, " + std::to_string(cap) + ")", errno);
-    }
-  }
+  dropBounding(env, keep);
   if (setgroups(groups.size(), groups.data()) != 0) throwErrno(env, "setgroups", errno);
   if (setresgid(gid, gid, gid) != 0) throwErrno(env, "setresgid(" + std::to_string(gid) + ")", errno);
   if (setresuid(uid, uid, uid) != 0) throwErrno(env, "setresuid(" + std::to_string(uid) + ")", errno);
@@ -231,6 +353,9 @@ Napi::Value GroupList(const Napi::CallbackInfo& info) {
 
 void InitPrivilege(Napi::Env env, Napi::Object exports) {
   exports.Set("dropPrivileges", Napi::Function::New(env, DropPrivileges, "dropPrivileges"));
+  exports.Set("execRestricted", Napi::Function::New(env, ExecRestricted, "execRestricted"));
+  exports.Set("limitBoundingSet", Napi::Function::New(env, LimitBoundingSet, "limitBoundingSet"));
+  exports.Set("limitCapabilities", Napi::Function::New(env, LimitCapabilities, "limitCapabilities"));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser, "lookupUser"));
   exports.Set("lookupGroup", Napi::Function::New(env, LookupGroup, "lookupGroup"));
   exports.Set("groupList", Napi::Function::New(env, GroupList, "groupList"));

@@ -191,7 +191,8 @@ void DrainJs(Napi::Env env, Napi::Function cb, RxState* st, void*) {
 class ProtoTxWrap : public Napi::ObjectWrap<ProtoTxWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeProtoTx", {InstanceMethod("send", &ProtoTxWrap::Send), InstanceMethod("close", &ProtoTxWrap::Close)});
+    return DefineClass(env, "NativeProtoTx", {InstanceMethod("send", &ProtoTxWrap::Send), InstanceMethod("forward", &ProtoTxWrap::Forward),
+                                              InstanceMethod("close", &ProtoTxWrap::Close)});
   }
 
   explicit ProtoTxWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProtoTxWrap>(info) {
@@ -218,6 +219,17 @@ class ProtoTxWrap : public Napi::ObjectWrap<ProtoTxWrap> {
     if (!(proto >= 0 && proto <= 255)) return Napi::String::New(env, "EPROTONOSUPPORT");
     int err = tx_->send(info[0].As<Napi::String>().Utf8Value(), ntohl(dst.s_addr), static_cast<uint8_t>(proto), payload.Data(),
                         payload.ByteLength(), info[4].As<Napi::Number>().Int32Value(), info[5].ToBoolean().Value());
+    return err == 0 ? env.Null() : Napi::String::New(env, errno_name(err));
+  }
+
+  /* forward(ifname, ipDatagram) -> null | errno name (ProtoTx::forward). */
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!tx_) return Napi::String::New(env, "EBADF");
+    if (!info[0].IsString() || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      return Napi::String::New(env, "EINVAL");
+    Napi::Uint8Array ip = info[1].As<Napi::Uint8Array>();
+    int err = tx_->forward(info[0].As<Napi::String>().Utf8Value(), ip.Data(), ip.ByteLength());
     return err == 0 ? env.Null() : Napi::String::New(env, errno_name(err));
   }
 

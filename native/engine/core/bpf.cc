@@ -125,8 +125,9 @@ std::vector<sock_filter> multicast_filter(const std::set<uint32_t>& unicast) {
 
 std::vector<sock_filter> build_filter(const std::set<GroupPort>& pairs) {
   std::set<uint32_t> dsts;
-  for (auto [g, port] : pairs) dsts.insert(g);
-  if (dsts.size() <= kMaxExactGroups) {
+  for (auto gp : pairs)
+    if (gp != kAnyMulticast) dsts.insert(gp.first);
+  if (dsts.size() <= kMaxExactGroups && !pairs.count(kAnyMulticast)) {
     std::vector<sock_filter> p = exact_filter(pairs);
     if (p.size() <= kBpfMaxInsns) return p;
   }

@@ -24,6 +24,10 @@ namespace mcr {
 /* (dst ip, dst port), host byte order; port 0 = every port of that group (an any-port rule). */
 using GroupPort = std::pair<uint32_t, uint16_t>;
 
+/* In a pair set: admit every multicast destination (an interface PIM watches for new sources,
+   source_watch.h); build_filter then returns multicast_filter. Never a rule's own (dst, port). */
+inline constexpr GroupPort kAnyMulticast{0, 0};
+
 /* Snap length the filter returns for accepted frames (covers 9000 MTU + tags with room to spare). */
 inline constexpr uint32_t kBpfAccept = 0x40000;
 
@@ -34,7 +38,8 @@ inline constexpr size_t kBpfMaxInsns = 4096;
 inline constexpr size_t kMaxExactGroups = 64;
 
 /* The filter for the (dst ip, dst port) pairs of one interface's rules: exact_filter up to
-   kMaxExactGroups destinations and BPF_MAXINSNS instructions, else multicast_filter. */
+   kMaxExactGroups destinations and BPF_MAXINSNS instructions, else (or with kAnyMulticast in the set)
+   multicast_filter. */
 std::vector<sock_filter> build_filter(const std::set<GroupPort>& pairs);
 
 /* The exact program (see above), whatever its length (the kernel refuses it past kBpfMaxInsns). */

@@ -4,7 +4,8 @@
 // TypeScript facade never hard-codes them):
 //
 //   [0, 32)                         global: rxFrames, rxBytes, ringDrops, ringFreezes, unmatched,
-//                                   malformed[12] (ParseStatus order), txBatches, rxBlocks, tableGeneration
+//                                   malformed[12] (ParseStatus order), txBatches, rxBlocks, tableGeneration,
+//                                   sourceWatch[4] (SourceWatchCounter order)
 //   [32, 32 + 4*MAX_RULE_SLOTS)     per rule slot:   packets, bytes, lastPacketNs, (reserved)
 //   [..., + 16*MAX_OUTPUT_SLOTS)    per output slot: packets, bytes, sendErrors, errno buckets[11], (2 reserved)
 //
@@ -39,8 +40,14 @@ enum GlobalCounter : size_t {
   kTxBatches = kMalformedBase + kMalformedReasons,  // send syscalls (sendmmsg calls / io_uring_enter submits)
   kRxBlocks,                                        // ring blocks consumed
   kTableGeneration,                                 // generation of the table the engine thread runs
+  kSourceWatchBase,                                 // + SourceWatchCounter, kSourceWatchCounters words
 };
-static_assert(kTableGeneration < kGlobalWords);
+// PIM source discovery (source_watch.h): reports sent, flows not tracked (table full), reports over the
+// rate limit and reports that found the queue full.
+enum SourceWatchCounter : size_t { kSourcesReported = 0, kSourcesTableFull, kSourcesRateLimited, kSourcesQueueFull };
+inline constexpr int kSourceWatchCounters = 4;
+extern const char* const kSourceWatchNames[kSourceWatchCounters];
+static_assert(kSourceWatchBase + kSourceWatchCounters <= kGlobalWords);
 
 enum RuleCounter : size_t { kRulePackets = 0, kRuleBytes = 1, kRuleLastNs = 2 };
 enum OutputCounter : size_t { kOutPackets = 0, kOutBytes = 1, kOutSendErrors = 2, kOutErrnoBase = 3 };

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "register_encap.h"
 #include "setup_error.h"
 
 namespace mcr {
@@ -22,6 +23,10 @@ void opt(int fd, int level, int name, int value, const char* what, const std::st
 }  // namespace
 
 EgressSocket::EgressSocket(const EgressKey& key, uint32_t ifindex) {
+  if (key.pim_register) {
+    fd_ = open_register_socket();
+    return;
+  }
   if (key.packet) {
     // Protocol 0: a send-only socket, it never queues received frames.
     fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);

@@ -26,7 +26,9 @@ struct EgressKey {
   int tos;  // -1 = leave the kernel default
   bool packet = false;  // AF_PACKET raw socket (ttl/tos are then in each output's header template)
   bool gso = false;     // with packet: PACKET_VNET_HDR, frames may carry several datagrams (egress_packet.h)
+  bool pim_register = false;  // the engine's raw IPPROTO_PIM socket for Registers (register_encap.h)
   bool operator<(const EgressKey& o) const {
+    if (pim_register != o.pim_register) return pim_register < o.pim_register;
     if (packet != o.packet) return packet < o.packet;
     if (gso != o.gso) return gso < o.gso;
     if (ifname != o.ifname) return ifname < o.ifname;
@@ -107,6 +109,20 @@ class SendBatch {
     q.iov[q.niov + 1] = iovec{const_cast<uint8_t*>(payload), len};
     // No destination: the raw socket is bound to the interface.
     return finish_message(q, i, nullptr, 0, 2, len, out_slot);
+  }
+
+  /* Queue one message of @hdr_len bytes written by @fill into this message's own header slot (at most
+     kVnetHdr + kRawHeader), then the payload from the ring, to @dst (e.g. a PIM Register to the RP). */
+  template <typename Fill>
+  bool add_framed(uint32_t queue, const sockaddr_in* dst, uint32_t hdr_len, Fill&& fill, const uint8_t* payload, uint32_t len,
+                  uint32_t out_slot) {
+    Queue& q = queues_[queue];
+    uint32_t i = next_message(q, queue);
+    uint8_t* hdr = header(q, i);
+    fill(hdr, q.ip_id++);
+    q.iov[q.niov] = iovec{hdr, hdr_len};
+    q.iov[q.niov + 1] = iovec{const_cast<uint8_t*>(payload), len};
+    return finish_message(q, i, const_cast<sockaddr_in*>(dst), sizeof(sockaddr_in), 2, len, out_slot);
   }
 
   bool empty() const { return pending_ == 0; }

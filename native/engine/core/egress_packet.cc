@@ -60,22 +60,31 @@ void packet_fill(uint8_t* hdr, const PacketTemplate& t, uint32_t payload_len, ui
 
 }  // namespace
 
-bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out) {
+EgressInterface egress_interface(const std::string& ifname) {
+  EgressInterface e;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return e;
   ifreq ifr{};
   std::memcpy(ifr.ifr_name, ifname.c_str(), std::min(ifname.size(), sizeof ifr.ifr_name - 1));
   ifreq hw = ifr, addr = ifr, mtu = ifr;
-  const bool ok = ioctl(fd, SIOCGIFHWADDR, &hw) == 0 && hw.ifr_hwaddr.sa_family == ARPHRD_ETHER &&
-                  ioctl(fd, SIOCGIFADDR, &addr) == 0 && ioctl(fd, SIOCGIFMTU, &mtu) == 0;
+  e.usable = ioctl(fd, SIOCGIFHWADDR, &hw) == 0 && hw.ifr_hwaddr.sa_family == ARPHRD_ETHER &&
+             ioctl(fd, SIOCGIFADDR, &addr) == 0 && ioctl(fd, SIOCGIFMTU, &mtu) == 0;
   close(fd);
-  if (!ok) return false;
+  if (!e.usable) return e;
+  std::memcpy(e.mac, hw.ifr_hwaddr.sa_data, 6);
+  e.ipv4 = ntohl(reinterpret_cast<sockaddr_in*>(&addr.ifr_addr)->sin_addr.s_addr);
+  e.mtu = static_cast<uint32_t>(mtu.ifr_mtu);
+  return e;
+}
+
+bool packet_template(const EgressInterface& e, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out) {
+  if (!e.usable) return false;
   uint8_t* h = out->bytes;
   std::memset(h, 0, kRawHeader);
   const uint8_t dmac[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>((group >> 16) & 0x7f), static_cast<uint8_t>(group >> 8),
                            static_cast<uint8_t>(group)};
   std::memcpy(h, dmac, 6);
-  std::memcpy(h + 6, hw.ifr_hwaddr.sa_data, 6);
+  std::memcpy(h + 6, e.mac, 6);
   put16(h + 12, 0x0800);
   uint8_t* ip = h + 14;
   ip[0] = 0x45;
@@ -83,11 +92,11 @@ bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, i
   put16(ip + 6, 0x4000);  // DF: relayed datagrams are never fragmented
   ip[8] = static_cast<uint8_t>(ttl);
   ip[9] = 17;
-  put32(ip + 12, ntohl(reinterpret_cast<sockaddr_in*>(&addr.ifr_addr)->sin_addr.s_addr));
+  put32(ip + 12, e.ipv4);
   put32(ip + 16, group);
   put16(ip + 20, port);
   put16(ip + 22, port);
-  out->mtu = static_cast<uint32_t>(mtu.ifr_mtu);
+  out->mtu = e.mtu;
   return true;
 }
 

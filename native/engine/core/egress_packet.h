@@ -28,12 +28,23 @@ struct PacketTemplate {
   uint32_t mtu;  // IP MTU of the interface: larger datagrams are counted as EMSGSIZE, not sent
 };
 
+/* What a header template needs from an output interface, read once per interface per rule change. */
+struct EgressInterface {
+  bool usable = false;  // has an Ethernet MAC and an IPv4 address
+  uint8_t mac[6] = {};
+  uint32_t ipv4 = 0;    // host order: the primary address
+  uint32_t mtu = 0;
+};
+
+/* Read @ifname's MAC, primary IPv4 address and MTU (four ioctls). usable = false if it lacks either. */
+EgressInterface egress_interface(const std::string& ifname);
+
 /**
- * packet_template - headers for multicast @group:@port out of @ifname, source = the interface's MAC and
- * primary IPv4 address, source port = @port. Return: false if the interface has no IPv4 address or no
- * Ethernet MAC (the caller then uses the UDP socket path for that output).
+ * packet_template - headers for multicast @group:@port out of the interface @e describes, source = its
+ * MAC and primary IPv4 address, source port = @port. Return: false if the interface has no IPv4 address
+ * or no Ethernet MAC (the caller then uses the UDP socket path for that output).
  */
-bool packet_template(const std::string& ifname, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out);
+bool packet_template(const EgressInterface& e, uint32_t group, uint16_t port, int ttl, int tos, PacketTemplate* out);
 
 /* Set the UDP source and destination port of a template (an any-port output's copy, per datagram). */
 inline void packet_set_port(PacketTemplate* t, uint16_t port) {

@@ -13,7 +13,10 @@
 #include <chrono>
 #include <ctime>
 #include <algorithm>
+#include <iterator>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "parse.h"
 #include "setup_error.h"
@@ -60,6 +63,7 @@ Engine::Engine(const EngineConfig& cfg) : cfg_(cfg) {
       r.retire_ms < 1 || (r.version != 2 && r.version != 3))
     throw SetupError(EINVAL, "Engine", "ring", "", "ringBlockSize must be a page multiple >= 16384, ringBlockCount >= 2, ringRetireMs >= 1, ringVersion 2 or 3");
   counters_ = CounterBlock::create();
+  watch_ = std::make_shared<SourceWatch>(counters_->global() + kSourceWatchBase);
   sender_ = cfg.backend == Backend::Uring ? make_uring_sender() : make_mmsg_sender();
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw SetupError(errno, "eventfd", "", "", "");
@@ -75,27 +79,45 @@ Engine::~Engine() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void Engine::set_rules(const std::vector<RuleSpec>& rules) {
+void Engine::set_rules(std::vector<RuleSpec> rules, std::vector<std::string> watch) {
   std::lock_guard<std::mutex> lk(mu_);
 
   // 1. Check what the kernel would not: slot ranges and reuse, TTL/TOS ranges.
-  std::set<uint32_t> rule_slots, out_slots;
+  // Slots in use as bitmaps (32768 + 65536 bits): a rule change on a big table stays a linear pass.
+  std::vector<bool> rule_used(kMaxRuleSlots), out_used(kMaxOutputSlots);
+  std::vector<uint32_t> rule_slots, out_slots;
   for (size_t i = 0; i < rules.size(); ++i) {
     const RuleSpec& r = rules[i];
     const std::string at = "rules[" + std::to_string(i) + "]";
     if (r.slot >= kMaxRuleSlots) throw invalid(at + ".slot " + std::to_string(r.slot) + " out of range 0.." + std::to_string(kMaxRuleSlots - 1));
-    if (!rule_slots.insert(r.slot).second) throw invalid(at + ".slot " + std::to_string(r.slot) + " is used by another rule");
+    if (rule_used[r.slot]) throw invalid(at + ".slot " + std::to_string(r.slot) + " is used by another rule");
+    rule_used[r.slot] = true;
+    rule_slots.push_back(r.slot);
     if (r.in_port == 0 && !is_multicast(r.in_group))
       throw invalid(at + ".input.port 0 (any port) needs a multicast group: a unicast input must name the port it guards");
     for (size_t j = 0; j < r.outputs.size(); ++j) {
       const OutputSpec& o = r.outputs[j];
       const std::string oat = at + ".outputs[" + std::to_string(j) + "]";
       if (o.slot >= kMaxOutputSlots) throw invalid(oat + ".slot " + std::to_string(o.slot) + " out of range 0.." + std::to_string(kMaxOutputSlots - 1));
-      if (!out_slots.insert(o.slot).second) throw invalid(oat + ".slot " + std::to_string(o.slot) + " is used by another output");
+      if (out_used[o.slot]) throw invalid(oat + ".slot " + std::to_string(o.slot) + " is used by another output");
+      out_used[o.slot] = true;
+      out_slots.push_back(o.slot);
       if (o.ttl < 1 || o.ttl > 255) throw invalid(oat + ".ttl must be 1..255");
       if (o.tos > 255) throw invalid(oat + ".tos must be 0..255");
     }
   }
+
+  // Interface names resolve once per call, not once per rule: with thousands of rules on a few
+  // interfaces, if_nametoindex's socket/ioctl/close per rule was most of the time of a change.
+  std::map<std::string, uint32_t> ifindex_of;
+  auto ifindex = [&](const std::string& name, const char* syscall, const char* object) {
+    auto it = ifindex_of.find(name);
+    if (it != ifindex_of.end()) return it->second;
+    const uint32_t ix = resolve(name, syscall, object);
+    ifindex_of.emplace(name, ix);
+    return ix;
+  };
+  std::map<std::string, EgressInterface> egress_if;  // likewise the MAC/address/MTU of raw-egress outputs
 
   // 2. Resolve interfaces and gather, per input interface, what its socket must admit and join.
   struct InputNeed {
@@ -107,7 +129,7 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
   std::vector<IfKey> rule_if(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) {
     const RuleSpec& r = rules[i];
-    IfKey k{r.in_ifname, resolve(r.in_ifname, "bind", "AF_PACKET")};
+    IfKey k{r.in_ifname, ifindex(r.in_ifname, "bind", "AF_PACKET")};
     rule_if[i] = k;
     InputNeed& n = need[k];
     n.pairs.insert({r.in_group, r.in_port});
@@ -115,6 +137,12 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
       n.groups.insert(r.in_group);
     else
       n.guards.insert({r.in_group, r.in_port});
+  }
+  std::set<IfKey> watched;
+  for (const std::string& w : watch) {
+    IfKey k{w, ifindex(w, "bind", "AF_PACKET")};
+    watched.insert(k);
+    need[k].pairs.insert(kAnyMulticast);
   }
 
   auto next = std::make_unique<Table>();
@@ -151,26 +179,47 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_next;
   std::map<std::pair<EgressKey, uint32_t>, uint32_t> queue_of;
   std::vector<Table::Out> outs;  // in rule/output order; step 6 assigns them to rules
+  // The send queue of an egress socket: the running table's socket when it has one, else a new one.
+  auto queue_for = [&](const EgressKey& ek, uint32_t ix) {
+    const std::pair<EgressKey, uint32_t> key{ek, ix};
+    if (!egress_next.count(key)) {
+      auto it = egress_.find(key);
+      egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, ix);
+      queue_of[key] = static_cast<uint32_t>(next->egress.size());
+      next->egress.push_back(egress_next[key]);
+    }
+    return queue_of.at(key);
+  };
   for (const RuleSpec& r : rules) {
     for (const OutputSpec& o : r.outputs) {
       Table::Out out{};
-      const uint32_t ifindex = resolve(o.ifname, "setsockopt(SO_BINDTODEVICE)", "UDP");
+      if (o.pim_register) {
+        // Unicast to the RP on the engine's one register socket; the kernel routes it.
+        out.queue = queue_for(EgressKey{"", 0, 0, false, false, true}, 0);
+        out.slot = o.slot;
+        out.pim_register = true;
+        out.reg = o.reg;
+        out.dst.sin_family = AF_INET;
+        out.dst.sin_addr.s_addr = htonl(o.group);
+        outs.push_back(out);
+        continue;
+      }
+      const uint32_t out_ifindex = ifindex(o.ifname, "setsockopt(SO_BINDTODEVICE)", "UDP");
       // Raw egress only where it can build every header itself: multicast, an IPv4 address, Ethernet.
       // A keep-source output needs raw egress whatever the engine default (a UDP socket cannot send
       // from a foreign address); without a template it falls back to a socket and the relay's address.
-      out.packet = (cfg_.egress_packet || o.keep_source) && is_multicast(o.group) &&
-                   packet_template(o.ifname, o.group, o.port, o.ttl, o.tos, &out.tmpl);
+      out.packet = (cfg_.egress_packet || o.keep_source) && is_multicast(o.group);
+      if (out.packet) {
+        auto e = egress_if.find(o.ifname);
+        if (e == egress_if.end()) e = egress_if.emplace(o.ifname, egress_interface(o.ifname)).first;
+        out.packet = packet_template(e->second, o.group, o.port, o.ttl, o.tos, &out.tmpl);
+      }
       out.keep_source = out.packet && o.keep_source;
       EgressKey ek = out.packet ? EgressKey{o.ifname, 0, 0, true, cfg_.gso} : EgressKey{o.ifname, o.ttl, o.tos, false};
-      std::pair<EgressKey, uint32_t> key{ek, ifindex};
-      if (!egress_next.count(key)) {
-        auto it = egress_.find(key);
-        egress_next[key] = it != egress_.end() ? it->second : std::make_shared<EgressSocket>(ek, ifindex);
-        queue_of[key] = static_cast<uint32_t>(next->egress.size());
-        next->egress.push_back(egress_next[key]);
-      }
-      out.queue = queue_of.at(key);
+      out.queue = queue_for(ek, out_ifindex);
       out.slot = o.slot;
+      out.ifindex = out_ifindex;
+      out.report_local = o.report_local && is_multicast(o.group);
       out.dst.sin_family = AF_INET;
       out.dst.sin_addr.s_addr = htonl(o.group);
       out.dst.sin_port = htons(o.port);
@@ -197,9 +246,10 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
         }
       // A reused socket admits old and new pairs until the swap, so neither table misses frames.
       if (rx_.count(k)) {
-        std::set<GroupPort> both = rx_pairs_[k];
-        both.insert(n.pairs.begin(), n.pairs.end());
-        if (both != rx_pairs_[k]) {
+        const std::set<GroupPort>& now = rx_pairs_[k];
+        if (!std::includes(now.begin(), now.end(), n.pairs.begin(), n.pairs.end())) {
+          std::set<GroupPort> both = now;
+          both.insert(n.pairs.begin(), n.pairs.end());
           s.set_filter(filter_for(both));
           widened.push_back(k);
         }
@@ -225,21 +275,25 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
     next->rules.push_back(Table::Rule{r.slot, out_begin, static_cast<uint32_t>(r.outputs.size())});
     out_begin += static_cast<uint32_t>(r.outputs.size());
   }
-  for (auto& [k, s] : rx_next) next->rx.push_back(s);
+  for (auto& [k, s] : rx_next) {
+    s->set_watch(watched.count(k) != 0);
+    next->rx.push_back(s);
+  }
   std::vector<QueueSpec> queues;
   for (auto& e : next->egress) queues.push_back({e->fd(), e->gso()});
   next->batch = std::make_unique<SendBatch>(queues);
-  next->rule_slots.assign(rule_slots.begin(), rule_slots.end());
-  next->output_slots.assign(out_slots.begin(), out_slots.end());
+  next->rule_slots = rule_slots;
+  next->output_slots = out_slots;
 
   // 7. Slots that newly appear start from zero (no published table writes them now).
   {
-    std::set<uint32_t> old_rules(current_->rule_slots.begin(), current_->rule_slots.end());
-    std::set<uint32_t> old_outs(current_->output_slots.begin(), current_->output_slots.end());
+    std::vector<bool> old_rules(kMaxRuleSlots), old_outs(kMaxOutputSlots);
+    for (uint32_t s : current_->rule_slots) old_rules[s] = true;
+    for (uint32_t s : current_->output_slots) old_outs[s] = true;
     for (uint32_t s : rule_slots)
-      if (!old_rules.count(s)) counters_->zero_rule(s);
+      if (!old_rules[s]) counters_->zero_rule(s);
     for (uint32_t s : out_slots)
-      if (!old_outs.count(s)) counters_->zero_output(s);
+      if (!old_outs[s]) counters_->zero_output(s);
   }
 
   ++next_generation_;
@@ -256,9 +310,9 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
         // keeps the wider filter: harmless, frames without a rule are counted as unmatched
       }
     }
-    std::set<uint32_t> groups = s.groups();
-    for (uint32_t g : groups)
-      if (!n.groups.count(g)) s.leave(g);
+    std::vector<uint32_t> gone;
+    std::set_difference(s.groups().begin(), s.groups().end(), n.groups.begin(), n.groups.end(), std::back_inserter(gone));
+    for (uint32_t g : gone) s.leave(g);
     for (auto gp : s.guard_keys())
       if (!n.guards.count(gp)) s.unguard(gp.first, gp.second);
   }
@@ -266,6 +320,35 @@ void Engine::set_rules(const std::vector<RuleSpec>& rules) {
   rx_pairs_.clear();
   for (auto& [k, n] : need) rx_pairs_[k] = n.pairs;
   egress_ = std::move(egress_next);
+  specs_ = std::move(rules);
+  watch_ifs_ = std::move(watch);
+}
+
+void Engine::update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, std::vector<std::string> watch) {
+  std::unordered_set<std::string> drop(remove.begin(), remove.end());
+  std::unordered_map<std::string, size_t> added;
+  for (size_t i = 0; i < add.size(); ++i)
+    if (!added.emplace(add[i].id, i).second) throw invalid("add[" + std::to_string(i) + "] repeats rule id " + add[i].id);
+  std::vector<RuleSpec> next;
+  std::vector<bool> placed(add.size(), false);
+  {
+    std::lock_guard<std::mutex> lk(mu_);  // specs_ is written by set_rules under the same lock
+    next.reserve(specs_.size() + add.size());
+    for (const RuleSpec& r : specs_) {
+      if (drop.erase(r.id)) continue;
+      auto a = added.find(r.id);
+      if (a != added.end()) {
+        placed[a->second] = true;
+        next.push_back(std::move(add[a->second]));  // replaced in place: the table keeps its order
+        continue;
+      }
+      next.push_back(r);
+    }
+  }
+  if (!drop.empty()) throw invalid("remove names rule " + *drop.begin() + ", which is not in the table");
+  for (size_t i = 0; i < add.size(); ++i)
+    if (!placed[i]) next.push_back(std::move(add[i]));
+  set_rules(std::move(next), std::move(watch));
 }
 
 void Engine::publish(std::unique_ptr<Table> next) {
@@ -338,7 +421,7 @@ void Engine::run() {
   pfds.reserve(64);
   uint64_t next_stats = mono_ns() + kStatsPeriodNs;
   uint64_t* g = counters_->global();
-  const uint64_t busy_poll_ns = uint64_t{cfg_.busy_poll_us} * 1000;
+  PollPolicy policy(cfg_.poll);
 
   while (!stop_.load(std::memory_order_acquire)) {
     Table* t = table_.load(std::memory_order_acquire);
@@ -352,18 +435,24 @@ void Engine::run() {
       acked_generation_.store(t->generation, std::memory_order_release);
     }
 
-    bool busy = false;
-    for (auto& s : t->rx) busy |= drain(*s, *t);
+    uint32_t frames = 0;
+    bool more = false;
+    for (auto& s : t->rx) {
+      const Drained d = drain(*s, *t);
+      frames += d.frames;
+      more |= d.more;
+    }
 
     const uint64_t now = mono_ns();
+    if (frames) policy.on_frames(now, frames);
     if (now >= next_stats) {
       read_ring_stats(*t);
       next_stats = now + kStatsPeriodNs;
     }
-    if (busy) continue;
-    // Busy polling: right after traffic, keep checking the rings instead of sleeping in poll(), so a
-    // frame arriving within the window costs no wake-up (TPACKET_V2 wakes the thread per frame otherwise).
-    if (busy_poll_ns && now - last_work_ns_ < busy_poll_ns) {
+    if (more) continue;
+    // Busy polling (fixed or adaptive, poll_policy.h): keep checking the rings instead of sleeping in
+    // poll(), so a frame arriving meanwhile costs no wake-up (TPACKET_V2 wakes the thread per frame).
+    if (policy.spin(now)) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
@@ -372,7 +461,10 @@ void Engine::run() {
 
     for (auto& p : pfds) p.revents = 0;
     int n = poll(pfds.data(), pfds.size(), kPollTimeoutMs);
-    if (n <= 0) continue;
+    if (n <= 0) {
+      policy.on_sleep(mono_ns());
+      continue;
+    }
     for (size_t i = 0; i + 1 < pfds.size(); ++i) {
       if (pfds[i].revents & POLLERR) {
         // e.g. ENETDOWN when the interface goes away: reading SO_ERROR clears it, so poll does not spin.
@@ -386,6 +478,7 @@ void Engine::run() {
       ssize_t r = read(wake_fd_, &v, sizeof v);
       (void)r;
     }
+    policy.on_sleep(mono_ns());
   }
   read_ring_stats(*table_.load(std::memory_order_acquire));
 }
@@ -398,29 +491,28 @@ void Engine::read_ring_stats(const Table& t) {
   if (freezes) counter_add(g + kRingFreezes, freezes);
 }
 
-bool Engine::drain(RxSocket& rx, Table& t) {
+Engine::Drained Engine::drain(RxSocket& rx, Table& t) {
   return rx.version() == 2 ? drain_frames(rx, t) : drain_blocks(rx, t);
 }
 
-bool Engine::drain_blocks(RxSocket& rx, Table& t) {
+Engine::Drained Engine::drain_blocks(RxSocket& rx, Table& t) {
+  Drained d;
   uint32_t n = 0;
   while (n < kBlocksPerPass) {
     const tpacket_block_desc* b = rx.ready_block();
     if (!b) break;
-    process_block(rx, b, t);
+    d.frames += process_block(rx, b, t);
     // Payload iovecs point into this block: every send must be done before the kernel gets it back.
     if (!t.batch->empty()) sender_->flush(*t.batch, *counters_);
     rx.release_block();
     ++n;
   }
-  if (n) {
-    counter_add(counters_->global() + kRxBlocks, n);
-    last_work_ns_ = mono_ns();
-  }
-  return n == kBlocksPerPass;
+  if (n) counter_add(counters_->global() + kRxBlocks, n);
+  d.more = n == kBlocksPerPass;
+  return d;
 }
 
-bool Engine::drain_frames(RxSocket& rx, Table& t) {
+Engine::Drained Engine::drain_frames(RxSocket& rx, Table& t) {
   // V2: take every filled slot up to a batch, send the batch, then hand the slots back.
   uint64_t* g = counters_->global();
   uint32_t n = 0;
@@ -441,16 +533,15 @@ bool Engine::drain_frames(RxSocket& rx, Table& t) {
                  OobVlan{(h->tp_status & TP_STATUS_VLAN_VALID) != 0, static_cast<uint16_t>(h->tp_vlan_tci)},
                  uint64_t{h->tp_sec} * 1'000'000'000u + h->tp_nsec);
   }
-  if (n == 0) return false;
+  if (n == 0) return {};
   if (!t.batch->empty()) sender_->flush(*t.batch, *counters_);
   rx.release_frames(n);
-  last_work_ns_ = mono_ns();
   counter_add(g + kRxFrames, frames);
   counter_add(g + kRxBytes, bytes);
-  return n == limit;
+  return {n, n == limit};
 }
 
-void Engine::process_block(RxSocket& rx, const tpacket_block_desc* b, Table& t) {
+uint32_t Engine::process_block(RxSocket& rx, const tpacket_block_desc* b, Table& t) {
   uint64_t* g = counters_->global();
   const auto* base = reinterpret_cast<const uint8_t*>(b);
   const uint32_t block_size = rx.block_size();
@@ -475,6 +566,7 @@ void Engine::process_block(RxSocket& rx, const tpacket_block_desc* b, Table& t) 
   }
   counter_add(g + kRxFrames, frames);
   counter_add(g + kRxBytes, bytes);
+  return count;
 }
 
 void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t len, OobVlan oob, uint64_t ts_ns) {
@@ -485,6 +577,7 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
     counter_add(g + kMalformedBase + static_cast<size_t>(st) - 1, 1);
     return;
   }
+  if (rx.watch()) watch_->note(rx.ifindex(), p.src_ip, p.dst_ip, false, ts_ns);
   const uint32_t ri = t.index.find(rx.ifindex(), p.dst_ip, p.dst_port, p.src_ip);
   if (ri == RuleIndex::kNone) {
     counter_add(g + kUnmatched, 1);
@@ -499,7 +592,10 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
   for (uint32_t k = 0; k < r.out_count; ++k) {
     const Table::Out& o = t.outs[r.out_begin + k];
     bool full;
-    if (o.packet) {
+    if (o.report_local) watch_->note(o.ifindex, 0, ntohl(o.dst.sin_addr.s_addr), true, ts_ns);
+    if (o.pim_register) {
+      full = queue_register(*t.batch, o.queue, &o.dst, o.reg, data, p, o.slot);
+    } else if (o.packet) {
       if (p.payload_len + 28 > o.tmpl.mtu) {  // what a UDP socket would refuse with DF set
         SendBatch::account(*counters_, o.slot, -EMSGSIZE, 0);
         continue;

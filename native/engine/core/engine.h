@@ -26,8 +26,11 @@
 #include "counters.h"
 #include "egress.h"
 #include "parse.h"
+#include "poll_policy.h"
+#include "register_encap.h"
 #include "rule_index.h"
 #include "rx_socket.h"
+#include "source_watch.h"
 
 namespace mcr {
 
@@ -45,8 +48,9 @@ struct EngineConfig {
   bool igmp_join = true;
   // AF_PACKET egress for multicast outputs (headers built by the engine); unicast stays on UDP sockets.
   bool egress_packet = false;
-  // Keep polling the rings for this long after the last frame instead of sleeping (0 = off).
-  uint32_t busy_poll_us = 0;
+  // When the engine thread checks its rings again instead of sleeping in poll() (poll_policy.h):
+  // off by default, a fixed window (busyPollUs) or adaptive.
+  PollPolicyConfig poll;
   // With egress_packet: consecutive datagrams of an output leave as one UDP GSO frame (egress_packet.h).
   bool gso = false;
 };
@@ -61,6 +65,12 @@ struct OutputSpec {
   // Relay with the input datagram's IPv4 source address and UDP source port (learned routes: router
   // semantics for SSM receivers and PIM). Multicast only; forces raw egress for this output.
   bool keep_source = false;
+  // PIM: report this output's stream (our address on ifname, the output group) as a source we originate
+  // there (source_watch.h), so mcrd registers it as its DR.
+  bool report_local = false;
+  // PIM Register output (register_encap.h): `group` is the RP; ifname is only informational.
+  bool pim_register = false;
+  RegisterSpec reg;
 };
 
 struct RuleSpec {
@@ -87,6 +97,10 @@ struct Table {
     bool packet;          // raw AF_PACKET egress with headers from tmpl
     bool keep_source;     // packet only: the datagram's own source address and port
     PacketTemplate tmpl;  // valid when packet
+    uint32_t ifindex;
+    bool report_local;    // note the stream in the source watch as ours (OutputSpec::report_local)
+    bool pim_register;    // a Register to dst (the RP) on the register socket's queue
+    RegisterSpec reg;
   };
 
   uint64_t generation = 0;
@@ -109,24 +123,40 @@ class Engine {
 
   /**
    * set_rules - replace the whole rule table, all or nothing.
+   * @watch: interfaces whose multicast UDP (any group, matched or not) feeds the source watch (PIM).
    * Throws SetupError (EINVAL for inconsistent input, else the failing syscall); the running table is
    * then untouched.
    */
-  void set_rules(const std::vector<RuleSpec>& rules);
+  // By value: kept as the base of update_rules. @watch: interfaces whose new sources are reported (PIM).
+  void set_rules(std::vector<RuleSpec> rules, std::vector<std::string> watch = {});
+  /**
+   * update_rules - the running table with the rules whose ids are in @remove taken out and @add put in
+   * (an added id that is already there replaces that rule), watching @watch. Same all-or-nothing
+   * contract as set_rules; only the change crosses from JS, so a change to a big table costs the
+   * native rebuild alone. An id in @remove that is not there is EINVAL (the caller's view is stale).
+   */
+  void update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, std::vector<std::string> watch = {});
   void start();  // spawns the engine thread; no-op if running
   void stop();   // signals and joins; idempotent
 
   const std::shared_ptr<CounterBlock>& counters() const { return counters_; }
+  /* PIM source reports; set its notify before start(). */
+  const std::shared_ptr<SourceWatch>& source_watch() const { return watch_; }
   bool running() const { return running_; }
 
  private:
   using IfKey = std::pair<std::string, uint32_t>;  // (name, ifindex): a re-created interface is new
 
   void run();
-  bool drain(RxSocket& rx, Table& t);
-  bool drain_blocks(RxSocket& rx, Table& t);
-  bool drain_frames(RxSocket& rx, Table& t);
-  void process_block(RxSocket& rx, const struct tpacket_block_desc* b, Table& t);
+  /* What one pass over a ring took: frames, and whether it stopped at its per-pass limit. */
+  struct Drained {
+    uint32_t frames = 0;
+    bool more = false;
+  };
+  Drained drain(RxSocket& rx, Table& t);
+  Drained drain_blocks(RxSocket& rx, Table& t);
+  Drained drain_frames(RxSocket& rx, Table& t);
+  uint32_t process_block(RxSocket& rx, const struct tpacket_block_desc* b, Table& t);
   void handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t len, OobVlan oob, uint64_t ts_ns);
   void read_ring_stats(const Table& t);
   void publish(std::unique_ptr<Table> next);
@@ -135,6 +165,7 @@ class Engine {
 
   EngineConfig cfg_;
   std::shared_ptr<CounterBlock> counters_;
+  std::shared_ptr<SourceWatch> watch_;
   std::unique_ptr<Sender> sender_;
   int wake_fd_ = -1;
 
@@ -146,8 +177,9 @@ class Engine {
   bool running_ = false;
   std::thread thread_;
   uint64_t next_generation_ = 1;
-  uint64_t last_work_ns_ = 0;  // engine thread only
 
+  std::vector<RuleSpec> specs_;  // what the published table was built from (update_rules' base)
+  std::vector<std::string> watch_ifs_;  // and the interfaces it watches
   std::map<IfKey, std::shared_ptr<RxSocket>> rx_;
   std::map<IfKey, std::set<GroupPort>> rx_pairs_;  // what each RX socket's filter admits
   std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_;

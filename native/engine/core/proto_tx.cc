@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -39,6 +41,8 @@ ProtoTx::ProtoTx(const std::vector<uint8_t>& ip_protos) {
       set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1, "setsockopt(IP_MULTICAST_TTL)");
       set_int(fd, IPPROTO_IP, IP_TTL, 1, "setsockopt(IP_TTL)");
     }
+    fwd_fd_ = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fwd_fd_ < 0) throw SetupError(errno, "socket", "AF_PACKET (forward)", "", "");
   } catch (...) {
     close_all();
     throw;
@@ -50,6 +54,47 @@ ProtoTx::~ProtoTx() { close_all(); }
 void ProtoTx::close_all() {
   for (auto& [p, fd] : fds_) close(fd);
   fds_.clear();
+  if (fwd_fd_ >= 0) close(fwd_fd_);
+  fwd_fd_ = -1;
+}
+
+int ProtoTx::forward(const std::string& ifname, const uint8_t* ip, size_t len) {
+  if (fwd_fd_ < 0) return EBADF;
+  if (len < 20 || len > kMaxForward || (ip[0] >> 4) != 4) return EINVAL;
+  const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
+  const size_t total = static_cast<size_t>(ip[2] << 8 | ip[3]);
+  if (ihl < 20 || total < ihl || total > len || (ip[16] >> 4) != 0xe) return EINVAL;
+  if (ip[8] <= 1) return ETIMEDOUT;
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ) return ENODEV;
+  const unsigned ifindex = if_nametoindex(ifname.c_str());
+  if (ifindex == 0) return errno;
+  // A copy of the header only (TTL and checksum change); the rest goes out from where it is.
+  uint8_t hdr[60];
+  std::memcpy(hdr, ip, ihl);
+  --hdr[8];
+  // RFC 1624 incremental update: the TTL/protocol word went down by 0x0100.
+  uint32_t sum = static_cast<uint32_t>(~(hdr[10] << 8 | hdr[11]) & 0xffff) + 0xfeff;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  const uint16_t c = static_cast<uint16_t>(~sum);
+  hdr[10] = static_cast<uint8_t>(c >> 8);
+  hdr[11] = static_cast<uint8_t>(c);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_ifindex = static_cast<int>(ifindex);
+  to.sll_halen = 6;
+  const uint8_t mac[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>(ip[17] & 0x7f), ip[18], ip[19]};
+  std::memcpy(to.sll_addr, mac, 6);
+  iovec iov[2] = {{hdr, ihl}, {const_cast<uint8_t*>(ip + ihl), total - ihl}};
+  msghdr msg{};
+  msg.msg_name = &to;
+  msg.msg_namelen = sizeof to;
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
+  for (;;) {
+    if (sendmsg(fwd_fd_, &msg, MSG_DONTWAIT) >= 0) return 0;
+    if (errno != EINTR) return errno;
+  }
 }
 
 int ProtoTx::send(const std::string& ifname, uint32_t dst, uint8_t proto, const uint8_t* payload, size_t len, int ttl,

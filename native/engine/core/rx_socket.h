@@ -11,6 +11,7 @@
 
 #include <linux/if_packet.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -71,6 +72,10 @@ class RxSocket {
 
   int version() const { return ring_.version; }
 
+  /* PIM source discovery on this interface (source_watch.h): set by set_rules, read per frame. */
+  void set_watch(bool on) { watch_.store(on, std::memory_order_relaxed); }
+  bool watch() const { return watch_.load(std::memory_order_relaxed); }
+
   /* V3, engine thread only: the block at the consumer position if the kernel handed it over, else null. */
   struct tpacket_block_desc* ready_block() const;
   /* V3, engine thread only: give the current block back to the kernel and advance. */
@@ -113,6 +118,7 @@ class RxSocket {
   uint32_t next_frame_ = 0;
   std::set<uint32_t> groups_;
   std::map<std::pair<uint32_t, uint16_t>, int> guards_;
+  std::atomic<bool> watch_{false};
 };
 
 }  // namespace mcr

@@ -164,6 +164,8 @@ export function openProtoRx(opts: ProtoRxOptions): ProtoRx {
 
 export interface ProtoTxCounters {
   sent: number;
+  /** Datagrams forwarded whole (forward()). */
+  forwarded: number;
   /** Failed sends by errno name (ENODEV: no such interface, EADDRNOTAVAIL: it has no IPv4 address, ...). */
   errors: Record<string, number>;
 }
@@ -179,6 +181,7 @@ export function openProtoTx(ipProtos: number[]): ProtoTx & { counters(): ProtoTx
     rethrow(err);
   }
   let sent = 0;
+  let forwarded = 0;
   const errors: Record<string, number> = {};
   const fail = (code: string): void => { errors[code] = (errors[code] ?? 0) + 1; };
   let closed = false;
@@ -195,7 +198,14 @@ export function openProtoTx(ipProtos: number[]): ProtoTx & { counters(): ProtoTx
       if (code === null) sent++;
       else fail(code);
     },
-    counters: () => ({ sent, errors: { ...errors } }),
+    forward(ifname: string, ip: Uint8Array): void {
+      if (closed) return fail('EBADF');
+      if (typeof ifname !== 'string' || !(ip instanceof Uint8Array)) return fail('EINVAL');
+      const code = handle.forward(ifname, ip);
+      if (code === null) forwarded++;
+      else fail(code);
+    },
+    counters: () => ({ sent, forwarded, errors: { ...errors } }),
     close() {
       if (closed) return;
       closed = true;

@@ -16,6 +16,9 @@ const igmp = (group: string, oifs: string[], source?: string): LearnedRoute => (
   origin: 'igmp', group, ...(source ? { source } : {}), oifs: oifs.map((i) => ({ interface: i, reason: 'igmp v3 exclude', expiresAtMs: 5000 })),
 });
 
+const pimStar = (oifs: string[]): LearnedRoute => ({ origin: 'pim', group: G, iif: 'up0', oifs: oifs.map((i) => ({ interface: i, reason: 'pim join' })) });
+const pimSg = (oifs: string[], iif = 'up0'): LearnedRoute => ({ ...pimStar(oifs), iif, source: S1 });
+
 const staticRule = (outputs: Rule['outputs'], over: Partial<Rule['input']> = {}): Rule =>
   ({ id: 'cam', input: { interface: 'up0', group: G, port: 5000, ...over }, outputs });
 
@@ -65,6 +68,15 @@ describe('compile', () => {
     ['(S,G) learned oifs do not join a static rule of another source',
       input({ inputInterfaces: ['up0'], learned: [igmp(G, ['d1'], S1)], statics: [staticRule([{ interface: 'd2', group: G, port: 5000, ttl: 16 }], { source: '10.0.0.2' })] }),
       ['up0 239.1.1.1:5000 10.0.0.2 -> d2:239.1.1.1:5000', `up0 239.1.1.1:0 ${S1} -> d1:239.1.1.1:0`]],
+    ['routes of two origins on the same (iif, group, source) are one capture with both oif sets',
+      input({ inputInterfaces: ['up0'], learned: [igmp(G, ['d1']), { origin: 'pim', group: G, iif: 'up0', oifs: [{ interface: 'd2', reason: 'pim join' }] }] }),
+      ['up0 239.1.1.1:0 -> d1:239.1.1.1:0,d2:239.1.1.1:0']],
+    ['an exact PIM (S,G) keeps its own oifs (no (*,G) folded in) and installs even empty, dropping S there',
+      input({ inputInterfaces: [], learned: [pimStar(['d1', 'd2']), { ...pimSg([]), exact: true }, { ...pimSg(['d1'], 'd2'), exact: true }] }),
+      [`d2 239.1.1.1:0 ${S1} -> d1:239.1.1.1:0`, 'up0 239.1.1.1:0 -> d1:239.1.1.1:0,d2:239.1.1.1:0', `up0 239.1.1.1:0 ${S1} -> `]],
+    ['a registering (S,G) gets a Register output to the RP besides its oifs',
+      input({ inputInterfaces: [], learned: [{ ...pimSg(['d1'], 'd2'), exact: true, register: { rp: '10.9.9.9', via: 'up0' } }] }),
+      [`d2 239.1.1.1:0 ${S1} -> d1:239.1.1.1:0,up0:10.9.9.9:0`]],
   ];
   test.each(cases)('%s', (_name, i, expected) => {
     expect(table(i)).toEqual(expected);
@@ -108,5 +120,19 @@ describe('compile', () => {
     const outs = r.flatMap((x) => x.outputs.map((o) => `${x.id} ${o.interface} ${o.keepSource === true}`));
     expect(outs).toEqual(['cam d2 false', 'cam@10.0.0.1 d2 false', 'cam@10.0.0.1 d1 true', 'igmp:up0:239.1.1.1:10.0.0.1 d1 true']);
     expect(r.find((x) => x.id === 'igmp:up0:239.1.1.1:10.0.0.1')!.input).toEqual({ interface: 'up0', group: G, port: 0, source: S1 });
+  });
+
+  test('a stream mcrd originates onto a PIM interface: reported as local, and registered on the static output while the tunnel is up', () => {
+    const statics = [staticRule([{ interface: 'd1', group: '239.9.9.9', port: 6000, ttl: 16 }, { interface: 'd2', group: G, port: 5000, ttl: 8 }])];
+    const plain = compile(input({ statics, pimInterfaces: ['d1'] })).rules;
+    expect(plain[0]!.outputs.map((o) => [o.interface, o.reportLocal === true])).toEqual([['d1', true], ['d2', false]]);
+    const local: LearnedRoute = { origin: 'pim', group: '239.9.9.9', source: '10.5.0.1', iif: 'd1', oifs: [], exact: true, register: { rp: '10.9.9.9', via: 'up0', local: true } };
+    const { rules, view } = compile(input({ statics, pimInterfaces: ['d1'], learned: [local] }));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.outputs[1]).toEqual({
+      key: 'cam|239.9.9.9:6000:d1|register', interface: 'up0', group: '10.9.9.9', port: 0, ttl: 64,
+      register: { source: '10.5.0.1', group: '239.9.9.9', port: 6000, ttl: 16 },
+    });
+    expect(view[0]!.oifs.map((o) => o.reason)).toContain('register to 10.9.9.9');
   });
 });

@@ -23,6 +23,15 @@
  *   - The engine ranks (S, any port) above (any source, port) (relay/engine/types.ts): next to a
  *     learned (S,G), a static rule without source gets a twin `<id>@S` on (S, its port) carrying its
  *     own outputs (same counter slots) plus the (S,G) oifs, so neither side loses S's packets.
+ *   - Routes of every origin with the same (iif, group, source) are one capture (the engine takes one
+ *     rule per input); the first origin names it, each oif keeps its own.
+ *   - PIM's `exact` (S,G) routes carry their whole oif list: no (*,G) oifs folded in, installed even
+ *     empty (an empty one drops S's shared-tree copies on that iif, RFC 7761 §4.2).
+ *   - A `register` route adds a Register output (EngineOutput.register) to its capture: unicast to the
+ *     RP, the datagram as received. A `register.local` route instead adds it to each static output on
+ *     (iif, group) — our own re-originated stream — with the inner datagram as that output sends it.
+ *   - Static outputs on a PIM interface (`pimInterfaces`) report their stream as a local source
+ *     (EngineOutput.reportLocal), so PIM registers what mcrd itself originates there.
  */
 import type { EngineInput, EngineOutput } from '../../engine/types.js';
 import { type Rule, outputKey } from '../../model/rule.js';
@@ -73,7 +82,12 @@ export interface CompileInput {
   /** Interfaces that exist now: learned oifs or iifs elsewhere are left out. */
   exists: (ifname: string) => boolean;
   learnedTtl: number;
+  /** Interfaces PIM runs on: static outputs there are reported as local sources. */
+  pimInterfaces?: string[];
 }
+
+/** TTL of the outer IPv4 header of a Register (unicast across the domain to the RP). */
+const REGISTER_TTL = 64;
 
 export interface Compiled { rules: PlannedRule[]; view: MribEntry[] }
 
@@ -83,6 +97,16 @@ interface Capture {
   group: string;
   source: string | undefined;
   oifs: MribOif[];
+  exact: boolean;
+  register: { rp: string; via: string } | undefined;
+}
+
+/** A Register output (and its view row) for `key`; `inner` = RegisterInner of the engine. */
+function registerOutput(key: string, reg: { rp: string; via: string }, inner: EngineOutput['register']): { out: PlannedRule['outputs'][number]; oif: MribOif } {
+  return {
+    out: { key, interface: reg.via, group: reg.rp, port: 0, ttl: REGISTER_TTL, register: inner ?? {} },
+    oif: { interface: reg.via, origin: 'pim', reason: `register to ${reg.rp}`, group: reg.rp, port: 0 },
+  };
 }
 
 /** Whether a static members-only output has receivers: any member state except INCLUDE {}. */
@@ -97,6 +121,8 @@ export function learnedRuleId(c: { origin: MribOrigin; iif: string; group: strin
 
 export function compile(input: CompileInput): Compiled {
   const captures = capturesOf(input);
+  const pimIfs = new Set(input.pimInterfaces ?? []);
+  const localRegisters = input.learned.filter((l) => l.register?.local && l.source !== undefined && l.iif !== undefined);
   const rules: PlannedRule[] = [];
   const view: MribEntry[] = [];
 
@@ -109,7 +135,19 @@ export function compile(input: CompileInput): Compiled {
       const on = !members || hasMembers(input.members, o.interface, o.group);
       const oif: MribOif = { interface: o.interface, origin: 'static', reason: members ? (on ? 'static, members present' : 'static, no members') : 'static', group: o.group, port: o.port };
       (on ? kept : suppressed).push(oif);
-      if (on) outputs.push({ key: outputKey(r.id, o), interface: o.interface, group: o.group, port: o.port, ttl: o.ttl, ...(o.tos !== undefined ? { tos: o.tos } : {}) });
+      if (!on) continue;
+      outputs.push({
+        key: outputKey(r.id, o), interface: o.interface, group: o.group, port: o.port, ttl: o.ttl,
+        ...(o.tos !== undefined ? { tos: o.tos } : {}), ...(pimIfs.has(o.interface) ? { reportLocal: true } : {}),
+      });
+      // We are the DR of what we originate: while its tunnel is up, the stream also goes to the RP.
+      const local = localRegisters.find((l) => l.iif === o.interface && l.group === o.group);
+      if (local) {
+        const inner = { source: local.source!, group: o.group, port: o.port, ttl: o.ttl, ...(o.tos !== undefined ? { tos: o.tos } : {}) };
+        const { out, oif } = registerOutput(`${outputKey(r.id, o)}|register`, local.register!, inner);
+        outputs.push(out);
+        kept.push(oif);
+      }
     }
     // Learned oifs of the same (iif, group): (*,G) always, (S,G) only for a rule filtering on S.
     for (const c of captures) {
@@ -119,6 +157,11 @@ export function compile(input: CompileInput): Compiled {
         if (outputs.some((o) => o.interface === oif.interface && o.group === c.group && o.port === r.input.port)) continue;
         kept.push(oif);
         outputs.push({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl, keepSource: true });
+      }
+      if (c.register && !outputs.some((o) => o.register)) {
+        const { out, oif } = registerOutput(`${r.id}|${learnedRuleId(c)}|register`, c.register, {});
+        outputs.push(out);
+        kept.push(oif);
       }
     }
     rules.push({ id: r.id, input: { ...r.input }, outputs });
@@ -140,12 +183,15 @@ export function compile(input: CompileInput): Compiled {
 
   for (const c of captures) {
     const id = learnedRuleId(c);
-    rules.push({
-      id,
-      input: { interface: c.iif, group: c.group, port: 0, ...(c.source ? { source: c.source } : {}) },
-      outputs: c.oifs.map((o) => ({ key: `${id}|${o.interface}`, interface: o.interface, group: c.group, port: 0, ttl: input.learnedTtl, keepSource: true })),
-    });
-    view.push({ origin: c.origin, iif: c.iif, group: c.group, source: c.source ?? null, port: 0, ruleId: id, oifs: c.oifs, suppressed: [] });
+    const outputs: PlannedRule['outputs'] = c.oifs.map((o) => ({ key: `${id}|${o.interface}`, interface: o.interface, group: c.group, port: 0, ttl: input.learnedTtl, keepSource: true }));
+    const oifs = [...c.oifs];
+    if (c.register) {
+      const { out, oif } = registerOutput(`${id}|register`, c.register, {});
+      outputs.push(out);
+      oifs.push(oif);
+    }
+    rules.push({ id, input: { interface: c.iif, group: c.group, port: 0, ...(c.source ? { source: c.source } : {}) }, outputs });
+    view.push({ origin: c.origin, iif: c.iif, group: c.group, source: c.source ?? null, port: 0, ruleId: id, oifs, suppressed: [] });
   }
   view.sort((a, b) => cmp(a.group, b.group) || cmp(a.source ?? '', b.source ?? '') || cmp(a.iif, b.iif) || a.port - b.port);
   return { rules, view };
@@ -155,12 +201,15 @@ export function compile(input: CompileInput): Compiled {
 function capturesOf(input: CompileInput): Capture[] {
   const byKey = new Map<string, Capture>();
   for (const route of input.learned) {
+    if (route.register?.local) continue; // rides on static outputs (compile)
     const oifs = route.oifs.filter((o) => input.exists(o.interface));
     const iifs = route.iif !== undefined ? [route.iif].filter(input.exists) : input.inputInterfaces;
     for (const iif of iifs) {
       const here = oifs.filter((o) => o.interface !== iif);
-      const key = `${route.origin}|${iif}|${route.group}|${route.source ?? ''}`;
-      const c = byKey.get(key) ?? { origin: route.origin, iif, group: route.group, source: route.source, oifs: [] };
+      const key = `${iif}|${route.group}|${route.source ?? ''}`;
+      const c = byKey.get(key) ?? { origin: route.origin, iif, group: route.group, source: route.source, oifs: [], exact: false, register: undefined };
+      c.exact ||= route.exact === true;
+      if (route.register && input.exists(route.register.via)) c.register = { rp: route.register.rp, via: route.register.via };
       for (const o of here) {
         if (c.oifs.some((x) => x.interface === o.interface)) continue;
         c.oifs.push({ interface: o.interface, origin: route.origin, reason: o.reason, group: route.group, port: 0, ...(o.expiresAtMs !== undefined ? { expiresAtMs: o.expiresAtMs } : {}) });
@@ -170,11 +219,11 @@ function capturesOf(input: CompileInput): Capture[] {
   }
   const all = [...byKey.values()];
   for (const sg of all) {
-    if (sg.source === undefined) continue;
+    if (sg.source === undefined || sg.exact) continue;
     const star = all.find((c) => c.source === undefined && c.iif === sg.iif && c.group === sg.group);
     for (const o of star?.oifs ?? []) if (!sg.oifs.some((x) => x.interface === o.interface)) sg.oifs.push(o);
   }
-  return all.filter((c) => c.oifs.length > 0).sort((a, b) => cmp(learnedRuleId(a), learnedRuleId(b)));
+  return all.filter((c) => c.oifs.length > 0 || c.exact || c.register).sort((a, b) => cmp(learnedRuleId(a), learnedRuleId(b)));
 }
 
 function cmp(a: string, b: string): number {

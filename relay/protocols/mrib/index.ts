@@ -23,6 +23,8 @@ export interface MribOptions {
   /** Interfaces iif-less routes capture on (protocol interfaces + igmp.upstream_interfaces). */
   inputInterfaces: () => string[];
   learnedTtl?: number;
+  /** Interfaces PIM runs on now (static outputs there report their stream as a local source). */
+  pimInterfaces?: () => string[];
   now: () => number;
 }
 
@@ -42,6 +44,7 @@ export class Mrib {
     this.last = compile({
       statics, learned: this.o.routes(), members: this.o.members, exists,
       inputInterfaces: this.o.inputInterfaces().filter(exists), learnedTtl: this.o.learnedTtl ?? LEARNED_TTL,
+      pimInterfaces: this.o.pimInterfaces?.() ?? [],
     });
     return this.last.rules;
   };

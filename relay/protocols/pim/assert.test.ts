@@ -41,6 +41,21 @@ describe('Assert metrics (§4.6.3)', () => {
 });
 
 describe('(S,G) Assert (§4.6.1)', () => {
+  it('at the first hop, data from the connected source sets the SPT bit, so its Assert carries the SPT metric', async () => {
+    const h = harness(cfg, { interfaces: ifs, rpf: { ...rpf, [S]: { interface: 'up1', neighbor: S, metricPreference: 0, metric: 0 } } });
+    h.hello('down0', '10.1.0.2', { holdtime: 0xffff });
+    h.hello('down0', '10.1.0.3', { holdtime: 0xffff });
+    await h.settle();
+    h.rx('down0', '10.1.0.2', sgJoin('10.1.0.1'));
+    h.pim.dataArrived('up1', S, G);
+    await h.settle();
+    expect(h.pim.view('state')).toEqual(expect.arrayContaining([expect.objectContaining({ source: S, group: G, sptBit: true })]));
+    h.sent.length = 0;
+    h.pim.dataArrived('down0', S, G);
+    await h.settle();
+    expect(h.take('assert').map((x) => x.msg)).toEqual([assertMsg(0, 0, false)]);
+  });
+
   it('asserts when data shows up on an outgoing interface, and loses to a better metric', async () => {
     const h = await forwarder();
     expect(oifs(h)).toEqual(['down0']);

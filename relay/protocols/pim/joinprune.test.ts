@@ -195,7 +195,7 @@ describe('downstream Join/Prune (§4.5.2–§4.5.4)', () => {
     expect(h.pim.view('join')).toEqual(expect.arrayContaining([expect.objectContaining({ source: S, rpt: true, state: 'Prune' })]));
     // Nothing left downstream for S on the shared tree: we prune S off our own (*,G) upstream.
     expect(entries(h)).toEqual(['up0 10.0.0.2 239.1.1.1 J 10.9.0.1WR', 'up0 10.0.0.2 239.1.1.1 P 10.3.3.3R']);
-    expect(h.pim.routes()).toEqual(expect.arrayContaining([{ origin: 'pim', group: G, source: S, iif: 'up0', oifs: [] }]));
+    expect(h.pim.routes()).toEqual(expect.arrayContaining([{ origin: 'pim', group: G, source: S, iif: 'up0', oifs: [], exact: true }]));
     // The periodic Join(*,G) carries the Prune(S,G,rpt).
     await h.settle(60_000);
     expect(entries(h)).toEqual(['up0 10.0.0.2 239.1.1.1 J 10.9.0.1WR', 'up0 10.0.0.2 239.1.1.1 P 10.3.3.3R']);
@@ -212,7 +212,7 @@ describe('downstream Join/Prune (§4.5.2–§4.5.4)', () => {
     h.rx('down0', '10.1.0.2', jp('10.1.0.1', [{ joins: [sg()] }]));
     await h.settle();
     expect(entries(h)).toEqual(['up1 10.3.0.2 239.1.1.1 J 10.3.3.3']);
-    expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: S, iif: 'up1', oifs: [expect.objectContaining({ interface: 'down0', reason: 'pim join' })] }]);
+    expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: S, iif: 'up1', oifs: [expect.objectContaining({ interface: 'down0', reason: 'pim join' })], exact: true }]);
     h.rx('down0', '10.1.0.2', jp('10.1.0.1', [{ prunes: [sg()] }]));
     await h.settle();
     expect(entries(h)).toEqual(['up1 10.3.0.2 239.1.1.1 P 10.3.3.3']);
@@ -231,7 +231,11 @@ describe('SPT switchover and SSM', () => {
     h.pim.dataArrived('up1', S, G);
     await h.settle();
     expect(entries(h)).toEqual(['up0 10.0.0.2 239.1.1.1 P 10.3.3.3R']);
-    expect(h.pim.routes()).toEqual(expect.arrayContaining([{ origin: 'pim', group: G, source: S, iif: 'up1', oifs: [{ interface: 'down0', reason: 'igmp' }] }]));
+    expect(h.pim.routes()).toEqual(expect.arrayContaining([
+      { origin: 'pim', group: G, source: S, iif: 'up1', oifs: [{ interface: 'down0', reason: 'igmp' }], exact: true },
+      // §4.2: with the SPT bit set, S's copies still coming down the shared tree (up0) are dropped.
+      { origin: 'pim', group: G, source: S, iif: 'up0', oifs: [], exact: true },
+    ]));
     expect(h.pim.view('state')).toEqual(expect.arrayContaining([
       expect.objectContaining({ source: S, group: G, state: 'Joined', sptBit: true, rpfInterface: 'up1', keepaliveAtMs: h.clock.now() + 210_000 }),
       expect.objectContaining({ source: S, group: G, rpt: true, state: 'Pruned' }),

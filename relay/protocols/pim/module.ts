@@ -82,7 +82,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   let rpMap!: RpMap;
   let jp!: JoinPruneSender;
   let running = false;
-  let lastRoutes = new Map<string, { iif: string | undefined; oifs: string[] }>();
+  let lastRoutes = new Map<string, { iif: string | undefined; oifs: string[]; register: string | null }>();
 
   const tPeriodic = () => cfg.joinPruneIntervalMs;
   const holdtimeS = () => Math.min(65535, Math.round((cfg.joinPruneIntervalMs / 1000) * 3.5));
@@ -311,9 +311,23 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     }
   }
 
-  function joinDesiredSg(g: GroupEntry, s: SourceEntry): boolean {
-    if (isDirectlyConnected(s)) return false;
+  /** §4.5.6 JoinDesired(S,G) as the RFC writes it (true at the first hop too, where RPF'(S,G) is NULL). */
+  function wantsSg(g: GroupEntry, s: SourceEntry): boolean {
     return immediateSg(g, s).length > 0 || (s.keepaliveRunning && inheritedSg(g, s).length > 0);
+  }
+  /** Whether to send Join(S,G) upstream: never toward a directly connected source. */
+  const joinDesiredSg = (g: GroupEntry, s: SourceEntry): boolean => !isDirectlyConnected(s) && wantsSg(g, s);
+
+  /**
+   * §4.2.2 Update_SPTbit(S,G,iif), for data seen on iif (until the keepalive ends); at the first hop
+   * too, so that its Asserts carry the SPT metric.
+   */
+  function updateSptBit(g: GroupEntry, s: SourceEntry): void {
+    const iif = sourceIif(s);
+    if (s.sptBit || iif === undefined || !s.dataIfs.has(iif) || !wantsSg(g, s)) return;
+    const rp = rpOf(g.group);
+    if (isDirectlyConnected(s) || !rp || rpfInterface(s.source) !== rpfInterface(rp) || inheritedRpt(g, s).length === 0
+      || (s.up.target && sameTarget(s.up.target, g.up.target))) s.sptBit = true;
   }
 
   function updateSgUpstream(g: GroupEntry, s: SourceEntry): void {
@@ -367,7 +381,11 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     if (!s.register && !could) return;
     if (could) rpfOf(rpOf(g.group)!); // Registers are unicast along the route to the RP: have it ready
     s.register ??= new RegisterState(ctx.clock, random, {
-      tunnel: (up) => { deps.registerTunnel?.(s.source, g.group, up); ctx.emit({ type: 'pim-register', source: s.source, group: g.group, tunnel: up ? 'up' : 'down' }); },
+      tunnel: (up) => {
+        deps.registerTunnel?.(s.source, g.group, up);
+        ctx.emit({ type: 'pim-register', source: s.source, group: g.group, tunnel: up ? 'up' : 'down' });
+        evaluate(g); // the (S,G) route carries the Register output while the tunnel is up
+      },
       sendNullRegister: () => sendRegister(g.group, nullRegisterHeader(ipv4(s.source), ipv4(g.group)), true),
     });
     s.register.couldRegister(could);
@@ -407,6 +425,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   function evaluateOne(g: GroupEntry): void {
     updateStarUpstream(g);
     for (const s of g.sources.values()) {
+      updateSptBit(g, s);
       updateSgUpstream(g, s);
       updateRptUpstream(g, s);
       updateRegister(g, s);
@@ -437,29 +456,43 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
         const spt = s.sptBit || s.up.joined || isDirectlyConnected(s);
         const iif = spt ? sourceIif(s) : starIif;
         const list = spt ? inheritedSg(g, s) : inheritedRpt(g, s);
+        const register = registerOf(g, s);
+        // Our own re-originated stream: nothing to capture, its Register rides on the static output.
+        if (s.localIf) { if (register) out.push({ origin: 'pim', group: g.group, source: s.source, iif: s.localIf, oifs: [], exact: true, register: { ...register, local: true } }); continue; }
         if (!iif || !up.has(iif)) continue;
         // A source on the shared tree with nothing pruned forwards like (*,G): no entry of its own needed.
         if (!spt && s.rptState !== 'Pruned' && [...s.rpt.values()].every((d) => !d.pruned)) continue;
         const oifs = toOifs(list, iif);
-        // An empty SPT entry matters only where it overrides a (*,G) route.
-        if (spt && oifs.length === 0 && starOifs.length === 0) continue;
-        out.push({ origin: 'pim', group: g.group, source: s.source, iif, oifs });
+        // An empty SPT entry matters only where it overrides a (*,G) route or registers.
+        if (spt && oifs.length === 0 && starOifs.length === 0 && !register) continue;
+        out.push({ origin: 'pim', group: g.group, source: s.source, iif, oifs, exact: true, ...(register ? { register } : {}) });
+        // §4.2: once the SPT bit is set, S's copies arriving down the shared tree are not forwarded.
+        if (s.sptBit && starIif && starIif !== iif && starOifs.length > 0) out.push({ origin: 'pim', group: g.group, source: s.source, iif: starIif, oifs: [], exact: true });
       }
     }
     return out;
   }
 
+  /** The Register output of (S,G) while its tunnel is up and the RP is reachable. */
+  function registerOf(g: GroupEntry, s: SourceEntry): { rp: string; via: string } | undefined {
+    const rp = rpOf(g.group);
+    const via = rp && rpfInterface(rp);
+    return s.register?.encapsulating && rp && via ? { rp, via } : undefined;
+  }
+
   /** routesChanged() when the forwarding shape changed; one pim-route event per route added, changed or removed. */
   function publishRoutes(): void {
-    const next = new Map<string, { iif: string | undefined; oifs: string[] }>();
-    for (const r of computeRoutes()) next.set(`${r.source ?? '*'} ${r.group}`, { iif: r.iif, oifs: r.oifs.map((o) => o.interface) });
+    const next = new Map<string, { iif: string | undefined; oifs: string[]; register: string | null }>();
+    for (const r of computeRoutes()) {
+      next.set(`${r.source ?? '*'} ${r.group} ${r.iif ?? ''}`, { iif: r.iif, oifs: r.oifs.map((o) => o.interface), register: r.register?.rp ?? null });
+    }
     let changed = false;
     for (const [key, r] of next) {
       const was = lastRoutes.get(key);
-      if (was && was.iif === r.iif && was.oifs.join() === r.oifs.join()) continue;
+      if (was && was.iif === r.iif && was.oifs.join() === r.oifs.join() && was.register === r.register) continue;
       changed = true;
       const [src, grp] = key.split(' ');
-      ctx.emit({ type: 'pim-route', change: was ? 'update' : 'add', source: src, group: grp, iif: r.iif ?? null, oifs: r.oifs });
+      ctx.emit({ type: 'pim-route', change: was ? 'update' : 'add', source: src, group: grp, iif: r.iif ?? null, oifs: r.oifs, ...(r.register ? { register: r.register } : {}) });
     }
     for (const key of lastRoutes.keys()) {
       if (next.has(key)) continue;
@@ -672,13 +705,10 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     const connected = isDirectlyConnected(s);
     const local = includeStar(grp).filter((o) => !excludeSg(grp, src).has(o.ifname)).length + includeSg(grp, src).length > 0;
     // First hop (§4.4.1 KeepAlive on data from a connected source) and CheckSwitchToSpt (§4.2.1) at the last hop.
-    if ((connected && ifname === iif) || (cfg.sptSwitchover === 'immediate' && local) || (s.sptBit && ifname === iif)) s.restartKeepalive(KEEPALIVE_MS);
-    // §4.2.2 Update_SPTbit(S,G,iif).
-    if (!s.sptBit && ifname === iif && joinDesiredSg(g, s)) {
-      const rp = rpOf(grp);
-      const starT = g.up.target;
-      if (!rp || rpfInterface(src) !== rpfInterface(rp) || inheritedRpt(g, s).length === 0 || (s.up.target && sameTarget(s.up.target, starT))) s.sptBit = true;
-    }
+    if ((connected && ifname === iif) || (cfg.sptSwitchover === 'immediate' && local)) s.restartKeepalive(KEEPALIVE_MS);
+    s.dataIfs.add(ifname);
+    updateSptBit(g, s);
+    if (s.sptBit && ifname === iif) s.restartKeepalive(KEEPALIVE_MS);
     // §4.6: data on one of our outgoing interfaces means another router forwards it onto the LAN too.
     if (ifname !== iif && active.has(ifname)) {
       if (inheritedSg(g, s).some((o) => o.ifname === ifname)) {

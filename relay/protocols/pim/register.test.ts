@@ -87,6 +87,23 @@ describe('Register at the DR (§4.4.1)', () => {
     expect(h.pim.registerData(dataPacket('192.0.2.7'))).toBe(true);
     expect(h.take('register').map((s) => s.dst)).toEqual([RP]);
   });
+
+  it('puts the Register on the (S,G) route while the tunnel is up, for the engine to encapsulate', async () => {
+    const h = await dr();
+    expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: S, iif: 'down0', oifs: [], exact: true, register: { rp: RP, via: 'up0' } }]);
+    h.rx('up0', RP, { type: 'register-stop', group: { addr: G, maskLen: 32 }, source: S }, '10.0.0.1');
+    await h.settle();
+    expect(h.pim.routes()).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'pim-route').map((e) => e.change)).toEqual(['add', 'remove']);
+  });
+
+  it('marks the Register of a stream it originates itself as local (it rides on the static output)', async () => {
+    const h = harness(cfg, { interfaces: ifs, rpf: { [RP]: { interface: 'up0', neighbor: '10.0.0.2' } } });
+    await h.settle();
+    h.pim.dataArrived('down0', '10.1.0.1', G, { local: true });
+    await h.settle();
+    expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: '10.1.0.1', iif: 'down0', oifs: [], exact: true, register: { rp: RP, via: 'up0', local: true } }]);
+  });
 });
 
 describe('Register at the RP (§4.4.2)', () => {

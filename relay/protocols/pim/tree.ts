@@ -62,6 +62,12 @@ export class SourceEntry {
   register: RegisterState | undefined;
   /** The interface mcrd itself originates this source onto (dataArrived with local: true). */
   localIf: string | undefined;
+  /**
+   * Interfaces this source's data was reported on (forgotten when the keepalive ends). The engine reports a flow
+   * once and then every 20 s, so "data arrives on iif" (§4.2.2 Update_SPTbit) is re-checked from here
+   * whenever the state changes, not only when a report comes.
+   */
+  readonly dataIfs = new Set<string>();
 
   constructor(readonly source: string, private readonly clock: Clock, fireJoin: () => void, private readonly katExpired: () => void) {
     this.up = new UpstreamJoin(clock, fireJoin);
@@ -76,6 +82,7 @@ export class SourceEntry {
       this.kat = undefined;
       this.keepaliveAtMs = undefined;
       this.sptBit = false;
+      this.dataIfs.clear();
       this.katExpired();
     });
   }

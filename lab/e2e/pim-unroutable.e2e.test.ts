@@ -1,0 +1,55 @@
+/**
+ * pim-unroutable-register.yaml --quick: the router under test as DR of a source no route covers
+ * (rp_filter=1), registering to an FRR RP with a receiver behind it.
+ *  - FRR + kernel in the DR role cannot: the kernel's reverse-path check drops the stream, so no cycle
+ *    completes a join, and the results say why (works wherever the kernel has multicast routing).
+ *  - mcrd re-originates the stream onto its PIM interface and Registers it as DR: that needs mcrd's
+ *    Register-as-DR (issue 11, branch pimdata). Asserted only with MCR_E2E_PIMDATA=1, and said so.
+ * On a kernel without multicast routing FRR's RP cannot forward at all: the run must refuse with that
+ * reason (exit 69), which is what this machine can check.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { MembershipTest } from '../results/membership.js';
+import type { Results } from '../results/types.js';
+import { kernelMroutingMissing } from '../runners/mroute.js';
+import { canNetns, frrProcessesOf, leftovers, mcrdBuilt, runLab, runQuick, tmpOut } from './helpers.js';
+
+const mroute = kernelMroutingMissing();
+const pimdata = process.env['MCR_E2E_PIMDATA'] === '1';
+if (mroute) process.stderr.write(`pim-unroutable e2e: run --quick is expected to refuse here: ${mroute}\n`);
+else if (!pimdata) process.stderr.write('pim-unroutable e2e: mcrd\'s Register as DR not asserted (set MCR_E2E_PIMDATA=1 once branch pimdata is merged)\n');
+
+describe.runIf(canNetns && mroute !== undefined)('pim-unroutable-register.yaml on a kernel without multicast routing', () => {
+  test('refuses with the reason (exit 69)', async () => {
+    const res = await runLab(['run', 'scenarios/pim-unroutable-register.yaml', '--quick', '--no-progress', '--out', tmpOut('pimur-refused')]);
+    expect(res.exitCode).toBe(69);
+    expect(res.stderr).toContain(`FRR routers rp: ${mroute}`);
+  });
+});
+
+describe.runIf(canNetns && mroute === undefined && mcrdBuilt)('pim-unroutable-register.yaml --quick', () => {
+  const out = tmpOut('pimur');
+  let results: Results;
+  beforeAll(async () => {
+    ({ results } = await runQuick('scenarios/pim-unroutable-register.yaml', out));
+  }, 170_000);
+  afterAll(async () => { await runLab(['down', '--all']); });
+  const reg = (relay: string): MembershipTest => results.membership!.find((t) => t.relay === relay)!;
+
+  test('FRR + kernel as DR delivers nothing, and the result says it is the reverse-path check', () => {
+    const t = reg('frr');
+    expect(t.summary).toMatchObject({ cyclesRun: 10, joinsCompleted: 0 });
+    expect(t.notes).toContainEqual('frr: source 10.99.0.5 has no route on dr (RPF would drop it): FRR + kernel forwarding cannot forward stream s1 (0 delivered is the expected result)');
+    expect(t.repetitions[0]!.receivers[0]!.socketReceived).toBe(0);
+  });
+
+  test.runIf(pimdata)('mcrd as DR registers the re-originated stream: every cycle joins and leaves', () => {
+    expect(reg('mcrd').summary).toMatchObject({ cyclesRun: 10, joinsCompleted: 10, leavesCompleted: 10 });
+  });
+
+  test('nothing is left behind', () => {
+    expect(leftovers(results.runId, join(out, 'run.log'))).toEqual({ netns: [], pids: [], states: [] });
+    expect(frrProcessesOf(results.runId)).toEqual([]);
+  });
+});
