@@ -2,6 +2,7 @@
 // e2e files run one at a time (npm test passes --no-file-parallelism): they share the machine's two cores
 // and must not disturb each other's timing or interface names.
 import { defineConfig } from 'vitest/config';
+import { scaled } from './test/support/time-scale.js';
 
 export default defineConfig({
   test: {
@@ -19,8 +20,9 @@ export default defineConfig({
           name: 'e2e',
           include: ['**/*.e2e.test.ts'],
           exclude: ['**/node_modules/**', 'dist/**'],
-          testTimeout: 180_000,
-          hookTimeout: 120_000,
+          // Stretched inside the test VM (test/vm/), whose emulated CPU is several times slower.
+          testTimeout: scaled(180_000),
+          hookTimeout: scaled(120_000),
         },
       },
     ],

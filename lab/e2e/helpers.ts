@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { scaled } from '../../test/support/time-scale.js';
 import type { Results } from '../results/types.js';
 import { labPrefix } from '../topology/context.js';
 import { kernelMroutingMissing } from '../runners/mroute.js';
@@ -51,7 +52,7 @@ export function tmpOut(tag: string): string {
 }
 
 export async function runLab(args: string[], opts: { timeoutMs?: number } = {}) {
-  return execa(process.execPath, [cli, ...args], { reject: false, timeout: opts.timeoutMs ?? 170_000, cwd: root });
+  return execa(process.execPath, [cli, ...args], { reject: false, timeout: opts.timeoutMs ?? scaled(170_000), cwd: root });
 }
 
 /** `mcr-lab run FILE --quick` into `out`; its results (a failed threshold or relay, exit 1, still has them). */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
+import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { ctlJson } from './igmp-lab.js';
 import { type Frr, pimHex, startFrr } from './pim-lab.js';
@@ -39,7 +40,7 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     const file = join(dir, 'mcrd.json5');
     await writeFile(file, JSON.stringify({ pim: { enabled: true, interfaces: [{ name: 'r0', dr_priority: 10, hello_period: 1 }], rp_address: '10.9.0.1' }, daemon: { metricsListen: `127.0.0.1:${METRICS_PORT}` } }));
     mcrd = await startMcrd({ netns: r, dir, args: ['--config', file] });
-  }, 30_000);
+  }, scaled(30_000));
 
   afterAll(async () => {
     await mcrd?.stop().catch(() => {});
@@ -57,7 +58,7 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     await waitFor(async () => (await frrDr()) === '10.9.0.2', 'FRR electing mcrd (priority 10) DR', 15_000, 200);
     const nb = (await neighbors()).find((n) => n.address === '10.9.0.1')!;
     expect(nb).toMatchObject({ interface: 'r0', drPriority: 1, dr: false });
-  }, 40_000);
+  }, scaled(40_000));
 
   test('with equal priority the higher address (mcrd 10.9.0.2) wins; priority 0 hands DR to FRR', async () => {
     await mcrd!.ctl(['pim', 'enable', '--interface', 'r0', '--dr-priority', '1']);
@@ -65,7 +66,7 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     await mcrd!.ctl(['pim', 'enable', '--interface', 'r0', '--dr-priority', '0']);
     await waitFor(async () => (await frrDr()) === '10.9.0.1', 'FRR electing itself (priority 1 > 0) DR', 10_000, 200);
     await waitFor(async () => (await neighbors()).find((n) => n.address === '10.9.0.1')?.dr, 'mcrd electing FRR DR', 10_000, 100);
-  }, 30_000);
+  }, scaled(30_000));
 
   test('case 8: malformed, misaddressed and non-neighbor PIM is counted by reason and dropped; the adjacency and the daemon are unharmed', async () => {
     const dropped = async (reason: string) => {
@@ -102,13 +103,13 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     expect((await neighbors()).map((n) => n.address)).toEqual(['10.9.0.1']);
     expect(((await frr!.vtysh('show ip pim neighbor json')) as FrrNeighbors).f0?.['10.9.0.2']).toBeTruthy();
     expect((await mcrd!.ctl(['ping'])).code).toBe(0);
-  }, 15_000);
+  }, scaled(15_000));
 
   test('pim disable sends a goodbye: FRR drops mcrd at once', async () => {
     await mcrd!.ctl(['pim', 'disable', '--interface', 'r0']);
     await waitFor(async () => !((await frr!.vtysh('show ip pim neighbor json')) as FrrNeighbors).f0?.['10.9.0.2'], 'mcrd gone from FRR neighbors', 3_000, 100);
     expect(await neighbors()).toEqual([]);
-  }, 15_000);
+  }, scaled(15_000));
 
   test('FRR stopping is an expiry on mcrd after its holdtime', async () => {
     await mcrd!.ctl(['pim', 'enable', '--interface', 'r0']);
@@ -117,5 +118,5 @@ describe.skipIf(!canNetns)(`PIM adjacency with FRR${canNetns ? '' : ` (${skipRea
     const t0 = Date.now();
     await waitFor(async () => (await neighbors()).length === 0, 'FRR expired from mcrctl pim neighbors', 8_000, 100);
     expect(Date.now() - t0).toBeGreaterThan(1000);
-  }, 25_000);
+  }, scaled(25_000));
 });

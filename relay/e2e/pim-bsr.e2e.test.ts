@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type SinkHandle, startSink } from '../../lab/traffic/traffic.js';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
+import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { ctlJson } from './igmp-lab.js';
 import { type Frr, pimHex, startFrr } from './pim-lab.js';
@@ -78,7 +79,7 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
     frr = await startFrr(lab, f, FRR_CONF);
     await writeFile(join(dir, 'mcrd.json5'), JSON.stringify(MCRD_CONF));
     mcrd = await startMcrd({ netns: r, dir, args: ['--config', join(dir, 'mcrd.json5')] });
-  }, 40_000);
+  }, scaled(40_000));
 
   afterAll(async () => {
     if (bsr) clearInterval(bsr);
@@ -116,7 +117,7 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
     ]));
     console.log(`[pim-bsr] RP set from BSR ${BSR}: in FRR's rp-info ${frrMs} ms, in mcrctl pim rp ${mcrdMs} ms after the first Bootstrap`);
     console.log(`$ mcrctl pim rp\n${(await mcrd!.ctl(['pim', 'rp'])).stdout}`);
-  }, 40_000);
+  }, scaled(40_000));
 
   test('a receiver joins 239.1.2.3: mcrd joins (*,G) toward the BSR-elected RP, and FRR (the RP) shows the Join', async () => {
     sink = await startSink({ netns: h, listen: [`${G_BSR}:5000`, `${G_STATIC}:5000`], interface: 'h0', durationS: 60 });
@@ -129,7 +130,7 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
     const up = ((await frr!.vtysh('show ip pim upstream json')) as FrrUpstream)[G_BSR]?.['*'];
     console.log(`[pim-bsr] (*,${G_BSR}) in FRR's show ip pim join ${joinMs} ms after the receiver joined: ${JSON.stringify(join)}; upstream joinState ${up?.joinState} rpfAddress ${up?.rpfAddress}`);
     expect(up).toMatchObject({ joinState: 'Joined' });
-  }, 30_000);
+  }, scaled(30_000));
 
   test('static wins over BSR: 239.3.3.3 (BSR: FRR) goes to the static RP 10.7.9.3', async () => {
     const star = await waitFor(async () => (await state()).find((s) => s.source === '*' && s.group === G_STATIC && s.state === 'Joined'), `mcrd (*,${G_STATIC}) Joined`, 10_000, 100);
@@ -140,7 +141,7 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
     await new Promise((res) => setTimeout(res, 1500));
     expect(await frrJoin(G_STATIC)).toBeUndefined();
     expect(await frrJoin(G_BSR)).toBeDefined();
-  }, 20_000);
+  }, scaled(20_000));
 
   test('the BSR withdraws FRR from 239.0.0.0/8: FRR and mcrd both move to 10.7.9.2 (the RP-set of each Bootstrap replaces the last)', async () => {
     current = bsm([{ address: OTHER_RP, holdtime: 150, priority: 200 }]);
@@ -151,5 +152,5 @@ describe.skipIf(!canNetns)('PIM BSR: mcrd learns the RP set through FRR and join
       .catch(async (e: Error) => { throw new Error(`${e.message}\nmcrctl pim rp:\n${(await mcrd!.ctl(['pim', 'rp'])).stdout}`); });
     console.log(`[pim-bsr] RP withdrawn by the BSR: FRR moved in ${frrMs} ms, mcrd in ${Date.now() - t0} ms`);
     expect(star.rp).toBe(OTHER_RP);
-  }, 30_000);
+  }, scaled(30_000));
 });

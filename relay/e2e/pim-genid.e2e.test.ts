@@ -12,6 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type SinkHandle, startSink } from '../../lab/traffic/traffic.js';
+import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { Capture, type PimMcrd, dumpState, startPimMcrd } from './pim-data-lab.js';
 import { type Frr, startFrr } from './pim-lab.js';
@@ -45,7 +46,7 @@ describe.skipIf(!canNetns)(`GenID restarts between mcrd and FRR${canNetns ? '' :
       igmp: { enabled: true, querier_interfaces: ['b1'] },
       pim: { enabled: true, interfaces: [{ name: 'b0', hello_period: 5 }], rp_address: RP },
     }, 19487);
-  }, 40_000);
+  }, scaled(40_000));
 
   afterAll(async () => {
     await sink?.stop().catch(() => {});
@@ -81,7 +82,7 @@ describe.skipIf(!canNetns)(`GenID restarts between mcrd and FRR${canNetns ? '' :
     console.log(`[genid] FRR pimd restarted: mcrd B's (*,G) Join in FRR again ${resentMs} ms later (its periodic Join would be up to 60 s)`);
     // t_override (≤ 2.5 s) after FRR's first Hello, which FRR sends within its triggered-Hello delay.
     expect(resentMs).toBeLessThan(10_000);
-  }, 60_000);
+  }, scaled(60_000));
 
   test('mcrd restarts without goodbye (new GenID): FRR answers at once with a Hello; its Join comes back at the latest with its periodic Join', async () => {
     await waitFor(starJoin, 'FRR\'s (*,G) Join in mcrctl pim join on A', 70_000, 100);
@@ -105,5 +106,5 @@ describe.skipIf(!canNetns)(`GenID restarts between mcrd and FRR${canNetns ? '' :
     } finally {
       await cap.stop();
     }
-  }, 90_000);
+  }, scaled(90_000));
 });

@@ -15,6 +15,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
+import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { type PimMcrd, dumpState, lan, mroute, startPimMcrd } from './pim-data-lab.js';
 import { type Frr, startFrr } from './pim-lab.js';
@@ -45,7 +46,7 @@ describe.skipIf(!canNetns)(`mcrd as last-hop router, FRR as RP${canNetns ? '' : 
       igmp: { enabled: true, querier_interfaces: ['r1'], query_interval: 5, query_response_interval: 1, last_member_query_interval: 0.2, last_member_query_count: 2 },
       pim: { enabled: true, interfaces: [{ name: 'r0' }], rp_address: RP },
     }, 19482);
-  }, 40_000);
+  }, scaled(40_000));
 
   afterAll(async () => {
     await m?.stop().catch(() => {});
@@ -82,5 +83,5 @@ describe.skipIf(!canNetns)(`mcrd as last-hop router, FRR as RP${canNetns ? '' : 
     const leftAt = Date.now();
     await waitFor(async () => (await starJoin())?.channelJoinName !== 'JOIN', 'FRR join state for f1 gone after the Leave', 15_000, 50);
     console.log(`[leave] FRR join state on f1: ${JSON.stringify(await starJoin()) ?? 'none'}, ${Date.now() - leftAt} ms after the receiver left`);
-  }, 90_000);
+  }, scaled(90_000));
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { askMcr } from '../../test/support/mcr-wire.js';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
+import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { ctlJson } from './igmp-lab.js';
 import { type Frr, startFrr } from './pim-lab.js';
@@ -38,7 +39,7 @@ describe.skipIf(!canNetns)(`MCR's PIM requests against FRR${canNetns ? '' : ` ($
     const file = join(dir, 'mcrd.json5');
     await writeFile(file, JSON.stringify({ pim: { enabled: true, interfaces: [{ name: 'r0', hello_period: 1 }] } }));
     mcrd = await startMcrd({ netns: r, dir, args: ['--config', file] });
-  }, 30_000);
+  }, scaled(30_000));
 
   afterAll(async () => {
     await mcrd?.stop().catch(() => {});
@@ -61,7 +62,7 @@ describe.skipIf(!canNetns)(`MCR's PIM requests against FRR${canNetns ? '' : ` ($
     const printed = await mcrd!.ctl(['--format', 'mcr', 'pim', 'neighbors']);
     expect(printed.code).toBe(0);
     expect(JSON.parse(printed.stdout)).toMatchObject({ PimNeighbors: [{ interface: 'r0', address: '10.9.1.1', dr_priority: 1, source: 'PimHello' }] });
-  }, 30_000);
+  }, scaled(30_000));
 
   test('{"EnablePim":{"dr_priority":10}} makes FRR elect mcrd DR; {"DisablePim"} makes FRR drop mcrd at once', async () => {
     await waitFor(frrSeesMcrd, 'mcrd in FRR show ip pim neighbor', 15_000, 200);
@@ -73,7 +74,7 @@ describe.skipIf(!canNetns)(`MCR's PIM requests against FRR${canNetns ? '' : ` ($
     // MCR's dr_priority null is the default priority, 1: FRR (also 1, lower address) loses DR again.
     expect(await askMcr(mcrd!.socket, { EnablePim: { interface: 'r0', dr_priority: null } })).toEqual({ Success: 'PIM enabled on r0 (IP: 10.9.1.2, DR priority: 1)' });
     await waitFor(frrSeesMcrd, 'mcrd back in FRR neighbors', 10_000, 200);
-  }, 40_000);
+  }, scaled(40_000));
 
   test('{"SetStaticRp"} sets the range mcrctl pim rp shows; MSDP, RPF providers and injected neighbors are refused saying what to do', async () => {
     expect(await askMcr(mcrd!.socket, { SetStaticRp: { group_prefix: '239.5.0.0/16', rp_address: '10.9.1.1' } })).toEqual({ Success: 'Static RP 10.9.1.1 set for group prefix 239.5.0.0/16' });
@@ -93,5 +94,5 @@ describe.skipIf(!canNetns)(`MCR's PIM requests against FRR${canNetns ? '' : ` ($
     expect((await mcrd!.ctl(['msdp', 'peers'])).stderr).toMatch(/^mcrctl: msdp peers: not supported by mcrd: mcrd has no MSDP/);
     // The daemon kept serving and the adjacency stands.
     expect((await mcrNeighbors()).map((n) => n.address)).toEqual(['10.9.1.1']);
-  }, 30_000);
+  }, scaled(30_000));
 });

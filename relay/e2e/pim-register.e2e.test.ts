@@ -18,6 +18,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
+import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
 import { Capture, type PimMcrd, dumpState, lan, startPimMcrd } from './pim-data-lab.js';
 import { type Frr, startFrr } from './pim-lab.js';
@@ -48,7 +49,7 @@ describe.skipIf(!canNetns)(`mcrd registers an unroutable source's stream to FRR'
       rules: [{ id: 'cam', input: { interface: 'r0', group: G, port: 5000 }, outputs: [{ interface: 'r1', group: G, port: 5000, ttl: 8 }] }],
     }, 19483);
     cap = await Capture.start(ns.r, 'r1', 'ip proto 103 and not dst 224.0.0.13');
-  }, 40_000);
+  }, scaled(40_000));
 
   afterAll(async () => {
     await cap?.stop();
@@ -89,5 +90,5 @@ describe.skipIf(!canNetns)(`mcrd registers an unroutable source's stream to FRR'
     expect(l.received / gen.sent).toBeGreaterThanOrEqual(0.99);
     expect(l).toMatchObject({ duplicates: 0, payloadErrors: 0 });
     expect(await m!.metric('mcr_pim_registers_total', { event: 'stopped' })).toBeGreaterThanOrEqual(1);
-  }, 60_000);
+  }, scaled(60_000));
 });

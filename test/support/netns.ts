@@ -11,6 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { scaled } from './time-scale.js';
 
 const run = promisify(execFile);
 
@@ -116,8 +117,9 @@ export class Lab {
   }
 }
 
-/** Poll `fn` until it returns a truthy value; fails with `what` after the deadline. */
+/** Poll `fn` until it returns a truthy value; fails with `what` after the deadline (stretched in the test VM). */
 export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 5000, intervalMs = 50): Promise<T> {
+  timeoutMs = scaled(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
