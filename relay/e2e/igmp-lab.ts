@@ -4,7 +4,6 @@
  *
  *   g (g0 10.1.0.1) ── (r0 10.1.0.2) r: mcrd, IGMP querier on r1 (r1 10.2.0.1) ── (s0 10.2.0.2) s: receivers
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,48 +65,6 @@ export async function startIgmpRelay(tag: string, config: Record<string, unknown
     await lab.destroy().catch(() => {});
     await rm(dir, { recursive: true, force: true });
     throw err;
-  }
-}
-
-/**
- * tcpdump of IGMP (or of `filter`) on `ifname` in `ns`, one decoded line per packet
- * ("<epoch s> IP a > b: igmp ...", "<epoch s> IP a.port > g.port: UDP, length n").
- */
-export class IgmpCapture {
-  private readonly child: ChildProcess;
-  private buf = '';
-  readonly lines: Array<{ at: number; text: string }> = [];
-
-  private constructor(ns: string, ifname: string, filter: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '-n', '-l', '-tt', '-Z', 'root', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      const parts = this.buf.split('\n');
-      this.buf = parts.pop()!;
-      for (const p of parts) this.lines.push({ at: Number(p.split(' ')[0]) * 1000, text: p });
-    });
-  }
-
-  /** Start and wait until tcpdump listens (it says so on stderr). */
-  static async start(ns: string, ifname: string, filter = 'igmp'): Promise<IgmpCapture> {
-    const c = new IgmpCapture(ns, ifname, filter);
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      c.child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('listening on')) resolve(); });
-      c.child.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${err}`)));
-    });
-    return c;
-  }
-
-  /** Lines matching `re` since `sinceMs` (epoch ms). */
-  matching(re: RegExp, sinceMs = 0): Array<{ at: number; text: string }> {
-    return this.lines.filter((l) => l.at >= sinceMs && re.test(l.text));
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.kill('SIGTERM');
-    await new Promise((r) => this.child.once('exit', r));
   }
 }
 

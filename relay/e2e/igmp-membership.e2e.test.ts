@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { IgmpCapture, type IgmpRelay, injectIgmp, startIgmpRelay, v2Report } from './igmp-lab.js';
+import { type IgmpRelay, injectIgmp, startIgmpRelay, v2Report } from './igmp-lab.js';
+import { Capture } from '../../test/support/capture.js';
 
 if (!canNetns) console.warn(`skipping IGMP membership e2e: ${skipReason}`);
 
@@ -30,7 +31,7 @@ const SLACK_MS = 600;
 
 describe.skipIf(!canNetns)('IGMP membership with kernel receivers drives forwarding', () => {
   let relay: IgmpRelay;
-  let cap: IgmpCapture;
+  let cap: Capture;
 
   beforeAll(async () => {
     relay = await startIgmpRelay('memb', { igmp: IGMP }, {
@@ -39,7 +40,7 @@ describe.skipIf(!canNetns)('IGMP membership with kernel receivers drives forward
         for (const k of ['all', 'default', 'r0']) await lab.sysctl(r, `net.ipv4.conf.${k}.rp_filter`, 1);
       },
     });
-    cap = await IgmpCapture.start(relay.s, 's0');
+    cap = await Capture.start(relay.s, 's0', 'igmp');
   }, 30_000);
 
   afterAll(async () => {

@@ -21,7 +21,8 @@ import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
 import { kernelMroutingMissing } from '../../lab/runners/mroute.js';
 import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { IgmpCapture, ctlJson } from './igmp-lab.js';
+import { ctlJson } from './igmp-lab.js';
+import { Capture } from '../../test/support/capture.js';
 import { type Frr, startFrr } from './pim-lab.js';
 
 if (!canNetns) console.warn(`skipping IGMP querier election e2e: ${skipReason}`);
@@ -54,7 +55,7 @@ describe.skipIf(!canNetns)('IGMP querier election against FRR 8.4 pimd', () => {
   let lab: Lab;
   let f: string; let r: string; let h: string; let lan: string;
   let dir: string;
-  let cap: IgmpCapture;
+  let cap: Capture;
   let frr: Frr | undefined;
   let mcrd: McrdHandle | undefined;
 
@@ -65,7 +66,7 @@ describe.skipIf(!canNetns)('IGMP querier election against FRR 8.4 pimd', () => {
     f = await lab.ns('f'); r = await lab.ns('r'); h = await lab.ns('h');
     lan = await lab.lan('lan', [{ ns: f, ifname: 'f0', addr: null }, { ns: r, ifname: 'r1', addr: null }, { ns: h, ifname: 'h0', addr: '10.3.0.9/24' }]);
     await writeFile(join(dir, 'mcrd.json5'), JSON.stringify(MCRD_CONF));
-    cap = await IgmpCapture.start(h, 'h0');
+    cap = await Capture.start(h, 'h0', 'igmp');
   }, scaled(30_000));
 
   afterAll(async () => {

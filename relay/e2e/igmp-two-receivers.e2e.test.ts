@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { IgmpCapture, type IgmpRelay, startIgmpRelay } from './igmp-lab.js';
+import { type IgmpRelay, startIgmpRelay } from './igmp-lab.js';
+import { Capture } from '../../test/support/capture.js';
 
 if (!canNetns) console.warn(`skipping IGMP two-receivers e2e: ${skipReason}`);
 
@@ -33,7 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.skipIf(!canNetns)('two receivers on two interfaces join and leave independently', () => {
   let relay: IgmpRelay;
   let t = '';
-  const caps: IgmpCapture[] = [];
+  const caps: Capture[] = [];
 
   beforeAll(async () => {
     relay = await startIgmpRelay('two', { igmp: IGMP }, {
@@ -51,10 +52,10 @@ describe.skipIf(!canNetns)('two receivers on two interfaces join and leave indep
   });
 
   test('A joins, stream, B joins, A leaves, stream ends: each receiver gets exactly its span, each LAN follows its receiver', async () => {
-    const [capA, capB] = [await IgmpCapture.start(relay.s, 's0', 'igmp or udp'), await IgmpCapture.start(t, 't0', 'igmp or udp')];
+    const [capA, capB] = [await Capture.start(relay.s, 's0', 'igmp or udp'), await Capture.start(t, 't0', 'igmp or udp')];
     caps.push(capA, capB);
-    const data = (cap: IgmpCapture, sinceMs = 0) => cap.matching(new RegExp(`> ${G.replaceAll('.', '\\.')}\\.5000: UDP`), sinceMs);
-    const reports = (cap: IgmpCapture, from: string, sinceMs: number) => cap.matching(new RegExp(`IP ${from.replaceAll('.', '\\.')} > 224\\.0\\.0\\.22: igmp v3 report`), sinceMs);
+    const data = (cap: Capture, sinceMs = 0) => cap.matching(new RegExp(`> ${G.replaceAll('.', '\\.')}\\.5000: UDP`), sinceMs);
+    const reports = (cap: Capture, from: string, sinceMs: number) => cap.matching(new RegExp(`IP ${from.replaceAll('.', '\\.')} > 224\\.0\\.0\\.22: igmp v3 report`), sinceMs);
 
     const sinkA = await startSink({ netns: relay.s, listen: [`${G}:5000`], interface: 's0', durationS: 30 });
     await relay.waitGroup(G, true, 3000, 'r1');

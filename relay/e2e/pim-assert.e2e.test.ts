@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { Capture, type PimMcrd, dumpState, lan, startPimMcrd } from './pim-data-lab.js';
+import { Capture } from '../../test/support/capture.js';
+import { type PimMcrd, dumpState, lan, startPimMcrd } from './pim-data-lab.js';
 
 const G = '239.8.6.1';
 const S = '10.1.0.1';
@@ -48,7 +49,7 @@ describe.skipIf(!canNetns)(`Assert between two forwarders on one LAN (three mcrd
     r.a = await startPimMcrd(lab, ns.a, { daemon, pim: pim(['ab', 'alan']) }, 19491);
     r.b = await startPimMcrd(lab, ns.b, { daemon, pim: pim(['b0', 'ba', 'blan']) }, 19492);
     r.c = await startPimMcrd(lab, ns.c, { daemon, igmp: { enabled: true, querier_interfaces: ['ch'] }, pim: pim(['clan']) }, 19493);
-    capD = await Capture.start(ns.c, 'clan', `udp and dst ${G}`);
+    capD = await Capture.start(ns.c, 'clan', `udp and dst ${G}`, { verbose: true });
   }, 60_000);
 
   afterAll(async () => {

@@ -3,7 +3,6 @@
  * namespaces of family `pd`, mcrd with a PIM config and a metrics port, mcrctl/FRR views as data, a
  * tcpdump of PIM on one interface, and the delivery arithmetic the cases report.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type McrdHandle, startMcrd } from '../../test/support/mcrd.js';
@@ -51,48 +50,6 @@ export async function startPimMcrd(lab: Lab, ns: string, config: Record<string, 
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** tcpdump in `ns` on `ifname` with `filter`, one decoded line per packet with its epoch-ms time. */
-export class Capture {
-  private readonly child: ChildProcess;
-  private buf = '';
-  readonly lines: Array<{ at: number; text: string }> = [];
-
-  private constructor(ns: string, ifname: string, filter: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '-n', '-l', '-tt', '-vv', '-Z', 'root', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      const parts = this.buf.split('\n');
-      this.buf = parts.pop()!;
-      for (const p of parts) {
-        // -vv continues a packet on indented lines: fold them into the packet's line.
-        if (/^\s/.test(p) && this.lines.length) this.lines.at(-1)!.text += ` ${p.trim()}`;
-        else this.lines.push({ at: Number(p.split(' ')[0]) * 1000, text: p });
-      }
-    });
-  }
-
-  /** Start and wait until tcpdump listens. */
-  static async start(ns: string, ifname: string, filter: string): Promise<Capture> {
-    const c = new Capture(ns, ifname, filter);
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      c.child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('listening on')) resolve(); });
-      c.child.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${err}`)));
-    });
-    return c;
-  }
-
-  matching(re: RegExp, sinceMs = 0): Array<{ at: number; text: string }> {
-    return this.lines.filter((l) => l.at >= sinceMs && re.test(l.text));
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.kill('SIGTERM');
-    await new Promise((r) => this.child.once('exit', r));
-  }
 }
 
 /**

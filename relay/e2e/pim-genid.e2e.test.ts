@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type SinkHandle, startSink } from '../../lab/traffic/traffic.js';
 import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { Capture, type PimMcrd, dumpState, startPimMcrd } from './pim-data-lab.js';
+import { Capture } from '../../test/support/capture.js';
+import { type PimMcrd, dumpState, startPimMcrd } from './pim-data-lab.js';
 import { type Frr, startFrr } from './pim-lab.js';
 
 const G = '239.8.1.1';
@@ -91,7 +92,7 @@ describe.skipIf(!canNetns)(`GenID restarts between mcrd and FRR${canNetns ? '' :
     await m!.mcrd.exited;
     await m!.stop();
     expect(((await frr!.vtysh('show ip pim neighbor json')) as FrrNeighbors).f1?.[RP]).toBeDefined();
-    const cap = await Capture.start(ns.r, 'r0', 'ip proto 103');
+    const cap = await Capture.start(ns.r, 'r0', 'ip proto 103', { verbose: true });
     try {
       m = await startPimMcrd(lab, ns.r, CONFIG, 19486);
       const restartedAt = Date.now();

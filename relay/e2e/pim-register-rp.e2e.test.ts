@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { Capture, type PimMcrd, dumpState, startPimMcrd } from './pim-data-lab.js';
+import { Capture } from '../../test/support/capture.js';
+import { type PimMcrd, dumpState, startPimMcrd } from './pim-data-lab.js';
 
 const G = '239.8.4.1';
 const RP = '10.9.0.2';
@@ -47,7 +48,7 @@ describe.skipIf(!canNetns)(`mcrd DR → unicast-only router → mcrd RP: the Reg
       igmp: { enabled: true, querier_interfaces: ['b1'], query_interval: 5, query_response_interval: 1, last_member_query_interval: 0.2, last_member_query_count: 2 },
       pim: { enabled: true, interfaces: [{ name: 'b0' }], rp_address: RP },
     }, 19485);
-    cap = await Capture.start(ns.x, 'x0', 'ip proto 103');
+    cap = await Capture.start(ns.x, 'x0', 'ip proto 103', { verbose: true });
   }, 40_000);
 
   afterAll(async () => {

@@ -20,7 +20,8 @@ import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { scaled } from '../../test/support/time-scale.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { Capture, type PimMcrd, dumpState, lan, startPimMcrd } from './pim-data-lab.js';
+import { Capture } from '../../test/support/capture.js';
+import { type PimMcrd, dumpState, lan, startPimMcrd } from './pim-data-lab.js';
 import { type Frr, startFrr } from './pim-lab.js';
 
 const G = '239.8.3.1';
@@ -48,7 +49,7 @@ describe.skipIf(!canNetns)(`mcrd registers an unroutable source's stream to FRR'
       pim: { enabled: true, interfaces: [{ name: 'r1', dr_priority: 10 }], rp_address: RP },
       rules: [{ id: 'cam', input: { interface: 'r0', group: G, port: 5000 }, outputs: [{ interface: 'r1', group: G, port: 5000, ttl: 8 }] }],
     }, 19483);
-    cap = await Capture.start(ns.r, 'r1', 'ip proto 103 and not dst 224.0.0.13');
+    cap = await Capture.start(ns.r, 'r1', 'ip proto 103 and not dst 224.0.0.13', { verbose: true });
   }, scaled(40_000));
 
   afterAll(async () => {

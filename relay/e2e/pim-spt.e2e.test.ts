@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
 import { Lab, canNetns, skipReason, waitFor } from '../../test/support/netns.js';
-import { Capture, type PimMcrd, dumpState, mroute, startPimMcrd } from './pim-data-lab.js';
+import { Capture } from '../../test/support/capture.js';
+import { type PimMcrd, dumpState, mroute, startPimMcrd } from './pim-data-lab.js';
 
 const G = '239.8.5.1';
 const S = '10.1.0.1';
@@ -54,7 +55,7 @@ describe.skipIf(!canNetns)(`SPT switchover in a triangle (three mcrd)${canNetns 
       igmp: { enabled: true, querier_interfaces: ['th'] },
       pim: pim(['tb', 'tc']),
     }, 19490);
-    capB = await Capture.start(ns.r3, 'tb', `udp and dst ${G}`);
+    capB = await Capture.start(ns.r3, 'tb', `udp and dst ${G}`, { verbose: true });
   }, 60_000);
 
   afterAll(async () => {
