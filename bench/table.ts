@@ -138,8 +138,9 @@ function latencySuiteTable(rows: LatencyRow[] | undefined): string[] {
   return [
     '',
     `Latency suite (bench/latency.ts: the chain at fixed rates **without CPU placement** (\`cpus: false\`), ${LATENCY_REPETITIONS} repetitions per ` +
-      `rate, medians${runs > 1 ? `, then the median over ${runs} runs` : ''}; added = over direct of the same run at the same rate). mcrd runs once with its ` +
-      `defaults and once with \`--busy-poll-us ${BUSY_POLL_US}\`, which spins its core to skip the idle-vCPU wake-up; "process CPU" is what that costs:`,
+      `rate, medians${runs > 1 ? `, then the median over ${runs} runs` : ''}; added = over direct of the same run at the same rate). mcrd runs with its ` +
+      `defaults, with \`--busy-poll-us ${BUSY_POLL_US}\`, which spins its core to skip the idle-vCPU wake-up, and with \`--adaptive-poll on\`, which spins ` +
+      'only while frames keep coming; "process CPU" is what each costs:',
     '',
     '| relay | at | p50 | p99 | p50 added | p99 added | process CPU / packet |',
     '|---|---|---|---|---|---|---|',

@@ -57,16 +57,26 @@ export function planLoad(current: StoredRule[], rules: Rule[], replace: boolean)
   const result: LoadResult = { added: [], unchanged: [], replaced: [], skipped: [], removed: [] };
   const kept = replace ? current.filter((r) => r.origin === 'config') : current;
   if (replace) {
-    result.removed = current.filter((r) => r.origin === 'runtime' && !rules.some((n) => n.id === r.id)).map((r) => r.id);
+    const loaded = new Set(rules.map((r) => r.id));
+    result.removed = current.filter((r) => r.origin === 'runtime' && !loaded.has(r.id)).map((r) => r.id);
   }
+  // Indexed by id and input: a load of m rules into n costs n + m, not n x m (250-rule loads into a
+  // growing table of 10,000 were quadratic, docs/performance.md).
+  const was = new Map(current.map((r) => [r.id, r]));
   const next: StoredRule[] = [...kept];
+  const byId = new Map(next.map((r) => [r.id, r]));
+  const byInput = new Map(next.map((r) => [inputKey(r.input), r]));
   for (const rule of rules) {
-    const clash = next.find((r) => r.id === rule.id || inputKey(r.input) === inputKey(rule.input));
+    const key = inputKey(rule.input);
+    const clash = byId.get(rule.id) ?? byInput.get(key);
     if (clash && sameRule(clash, rule)) { result.unchanged.push(rule.id); continue; }
     if (clash) { result.skipped.push(rule.id); continue; }
-    next.push({ ...rule, origin: 'runtime' });
-    const was = current.find((r) => r.id === rule.id);
-    (was === undefined ? result.added : sameRule(was, rule) ? result.unchanged : result.replaced).push(rule.id);
+    const stored: StoredRule = { ...rule, origin: 'runtime' };
+    next.push(stored);
+    byId.set(rule.id, stored);
+    byInput.set(key, stored);
+    const before = was.get(rule.id);
+    (before === undefined ? result.added : sameRule(before, rule) ? result.unchanged : result.replaced).push(rule.id);
   }
   return { next, result };
 }

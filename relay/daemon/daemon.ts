@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { ControlApi } from '../control/api.js';
 import { startControlServer } from '../control/server.js';
 import { type ConfigFile, loadConfigFile } from '../config/load.js';
-import { type StoredRule, lockStateFile, restoreState } from '../config/state.js';
+import { StateFile, type StoredRule, lockStateFile, restoreState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { gsoSupported } from '../engine/engine.js';
 import type { SourceReport } from '../engine/types.js';
@@ -98,7 +98,8 @@ async function bringUp(s: Settings, config: ConfigFile, log: Logger, started: St
   }
   const stateLock = lockStateFile(stateFile);
   started.add('state lock', () => stateLock.release());
-  const { rules: saved, setAside } = await restoreState(stateFile);
+  const { rules: saved, seq, setAside, tornLine } = await restoreState(stateFile);
+  if (tornLine) log.warn('state journal\'s last line cut short by a crash during its write (the change was never acknowledged); ignored', { stateFile, line: tornLine });
   if (setAside) log.error('state file damaged; kept aside, starting with the config\'s rules', { stateFile, keptAs: setAside.path, reason: setAside.reason });
 
   const { backend, numWorkers, egress } = s;
@@ -122,7 +123,7 @@ async function bringUp(s: Settings, config: ConfigFile, log: Logger, started: St
   if (plane) started.add('protocols', () => plane.host.stop());
 
   rules = new RuleService({
-    dataPlane: pool, stateFile, log,
+    dataPlane: pool, state: new StateFile(stateFile, seq), log,
     ...(plane ? { compose: plane.mrib.compose, watch: plane.watch } : {}),
     ...(Number.isFinite(pool.limits.maxRuleSlots) ? { maxRuleSlots: pool.limits.maxRuleSlots } : {}),
     ...(Number.isFinite(pool.limits.maxOutputSlots) ? { maxOutputSlots: pool.limits.maxOutputSlots } : {}),
@@ -204,10 +205,11 @@ async function reload(configPath: string | undefined, rules: RuleService, log: L
       ...runtimeNotIn(config.rules, current.filter((r) => r.origin === 'runtime'), log),
     ];
     const before = new Map(current.map((r) => [r.id, r] as const));
+    const nextIds = new Set(next.map((r) => r.id));
     const same = (a: StoredRule | undefined, b: StoredRule) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
     const diff = {
       added: next.filter((r) => !before.has(r.id)).map((r) => r.id),
-      removed: current.filter((r) => !next.some((n) => n.id === r.id)).map((r) => r.id),
+      removed: current.filter((r) => !nextIds.has(r.id)).map((r) => r.id),
       changed: next.filter((r) => before.has(r.id) && !same(before.get(r.id), r)).map((r) => r.id),
       unchanged: next.filter((r) => same(before.get(r.id), r)).length,
     };

@@ -51,9 +51,10 @@ export async function handOver(id: Identity, o: HandOverOptions): Promise<void> 
   add(socketPath, o.socketGid ?? id.gid, 'control socket');
   for (const [dir, d] of dirs) await prepareDir(dir, id, d.names, d.gid, d.what, o.source);
   // The state file is replaced by rename, which a sticky directory allows only to its owner; its lock
-  // file (config/state.ts) is opened for writing at every start.
+  // file and journal (config/state.ts) are opened for writing at every start.
   await chownIf(stateFile, id.uid, id.gid, (st) => st.isFile());
   await chownIf(`${stateFile}.lock`, id.uid, id.gid, (st) => st.isFile());
+  await chownIf(`${stateFile}.journal`, id.uid, id.gid, (st) => st.isFile());
   // A stale socket from an earlier run is unlinked after the switch.
   await chownIf(socketPath, id.uid, -1, (st) => st.isSocket());
 }
@@ -89,7 +90,7 @@ async function prepareDir(dir: string, id: Identity, names: string[], gid: numbe
   } else if (!st.isDirectory()) {
     throw refuse('not a directory', 'pass a path inside a directory');
   } else if (!permits(st, id, W | X)) {
-    const foreign = (await readdir(dir)).filter((n) => !names.some((m) => n === m || n === `${m}.lock` || n.startsWith(`${m}.tmp-`)));
+    const foreign = (await readdir(dir)).filter((n) => !names.some((m) => n === m || n === `${m}.lock` || n === `${m}.journal` || n.startsWith(`${m}.tmp-`)));
     if (foreign.length > 0 || (st.mode & 0o002) !== 0) {
       throw refuse(`user ${id.user} may not create files there (${describe(st)}), and it holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}), so mcrd does not hand it over`,
         `give mcrd a directory of its own, e.g. /var/lib/mcrd and /run/mcrd (the defaults), or make this one writable for ${id.user}`);

@@ -1,8 +1,8 @@
-import { unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MemoryDataPlane } from '../../test/support/memory-data-plane.js';
-import { readState } from '../config/state.js';
+import { StateFile, readState } from '../config/state.js';
 import { McrError } from '../errors.js';
 import { outputKey } from '../model/rule.js';
 import { parseRule } from '../model/validate.js';
@@ -20,7 +20,7 @@ const mk = (port: number, name?: string, outs = [6000]) => parseRule({
 async function setup(ifaces = ['eth0', 'eth1']) {
   const dp = new MemoryDataPlane();
   const stateFile = join(await tempDir('rs'), 'rules.json');
-  const svc = new RuleService({ dataPlane: dp, stateFile, log: silentLogger(), interfaceExists: (n) => ifaces.includes(n) });
+  const svc = new RuleService({ dataPlane: dp, state: new StateFile(stateFile), log: silentLogger(), interfaceExists: (n) => ifaces.includes(n) });
   return { dp, svc, stateFile };
 }
 
@@ -128,6 +128,73 @@ describe('RuleService', () => {
     const b = svc.list().find((r) => r.id === 'b')!;
     await svc.replaceAll([{ ...mk(5002, 'c'), origin: 'config' }, b]);
     expect(dp.table.find((r) => r.id === 'b')!.slot).toBe(1);
+  });
+});
+
+describe('RuleService single-rule changes (the O(change) path)', () => {
+  // A seeded generator: the sequence is the same on every run, and covers adds, replacements by id
+  // and by input, waiting rules and removes.
+  function* ops(seed: number, n: number): Generator<{ op: 'add' | 'replace' | 'remove'; port: number; name: string; outs: number[] }> {
+    let x = seed;
+    const rnd = (m: number) => { x = (x * 1103515245 + 12345) % 2147483648; return Math.floor((x / 2147483648) * m); };
+    for (let i = 0; i < n; i++) {
+      const k = rnd(10);
+      yield { op: k < 6 ? 'add' : k < 8 ? 'replace' : 'remove', port: 5000 + rnd(40), name: `r${rnd(30)}`, outs: Array.from({ length: 1 + rnd(3) }, (_, j) => 6000 + j + rnd(5) * 10) };
+    }
+  }
+
+  test('300 random adds, replacements and removes: each delta matches the tables (checked by the data plane), a full re-plan changes nothing, and the journal replays to the same table', async () => {
+    const { dp, svc, stateFile } = await setup(['eth0', 'eth1']);
+    let refused = 0;
+    for (const o of ops(7, 300)) {
+      const current = svc.configured();
+      if (o.op === 'remove') {
+        const victim = current[o.port % Math.max(1, current.length)];
+        if (victim) await svc.remove(victim.id); else refused++;
+        continue;
+      }
+      await svc.add(mk(o.port, o.name, o.outs), 'runtime', o.op === 'replace').catch((err: McrError) => {
+        expect(err.code, err.message).toBe('EEXIST');
+        refused++;
+      });
+    }
+    expect(refused).toBeLessThan(200);
+    expect(svc.configured().length, 'rules left at the end').toBeGreaterThan(5);
+    const byId = (t: typeof dp.table) => [...t].sort((a, b) => a.id.localeCompare(b.id));
+    const table = byId(dp.table);
+    expect(table.map((r) => r.id)).toEqual(svc.configured().map((r) => r.id).sort());
+    // Every rule and output slot distinct, and the full plan (recompose) finds the same table.
+    expect(new Set(table.map((r) => r.slot)).size).toBe(table.length);
+    const outSlots = table.flatMap((r) => r.outputs.map((o) => o.slot));
+    expect(new Set(outSlots).size).toBe(outSlots.length);
+    const applies = dp.applied.length;
+    await svc.recompose();
+    expect(byId(dp.table)).toEqual(table);
+    expect(dp.applied.length).toBe(applies + 1);
+    // Snapshot (none was written: no replaceAll) plus journal = the running table, in its order.
+    expect(await readState(stateFile)).toEqual(svc.configured());
+  });
+
+  test('a replacement by input under another id frees the old id and its slots; the journal says both', async () => {
+    const { dp, svc, stateFile } = await setup();
+    await svc.add(mk(5000, 'a'));
+    await svc.add(mk(5001, 'b'));
+    const { outcome } = await svc.add({ ...mk(5000, 'c'), id: 'c' }, 'runtime', true);
+    expect(outcome).toBe('replaced');
+    expect(dp.table.map((r) => [r.id, r.slot])).toEqual([['b', 1], ['c', 2]]);
+    expect(svc.ruleSlot('a')).toBeUndefined();
+    const journal = (await readFile(`${stateFile}.journal`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seq: number; remove: string[]; add: Array<{ id: string }> });
+    expect(journal.map((l) => [l.seq, l.remove, l.add.map((r) => r.id)])).toEqual([[1, [], ['a']], [2, [], ['b']], [3, ['a'], ['c']]]);
+  });
+
+  test('a refused single change leaves slots, table and journal as they were', async () => {
+    const { dp, svc, stateFile } = await setup();
+    await svc.add(mk(5000, 'a'));
+    dp.refuseNext('bind(AF_PACKET, eth0): EPERM');
+    await expect(svc.remove('a')).rejects.toThrow('EPERM');
+    expect(dp.table.map((r) => r.id)).toEqual(['a']);
+    expect(svc.ruleSlot('a')).toBe(0);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a']);
   });
 });
 
@@ -331,33 +398,48 @@ describe.skipIf(!canMount)('RuleService when the state file cannot be written (r
     const m = await scratchMount({ sizeKiB });
     const dp = new MemoryDataPlane();
     const stateFile = join(m.dir, 'rules.json');
-    const svc = new RuleService({ dataPlane: dp, stateFile, log: silentLogger(), interfaceExists: () => true });
-    return { m, dp, svc, stateFile };
+    const state = new StateFile(stateFile);
+    const svc = new RuleService({ dataPlane: dp, state, log: silentLogger(), interfaceExists: () => true });
+    // A read-only remount needs no file open for writing: the journal is closed (and reopened by the next change).
+    const remountReadOnly = async () => { await state.close(); await m.remountReadOnly(); };
+    return { m, dp, svc, stateFile, remountReadOnly };
   };
 
-  test('ENOSPC refuses an add and a remove: the engine gets the previous table back, slots and file unchanged', async () => {
+  test('ENOSPC refuses an add: the engine gets the previous table back, the journal is cut back, slots unchanged', async () => {
     const { m, dp, svc, stateFile } = await onDisk(64);
     await svc.add(mk(5000, 'a'));
     await svc.add(mk(5001, 'b'));
     const before = structuredClone(dp.table);
     await m.fill();
+    // 400 outputs: a journal line of ~30 KiB, more than the journal's last page has room for.
     const big = parseRule({ name: 'c', input: { interface: 'eth0', group: '239.1.1.1', port: 5002 }, outputs: Array.from({ length: 400 }, (_, i) => ({ interface: 'eth1', group: '239.2.2.2', port: 7000 + i })) });
     await expect(svc.add(big)).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('state file not saved (ENOSPC)') });
     expect(dp.table).toEqual(before);
     expect(svc.list().map((r) => r.id)).toEqual(['a', 'b']);
     expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a', 'b']);
-    await expect(svc.remove('a')).rejects.toThrow('ENOSPC');
-    expect(dp.table).toEqual(before);
     // Slots were not handed on: once there is room again, the next rule gets the next fresh slot.
     await unlink(join(m.dir, 'filler'));
     await svc.add(mk(5003, 'd'));
     expect(dp.table.map((r) => [r.id, r.slot])).toEqual([['a', 0], ['b', 1], ['d', 2]]);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a', 'b', 'd']);
+  });
+
+  test('EROFS refuses a remove: the rule keeps running and stays in the file', async () => {
+    const { dp, svc, stateFile, remountReadOnly } = await onDisk(64);
+    await svc.add(mk(5000, 'a'));
+    await svc.add(mk(5001, 'b'));
+    const before = structuredClone(dp.table);
+    await remountReadOnly();
+    await expect(svc.remove('a')).rejects.toThrow('state file not saved (EROFS)');
+    expect(dp.table).toEqual(before);
+    expect(svc.list().map((r) => r.id)).toEqual(['a', 'b']);
+    expect((await readState(stateFile)).map((r) => r.id)).toEqual(['a', 'b']);
   });
 
   test('EROFS refuses a reload (replaceAll) and leaves the running rules', async () => {
-    const { m, dp, svc, stateFile } = await onDisk(64);
+    const { dp, svc, stateFile, remountReadOnly } = await onDisk(64);
     await svc.add(mk(5000, 'a'));
-    await m.remountReadOnly();
+    await remountReadOnly();
     await expect(svc.replaceAll([{ ...mk(5005, 'z'), origin: 'config' }])).rejects.toThrow('state file not saved (EROFS)');
     expect(dp.table.map((r) => r.id)).toEqual(['a']);
     expect(svc.configured().map((r) => r.id)).toEqual(['a']);
@@ -371,7 +453,7 @@ describe('RuleService with an MRIB (compose)', () => {
     const stateFile = join(await tempDir('rs'), 'rules.json');
     let learned: string[] = [];
     const svc = new RuleService({
-      dataPlane: dp, stateFile, log: silentLogger(), interfaceExists: () => true,
+      dataPlane: dp, state: new StateFile(stateFile), log: silentLogger(), interfaceExists: () => true,
       compose: (usable) => [
         ...usable.map((r) => ({ id: r.id, input: r.input, outputs: r.outputs.map(({ when: _w, ...o }) => ({ ...o, key: outputKey(r.id, o) })) })),
         ...learned.map((g) => ({ id: `igmp:eth0:${g}`, input: { interface: 'eth0', group: g, port: 0 }, outputs: [{ key: `igmp:${g}|eth1`, interface: 'eth1', group: g, port: 0, ttl: 64 }] })),

@@ -40,6 +40,46 @@ export class SlotMap {
     return out;
   }
 
+  /**
+   * Slots for `keys` as plan() gives them, looking at nothing else: the cost of one rule's change,
+   * whatever the table's size. Commit with commitChange().
+   */
+  planAdd(keys: Iterable<string>): Map<string, number> {
+    const out = new Map<string, number>();
+    const fresh = new Set<number>();
+    let cursor = this.next;
+    for (const k of keys) {
+      const have = this.byKey.get(k);
+      if (have !== undefined) { out.set(k, have); continue; }
+      if (this.used.size + fresh.size >= this.capacity) {
+        throw new McrError({ code: 'EINVAL', detail: `too many ${this.what}s: the engine has ${this.capacity} ${this.what} slots` });
+      }
+      while (this.used.has(cursor) || fresh.has(cursor)) cursor = (cursor + 1) % this.capacity;
+      fresh.add(cursor);
+      out.set(k, cursor);
+      cursor = (cursor + 1) % this.capacity;
+    }
+    return out;
+  }
+
+  /** Free the slots of `removed`, then make `added` (from planAdd) current: commit() for a change. */
+  commitChange(added: Map<string, number>, removed: Iterable<string>): void {
+    for (const k of removed) {
+      const s = this.byKey.get(k);
+      if (s === undefined || added.has(k)) continue;
+      this.byKey.delete(k);
+      this.used.delete(s);
+    }
+    let maxNew = -1;
+    for (const [k, s] of added) {
+      if (this.byKey.has(k)) continue;
+      maxNew = Math.max(maxNew, s);
+      this.byKey.set(k, s);
+      this.used.add(s);
+    }
+    if (maxNew >= 0) this.next = (maxNew + 1) % this.capacity;
+  }
+
   /** Make `assignment` (from plan) the current one. */
   commit(assignment: Map<string, number>): void {
     let maxNew = -1;

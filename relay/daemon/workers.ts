@@ -14,7 +14,7 @@ import { McrError } from '../errors.js';
 import type { DataPlane } from './data-plane.js';
 import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
 import type { Logger } from './log.js';
-import { tableDelta } from './table-delta.js';
+import { type TableDelta, tableDelta } from './table-delta.js';
 import { sumCounters } from '../stats/counters.js';
 
 /** Extra reply time a table change gets per rule it sets up or takes down. */
@@ -92,12 +92,12 @@ export class WorkerPool implements DataPlane {
     }));
   }
 
-  async apply(rules: EngineRule[], watch: string[] = []): Promise<void> {
+  async apply(rules: EngineRule[], watch: string[] = [], known?: TableDelta): Promise<void> {
     const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting' || w.state === 'restarting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
     // Workers on the current table get only the change (one rule of 10,000 crosses as one rule);
     // any other (just restarted, or left behind by a failed rollback) gets the whole table.
-    const delta = tableDelta(this.table, rules);
+    const delta = known ?? tableDelta(this.table, rules);
     const change = (w: Worker): Extract<ToWorker, { seq: number }> => w.version === this.version
       ? { type: 'updateRules', seq: 0, ...delta, watch }
       : { type: 'setRules', seq: 0, rules, watch };

@@ -14,6 +14,7 @@ import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readState } from '../config/state.js';
 import type { WorkerView } from '../control/api.js';
 import { runGenerator, startSink } from '../../lab/traffic/traffic.js';
 import { recordDelivery } from '../../test/support/delivery.js';
@@ -173,10 +174,12 @@ describe.skipIf(!canNetns)('mcrd --user nobody, started as root', () => {
     const res = await mcrd!.ctl(['add', '--rule-id', 'cam', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.1:6000:r1']);
     expect(res).toMatchObject({ code: 0, stderr: '' });
     await streamWhole({ g, s }, 'mcrd --user nobody (2 workers), rule added after the switch, 10k pps x 2 s', 20_000);
-    const st = await stat(stateFile());
-    expect({ uid: st.uid, gid: st.gid }).toEqual({ uid: 65534, gid: 65534 });
-    const saved = JSON.parse(await readFile(stateFile(), 'utf8')) as { rules: Array<{ id: string; origin: string }> };
-    expect(saved.rules.map((x) => [x.id, x.origin])).toEqual([['cam', 'runtime']]);
+    // The add is a journal line (config/state.ts): nobody owns snapshot and journal.
+    for (const f of [stateFile(), `${stateFile()}.journal`]) {
+      const st = await stat(f);
+      expect({ f, uid: st.uid, gid: st.gid }).toEqual({ f, uid: 65534, gid: 65534 });
+    }
+    expect((await readState(stateFile())).map((x) => [x.id, x.origin])).toEqual([['cam', 'runtime']]);
   });
 
   test('workers killed with SIGKILL come back as nobody with CAP_NET_RAW and forward again', async () => {
@@ -286,8 +289,7 @@ describe.skipIf(!canNetns)('mcrd started as root without --user', () => {
     const res = await mcrd!.ctl(['add', '--rule-id', 'cam', '--input-interface', 'r0', '--input-group', '239.1.1.1', '--input-port', '5000', '--outputs', '239.2.2.1:6000:r1']);
     expect(res).toMatchObject({ code: 0, stderr: '' });
     await streamWhole({ g, s }, 'mcrd as root without --user (CAP_NET_RAW only), rule added at runtime, 10k pps x 2 s', 20_000);
-    const saved = JSON.parse(await readFile(join(base, 'state', 'rules.json'), 'utf8')) as { rules: Array<{ id: string }> };
-    expect(saved.rules.map((x) => x.id)).toEqual(['cam']);
+    expect((await readState(join(base, 'state', 'rules.json'))).map((x) => x.id)).toEqual(['cam']);
   });
 
   test('workers killed with SIGKILL come back with CAP_NET_RAW alone and forward again', async () => {

@@ -11,6 +11,7 @@ import { startControlServer } from '../../relay/control/server.js';
 import { createControlApi } from '../../relay/daemon/control-api.js';
 import { silentLogger } from '../../relay/daemon/log.js';
 import { RuleService } from '../../relay/daemon/rule-service.js';
+import { StateFile } from '../../relay/config/state.js';
 import { sumCounters } from '../../relay/stats/counters.js';
 import { RateSampler } from '../../relay/stats/rates.js';
 import { MemoryDataPlane } from '../support/memory-data-plane.js';
@@ -27,7 +28,7 @@ export async function replaySession(session: Array<{ dir: '→' | '←'; text: s
   const path = join(dir, 'control.sock');
   const dp = new MemoryDataPlane();
   const log = silentLogger();
-  const rules = new RuleService({ dataPlane: dp, log, stateFile: join(dir, 'rules.json'), interfaceExists: (n) => /^eth[0-2]$/.test(n) });
+  const rules = new RuleService({ dataPlane: dp, log, state: new StateFile(join(dir, 'rules.json')), interfaceExists: (n) => /^eth[0-2]$/.test(n) });
   const sampler = new RateSampler(async () => sumCounters(await dp.counters()));
   const api = createControlApi({ rules, dataPlane: dp, sampler, log, backend: () => 'mmsg', reload: async () => ({ added: [], removed: [], changed: [], unchanged: 0 }) });
   const server = await startControlServer(path, api, log);

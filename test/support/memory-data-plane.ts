@@ -5,6 +5,7 @@
  */
 import type { WorkerView } from '../../relay/control/api.js';
 import type { DataPlane } from '../../relay/daemon/data-plane.js';
+import { type TableDelta, tableDelta } from '../../relay/daemon/table-delta.js';
 import type { EngineCounters, EngineRule } from '../../relay/engine/types.js';
 import { McrError } from '../../relay/errors.js';
 
@@ -17,7 +18,13 @@ export class MemoryDataPlane implements DataPlane {
   /** Make the next apply() fail with this engine message. */
   refuseNext(message: string): void { this.refusal = message; }
 
-  async apply(rules: EngineRule[]): Promise<void> {
+  /** A `delta` must be what turns the last table into `rules`: the rule service's own delta is checked here. */
+  async apply(rules: EngineRule[], _watch?: string[], delta?: TableDelta): Promise<void> {
+    if (delta) {
+      const want = tableDelta(this.table, rules);
+      const norm = (d: TableDelta) => JSON.stringify({ remove: [...d.remove].sort(), add: [...d.add].sort((a, b) => a.id.localeCompare(b.id)) });
+      if (norm(want) !== norm(delta)) throw new Error(`delta ${norm(delta)} does not turn the applied table into the new one (${norm(want)})`);
+    }
     if (this.refusal) {
       const m = this.refusal;
       this.refusal = undefined;
