@@ -1,8 +1,9 @@
 /**
  * Engine micro-benchmarks: reading the counters (Engine.counters(), which turns the shared counter
  * block into the EngineCounters shape of relay/engine/types.ts) with no rules and with one 50-output
- * rule on loopback, as `mcrctl stats` and the Prometheus endpoint do; and rule lookup, timed inside
- * C++ through benchRuleLookup. Run by bench/run.ts.
+ * rule on loopback, as `mcrctl stats` and the Prometheus endpoint do; rule lookup, timed inside
+ * C++ through benchRuleLookup; and a rule change on a big table (updateRules through the addon, the
+ * call the worker makes). Run by bench/run.ts.
  */
 import { Engine, benchRuleLookup } from '../../relay/engine/engine.js';
 import type { EngineRule } from '../../relay/engine/types.js';
@@ -11,6 +12,8 @@ import type { MicroTask, SuiteDef } from './suite.js';
 
 let sink: unknown;
 const live: Engine[] = [];
+/** Engines whose rules are cleared on release (their memberships on lo go with them). */
+const loaded: Engine[] = [];
 
 /** One 50-output rule on lo; sockets only, no traffic, so it needs no namespace. */
 function fanoutRule(): EngineRule {
@@ -82,8 +85,59 @@ export const ruleLookupSuite: SuiteDef = {
   },
 };
 
-/** Stops engines the suite created, so the bench process can exit. */
+/** Rules in the table a rule change is timed against (issue 13's scale). */
+export const UPDATE_TABLE_RULES = 10_000;
+
+/** Rule i of the big table: its own input group on lo, one output; slots i. */
+function tableRule(i: number): EngineRule {
+  return {
+    id: `t${i}`, slot: i,
+    input: { interface: 'lo', group: `239.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 45100 },
+    outputs: [{ slot: i, interface: 'lo', group: `238.255.${(i >> 8) & 255}.${i & 255}`, port: 45101, ttl: 1 }],
+  };
+}
+
+/**
+ * A rule change on a big table: `updateRules` adding one rule to UPDATE_TABLE_RULES installed ones and
+ * removing it again, on a running engine (so each change includes the table swap and the engine
+ * thread's acknowledgement), through the addon as the worker calls it. One call = the add and the
+ * remove. Needs AF_PACKET sockets (root); skipped with the reason otherwise.
+ */
+export const ruleUpdateSuite: SuiteDef = {
+  name: 'rule update',
+  async prepare(): Promise<MicroTask[] | string> {
+    const unavailable = addonUnavailable();
+    if (unavailable !== undefined) return unavailable;
+    let e: Engine;
+    try {
+      e = new Engine({ backend: 'mmsg' });
+    } catch (err) {
+      return `new Engine({ backend: 'mmsg' }) failed: ${(err as Error).message}`;
+    }
+    live.push(e);
+    try {
+      e.setRules(Array.from({ length: UPDATE_TABLE_RULES }, (_, i) => tableRule(i)));
+      loaded.push(e);
+      e.start();
+    } catch (err) {
+      return `a ${UPDATE_TABLE_RULES}-rule table on lo could not be set up: ${(err as Error).message}`;
+    }
+    const extra = tableRule(UPDATE_TABLE_RULES);
+    return [{
+      name: `updateRules: add+remove one rule on a ${UPDATE_TABLE_RULES.toLocaleString('en-US')}-rule table`, batch: 1,
+      fn: () => {
+        e.updateRules([], [extra]);
+        e.updateRules([extra.id], []);
+      },
+    }];
+  },
+};
+
+/** Stops engines the suites created (emptying the big table first), so the bench process can exit. */
 export function releaseEngines(): void {
+  for (const e of loaded.splice(0)) {
+    try { e.setRules([]); } catch { /* the process exit closes its sockets anyway */ }
+  }
   for (const e of live.splice(0)) {
     try { e.stop(); } catch { /* already stopped */ }
   }

@@ -3,10 +3,10 @@
  * code it measures is not in the tree.
  */
 import { controlSuite } from './control.bench.js';
-import { engineSuite, ruleLookupSuite } from './engine.bench.js';
+import { engineSuite, ruleLookupSuite, ruleUpdateSuite } from './engine.bench.js';
 import { parserSuite } from './parser.bench.js';
 import { schemaSuite } from './schema.bench.js';
 import type { SuiteDef } from './suite.js';
 
-export const SUITES: SuiteDef[] = [parserSuite, ruleLookupSuite, engineSuite, controlSuite, schemaSuite];
+export const SUITES: SuiteDef[] = [parserSuite, ruleLookupSuite, engineSuite, ruleUpdateSuite, controlSuite, schemaSuite];
 export { releaseEngines } from './engine.bench.js';

@@ -1,16 +1,28 @@
 // engine: one packet engine = rule tables + RX sockets + egress sockets + one thread that runs
 // ring -> parse -> lookup -> batched send. No N-API here (the addon wraps it in engine_wrap.cc).
 //
-// Threads: the JS thread calls set_rules/start/stop (serialized by a mutex); the engine thread only
-// reads the published Table and writes counters.
+// Threads: the JS thread calls set_rules/update_rules/start/stop (serialized by a mutex); the engine
+// thread only reads the published Table and writes counters.
 //
-// Table swap (RCU-like): set_rules builds the new Table, its sockets and memberships off the packet
-// path, zeroes the counters of slots that newly appear, publishes it with one atomic pointer store,
-// wakes the engine thread through an eventfd and waits until the thread acknowledges the new
+// Table swap (RCU-like): a rule change builds the next Table, its sockets and memberships off the
+// packet path, zeroes the counters of slots that newly appear, publishes it with one atomic pointer
+// store, wakes the engine thread through an eventfd and waits until the thread acknowledges the new
 // generation at the top of its loop (its quiescent point: it holds no pointer into the old table
-// there). Only then is the old table freed, which closes sockets no table uses any more. Sockets of
-// unchanged inputs/outputs are shared between the tables, so unchanged rules never lose a packet.
-// Exercised by native/test/test_engine.cc and relay/engine/engine.e2e.test.ts.
+// there). Only then is the old table freed, which closes sockets no table uses any more, and so are
+// the output arrays of rules the change took out. Sockets of unchanged inputs/outputs are shared
+// between the tables, so unchanged rules never lose a packet.
+//
+// Cost of a change (issue 13): the engine keeps, per installed rule, its spec, resolved input and
+// output array (Table::Rule points at it; a published array is never written), and per input socket
+// reference counts of its (group, port) pairs, joined groups and port guards, per egress socket a count
+// of the outputs on it. update_rules then touches only what the change names: the next table is the
+// running one's index and rule array copied (plain memcpy-able arrays) with the change applied, joins
+// and guards are taken and released by count, a filter is rebuilt only when its pair set changes (and
+// set only when the program differs). set_rules is the same machinery with every installed rule going
+// out and every given rule coming in, so both paths build equivalent tables
+// (native/test/test_rule_update.cc checks that).
+// Exercised by native/test/test_engine.cc, native/test/test_rule_update.cc and
+// relay/engine/engine.e2e.test.ts.
 #pragma once
 
 #include <atomic>
@@ -18,13 +30,16 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "counters.h"
 #include "egress.h"
+#include "filter_pairs.h"
 #include "parse.h"
 #include "poll_policy.h"
 #include "register_encap.h"
@@ -85,11 +100,6 @@ struct RuleSpec {
 
 /* Immutable once published (except `batch`, the engine thread's scratch). */
 struct Table {
-  struct Rule {
-    uint32_t slot;
-    uint32_t out_begin;
-    uint32_t out_count;
-  };
   struct Out {
     uint32_t queue;  // index into egress / batch queues
     uint32_t slot;
@@ -102,15 +112,17 @@ struct Table {
     bool pim_register;    // a Register to dst (the RP) on the register socket's queue
     RegisterSpec reg;
   };
+  struct Rule {
+    uint32_t slot;
+    uint32_t out_count;  // 0 (and outs null) also for a position no rule holds
+    const Out* outs;     // the rule's outputs, owned by the engine's entry for the rule (never written)
+  };
 
   uint64_t generation = 0;
-  RuleIndex index;
-  std::vector<Rule> rules;
-  std::vector<Out> outs;
+  RuleIndex index;          // input key -> position in rules
+  std::vector<Rule> rules;  // by position; a position freed by a change is reused by a later one
   std::vector<std::shared_ptr<RxSocket>> rx;
-  std::vector<std::shared_ptr<EgressSocket>> egress;
-  std::vector<uint32_t> rule_slots;
-  std::vector<uint32_t> output_slots;
+  std::vector<std::shared_ptr<EgressSocket>> egress;  // by Out::queue; null: a queue no output uses
   std::unique_ptr<SendBatch> batch;
 };
 
@@ -127,15 +139,25 @@ class Engine {
    * Throws SetupError (EINVAL for inconsistent input, else the failing syscall); the running table is
    * then untouched.
    */
-  // By value: kept as the base of update_rules. @watch: interfaces whose new sources are reported (PIM).
   void set_rules(std::vector<RuleSpec> rules, std::vector<std::string> watch = {});
   /**
    * update_rules - the running table with the rules whose ids are in @remove taken out and @add put in
-   * (an added id that is already there replaces that rule), watching @watch. Same all-or-nothing
-   * contract as set_rules; only the change crosses from JS, so a change to a big table costs the
-   * native rebuild alone. An id in @remove that is not there is EINVAL (the caller's view is stale).
+   * (an added id that is already there replaces that rule in its place; added ids not there go to the
+   * end), watching @watch. Same all-or-nothing contract, checks and messages as set_rules of the
+   * resulting list (messages name positions in that list), at the cost of the change: only the added
+   * rules' interfaces are resolved (and @watch's when it differs from the running list), so a kept
+   * rule whose interface was deleted or re-created is noticed by the next set_rules, not here.
+   * An id in @remove that is not there is EINVAL (the caller's view is stale).
    */
   void update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, std::vector<std::string> watch = {});
+
+  /* The installed rules in table order: what the running table was built from (set_rules' list with
+     update_rules' changes applied). */
+  std::vector<RuleSpec> specs() const;
+  /* The running table as sorted text (rules by input with outputs and egress keys, input sockets with
+     joins, guards, watch and the filter the kernel holds, egress sockets): equal for equivalent tables
+     however they were built. For tests. */
+  std::string describe() const;
   void start();  // spawns the engine thread; no-op if running
   void stop();   // signals and joins; idempotent
 
@@ -146,6 +168,42 @@ class Engine {
 
  private:
   using IfKey = std::pair<std::string, uint32_t>;  // (name, ifindex): a re-created interface is new
+  using EgressId = std::pair<EgressKey, uint32_t>;  // (key, ifindex)
+  using Guard = std::pair<uint32_t, uint16_t>;
+
+  /* One installed rule. */
+  struct RuleEntry {
+    RuleSpec spec;
+    uint64_t seq = 0;  // place in table order (specs())
+    IfKey in;
+    RuleKey key{};
+    uint32_t pos = 0;  // position in Table::rules, the index's value
+    std::unique_ptr<Table::Out[]> outs;
+    std::vector<EgressId> egress;  // per output: the socket it sends on
+  };
+  /* One input socket and what the installed rules (and the watch list) need of it. */
+  struct InputState {
+    std::shared_ptr<RxSocket> sock;
+    std::map<GroupPort, uint32_t> pair_refs;  // rules per (group, port); kAnyMulticast: watched
+    FilterPairs pairs;                         // the pairs with a count, i.e. what the filter admits
+    std::map<uint32_t, uint32_t> group_refs;   // multicast inputs: rules per joined group
+    std::map<Guard, uint32_t> guard_refs;      // unicast inputs: rules per port guard
+    uint32_t users = 0;                        // rules + 1 if watched
+    bool watched = false;
+    std::vector<sock_filter> filter;           // the program attached now
+  };
+  struct EgressState {
+    std::shared_ptr<EgressSocket> sock;
+    uint32_t queue = 0;
+    uint32_t refs = 0;  // outputs on it
+  };
+  struct NewRule;
+  struct Change;
+
+  void apply(Change& c);
+  std::vector<sock_filter> filter_for(const std::set<GroupPort>& pairs) const;
+  std::vector<sock_filter> filter_of(const FilterPairs& p, const std::vector<GroupPort>& plus, const std::vector<GroupPort>& minus) const;
+  [[noreturn]] void refuse_merged(const Change& c, bool duplicate) const;
 
   void run();
   /* What one pass over a ring took: frames, and whether it stopped at its per-pass limit. */
@@ -159,9 +217,8 @@ class Engine {
   uint32_t process_block(RxSocket& rx, const struct tpacket_block_desc* b, Table& t);
   void handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t len, OobVlan oob, uint64_t ts_ns);
   void read_ring_stats(const Table& t);
-  void publish(std::unique_ptr<Table> next);
+  void publish(std::unique_ptr<Table> next, std::vector<std::unique_ptr<Table::Out[]>> retired = {});
   void wake();
-  std::vector<sock_filter> filter_for(const std::set<GroupPort>& pairs) const;
 
   EngineConfig cfg_;
   std::shared_ptr<CounterBlock> counters_;
@@ -169,7 +226,7 @@ class Engine {
   std::unique_ptr<Sender> sender_;
   int wake_fd_ = -1;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unique_ptr<Table> current_;             // owned by the JS side; published through table_
   std::atomic<Table*> table_{nullptr};
   std::atomic<uint64_t> acked_generation_{0};
@@ -178,11 +235,17 @@ class Engine {
   std::thread thread_;
   uint64_t next_generation_ = 1;
 
-  std::vector<RuleSpec> specs_;  // what the published table was built from (update_rules' base)
-  std::vector<std::string> watch_ifs_;  // and the interfaces it watches
-  std::map<IfKey, std::shared_ptr<RxSocket>> rx_;
-  std::map<IfKey, std::set<GroupPort>> rx_pairs_;  // what each RX socket's filter admits
-  std::map<std::pair<EgressKey, uint32_t>, std::shared_ptr<EgressSocket>> egress_;
+  // What the published table was built from (update_rules' base); written only under mu_.
+  std::unordered_map<std::string, std::unique_ptr<RuleEntry>> rules_;  // by id
+  std::map<uint64_t, RuleEntry*> order_;  // by seq: table order
+  uint64_t next_seq_ = 0;
+  std::vector<RuleEntry*> pos_owner_;    // by Table::rules position; null = free
+  std::vector<uint32_t> free_pos_;       // the null ones
+  std::vector<RuleEntry*> rule_slot_owner_, out_slot_owner_;  // by counter slot; null = free
+  std::map<IfKey, InputState> inputs_;
+  std::map<EgressId, EgressState> egress_;
+  std::vector<std::string> watch_ifs_;  // the interfaces it watches, as given
+  std::set<IfKey> watched_;             // and resolved
 };
 
 }  // namespace mcr

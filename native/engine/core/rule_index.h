@@ -7,7 +7,9 @@
 // outranks the port because an (S,G) route is the more specific forwarding state (as in the kernel's
 // MFC), whatever port its (*,G) sibling names. Each step is probed only when the index holds a rule of
 // that kind at all, so a table without source or any-port rules costs one probe as before.
-// Exercised by native/test/test_rules.cc.
+// Besides build, single keys go in and out (insert/erase: backward-shift deletion, no tombstones), so a
+// rule change copies the slot array and edits the copy instead of rebuilding it (Engine::update_rules).
+// Exercised by native/test/test_rules.cc and native/test/test_rule_update.cc.
 #pragma once
 
 #include <cstddef>
@@ -35,18 +37,33 @@ class RuleIndex {
    */
   long build(const std::vector<RuleKey>& keys, const std::vector<uint32_t>& values);
 
+  /* insert - add @k -> @value (value != kNone), growing to stay at most half full.
+     Return: false, and nothing changed, if @k is already there. */
+  bool insert(const RuleKey& k, uint32_t value);
+  /* erase - remove @k; the array shrinks when it falls below 1/8 full. Return: whether @k was there. */
+  bool erase(const RuleKey& k);
+  /* The value of exactly @k (no precedence fallback), or kNone. */
+  uint32_t get(const RuleKey& k) const { return probe(k); }
+  /* Calls fn(key, value) for every entry, in no particular order. */
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const Slot& s : slots_)
+      if (s.value != kNone) fn(s.key, s.value);
+  }
+
   /* Rule for a packet, in the precedence order above; kNone if none matches. */
   uint32_t find(uint32_t ifindex, uint32_t dst_ip, uint16_t port, uint32_t src_ip) const {
     uint32_t v;
-    if (has_source_rules_ && src_ip != 0) {
+    if (source_keys_ != 0 && src_ip != 0) {
       if ((v = probe({ifindex, dst_ip, src_ip, port})) != kNone) return v;
-      if (has_any_port_ && (v = probe({ifindex, dst_ip, src_ip, 0})) != kNone) return v;
+      if (any_port_keys_ != 0 && (v = probe({ifindex, dst_ip, src_ip, 0})) != kNone) return v;
     }
     if ((v = probe({ifindex, dst_ip, 0, port})) != kNone) return v;
-    return has_any_port_ ? probe({ifindex, dst_ip, 0, 0}) : kNone;
+    return any_port_keys_ != 0 ? probe({ifindex, dst_ip, 0, 0}) : kNone;
   }
 
   size_t size() const { return count_; }
+  size_t capacity() const { return slots_.size(); }
 
  private:
   struct Slot {
@@ -71,11 +88,22 @@ class RuleIndex {
     }
   }
 
+  /* Re-place every entry into an array of @cap slots (a power of two >= 16). */
+  void rehash(size_t cap);
+  /* Place @k (known absent) into the array, which has room. */
+  void place(const RuleKey& k, uint32_t value);
+  /* The array size build gives @n keys: the smallest power of two >= 16 and >= 2n. */
+  static size_t capacity_for(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    return cap;
+  }
+
   std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t count_ = 0;
-  bool has_source_rules_ = false;
-  bool has_any_port_ = false;
+  size_t source_keys_ = 0;    // keys with a source: 0 skips the source probes
+  size_t any_port_keys_ = 0;  // keys with port 0: 0 skips the any-port probes
 };
 
 }  // namespace mcr
