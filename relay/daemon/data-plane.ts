@@ -10,11 +10,14 @@ import type { TableDelta } from './table-delta.js';
 export interface DataPlane {
   /**
    * Install `rules` everywhere, with `watch` (PIM interfaces: the engines report new sources seen there).
-   * Rejects with McrError (EENGINE/EWORKER) and leaves the previous table running. `delta`, when the
-   * caller knows it, is what turns the table applied last into `rules` (a single rule's change need
-   * not be found by comparing 10,000 rules).
+   * Rejects with McrError (EENGINE/EWORKER) and leaves the previous table running. By default the
+   * engines get the change from the table applied last; `how` may give that change when the caller
+   * knows it (a single rule's change need not be found by comparing 10,000 rules), or ask for
+   * 'rebuild': the whole table, every rule built again against the interfaces as they are now (an
+   * engine takes a change without looking at the rules it keeps, so a new address, MAC or MTU of
+   * an interface reaches their packet headers only this way).
    */
-  apply(rules: EngineRule[], watch?: string[], delta?: TableDelta): Promise<void>;
+  apply(rules: EngineRule[], watch?: string[], how?: TableDelta | 'rebuild'): Promise<void>;
   /** One counter snapshot per running worker (missing workers simply contribute nothing). */
   counters(): Promise<EngineCounters[]>;
   workers(): WorkerView[];

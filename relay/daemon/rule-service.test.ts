@@ -290,6 +290,8 @@ describe('RuleService following interface state (addresses, MTU, link down)', ()
     ifs.eth1!.addresses = ['10.2.0.9/24'];
     await svc.refresh();
     expect(dp.applied.slice(before)).toEqual([dp.applied[before - 1]]);
+    // The same table, as a whole: an engine takes a delta without rebuilding the rules it keeps.
+    expect(dp.lastHow).toBe('rebuild');
     await svc.refresh();
     expect(dp.applied.length).toBe(before + 1);
   });

@@ -314,7 +314,8 @@ export class RuleService {
    */
   private async commit(next: StoredRule[], persist: StateChange | 'snapshot' | false, look?: Lookup, reconcile = false): Promise<void> {
     const previous = { applied: this.applied, watch: this.appliedWatch };
-    const plan = await this.applyPlan(next, look);
+    // refresh()'s own commit follows interface changes: every rule is built again against them.
+    const plan = await this.applyPlan(next, look, reconcile);
     if (persist) await this.persist(persist, next, previous);
     const waitingBefore = this.waiting;
     this.adopt(plan, reconcile);
@@ -366,17 +367,18 @@ export class RuleService {
    * refuses the whole table (ENODEV), which must not refuse a change to some other rule: when the
    * interfaces did change, plan once more on what is there now (that interface's rules wait).
    */
-  private async applyPlan(rules: StoredRule[], look?: Lookup): Promise<Plan> {
+  private async applyPlan(rules: StoredRule[], look?: Lookup, rebuild = false): Promise<Plan> {
     const plan = this.plan(rules, look);
+    const how = rebuild ? 'rebuild' as const : undefined;
     try {
-      await this.o.dataPlane.apply(plan.engine, plan.watch);
+      await this.o.dataPlane.apply(plan.engine, plan.watch, how);
       return plan;
     } catch (err) {
       const now = this.read();
       if (![...plan.used].some(([n, was]) => now(n)?.ifindex !== was.ifindex)) throw err;
       this.o.log.info('interfaces changed while the rule table was applied; applying it again', { error: (err as Error).message });
       const again = this.plan(rules, now);
-      await this.o.dataPlane.apply(again.engine, again.watch);
+      await this.o.dataPlane.apply(again.engine, again.watch, how);
       return again;
     }
   }

@@ -92,13 +92,13 @@ export class WorkerPool implements DataPlane {
     }));
   }
 
-  async apply(rules: EngineRule[], watch: string[] = [], known?: TableDelta): Promise<void> {
+  async apply(rules: EngineRule[], watch: string[] = [], how?: TableDelta | 'rebuild'): Promise<void> {
     const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting' || w.state === 'restarting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
     // Workers on the current table get only the change (one rule of 10,000 crosses as one rule);
     // any other (just restarted, or left behind by a failed rollback) gets the whole table.
-    const delta = known ?? tableDelta(this.table, rules);
-    const change = (w: Worker): Extract<ToWorker, { seq: number }> => w.version === this.version
+    const delta = how === 'rebuild' ? undefined : how ?? tableDelta(this.table, rules);
+    const change = (w: Worker): Extract<ToWorker, { seq: number }> => delta && w.version === this.version
       ? { type: 'updateRules', seq: 0, ...delta, watch }
       : { type: 'setRules', seq: 0, rules, watch };
     const results = await Promise.allSettled(live.map((w) => this.applyTo(w, change, { type: 'setRules', seq: 0, rules, watch })));

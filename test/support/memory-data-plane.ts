@@ -19,7 +19,12 @@ export class MemoryDataPlane implements DataPlane {
   refuseNext(message: string): void { this.refusal = message; }
 
   /** A `delta` must be what turns the last table into `rules`: the rule service's own delta is checked here. */
-  async apply(rules: EngineRule[], _watch?: string[], delta?: TableDelta): Promise<void> {
+  /** How the last apply() was asked to install its table (tests check that a refresh rebuilds). */
+  lastHow: 'delta' | 'rebuild' | 'computed' | undefined;
+
+  async apply(rules: EngineRule[], _watch?: string[], how?: TableDelta | 'rebuild'): Promise<void> {
+    this.lastHow = how === undefined ? 'computed' : how === 'rebuild' ? 'rebuild' : 'delta';
+    const delta = how === 'rebuild' ? undefined : how;
     if (delta) {
       const want = tableDelta(this.table, rules);
       const norm = (d: TableDelta) => JSON.stringify({ remove: [...d.remove].sort(), add: [...d.add].sort((a, b) => a.id.localeCompare(b.id)) });
