@@ -27,13 +27,20 @@ export interface FanoutResult {
   mcrdDrops: { ring: number; send: number; byErrno: Record<string, number> };
 }
 
+export interface Quantiles { p50: number; p90: number; p99: number; max: number }
+
 export interface RulesResult {
   installed: number;
   adds: number;
   /** From starting mcrd with the installed rules in its config file to its control socket answering. */
   loadMs: number;
-  /** One `add` round trip on the control socket with `installed` rules in place. */
-  addMs: { p50: number; p90: number; p99: number; max: number };
+  /** One `add` round trip on the control socket with `installed` rules in place, while the stream runs. */
+  addMs: Quantiles;
+  /**
+   * As many adds again after the stream, with no traffic: the daemon's own latency. During the stream
+   * mcrd's control plane shares the traffic CPU (the lab's placement) with the generator's pacing spin.
+   */
+  addMsIdle?: Quantiles;
   /** The stream relayed by the first rule while the adds ran. */
   stream: { pps: number; received: number; lost: number; maxDelayUs: number | null };
   /** The same stream right after, as long as the adds took (3-60 s), with no change running: what the machine gives anyway. */

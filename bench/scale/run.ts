@@ -21,7 +21,7 @@ import { teardown } from '../../lab/topology/teardown.js';
 import { runGenerator, startSink, type SinkReport } from '../../lab/traffic/traffic.js';
 import { startScaleMcrd, type ScaleMcrd } from './mcrd.js';
 import { fanoutRule, median, quantile, scalePlan, streamRules, type FanoutCase, type RulesCase, type ScaleCase, type ScalePlan, type StreamsCase, type Template } from './plan.js';
-import type { FanoutResult, RulesResult, ScaleResult, StreamsResult } from './result.js';
+import type { FanoutResult, Quantiles, RulesResult, ScaleResult, StreamsResult } from './result.js';
 
 /** The scenario argument of `npm run bench -- --scenarios` that stands for this suite. */
 export const SCALE_SCENARIO = 'scale';
@@ -108,8 +108,10 @@ async function fanoutCase(e: Env, c: FanoutCase): Promise<FanoutResult> {
   });
 }
 
+const quantiles = (ms: number[]): Quantiles => ({ p50: quantile(ms, 0.5), p90: quantile(ms, 0.9), p99: quantile(ms, 0.99), max: Math.max(...ms) });
+
 async function rulesCase(e: Env, c: RulesCase): Promise<RulesResult> {
-  const rules = streamRules(e.t, c.installed + c.adds);
+  const rules = streamRules(e.t, c.installed + 2 * c.adds);
   const settle = () => new Promise((r) => setTimeout(r, 2000));
   // Memory per rule: mcrd with the first rule alone, then with the whole table, each settled 2 s.
   const rss0 = await withMcrd(e, 'rules-one', async (m) => {
@@ -140,7 +142,7 @@ async function rulesCase(e: Env, c: RulesCase): Promise<RulesResult> {
         .catch(() => undefined);
       await new Promise((r) => setTimeout(r, 500));
       const addsStart = performance.now();
-      for (const r of rules.slice(c.installed)) ms.push(await m.add(r));
+      for (const r of rules.slice(c.installed, c.installed + c.adds)) ms.push(await m.add(r));
       addsS = (performance.now() - addsStart) / 1000;
       await new Promise((r) => setTimeout(r, 500));
       stopGen.abort();
@@ -151,9 +153,12 @@ async function rulesCase(e: Env, c: RulesCase): Promise<RulesResult> {
     const l = (await sink.stop()).listens[0]!;
     const quietS = Math.min(60, Math.max(e.plan.durationS, Math.ceil(addsS)));
     const quiet = (await trial(e, m, [`${first.input.group}:${first.input.port}`], [`${first.outputs[0]!.group}:${first.outputs[0]!.port}`], c.streamPps, quietS)).report.listens[0]!;
+    const idle: number[] = [];
+    for (const r of rules.slice(c.installed + c.adds)) idle.push(await m.add(r));
     return {
       installed: c.installed, adds: ms.length, loadMs: Math.round(loadMs),
-      addMs: { p50: quantile(ms, 0.5), p90: quantile(ms, 0.9), p99: quantile(ms, 0.99), max: Math.max(...ms) },
+      addMs: quantiles(ms),
+      addMsIdle: quantiles(idle),
       stream: { pps: c.streamPps, received: l.received, lost: l.lost, maxDelayUs: l.latencyNs ? l.latencyNs.max / 1000 : null },
       quiet: { seconds: quietS, received: quiet.received, lost: quiet.lost, maxDelayUs: quiet.latencyNs ? quiet.latencyNs.max / 1000 : null },
       rssBytesPerRule: Math.round((rss1 - rss0) / (c.installed - 1)),
