@@ -18,18 +18,24 @@ import type { RunContext } from '../topology/context.js';
 import { memberBoundMs, runMember, startStream, startWatch, type MemberReport, type MemberSchedule, type Stoppable, type WatchOptions, type WatchReport } from '../traffic/member.js';
 import type { GenReport } from '../traffic/reports.js';
 import { sleep } from './trial.js';
+import { waitFor } from '../runners/process.js';
+import { startSink, type SinkHandle } from '../traffic/sink.js';
 
 /** How long the streams flow before the first join, so the first cycle also finds them flowing. */
 const LEAD_MS = 500;
 const SETTLE_MS = 300;
 
-export interface Receiver { receiver: string; host: string; interface: string; group: string; port: number }
+export interface Receiver {
+  receiver: string; host: string; interface: string; group: string; port: number;
+  /** The router's interface towards it (its output's interface). */
+  via: string;
+}
 
 /** The sinks that join and leave: the test's receivers (default: every output), with their stream's group. */
 export function receiversOf(s: ResolvedScenario, t: ResolvedMembershipTest): Receiver[] {
   return s.streams.flatMap((st) => st.outputs
     .filter((o) => t.receivers === undefined || t.receivers.includes(o.name))
-    .map((o) => ({ receiver: o.name, host: o.sink.host, interface: o.sink.interface, group: st.group, port: st.port })));
+    .map((o) => ({ receiver: o.name, host: o.sink.host, interface: o.sink.interface, group: st.group, port: st.port, via: o.interface })));
 }
 
 /** Rough seconds for the progress estimate: cycles of hold, gap, quiet, and ~1 s of leave. */
@@ -70,6 +76,7 @@ export async function runMembershipTest(
         return runMember({ ...o, signal: ctx.signal });
       }));
       watched = await watchers.stop();
+      if (rep === 1) await logRouterState(ctx, s, relay, handle, receivers, cpus);
     } finally {
       await watchers.stop().catch(() => undefined);
       stopped = await Promise.allSettled(streams.map((g) => g.stop()));
@@ -86,6 +93,44 @@ export async function runMembershipTest(
     });
   }
   return membershipTest(t.name, relay, t.ratePps, t.cycles, repetitions, notes);
+}
+
+/** How long the router-state snapshot waits for sinks and members (generous for an emulated CPU; it ends when they are there). */
+const STATE_WAIT_MS = 30_000;
+
+/**
+ * The router's own view, once per test: after the first repetition's cycles, the streams still
+ * flowing, every receiver joins again (an mcr-sink) until the router lists it as a member on the
+ * interface towards it (where that is one of its IGMP interfaces), then what the router's tools
+ * print (mcrctl igmp groups and mroute; FRR's show ip igmp groups and show ip mroute and the kernel's
+ * ip mroute) goes to the run log under "router state (RELAY ...)". Outside the measured cycles, so it
+ * costs them nothing; a failure is logged, never fatal.
+ */
+async function logRouterState(ctx: RunContext, s: ResolvedScenario, relay: RelayName, handle: RelayHandle, receivers: Receiver[], cpus: number[] | undefined): Promise<void> {
+  if (!handle.routerState || !handle.members) return;
+  const igmpIfs = new Set(s.router?.igmp?.interfaces ?? []);
+  const wanted = [...new Set(receivers.filter((rx) => igmpIfs.has(rx.via)).map((rx) => `${rx.via} ${rx.group}`))];
+  const sinks: SinkHandle[] = [];
+  try {
+    for (const rx of receivers) {
+      sinks.push(await startSink({
+        netns: ctx.ns(rx.host), interface: rx.interface, listen: [`${rx.group}:${rx.port}`], durationS: 600,
+        readyTimeoutMs: STATE_WAIT_MS, signal: ctx.signal, ...(cpus ? { cpus } : {}),
+      }));
+    }
+    const members = handle.members.bind(handle);
+    let known: string[] = [];
+    const all = await waitFor(async () => {
+      known = await members();
+      return wanted.every((m) => known.includes(m));
+    }, `${relay} listing members ${wanted.join(', ')}`, { timeoutMs: STATE_WAIT_MS, intervalMs: 200, signal: ctx.signal }).catch(() => false);
+    const state = await handle.routerState();
+    ctx.log.write(`router state (${relay}, every receiver joined again after the cycles; ${all ? 'members' : `NOT all members after ${STATE_WAIT_MS / 1000} s, known`}: ${known.join(', ') || 'none'}):\n${state}`);
+  } catch (err) {
+    ctx.log.write(`router state (${relay}): not taken: ${(err as Error).message}`);
+  } finally {
+    await Promise.allSettled(sinks.map((h) => h.stop()));
+  }
 }
 
 /** A source that sends nothing for this long (20 frame intervals, at least 20 ms) has paused. */

@@ -11,7 +11,7 @@ import { frrMissing, startFrr } from './frr-daemons.js';
 import { kernelMroutingMissing } from './mroute.js';
 import { sourceRpfProblem } from './kernel.js';
 import { frrRouterPimd, waitPimNeighbors } from './router-config.js';
-import { waitFor } from './process.js';
+import { runCommand, waitFor } from './process.js';
 import { relayedPlan, type RelayRunner } from './types.js';
 
 export const frrRunner: RelayRunner = {
@@ -38,7 +38,16 @@ export const frrRunner: RelayRunner = {
       await frr.stop();
       throw err;
     }
-    return { relay: 'frr', pids: frr.daemons.map((d) => d.pid), stop: () => frr.stop(), problem: () => frr.problem() };
+    const ns = ctx.ns(s.relayHost);
+    return {
+      relay: 'frr', pids: frr.daemons.map((d) => d.pid), stop: () => frr.stop(), problem: () => frr.problem(),
+      members: async () => igmpMembers(JSON.parse(await frr.vtysh('show ip igmp groups json')) as unknown),
+      routerState: async () => {
+        const show = async (cmd: string) => `$ vtysh -c '${cmd}'\n${(await frr.vtysh(cmd)).trimEnd()}`;
+        const kernel = (await runCommand(ctx, ['ip', 'mroute', 'show'], { netns: ns, reject: false, timeoutMs: 10_000 })).stdout.trimEnd();
+        return [await show('show ip igmp groups'), await show('show ip mroute'), `$ ip mroute show\n${kernel}`].join('\n');
+      },
+    };
   },
 };
 
@@ -50,4 +59,16 @@ export async function sourceRpfNotes(ctx: RunContext, s: ResolvedScenario): Prom
     if (p) notes.push(`frr: ${p}: FRR + kernel forwarding cannot forward stream ${st.name} (0 delivered is the expected result)`);
   }
   return notes;
+}
+
+/**
+ * "interface group" per member in FRR 8.4's `show ip igmp groups json`: interfaces as keys (besides
+ * totalGroups, watermarkLimit), each with `groups: [{ group, ... }]`.
+ */
+export function igmpMembers(shown: unknown): string[] {
+  if (typeof shown !== 'object' || shown === null) return [];
+  return Object.entries(shown as Record<string, unknown>).flatMap(([ifname, v]) => {
+    const groups = (v as { groups?: unknown } | null)?.groups;
+    return Array.isArray(groups) ? groups.flatMap((g) => (typeof (g as { group?: unknown }).group === 'string' ? [`${ifname} ${(g as { group: string }).group}`] : [])) : [];
+  });
 }

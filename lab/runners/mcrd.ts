@@ -69,12 +69,17 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
       const daemon = await spawnProcess(ctx, [process.execPath, paths.mcrd, ...mcrdArgs(s, ctx.runDir), ...pin], {
         netns: ns, label: 'mcrd', env: mcrdEnv(process.env), ...(opts.trafficCpus?.length ? { cpus: opts.trafficCpus } : {}),
       });
-      const ctl = (args: string[], reject = true) => runCommand(ctx, [process.execPath, paths.mcrctl, '--socket', sock, ...args], { netns: ns, reject, timeoutMs: 15_000 });
+      const ctl = (args: string[], reject = true) => runCommand(ctx, [process.execPath, paths.mcrctl, '--socket', sock, ...args], { netns: ns, reject, timeoutMs: 30_000 });
       try {
+        // Natively mcrd answers within a second or two; on an emulated CPU (the test VM, test/vm/) starting
+        // node for mcrd and for each ping took 63 s. The wait ends as soon as it answers or exits, so the
+        // generous bound costs nothing when it works.
+        const t0 = Date.now();
         await waitFor(async () => {
           if (!daemon.running()) throw new Error(`mcrd exited at start: ${daemon.stderrTail() || 'no message'}`);
           return (await ctl(['ping'], false)).exitCode === 0;
-        }, `mcrd answering on ${sock}`, { timeoutMs: 15_000, intervalMs: 200, signal: ctx.signal });
+        }, `mcrd answering on ${sock}`, { timeoutMs: 180_000, intervalMs: 200, signal: ctx.signal });
+        ctx.log.write(`mcrd answered after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         if (!s.router) for (let i = 0; i < s.streams.length; i++) await ctl(mcrctlAddArgs(s, i));
         await waitPimNeighbors(ctx, s, async () =>
           (JSON.parse((await ctl(['--json', 'pim', 'neighbors'])).stdout) as { neighbors: Array<{ interface: string }> }).neighbors.map((n) => n.interface));
@@ -82,7 +87,15 @@ export function mcrdRunner(projectRoot: string): RelayRunner {
         await daemon.stop();
         throw err;
       }
-      return { relay: 'mcrd', pids: [daemon.pid], stop: () => daemon.stop(5000), problem: () => deadProcess([daemon]) };
+      return {
+        relay: 'mcrd', pids: [daemon.pid], stop: () => daemon.stop(5000), problem: () => deadProcess([daemon]),
+        members: async () => (JSON.parse((await ctl(['--json', 'igmp', 'groups'])).stdout) as { groups: Array<{ interface: string; group: string }> })
+          .groups.map((g) => `${g.interface} ${g.group}`),
+        routerState: async () => {
+          const show = async (args: string[]) => `$ mcrctl ${args.join(' ')}\n${(await ctl(args, false)).stdout.trimEnd()}`;
+          return [await show(['igmp', 'groups']), await show(['mroute'])].join('\n');
+        },
+      };
     },
   };
 }

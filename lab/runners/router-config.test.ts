@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { loadScenarioText } from '../scenario/load.js';
 import { resolveScenario } from '../scenario/resolve.js';
 import { frrSyntaxProblems } from './frr-daemons.js';
+import { igmpMembers } from './frr.js';
 import { frrRouterPimd, mcrdRouterConfig } from './router-config.js';
 
 /** FRR's syntax check needs vtysh (the frr package; CI installs it). */
@@ -70,5 +71,19 @@ describe('router role → mcrd and FRR configs', () => {
 
   test.skipIf(!vtysh)('the FRR syntax check reports FRR\'s own line and message', () => {
     expect(frrSyntaxProblems('interface eth0\n ip pim\n ip pim helo 5\n')).toEqual([expect.stringMatching(/^line 3: % Unknown command/)]);
+  });
+});
+
+describe('FRR members (show ip igmp groups json, FRR 8.4)', () => {
+  test('"interface group" per group of each interface; the totals beside them are not interfaces', () => {
+    const shown = {
+      totalGroups: 3, watermarkLimit: 0,
+      lan1: { name: 'lan1', state: 'up', address: '10.2.0.1', index: 3, flagMulticast: true, groups: [{ source: '10.2.0.1', group: '239.1.1.1', mode: 'EXCLUDE', sourcesCount: 1, version: 3 }] },
+      lan2: { name: 'lan2', state: 'up', groups: [{ group: '239.1.1.1' }, { group: '239.1.1.2' }] },
+      in0: { name: 'in0', state: 'up' },
+    };
+    expect(igmpMembers(shown)).toEqual(['lan1 239.1.1.1', 'lan2 239.1.1.1', 'lan2 239.1.1.2']);
+    expect(igmpMembers({})).toEqual([]);
+    expect(igmpMembers(null)).toEqual([]);
   });
 });

@@ -15,6 +15,10 @@ export interface RelayHandle {
   stop(): Promise<void>;
   /** Why the relay is no longer working (a process exited), or undefined while it runs. */
   problem(): string | undefined;
+  /** Routers (mcrd, frr): the IGMP members they know of now, as "interface group". */
+  members?(): Promise<string[]>;
+  /** Routers: their own view of membership and forwarding, as their tools print it (for the run log). */
+  routerState?(): Promise<string>;
 }
 
 /** One generator process of a trial. */
