@@ -24,18 +24,24 @@ function fanoutRule(): EngineRule {
   };
 }
 
+/** A new engine kept alive until the suite's cleanup, or why there is none (no addon, no privilege). */
+function liveEngine(): Engine | string {
+  const unavailable = addonUnavailable();
+  if (unavailable !== undefined) return unavailable;
+  try {
+    const e = new Engine({ backend: 'mmsg' });
+    live.push(e);
+    return e;
+  } catch (err) {
+    return `new Engine({ backend: 'mmsg' }) failed: ${(err as Error).message}`;
+  }
+}
+
 export const engineSuite: SuiteDef = {
   name: 'engine counters',
   async prepare(): Promise<MicroTask[] | string> {
-    const unavailable = addonUnavailable();
-    if (unavailable !== undefined) return unavailable;
-    let bare: Engine;
-    try {
-      bare = new Engine({ backend: 'mmsg' });
-    } catch (err) {
-      return `new Engine({ backend: 'mmsg' }) failed: ${(err as Error).message}`;
-    }
-    live.push(bare);
+    const bare = liveEngine();
+    if (typeof bare === 'string') return bare;
     const tasks: MicroTask[] = [{ name: 'counters(), no rules', batch: 100, fn: () => { sink = bare.counters(); } }];
     try {
       const withRule = new Engine({ backend: 'mmsg' });
@@ -106,15 +112,8 @@ function tableRule(i: number): EngineRule {
 export const ruleUpdateSuite: SuiteDef = {
   name: 'rule update',
   async prepare(): Promise<MicroTask[] | string> {
-    const unavailable = addonUnavailable();
-    if (unavailable !== undefined) return unavailable;
-    let e: Engine;
-    try {
-      e = new Engine({ backend: 'mmsg' });
-    } catch (err) {
-      return `new Engine({ backend: 'mmsg' }) failed: ${(err as Error).message}`;
-    }
-    live.push(e);
+    const e = liveEngine();
+    if (typeof e === 'string') return e;
     try {
       e.setRules(Array.from({ length: UPDATE_TABLE_RULES }, (_, i) => tableRule(i)));
       loaded.push(e);

@@ -87,6 +87,10 @@ describe.skipIf(!canNetns)(`GenID restarts between mcrd and FRR${canNetns ? '' :
 
   test('mcrd restarts without goodbye (new GenID): FRR answers at once with a Hello; its Join comes back at the latest with its periodic Join', async () => {
     await waitFor(starJoin, 'FRR\'s (*,G) Join in mcrctl pim join on A', 70_000, 100);
+    // The pimd restarted by the test before knows A once A's triggered Hello (random delay up to 5 s)
+    // has reached it; A's Join state from before the restart can be there sooner.
+    const frrKnowsA = async () => ((await frr!.vtysh('show ip pim neighbor json')) as FrrNeighbors).f1?.[RP] !== undefined;
+    await waitFor(frrKnowsA, 'A in FRR\'s show ip pim neighbor', 15_000, 100);
     // Crash: SIGKILL, no goodbye Hello. FRR keeps A as a neighbor (holdtime 17 s from hello_period 5).
     process.kill(m!.mcrd.pid, 'SIGKILL');
     await m!.mcrd.exited;
