@@ -256,10 +256,7 @@ export class RuleService {
     const rulePlan = this.ruleSlots.planAdd(ruleKeys);
     const outPlan = this.outputSlots.planAdd(outKeys);
     const miss = add && missingInterface(add, look);
-    const engineAdd: EngineRule[] = add && miss === undefined ? asPlanned([add]).map((r) => ({
-      id: r.id, slot: rulePlan.get(r.id)!, input: r.input,
-      outputs: r.outputs.map(({ key, ...o }) => ({ ...o, slot: outPlan.get(key)! })),
-    })) : [];
+    const engineAdd = add && miss === undefined ? withSlots(asPlanned([add]), rulePlan, outPlan) : [];
     // An id both removed and added is a replacement: the engine takes it as an add (tableDelta's form).
     const dropped = new Set(remove.filter((r) => !this.waiting.has(r.id) && !engineAdd.some((e) => e.id === r.id)).map((r) => r.id));
     const previous = { applied: this.applied, watch: this.appliedWatch };
@@ -399,12 +396,7 @@ export class RuleService {
     const staticIds = new Set(rules.map((r) => r.id));
     const rulePlan = this.ruleSlots.plan([...staticIds, ...table.map((r) => r.id).filter((id) => !staticIds.has(id))]);
     const outPlan = this.outputSlots.plan(new Set([...rules.flatMap((r) => r.outputs.map((o) => outputKey(r.id, o))), ...table.flatMap((r) => r.outputs.map((o) => o.key))]));
-    const engine = table.map((r) => ({
-      id: r.id,
-      slot: rulePlan.get(r.id)!,
-      input: r.input,
-      outputs: r.outputs.map(({ key, ...o }) => ({ ...o, slot: outPlan.get(key)! })),
-    }));
+    const engine = withSlots(table, rulePlan, outPlan);
     const watch = (this.o.watch?.() ?? []).filter((n) => look(n) !== undefined);
     return { engine, watch, rulePlan, outPlan, waiting, used, look };
   }
@@ -435,6 +427,16 @@ export class RuleService {
 export function sameRule(a: Rule, b: Rule): boolean {
   const key = (r: Rule) => JSON.stringify([r.id, r.name ?? null, r.input, r.outputs]);
   return key(a) === key(b);
+}
+
+/** Planned rules as the engine takes them: with the counter slots planned for them. */
+function withSlots(table: PlannedRule[], rulePlan: Map<string, number>, outPlan: Map<string, number>): EngineRule[] {
+  return table.map((r) => ({
+    id: r.id,
+    slot: rulePlan.get(r.id)!,
+    input: r.input,
+    outputs: r.outputs.map(({ key, ...o }) => ({ ...o, slot: outPlan.get(key)! })),
+  }));
 }
 
 /** The engine table of static rules alone (no MRIB). */
