@@ -32,17 +32,6 @@
 
 using namespace mcr;
 
-namespace {
-
-bool same_program(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].code != b[i].code || a[i].jt != b[i].jt || a[i].jf != b[i].jf || a[i].k != b[i].k) return false;
-  return true;
-}
-
-}  // namespace
-
 TEST_CASE(rule_update_index_insert_erase_match_a_rebuild) {
   std::mt19937 rng(7);
   RuleIndex ix;

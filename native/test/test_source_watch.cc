@@ -41,13 +41,6 @@ uint16_t fold(const uint8_t* p, size_t n, uint32_t sum = 0) {
   return static_cast<uint16_t>(sum);
 }
 
-bool same(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].code != b[i].code || a[i].jt != b[i].jt || a[i].jf != b[i].jf || a[i].k != b[i].k) return false;
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE(source_watch_reports_first_packet_then_every_refresh_period) {
@@ -168,8 +161,8 @@ TEST_CASE(register_received_inner_is_the_ip_datagram_byte_for_byte) {
 TEST_CASE(bpf_any_multicast_marker_builds_the_multicast_filter) {
   std::set<GroupPort> exact{{0xef010101, 5000}};
   std::set<GroupPort> watched{{0xef010101, 5000}, kAnyMulticast};
-  CHECK(!same(build_filter(exact), multicast_filter({})));
-  CHECK(same(build_filter(watched), multicast_filter({})));
+  CHECK(!same_program(build_filter(exact), multicast_filter({})));
+  CHECK(same_program(build_filter(watched), multicast_filter({})));
   std::set<GroupPort> with_unicast{{0x0a000005, 6000}, kAnyMulticast};
-  CHECK(same(build_filter(with_unicast), multicast_filter({0x0a000005})));
+  CHECK(same_program(build_filter(with_unicast), multicast_filter({0x0a000005})));
 }

@@ -177,4 +177,11 @@ std::vector<sock_filter> exact_filter(const std::set<GroupPort>& pairs) {
 
 std::vector<sock_filter> drop_all_filter() { return {stmt(BPF_RET | BPF_K, 0)}; }
 
+bool same_program(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].code != b[i].code || a[i].jt != b[i].jt || a[i].jf != b[i].jf || a[i].k != b[i].k) return false;
+  return true;
+}
+
 }  // namespace mcr

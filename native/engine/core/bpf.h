@@ -55,4 +55,7 @@ std::vector<sock_filter> any_udp_filter();
 /* A program that accepts nothing (for sockets that must exist but never queue, e.g. port guards). */
 std::vector<sock_filter> drop_all_filter();
 
+/* The same program, instruction by instruction (sock_filter has no operator==). */
+bool same_program(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b);
+
 }  // namespace mcr

@@ -147,13 +147,6 @@ void check_specs(const std::vector<RuleSpec>& rules) {
 
 RuleKey key_of(const RuleSpec& r, uint32_t ifindex) { return RuleKey{ifindex, r.in_group, r.in_source, r.in_port}; }
 
-bool same_program(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].code != b[i].code || a[i].jt != b[i].jt || a[i].jf != b[i].jf || a[i].k != b[i].k) return false;
-  return true;
-}
-
 /* m[key] += d, dropping the entry at zero. */
 template <class M, class K>
 void bump(M& m, const K& key, long d) {
