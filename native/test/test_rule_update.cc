@@ -313,18 +313,18 @@ std::string without_templates(std::string d) {
   return d;
 }
 
-/* What Engine::describe() must say (templates left out) for @rules watching @watch, worked out from the
-   specs alone: each rule's key and outputs with the egress socket each must use, one input socket per
-   interface with rules or watched holding exactly the groups, guards and filter its rules need, and
+/* What Engine::describe() must say (templates left out) for @rules capturing as @cap says, worked out from
+   the specs alone: each rule's key and outputs with the egress socket each must use, one input socket per
+   interface with rules, watched or held holding exactly the groups, guards and filter its rules need, and
    exactly the egress sockets some output uses. Holds both paths to the contract, not just to each other. */
-std::string expected_table(const std::vector<RuleSpec>& rules, const std::vector<std::string>& watch, const EngineConfig& cfg) {
+std::string expected_table(const std::vector<RuleSpec>& rules, const Capture& cap, const EngineConfig& cfg) {
   std::vector<std::string> lines;
   std::set<std::string> egress;
   struct Input {
     std::set<uint32_t> groups;
     std::set<std::pair<uint32_t, uint16_t>> guards;
     std::set<GroupPort> pairs;
-    bool watched = false;
+    bool watched = false, held = false;
   };
   std::map<std::string, Input> inputs;
   auto ix = [](const std::string& name) { return std::to_string(if_nametoindex(name.c_str())); };
@@ -355,13 +355,14 @@ std::string expected_table(const std::vector<RuleSpec>& rules, const std::vector
     else
       in.guards.insert({r.in_group, r.in_port});
   }
-  for (const std::string& w : watch) {
+  for (const std::string& w : cap.watch) {
     inputs[w].watched = true;
     inputs[w].pairs.insert(kAnyMulticast);
   }
+  for (const std::string& h : cap.hold) inputs[h].held = true;
   lines.push_back("rules " + std::to_string(rules.size()) + " at " + std::to_string(rules.size()) + " positions");
   for (const auto& [name, in] : inputs) {
-    std::string l = "rx " + name + "@" + ix(name) + (in.watched ? " watch" : "") + " groups";
+    std::string l = "rx " + name + "@" + ix(name) + (in.watched ? " watch" : "") + (in.held ? " hold" : "") + " groups";
     for (uint32_t g : in.groups) l += " " + dotted(g);
     l += " guards";
     for (const auto& [a, p] : in.guards) l += " " + dotted(a) + ":" + std::to_string(p);
@@ -382,7 +383,7 @@ void random_changes(uint32_t seed, bool egress_packet) {
   Gen g(seed);
   Engine delta(small_rings(egress_packet)), whole(small_rings(egress_packet));
   std::vector<RuleSpec> table;
-  std::vector<std::string> watch;
+  Capture cap;
   int refused = 0, applied = 0;
   size_t most = 0, most_dsts = 0;  // rules; destinations on a0 (past kMaxExactGroups: the small filter)
   for (int step = 0; step < 400; ++step) {
@@ -401,14 +402,20 @@ void random_changes(uint32_t seed, bool egress_packet) {
       if (repeat && !(wild && g.chance(30))) continue;
       add.push_back(g.rule(id, merge(table, remove, {}), add, wild && n == 0));
     }
+    Capture cap_now = cap;
     if (g.chance(10)) {
-      watch.clear();
-      if (g.chance(50)) watch.push_back("a0");
-      if (g.chance(50)) watch.push_back("a1");
-      if (wild && g.chance(30)) watch.push_back("nope2");
+      cap_now.watch.clear();
+      if (g.chance(50)) cap_now.watch.push_back("a0");
+      if (g.chance(50)) cap_now.watch.push_back("a1");
+      if (wild && g.chance(30)) cap_now.watch.push_back("nope2");
     }
-    std::vector<std::string> watch_now = watch;
-    if (std::find(watch.begin(), watch.end(), "nope2") != watch.end()) watch.pop_back();  // the model keeps the last good list
+    if (g.chance(10)) {
+      // Held: with rules on it or none (b0 carries no rule's input), watched or not.
+      cap_now.hold.clear();
+      if (g.chance(50)) cap_now.hold.push_back("a0");
+      if (g.chance(50)) cap_now.hold.push_back("b0");
+      if (wild && g.chance(30)) cap_now.hold.push_back("nope3");
+    }
 
     const std::vector<RuleSpec> merged = merge(table, remove, add);
     // Counters: slots new to the table must start from zero (stale values planted here), slots of rules
@@ -429,7 +436,7 @@ void random_changes(uint32_t seed, bool egress_packet) {
     for (uint32_t s : old_rule_slots) counter_set(cb.rule(s) + kRulePackets, 5);
     const std::string before = delta.describe();
     const uint64_t gen = generation(delta);
-    const std::string got = outcome([&] { delta.update_rules(remove, add, watch_now); });
+    const std::string got = outcome([&] { delta.update_rules(remove, add, cap_now); });
     for (uint32_t s : old_rule_slots) CHILD_CHECK(counter_get(cb.rule(s) + kRulePackets) == 5);
     for (uint32_t s : new_rule_slots) CHILD_CHECK(counter_get(cb.rule(s) + kRulePackets) == (got.empty() ? 0 : 7));
     for (uint32_t s : new_out_slots) CHILD_CHECK(counter_get(cb.output(s) + kOutPackets) == (got.empty() ? 0 : 7));
@@ -441,7 +448,7 @@ void random_changes(uint32_t seed, bool egress_packet) {
       if (!ids.insert(add[i].id).second) want = std::to_string(EINVAL) + " setRules: EINVAL — add[" + std::to_string(i) + "] repeats rule id " + add[i].id;
     for (const std::string& id : remove)
       if (want.empty() && !known.count(id)) want = std::to_string(EINVAL) + " setRules: EINVAL — remove names rule " + id + ", which is not in the table";
-    if (want.empty()) want = outcome([&] { whole.set_rules(merged, watch_now); });
+    if (want.empty()) want = outcome([&] { whole.set_rules(merged, cap_now); });
     if (!same(got, want, "outcomes")) {
       std::printf("    seed %u step %d\n", seed, step);
       CHILD_CHECK(!"update_rules and set_rules disagree");
@@ -454,6 +461,7 @@ void random_changes(uint32_t seed, bool egress_packet) {
     }
     ++applied;
     table = merged;
+    cap = cap_now;
     most = std::max(most, table.size());
     {
       std::set<uint32_t> dsts;
@@ -464,14 +472,14 @@ void random_changes(uint32_t seed, bool egress_packet) {
     CHILD_CHECK(same(text(delta.specs()), text(table), "specs"));
     const std::string now = delta.describe();
     if (!same(now, whole.describe(), "update_rules and set_rules tables") ||
-        !same(without_templates(now), expected_table(table, watch, small_rings(egress_packet)), "the table and what its rules need")) {
+        !same(without_templates(now), expected_table(table, cap, small_rings(egress_packet)), "the table and what its rules need")) {
       std::printf("    seed %u step %d\n", seed, step);
       CHILD_CHECK(!"tables differ");
     }
     if (step % 50 == 49) {
       // A fresh engine given the list at once: nothing of the history (sockets, positions, queues) shows.
       Engine fresh(small_rings(egress_packet));
-      fresh.set_rules(table, watch);
+      fresh.set_rules(table, cap);
       CHILD_CHECK(same(delta.describe(), fresh.describe(), "update_rules and a fresh engine's tables"));
     }
   }
@@ -482,7 +490,7 @@ void random_changes(uint32_t seed, bool egress_packet) {
   std::vector<std::string> all;
   for (const RuleSpec& r : table) all.push_back(r.id);
   delta.update_rules(all, {}, {});
-  whole.set_rules({}, {});
+  whole.set_rules({}, {});  // and the capture lists: empty
   CHILD_CHECK(same(delta.describe(), whole.describe(), "emptied tables"));
   CHILD_CHECK(same(delta.describe(), "rules 0 at 0 positions\n", "an empty table"));
 }
@@ -493,10 +501,10 @@ RuleSpec rule(const std::string& id, uint32_t slot, uint32_t group, uint16_t por
 
 /* update_rules refuses with @msg (errno @err) and leaves the table as it was. */
 void expect_refused(Engine& e, const std::vector<std::string>& remove, const std::vector<RuleSpec>& add, int err, const std::string& msg,
-                    const std::vector<std::string>& watch = {}) {
+                    const Capture& cap = {}) {
   const std::string before = e.describe();
   const uint64_t gen = generation(e);
-  const std::string got = outcome([&] { e.update_rules(remove, add, watch); });
+  const std::string got = outcome([&] { e.update_rules(remove, add, cap); });
   if (!same(got, std::to_string(err) + " " + msg, "refusal")) CHILD_CHECK(!"unexpected outcome");
   CHILD_CHECK(same(e.describe(), before, "table after a refused change"));
   CHILD_CHECK(generation(e) == gen);
@@ -543,7 +551,7 @@ TEST_CASE(rule_update_refusals_leave_the_table_untouched) {
         RuleSpec nodev = rule("d", 4, 0xef010104, 5000, 4);
         nodev.in_ifname = "nope0";
         expect_refused(e, {}, {nodev}, ENODEV, "bind(AF_PACKET, nope0): ENODEV — interface does not exist");
-        expect_refused(e, {}, {rule("d", 4, 0xef010104, 5000, 4)}, ENODEV, "bind(AF_PACKET, nope1): ENODEV — interface does not exist", {"nope1"});
+        expect_refused(e, {}, {rule("d", 4, 0xef010104, 5000, 4)}, ENODEV, "bind(AF_PACKET, nope1): ENODEV — interface does not exist", Capture{{"nope1"}, {}});
         // A new input socket (on a1) and new joins on a0 are made before the output fails: all undone.
         RuleSpec other_if = rule("d", 4, 0xef010104, 5000, 4);
         other_if.in_ifname = "a1";

@@ -124,7 +124,7 @@ async function bringUp(s: Settings, config: ConfigFile, log: Logger, started: St
 
   rules = new RuleService({
     dataPlane: pool, state: new StateFile(stateFile, seq), log,
-    ...(plane ? { compose: plane.mrib.compose, watch: plane.watch } : {}),
+    ...(plane ? { compose: plane.mrib.compose, capture: plane.capture } : {}),
     ...(Number.isFinite(pool.limits.maxRuleSlots) ? { maxRuleSlots: pool.limits.maxRuleSlots } : {}),
     ...(Number.isFinite(pool.limits.maxOutputSlots) ? { maxOutputSlots: pool.limits.maxOutputSlots } : {}),
   });

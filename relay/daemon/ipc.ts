@@ -2,10 +2,10 @@
  * Messages between the supervisor and its data-plane workers over the fork() IPC channel
  * (serialization: 'advanced', so bigint counters and Maps cross as they are).
  *
- *   supervisor → worker: { type: 'init', index, options, rules, watch? }  construct Engine, setRules, start
- *                        { type: 'setRules', seq, rules, watch? }  swap the table (all-or-nothing);
- *                                                               watch = PIM interfaces (source discovery)
- *                        { type: 'updateRules', seq, remove, add, watch? }  the same, sent as the change
+ *   supervisor → worker: { type: 'init', index, options, rules, capture? }  construct Engine, setRules, start
+ *                        { type: 'setRules', seq, rules, capture? }  swap the table (all-or-nothing);
+ *                                                               capture = { watch, hold } (engine Capture)
+ *                        { type: 'updateRules', seq, remove, add, capture? }  the same, sent as the change
  *                                                               from the table the worker last accepted
  *                        { type: 'counters', seq }              counter snapshot
  *                        { type: 'stop' }                       stop the engine and exit 0
@@ -14,7 +14,7 @@
  *                        { type: 'fatal', error }               init failed; the worker exits 1
  *                        { type: 'sources', reports }           PIM source reports of the engine
  */
-import type { EngineCounters, EngineOptions, EngineRule, SourceReport } from '../engine/types.js';
+import type { Capture, EngineCounters, EngineOptions, EngineRule, SourceReport } from '../engine/types.js';
 
 /** An engine failure as it crosses the IPC channel (EngineError's fields). */
 export interface WireEngineError {
@@ -26,9 +26,9 @@ export interface WireEngineError {
 }
 
 export type ToWorker =
-  | { type: 'init'; index: number; options: EngineOptions; rules: EngineRule[]; watch?: string[] }
-  | { type: 'setRules'; seq: number; rules: EngineRule[]; watch?: string[] }
-  | { type: 'updateRules'; seq: number; remove: string[]; add: EngineRule[]; watch?: string[] }
+  | { type: 'init'; index: number; options: EngineOptions; rules: EngineRule[]; capture?: Capture }
+  | { type: 'setRules'; seq: number; rules: EngineRule[]; capture?: Capture }
+  | { type: 'updateRules'; seq: number; remove: string[]; add: EngineRule[]; capture?: Capture }
   | { type: 'counters'; seq: number }
   | { type: 'stop' };
 

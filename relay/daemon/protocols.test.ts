@@ -20,3 +20,16 @@ describe('protocol plane wiring', () => {
     expect(seen.mock.calls).toEqual([['eth1', '239.1.2.3'], ['eth1', '239.1.2.3'], ['eth1', '239.1.2.3']]);
   });
 });
+
+describe('what the engines capture besides the rules', () => {
+  it('watches the PIM interfaces and holds the interfaces learned routes capture on (IGMP\'s and its upstreams, not PIM\'s)', () => {
+    const withUpstream = parseProtocolSections({
+      igmp: { enabled: true, querier_interfaces: ['eth1', 'eth2'], upstream_interfaces: ['up0'] },
+      pim: { enabled: true, interfaces: [{ name: 'eth0' }], rp_address: '10.0.0.9' },
+    }, {});
+    const plane = createProtocolPlane(withUpstream, { log, recompile: async () => {} })!;
+    const c = plane.capture();
+    expect(c.watch).toEqual(['eth0']);
+    expect([...c.hold].sort()).toEqual(['eth1', 'eth2', 'up0']);
+  });
+});

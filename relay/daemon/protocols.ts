@@ -25,14 +25,18 @@ import { relativeTimes } from '../protocols/pim/view-times.js';
 import { readInterfaces } from './interfaces.js';
 import type { Logger } from './log.js';
 import { kernelRpf, limitRpf, watchRoutes } from './unicast-rpf.js';
-import type { SourceReport } from '../engine/types.js';
+import type { Capture, SourceReport } from '../engine/types.js';
 
 export interface ProtocolPlane {
   host: ProtocolHost;
   mrib: Mrib;
   api: ProtocolsApi;
-  /** Interfaces the engines watch for new sources (PIM's). */
-  watch(): string[];
+  /**
+   * What the engines capture on besides the rules' inputs: PIM's interfaces are watched for new
+   * sources; the interfaces learned routes capture on (IGMP's, its upstreams) are held open, so a
+   * join installs a route on a socket that is already there.
+   */
+  capture(): Capture;
   /** Source reports of the engines (SourceReport) → PIM's dataArrived. */
   sourcesSeen(reports: SourceReport[]): void;
   families(): Family[];
@@ -76,11 +80,12 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
     });
   }
   const upstream = settings.igmp?.upstream_interfaces ?? [];
+  // PIM's RPF decides what may arrive on a PIM interface; IGMP-learned captures stay off them.
+  const inputInterfaces = () => [...host.interfaceNames(), ...upstream].filter((i) => !pimIfs().includes(i));
   const mrib = new Mrib({
     routes: () => host.routes(),
     members: (ifname, group) => igmp?.members(ifname, group) ?? null,
-    // PIM's RPF decides what may arrive on a PIM interface; IGMP-learned captures stay off them.
-    inputInterfaces: () => [...host.interfaceNames(), ...upstream].filter((i) => !pimIfs().includes(i)),
+    inputInterfaces,
     pimInterfaces: pimIfs,
     now: () => host.clock.now(),
   });
@@ -128,7 +133,7 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
   };
   return {
     host, mrib, api,
-    watch: pimIfs,
+    capture: () => ({ watch: pimIfs(), hold: inputInterfaces() }),
     sourcesSeen(reports) {
       if (!pim) return;
       for (const r of reports) {

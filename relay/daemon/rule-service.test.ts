@@ -217,6 +217,30 @@ describe('RuleService following interfaces', () => {
     expect(dp.table.map((r) => r.id)).toEqual(['a']);
   });
 
+  test('the engines capture on the protocol interfaces that exist, with every change; one that appears, is re-created or vanishes is followed by refresh', async () => {
+    const ifs: Record<string, number> = { eth0: 2, eth1: 3 };
+    const dp = new MemoryDataPlane();
+    const svc = new RuleService({ dataPlane: dp, log: silentLogger(), interfaceIndex: (n) => ifs[n], capture: () => ({ watch: ['eth0', 'pim9'], hold: ['eth1', 'up0'] }) });
+    await svc.replaceAll([]);
+    expect(dp.capture).toEqual({ watch: ['eth0'], hold: ['eth1'] });
+    await svc.add(mk(5000, 'a'));
+    expect(dp.lastHow).toBe('delta');
+    expect(dp.capture).toEqual({ watch: ['eth0'], hold: ['eth1'] });
+    ifs.up0 = 4;
+    await svc.refresh();
+    expect(dp.capture).toEqual({ watch: ['eth0'], hold: ['eth1', 'up0'] });
+    const applies = dp.applied.length;
+    await svc.refresh();
+    expect(dp.applied.length).toBe(applies); // nothing changed: nothing applied
+    ifs.up0 = 5; // re-created: the engine holds the old index, so the table is rebuilt
+    await svc.refresh();
+    expect(dp.applied.length).toBe(applies + 1);
+    expect(dp.lastHow).toBe('rebuild');
+    delete ifs.up0;
+    await svc.refresh();
+    expect(dp.capture).toEqual({ watch: ['eth0'], hold: ['eth1'] });
+  });
+
   test('a vanished interface withdraws only its rules, and other changes still apply', async () => {
     const ifs: Record<string, number> = { eth0: 2, eth1: 3, eth2: 4 };
     const { dp, svc } = await withIfaces(ifs);

@@ -22,7 +22,7 @@
  */
 import type { AddOutcome, RuleView } from '../control/api.js';
 import type { RuleOrigin, StateChange, StateFile, StoredRule } from '../config/state.js';
-import type { EngineRule } from '../engine/types.js';
+import { type Capture, type EngineRule, NO_CAPTURE } from '../engine/types.js';
 import { McrError } from '../errors.js';
 import { type Rule, inputKey, outputKey } from '../model/rule.js';
 import { findDuplicate } from '../model/validate.js';
@@ -50,8 +50,8 @@ export interface RuleServiceOptions {
    * members-only outputs filtered; relay/protocols/mrib). Default: the static rules as they are.
    */
   compose?: (usable: Rule[], exists: (ifname: string) => boolean) => PlannedRule[];
-  /** Interfaces whose new sources the engines report (PIM's); missing ones are left out. */
-  watch?: () => string[];
+  /** What the engines capture on besides the rules' inputs (PIM's and IGMP's interfaces); missing ones are left out. */
+  capture?: () => Capture;
 }
 
 export class RuleService {
@@ -84,7 +84,7 @@ export class RuleService {
   private queue: Promise<unknown> = Promise.resolve();
   /** The table the data plane runs (what a failed save rolls back to). */
   private applied: EngineRule[] = [];
-  private appliedWatch: string[] = [];
+  private appliedCapture: Capture = NO_CAPTURE;
 
   constructor(private readonly o: RuleServiceOptions) {
     this.ruleSlots = new SlotMap(o.maxRuleSlots ?? 4096, 'rule');
@@ -208,8 +208,12 @@ export class RuleService {
       const readdressed = [...outputs].filter((n) => changed(n, (was, now) => was.ifindex === now.ifindex && egressKey(was) !== egressKey(now)));
       const becameReady = this.rules.some((r) => this.waiting.has(r.id) && missingInterface(r, look) === undefined);
       const vanished = installed.some((r) => missingInterface(r, look) !== undefined);
-      if (!moved.length && !readdressed.length && !becameReady && !vanished) {
-        this.reconciled = usedInterfaces(installed, look);
+      // A captured interface that appeared, vanished or was re-created (the engine holds it by index).
+      const capture = this.captureFor(look);
+      const recaptured = JSON.stringify(capture) !== JSON.stringify(this.appliedCapture) ||
+        [...capture.watch, ...capture.hold].some((n) => changed(n, (was, now) => was.ifindex !== now.ifindex));
+      if (!moved.length && !readdressed.length && !becameReady && !vanished && !recaptured) {
+        this.reconciled = usedInterfaces(installed, look, capture);
         return;
       }
       for (const n of readdressed) {
@@ -259,12 +263,12 @@ export class RuleService {
     const engineAdd = add && miss === undefined ? withSlots(asPlanned([add]), rulePlan, outPlan) : [];
     // An id both removed and added is a replacement: the engine takes it as an add (tableDelta's form).
     const dropped = new Set(remove.filter((r) => !this.waiting.has(r.id) && !engineAdd.some((e) => e.id === r.id)).map((r) => r.id));
-    const previous = { applied: this.applied, watch: this.appliedWatch };
+    const previous = { applied: this.applied, capture: this.appliedCapture };
     const out = new Set(remove.map((r) => r.id));
     const applied = this.applied.filter((r) => !out.has(r.id)).concat(engineAdd);
     if (dropped.size || engineAdd.length) {
       try {
-        await this.o.dataPlane.apply(applied, this.appliedWatch, { remove: [...dropped], add: engineAdd });
+        await this.o.dataPlane.apply(applied, this.appliedCapture, { remove: [...dropped], add: engineAdd });
       } catch (err) {
         // As applyPlan: an interface that changed meanwhile must not refuse this change; the full plan
         // makes the rules on it wait. A refusal with the interfaces unchanged is the answer.
@@ -310,7 +314,7 @@ export class RuleService {
    * what is saved and what the client was told always agree.
    */
   private async commit(next: StoredRule[], persist: StateChange | 'snapshot' | false, look?: Lookup, reconcile = false): Promise<void> {
-    const previous = { applied: this.applied, watch: this.appliedWatch };
+    const previous = { applied: this.applied, capture: this.appliedCapture };
     // refresh()'s own commit follows interface changes: every rule is built again against them.
     const plan = await this.applyPlan(next, look, reconcile);
     if (persist) await this.persist(persist, next, previous);
@@ -326,14 +330,14 @@ export class RuleService {
   }
 
   /** Save `next` (a journal line for `change`, or a snapshot); on failure put `previous` back in the engine and throw. */
-  private async persist(change: StateChange | 'snapshot', next: StoredRule[], previous: { applied: EngineRule[]; watch: string[] }): Promise<void> {
+  private async persist(change: StateChange | 'snapshot', next: StoredRule[], previous: { applied: EngineRule[]; capture: Capture }): Promise<void> {
     const state = this.o.state;
     if (!state) return;
     try {
       if (change === 'snapshot') await state.save(next);
       else await state.record(change, () => next);
     } catch (err) {
-      await this.o.dataPlane.apply(previous.applied, previous.watch).catch((back: Error) => {
+      await this.o.dataPlane.apply(previous.applied, previous.capture).catch((back: Error) => {
         this.o.log.error('previous rule table not restored after a failed save', { error: back.message });
       });
       this.o.log.error('state file not written; change refused, running rules unchanged', { error: (err as Error).message });
@@ -368,14 +372,14 @@ export class RuleService {
     const plan = this.plan(rules, look);
     const how = rebuild ? 'rebuild' as const : undefined;
     try {
-      await this.o.dataPlane.apply(plan.engine, plan.watch, how);
+      await this.o.dataPlane.apply(plan.engine, plan.capture, how);
       return plan;
     } catch (err) {
       const now = this.read();
       if (![...plan.used].some(([n, was]) => now(n)?.ifindex !== was.ifindex)) throw err;
       this.o.log.info('interfaces changed while the rule table was applied; applying it again', { error: (err as Error).message });
       const again = this.plan(rules, now);
-      await this.o.dataPlane.apply(again.engine, again.watch, how);
+      await this.o.dataPlane.apply(again.engine, again.capture, how);
       return again;
     }
   }
@@ -391,14 +395,21 @@ export class RuleService {
       if (miss !== undefined) waiting.set(r.id, miss);
       return miss === undefined;
     });
-    const used = usedInterfaces(usable, look);
+    const capture = this.captureFor(look);
+    const used = usedInterfaces(usable, look, capture);
     const table = (this.o.compose ?? asPlanned)(usable, (n) => look(n) !== undefined);
     const staticIds = new Set(rules.map((r) => r.id));
     const rulePlan = this.ruleSlots.plan([...staticIds, ...table.map((r) => r.id).filter((id) => !staticIds.has(id))]);
     const outPlan = this.outputSlots.plan(new Set([...rules.flatMap((r) => r.outputs.map((o) => outputKey(r.id, o))), ...table.flatMap((r) => r.outputs.map((o) => o.key))]));
     const engine = withSlots(table, rulePlan, outPlan);
-    const watch = (this.o.watch?.() ?? []).filter((n) => look(n) !== undefined);
-    return { engine, watch, rulePlan, outPlan, waiting, used, look };
+    return { engine, capture, rulePlan, outPlan, waiting, used, look };
+  }
+
+  /** What the engines should capture on besides the rules' inputs: the interfaces of it that exist. */
+  private captureFor(look: Lookup): Capture {
+    const wanted = this.o.capture?.() ?? NO_CAPTURE;
+    const present = (names: string[]) => names.filter((n) => look(n) !== undefined);
+    return { watch: present(wanted.watch), hold: present(wanted.hold) };
   }
 
   /**
@@ -409,7 +420,7 @@ export class RuleService {
     this.ruleSlots.commit(plan.rulePlan);
     this.outputSlots.commit(plan.outPlan);
     this.applied = plan.engine;
-    this.appliedWatch = plan.watch;
+    this.appliedCapture = plan.capture;
     this.waiting = plan.waiting;
     this.installedIfs = new Map(plan.used);
     if (reconcile) this.reconciled = plan.used;
@@ -453,9 +464,10 @@ function interfacesOf(r: Rule): string[] {
 }
 
 /** The interfaces `rules` use that exist, as `look` has them. */
-function usedInterfaces(rules: Rule[], look: Lookup): Map<string, InterfaceState> {
+/** The interfaces `rules` and `capture` use, as `look` sees them. */
+function usedInterfaces(rules: Rule[], look: Lookup, capture: Capture): Map<string, InterfaceState> {
   const used = new Map<string, InterfaceState>();
-  for (const n of rules.flatMap(interfacesOf)) {
+  for (const n of [...rules.flatMap(interfacesOf), ...capture.watch, ...capture.hold]) {
     const i = look(n);
     if (i) used.set(n, i);
   }
@@ -475,7 +487,7 @@ type Lookup = (name: string) => InterfaceState | undefined;
 
 interface Plan {
   engine: EngineRule[];
-  watch: string[];
+  capture: Capture;
   rulePlan: Map<string, number>;
   outPlan: Map<string, number>;
   waiting: Map<string, string>;

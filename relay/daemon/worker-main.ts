@@ -4,21 +4,21 @@
  * The engine runs on its own thread, so this process's event loop only handles IPC.
  */
 import { Engine } from '../engine/engine.js';
-import type { EngineOptions, EngineRule } from '../engine/types.js';
+import type { Capture, EngineOptions, EngineRule } from '../engine/types.js';
 import { type FromWorker, type ToWorker, toWireError } from './ipc.js';
 import { afterStart } from './least-privilege.js';
 
 const send = (m: FromWorker) => process.send?.(m);
 let engine: Engine | undefined;
 
-async function init(options: EngineOptions, rules: EngineRule[], watch: string[] = []): Promise<void> {
+async function init(options: EngineOptions, rules: EngineRule[], capture?: Capture): Promise<void> {
   try {
     // A data-plane worker needs CAP_NET_RAW and nothing else, however it was started.
     afterStart();
     engine = new Engine(options);
     // PIM source reports are rare (rate-limited in the engine): each batch goes on as it comes.
     engine.onSources((reports) => send({ type: 'sources', reports }));
-    engine.setRules(rules, watch);
+    engine.setRules(rules, capture);
     engine.start();
     send({ type: 'ready', maxRuleSlots: Engine.MAX_RULE_SLOTS, maxOutputSlots: Engine.MAX_OUTPUT_SLOTS });
   } catch (err) {
@@ -33,14 +33,14 @@ let ready: Promise<void> = Promise.resolve();
 process.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'init':
-      ready = init(m.options, m.rules, m.watch);
+      ready = init(m.options, m.rules, m.capture);
       break;
     case 'setRules':
     case 'updateRules':
       void ready.then(() => {
         try {
-          if (m.type === 'setRules') engine!.setRules(m.rules, m.watch);
-          else engine!.updateRules(m.remove, m.add, m.watch);
+          if (m.type === 'setRules') engine!.setRules(m.rules, m.capture);
+          else engine!.updateRules(m.remove, m.add, m.capture);
           send({ type: 'reply', seq: m.seq, ok: true });
         } catch (err) {
           send({ type: 'reply', seq: m.seq, ok: false, error: toWireError(err) });

@@ -9,7 +9,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { WorkerState, WorkerView } from '../control/api.js';
-import type { EngineCounters, EngineOptions, EngineRule, SourceReport } from '../engine/types.js';
+import { type Capture, type EngineCounters, type EngineOptions, type EngineRule, NO_CAPTURE, type SourceReport } from '../engine/types.js';
 import { McrError } from '../errors.js';
 import type { DataPlane } from './data-plane.js';
 import type { FromWorker, ToWorker, WireEngineError } from './ipc.js';
@@ -61,7 +61,7 @@ interface Worker {
 export class WorkerPool implements DataPlane {
   private readonly pool: Worker[];
   private table: EngineRule[] = [];
-  private watch: string[] = [];
+  private capture: Capture = NO_CAPTURE;
   /** Bumped by every accepted table: a worker at this version gets changes as deltas. */
   private version = 0;
   /** Counters of worker instances that have exited (as last read), so totals survive restarts. */
@@ -92,20 +92,20 @@ export class WorkerPool implements DataPlane {
     }));
   }
 
-  async apply(rules: EngineRule[], watch: string[] = [], how?: TableDelta | 'rebuild'): Promise<void> {
+  async apply(rules: EngineRule[], capture: Capture = NO_CAPTURE, how?: TableDelta | 'rebuild'): Promise<void> {
     const live = this.pool.filter((w) => w.state === 'running' || w.state === 'starting' || w.state === 'restarting');
     if (live.length === 0) throw new McrError({ code: 'EWORKER', detail: 'no data-plane worker is running (see mcrctl workers)' });
     // Workers on the current table get only the change (one rule of 10,000 crosses as one rule);
     // any other (just restarted, or left behind by a failed rollback) gets the whole table.
     const delta = how === 'rebuild' ? undefined : how ?? tableDelta(this.table, rules);
     const change = (w: Worker): Extract<ToWorker, { seq: number }> => delta && w.version === this.version
-      ? { type: 'updateRules', seq: 0, ...delta, watch }
-      : { type: 'setRules', seq: 0, rules, watch };
-    const results = await Promise.allSettled(live.map((w) => this.applyTo(w, change, { type: 'setRules', seq: 0, rules, watch })));
+      ? { type: 'updateRules', seq: 0, ...delta, capture }
+      : { type: 'setRules', seq: 0, rules, capture };
+    const results = await Promise.allSettled(live.map((w) => this.applyTo(w, change, { type: 'setRules', seq: 0, rules, capture })));
     const bad = results.findIndex((r) => r.status === 'rejected');
     if (bad === -1) {
       this.table = rules;
-      this.watch = watch;
+      this.capture = capture;
       this.version++;
       for (const w of live) w.version = this.version;
       return;
@@ -114,7 +114,7 @@ export class WorkerPool implements DataPlane {
     // A refusal leaves a worker's table as it was; a timeout may not have: send it everything next time.
     live.forEach((w, i) => { if (results[i]!.status === 'rejected') w.version = -1; });
     const took = live.filter((_, i) => results[i]!.status === 'fulfilled');
-    const back = await Promise.allSettled(took.map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table, watch: this.watch })));
+    const back = await Promise.allSettled(took.map((w) => this.call(w, { type: 'setRules', seq: 0, rules: this.table, capture: this.capture })));
     took.forEach((w, i) => { w.version = back[i]!.status === 'fulfilled' ? this.version : -1; });
     throw (results[bad] as PromiseRejectedResult).reason;
   }
@@ -210,7 +210,7 @@ export class WorkerPool implements DataPlane {
     child.on('message', (m: FromWorker) => this.onMessage(w, m));
     child.on('exit', (code, signal) => this.onExit(w, child, code, signal));
     child.on('error', (err) => this.onError(w, err));
-    child.send({ type: 'init', index: w.index, options, rules: this.table, watch: this.watch } satisfies ToWorker);
+    child.send({ type: 'init', index: w.index, options, rules: this.table, capture: this.capture } satisfies ToWorker);
     w.version = this.version;
     this.o.log.info('worker starting', { worker: w.index, pid: child.pid });
     return new Promise((resolve) => { w.onReady = resolve; });

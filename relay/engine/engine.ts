@@ -13,16 +13,18 @@
  */
 import { loadNative, type NativeEngineHandle, type NativeLayout, type NativeParsedFrame } from './native.js';
 import { engineOptionsSchema } from './options.js';
-import type {
-  EngineCounters,
-  EngineOptions,
-  EngineRule,
-  GlobalCounters,
-  MalformedReason,
-  OutputCounters,
-  RuleCounters,
-  SourceReport,
-  SourceWatchEvent,
+import {
+  type Capture,
+  type EngineCounters,
+  type EngineOptions,
+  type EngineRule,
+  type GlobalCounters,
+  type MalformedReason,
+  NO_CAPTURE,
+  type OutputCounters,
+  type RuleCounters,
+  type SourceReport,
+  type SourceWatchEvent,
 } from './types.js';
 
 /** A setup failure of the engine (a syscall failed), e.g. `bind(AF_PACKET, eth9): ENODEV — interface does not exist`. */
@@ -88,6 +90,14 @@ function checkInt(path: string, v: unknown, lo: number, hi: number): void {
 
 function checkString(path: string, v: unknown): void {
   if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${path}: expected a non-empty string, got ${describe(v)}`);
+}
+
+function checkCapture(call: string, capture: Capture): void {
+  for (const key of ['watch', 'hold'] as const) {
+    const names: unknown = capture?.[key];
+    if (!Array.isArray(names)) throw new TypeError(`${call} capture.${key}: expected an array of interface names, got ${describe(names)}`);
+    names.forEach((n, i) => checkString(`${call} capture.${key}[${i}]`, n));
+  }
 }
 
 /** The options against the one engine schema (options.ts); a TypeError names the first bad field. */
@@ -192,13 +202,14 @@ export class Engine {
 
   /**
    * Replace the whole rule table, all or nothing. Sockets and joins are set up before the atomic swap;
-   * on failure an EngineError is thrown and the running table keeps forwarding untouched.
+   * on failure an EngineError is thrown and the running table keeps forwarding untouched. `capture`:
+   * the interfaces captured on besides the rules' inputs (Capture).
    */
-  setRules(rules: EngineRule[], watch: string[] = []): void {
+  setRules(rules: EngineRule[], capture: Capture = NO_CAPTURE): void {
     validateRules(rules, this.#layout);
-    watch.forEach((w, i) => checkString(`setRules watch[${i}]`, w));
+    checkCapture('setRules', capture);
     try {
-      this.#native.setRules(rules, watch);
+      this.#native.setRules(rules, capture);
     } catch (err) {
       rethrow(err);
     }
@@ -209,15 +220,15 @@ export class Engine {
    * Change the running table by rule id: take out `remove`, put in `add` (an id already there is
    * replaced). All or nothing, like setRules, but only the change crosses into the addon, so a change
    * to a table of thousands of rules costs the native rebuild, not a copy of every rule. An id in
-   * `remove` the engine does not run is EngineError EINVAL. `watch` as for setRules (the whole list).
+   * `remove` the engine does not run is EngineError EINVAL. `capture` as for setRules (whole lists).
    */
-  updateRules(remove: string[], add: EngineRule[], watch: string[] = []): void {
+  updateRules(remove: string[], add: EngineRule[], capture: Capture = NO_CAPTURE): void {
     if (!Array.isArray(remove) || !remove.every((id) => typeof id === 'string'))
       throw new TypeError(`updateRules: expected an array of rule ids, got ${describe(remove)}`);
     validateRules(add, this.#layout);
-    watch.forEach((w, i) => checkString(`updateRules watch[${i}]`, w));
+    checkCapture('updateRules', capture);
     try {
-      this.#native.updateRules(remove, add, watch);
+      this.#native.updateRules(remove, add, capture);
     } catch (err) {
       rethrow(err);
     }
@@ -227,7 +238,7 @@ export class Engine {
 
   /**
    * Receive PIM source reports (SourceReport) in batches on this thread; call once, before start().
-   * `watch` interfaces of setRules and `reportLocal` outputs produce them.
+   * `capture.watch` interfaces of setRules and `reportLocal` outputs produce them.
    */
   onSources(cb: (reports: SourceReport[]) => void): void {
     if (typeof cb !== 'function') throw new TypeError(`onSources: expected a function, got ${describe(cb)}`);

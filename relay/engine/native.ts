@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineOptions, EngineRule, SourceReport } from './types.js';
+import type { Capture, EngineOptions, EngineRule, SourceReport } from './types.js';
 
 /** Offsets (in 64-bit words) of the counter block, exported by native/engine/addon/layout_wrap.cc. */
 export interface NativeLayout {
@@ -57,8 +57,8 @@ export interface NativeParsedFrame {
 }
 
 export interface NativeEngineHandle {
-  setRules(rules: EngineRule[], watch?: string[]): void;
-  updateRules(remove: string[], add: EngineRule[], watch?: string[]): void;
+  setRules(rules: EngineRule[], capture?: Capture): void;
+  updateRules(remove: string[], add: EngineRule[], capture?: Capture): void;
   onSources(cb: (reports: SourceReport[]) => void): void;
   start(): void;
   stop(): void;

@@ -118,6 +118,17 @@ export interface EngineOutput {
 export type RegisterInner = Record<string, never> | { source: string; group: string; port: number; ttl: number; tos?: number };
 
 /**
+ * What the engines capture on besides their rules' inputs (native/engine/core/engine.h, Capture), by
+ * interface name. `watch`: PIM interfaces, where every multicast datagram is checked for new sources.
+ * `hold`: protocol interfaces, whose capture socket stays open with no route on it, so that a route
+ * learned there (an IGMP join) forwards at once instead of waiting ~10 ms for the kernel to set up a
+ * new socket's ring (and another ~10 ms when the last leave would close it).
+ */
+export interface Capture { watch: string[]; hold: string[] }
+
+export const NO_CAPTURE: Capture = Object.freeze({ watch: [], hold: [] }) as Capture;
+
+/**
  * A PIM source report of the engine (native/engine/core/source_watch.h): (S,G) arrived on `ifindex`, the
  * first datagram of the flow and then every 20 s while it flows; `local`: a stream a static output
  * re-originates onto `ifindex` (source 0.0.0.0 = that interface's own address).

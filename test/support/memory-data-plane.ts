@@ -6,7 +6,7 @@
 import type { WorkerView } from '../../relay/control/api.js';
 import type { DataPlane } from '../../relay/daemon/data-plane.js';
 import { type TableDelta, tableDelta } from '../../relay/daemon/table-delta.js';
-import type { EngineCounters, EngineRule } from '../../relay/engine/types.js';
+import { type Capture, type EngineCounters, type EngineRule, NO_CAPTURE } from '../../relay/engine/types.js';
 import { McrError } from '../../relay/errors.js';
 
 export class MemoryDataPlane implements DataPlane {
@@ -22,7 +22,10 @@ export class MemoryDataPlane implements DataPlane {
   /** How the last apply() was asked to install its table (tests check that a refresh rebuilds). */
   lastHow: 'delta' | 'rebuild' | 'computed' | undefined;
 
-  async apply(rules: EngineRule[], _watch?: string[], how?: TableDelta | 'rebuild'): Promise<void> {
+  /** What the last accepted apply() captured on besides the rules' inputs. */
+  capture: Capture = NO_CAPTURE;
+
+  async apply(rules: EngineRule[], capture: Capture = NO_CAPTURE, how?: TableDelta | 'rebuild'): Promise<void> {
     this.lastHow = how === undefined ? 'computed' : how === 'rebuild' ? 'rebuild' : 'delta';
     const delta = how === 'rebuild' ? undefined : how;
     if (delta) {
@@ -36,6 +39,7 @@ export class MemoryDataPlane implements DataPlane {
       throw new McrError({ code: 'EENGINE', detail: `the packet engine refused the rule table: ${m}` });
     }
     this.table = structuredClone(rules);
+    this.capture = structuredClone(capture);
     this.applied.push(this.table);
   }
 

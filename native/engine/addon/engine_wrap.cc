@@ -231,17 +231,27 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return rules;
   }
 
-  /* The interfaces whose new sources are reported (PIM): an optional array of names at @v. */
-  static std::vector<std::string> watch_list(Napi::Env env, const Napi::Value& v) {
-    std::vector<std::string> watch;
-    if (v.IsUndefined()) return watch;
-    if (!v.IsArray()) type_error(env, "watch", "an array of interface names");
-    Napi::Array w = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < w.Length(); ++i) {
-      if (!w.Get(i).IsString()) type_error(env, "watch[" + std::to_string(i) + "]", "an interface name");
-      watch.push_back(w.Get(i).As<Napi::String>().Utf8Value());
+  /* An optional array of interface names at capture.@key. */
+  static std::vector<std::string> names_at(Napi::Env env, const Napi::Object& capture, const char* key) {
+    std::vector<std::string> names;
+    const Napi::Value v = capture.Get(key);
+    if (v.IsUndefined()) return names;
+    const std::string at = std::string("capture.") + key;
+    if (!v.IsArray()) type_error(env, at, "an array of interface names");
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      if (!a.Get(i).IsString()) type_error(env, at + "[" + std::to_string(i) + "]", "an interface name");
+      names.push_back(a.Get(i).As<Napi::String>().Utf8Value());
     }
-    return watch;
+    return names;
+  }
+
+  /* What is captured besides the rules' inputs (Capture): an optional { watch?, hold? } at @v. */
+  static Capture capture_at(Napi::Env env, const Napi::Value& v) {
+    if (v.IsUndefined()) return {};
+    if (!v.IsObject() || v.IsArray()) type_error(env, "capture", "an object { watch?: string[], hold?: string[] }");
+    const Napi::Object o = v.As<Napi::Object>();
+    return Capture{names_at(env, o, "watch"), names_at(env, o, "hold")};
   }
 
   /* Run a table change, turning engine failures into JS errors. */
@@ -256,16 +266,16 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     }
   }
 
-  /* setRules(rules: EngineRule[], watch?: string[]): see Engine::set_rules. */
+  /* setRules(rules: EngineRule[], capture?: Capture): see Engine::set_rules. */
   Napi::Value SetRules(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::vector<RuleSpec> rules = rule_specs(env, info[0], "rules");
-    std::vector<std::string> watch = watch_list(env, info[1]);
-    change(env, "setRules", [&] { engine_->set_rules(std::move(rules), std::move(watch)); });
+    Capture capture = capture_at(env, info[1]);
+    change(env, "setRules", [&] { engine_->set_rules(std::move(rules), std::move(capture)); });
     return env.Undefined();
   }
 
-  /* updateRules(removeIds: string[], add: EngineRule[], watch?: string[]): see Engine::update_rules. */
+  /* updateRules(removeIds: string[], add: EngineRule[], capture?: Capture): see Engine::update_rules. */
   Napi::Value UpdateRules(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsArray()) type_error(env, "remove", "an array of rule ids");
@@ -277,8 +287,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       remove.push_back(ids.Get(i).As<Napi::String>().Utf8Value());
     }
     std::vector<RuleSpec> add = rule_specs(env, info[1], "add");
-    std::vector<std::string> watch = watch_list(env, info[2]);
-    change(env, "updateRules", [&] { engine_->update_rules(remove, std::move(add), std::move(watch)); });
+    Capture capture = capture_at(env, info[2]);
+    change(env, "updateRules", [&] { engine_->update_rules(remove, std::move(add), std::move(capture)); });
     return env.Undefined();
   }
 

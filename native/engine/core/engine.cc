@@ -91,7 +91,7 @@ struct Engine::NewRule {
   RuleKey key;
 };
 
-/* One change: the entries that go, the rules that come (in table order), the watch list after it. */
+/* One change: the entries that go, the rules that come (in table order), the capture lists after it. */
 struct Engine::Change {
   bool full = false;                         // set_rules: every entry goes; positions start over
   std::vector<RuleEntry*> gone;
@@ -99,8 +99,8 @@ struct Engine::Change {
   std::vector<NewRule> add;
   uint64_t next_seq = 0;                     // next_seq_ after the change
   RuleIndex index;                           // full: built over add (value = position in add)
-  std::vector<std::string> watch;
-  std::set<IfKey> watched;
+  Capture capture;
+  std::set<IfKey> watched, held;
   // Interface names resolve once per call, not once per rule: with thousands of rules on a few
   // interfaces, if_nametoindex's socket/ioctl/close per rule was most of the time of a change.
   std::map<std::string, uint32_t> ifindex_of;
@@ -110,6 +110,11 @@ struct Engine::Change {
     const uint32_t ix = resolve(name, syscall, object);
     ifindex_of.emplace(name, ix);
     return ix;
+  }
+  void resolve_capture(Capture given) {
+    for (const std::string& w : given.watch) watched.insert({w, ifindex(w, "bind", "AF_PACKET")});
+    for (const std::string& h : given.hold) held.insert({h, ifindex(h, "bind", "AF_PACKET")});
+    capture = std::move(given);
   }
 };
 
@@ -163,13 +168,13 @@ long count_in(const M& m, const K& key) {
 
 }  // namespace
 
-void Engine::set_rules(std::vector<RuleSpec> rules, std::vector<std::string> watch) {
+void Engine::set_rules(std::vector<RuleSpec> rules, Capture capture) {
   std::lock_guard<std::mutex> lk(mu_);
   // 1. Check what the kernel would not.
   check_specs(rules);
   Change c;
   c.full = true;
-  // 2. Resolve input and watched interfaces.
+  // 2. Resolve input and captured interfaces.
   std::vector<RuleKey> keys(rules.size());
   std::vector<uint32_t> vals(rules.size());
   c.add.reserve(rules.size());
@@ -180,18 +185,17 @@ void Engine::set_rules(std::vector<RuleSpec> rules, std::vector<std::string> wat
     vals[i] = static_cast<uint32_t>(i);
     c.add.push_back(NewRule{std::move(r), next_seq_ + i, in, keys[i]});
   }
-  for (const std::string& w : watch) c.watched.insert({w, c.ifindex(w, "bind", "AF_PACKET")});
+  c.resolve_capture(std::move(capture));
   // 3. Lookup index (duplicate inputs are refused here, before any socket work).
   const long dup = c.index.build(keys, vals);
   if (dup >= 0) refuse_duplicate(dup, c.add[static_cast<size_t>(dup)].spec);
   c.next_seq = next_seq_ + rules.size();
-  c.watch = std::move(watch);
   c.gone.reserve(rules_.size());
   for (auto& [seq, e] : order_) c.gone.push_back(e);
   apply(c);
 }
 
-void Engine::update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, std::vector<std::string> watch) {
+void Engine::update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, Capture capture) {
   {
     std::unordered_set<std::string> ids;
     for (size_t i = 0; i < add.size(); ++i)
@@ -252,17 +256,18 @@ void Engine::update_rules(const std::vector<std::string>& remove, std::vector<Ru
     if (bad) refuse_merged(c, false);
   }
   // 2. Resolve the added rules' input interfaces (in table order, as set_rules would meet them), and
-  // the watch list when it changed.
+  // the capture lists when they changed.
   for (NewRule& nr : c.add) {
     nr.in = {nr.spec.in_ifname, c.ifindex(nr.spec.in_ifname, "bind", "AF_PACKET")};
     nr.key = key_of(nr.spec, nr.in.second);
   }
-  if (watch == watch_ifs_) {
+  if (capture == capture_) {
+    c.capture = std::move(capture);
     c.watched = watched_;
+    c.held = held_;
   } else {
-    for (const std::string& w : watch) c.watched.insert({w, c.ifindex(w, "bind", "AF_PACKET")});
+    c.resolve_capture(std::move(capture));
   }
-  c.watch = std::move(watch);
   // 3. Duplicate inputs: against the rules that stay, and among the added ones.
   {
     std::set<std::tuple<uint32_t, uint32_t, uint32_t, uint16_t>> keys;
@@ -328,7 +333,7 @@ void Engine::apply(Change& c) {
     long users = 0;
     InputState* base = nullptr;  // the socket's state before the change, if it has one
     std::shared_ptr<RxSocket> sock;
-    bool keep = false;  // some rule or the watch list needs the socket after the change
+    bool keep = false;  // some rule or a capture list needs the socket after the change
     std::vector<GroupPort> plus, minus;
     std::vector<uint32_t> join, leave;
     std::vector<Guard> guard, unguard;
@@ -356,6 +361,10 @@ void Engine::apply(Change& c) {
       in[k].pairs[kAnyMulticast] += 1;
       in[k].users += 1;
     }
+  for (const IfKey& k : held_)
+    if (!c.held.count(k)) in[k].users -= 1;
+  for (const IfKey& k : c.held)
+    if (!held_.count(k)) in[k].users += 1;
   for (auto& [k, x] : in) {
     auto it = inputs_.find(k);
     if (it != inputs_.end()) {
@@ -630,7 +639,6 @@ void Engine::apply(Change& c) {
     for (auto [g, d] : x.groups) bump(st.group_refs, g, d);
     for (auto [gp, d] : x.guards) bump(st.guard_refs, gp, d);
     st.users = static_cast<uint32_t>(static_cast<long>(st.users) + x.users);
-    st.watched = c.watched.count(k) != 0;
     if (!x.base) continue;
     if (!x.minus.empty() || !x.plus.empty()) {
       std::vector<sock_filter> want = filter_of(st.pairs, {}, {});
@@ -656,7 +664,8 @@ void Engine::apply(Change& c) {
     if (it->second.refs == 0) egress_.erase(it);  // its socket closed with the old table
   }
   watched_ = std::move(c.watched);
-  watch_ifs_ = std::move(c.watch);
+  held_ = std::move(c.held);
+  capture_ = std::move(c.capture);
 }
 
 std::vector<RuleSpec> Engine::specs() const {
@@ -708,7 +717,8 @@ std::string Engine::describe() const {
   });
   lines.push_back("rules " + std::to_string(t.index.size()) + " at " + std::to_string(positions.size()) + " positions");
   for (const auto& s : t.rx) {
-    std::string l = "rx " + s->ifname() + "@" + std::to_string(s->ifindex()) + (s->watch() ? " watch" : "") + " groups";
+    std::string l = "rx " + s->ifname() + "@" + std::to_string(s->ifindex()) + (s->watch() ? " watch" : "") +
+                    (held_.count({s->ifname(), s->ifindex()}) ? " hold" : "") + " groups";
     for (uint32_t g : s->groups()) l += " " + dotted(g);
     l += " guards";
     for (const auto& [a, p] : s->guard_keys()) l += " " + dotted(a) + ":" + std::to_string(p);

@@ -88,6 +88,17 @@ struct OutputSpec {
   RegisterSpec reg;
 };
 
+/* What the engine captures on besides its rules' inputs. */
+struct Capture {
+  // PIM interfaces: every multicast UDP datagram there (any group, matched or not) feeds the source watch.
+  std::vector<std::string> watch;
+  // Protocol interfaces: the input socket stays open with no rule on it. Opening one (its ring) costs
+  // the kernel an RCU grace period, ~10 ms here, and closing another: a route learned there (an IGMP
+  // join) would wait for it; held, the route only widens the filter.
+  std::vector<std::string> hold;
+  bool operator==(const Capture&) const = default;
+};
+
 struct RuleSpec {
   std::string id;
   uint32_t slot;
@@ -135,27 +146,27 @@ class Engine {
 
   /**
    * set_rules - replace the whole rule table, all or nothing.
-   * @watch: interfaces whose multicast UDP (any group, matched or not) feeds the source watch (PIM).
+   * @capture: interfaces captured on besides the rules' inputs (Capture).
    * Throws SetupError (EINVAL for inconsistent input, else the failing syscall); the running table is
    * then untouched.
    */
-  void set_rules(std::vector<RuleSpec> rules, std::vector<std::string> watch = {});
+  void set_rules(std::vector<RuleSpec> rules, Capture capture = {});
   /**
    * update_rules - the running table with the rules whose ids are in @remove taken out and @add put in
    * (an added id that is already there replaces that rule in its place; added ids not there go to the
-   * end), watching @watch. Same all-or-nothing contract, checks and messages as set_rules of the
-   * resulting list (messages name positions in that list), at the cost of the change: only the added
-   * rules' interfaces are resolved (and @watch's when it differs from the running list), so a kept
+   * end), capturing as @capture says. Same all-or-nothing contract, checks and messages as set_rules of
+   * the resulting list (messages name positions in that list), at the cost of the change: only the added
+   * rules' interfaces are resolved (and @capture's when it differs from the running one), so a kept
    * rule whose interface was deleted or re-created is noticed by the next set_rules, not here.
    * An id in @remove that is not there is EINVAL (the caller's view is stale).
    */
-  void update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, std::vector<std::string> watch = {});
+  void update_rules(const std::vector<std::string>& remove, std::vector<RuleSpec> add, Capture capture = {});
 
   /* The installed rules in table order: what the running table was built from (set_rules' list with
      update_rules' changes applied). */
   std::vector<RuleSpec> specs() const;
   /* The running table as sorted text (rules by input with outputs and egress keys, input sockets with
-     joins, guards, watch and the filter the kernel holds, egress sockets): equal for equivalent tables
+     joins, guards, watch, hold and the filter the kernel holds, egress sockets): equal for equivalent tables
      however they were built. For tests. */
   std::string describe() const;
   void start();  // spawns the engine thread; no-op if running
@@ -181,15 +192,14 @@ class Engine {
     std::unique_ptr<Table::Out[]> outs;
     std::vector<EgressId> egress;  // per output: the socket it sends on
   };
-  /* One input socket and what the installed rules (and the watch list) need of it. */
+  /* One input socket and what the installed rules (and the capture lists) need of it. */
   struct InputState {
     std::shared_ptr<RxSocket> sock;
     std::map<GroupPort, uint32_t> pair_refs;  // rules per (group, port); kAnyMulticast: watched
     FilterPairs pairs;                         // the pairs with a count, i.e. what the filter admits
     std::map<uint32_t, uint32_t> group_refs;   // multicast inputs: rules per joined group
     std::map<Guard, uint32_t> guard_refs;      // unicast inputs: rules per port guard
-    uint32_t users = 0;                        // rules + 1 if watched
-    bool watched = false;
+    uint32_t users = 0;                        // rules + 1 if watched + 1 if held
     std::vector<sock_filter> filter;           // the program attached now
   };
   struct EgressState {
@@ -244,8 +254,8 @@ class Engine {
   std::vector<RuleEntry*> rule_slot_owner_, out_slot_owner_;  // by counter slot; null = free
   std::map<IfKey, InputState> inputs_;
   std::map<EgressId, EgressState> egress_;
-  std::vector<std::string> watch_ifs_;  // the interfaces it watches, as given
-  std::set<IfKey> watched_;             // and resolved
+  Capture capture_;                      // as given
+  std::set<IfKey> watched_, held_;       // and resolved
 };
 
 }  // namespace mcr
