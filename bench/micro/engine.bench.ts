@@ -128,9 +128,33 @@ export const ruleUpdateSuite: SuiteDef = {
         e.updateRules([], [extra]);
         e.updateRules([extra.id], []);
       },
-    }];
+    }, ...joinTasks()];
   },
 };
+
+/**
+ * An IGMP join and leave as the engine sees them: the first route on an input interface and its
+ * removal, with mcrd's ring (512 × 64 KiB), on an interface with no capture socket (the change opens
+ * one and the leave closes it: an RCU grace period each) and on one the engine holds (Capture.hold,
+ * as mcrd does for its protocol interfaces).
+ */
+function joinTasks(): MicroTask[] {
+  const join = tableRule(UPDATE_TABLE_RULES + 1);
+  return [{ name: 'no socket yet', hold: [] }, { name: 'held interface', hold: ['lo'] }].map(({ name, hold }) => {
+    const e = new Engine({ backend: 'mmsg', ringBlockSize: 65536, ringBlockCount: 512 });
+    live.push(e);
+    const capture = { watch: [], hold };
+    e.setRules([], capture);
+    e.start();
+    return {
+      name: `updateRules: join+leave, first route on its input (${name})`, batch: 1,
+      fn: () => {
+        e.updateRules([], [join], capture);
+        e.updateRules([join.id], [], capture);
+      },
+    };
+  });
+}
 
 /** Stops engines the suites created (emptying the big table first), so the bench process can exit. */
 export function releaseEngines(): void {
