@@ -3,15 +3,22 @@ import { limitRpf, rpfOfRoute } from './unicast-rpf.js';
 
 describe('rpfOfRoute', () => {
   test('a route through a gateway gives its interface and next hop', () => {
-    expect(rpfOfRoute('10.0.9.9', { ifindex: 2, interface: 'eth0', gateway: '10.0.1.1', metric: 20, type: 'unicast' }))
+    expect(rpfOfRoute('10.0.9.9', { ifindex: 2, interface: 'eth0', gateway: '10.0.1.1', metric: 20, protocol: 3, type: 'unicast' }))
       .toEqual({ interface: 'eth0', neighbor: '10.0.1.1', metric: 20 });
   });
+  test('a route a routing daemon installed carries its protocol\'s distance as the Assert preference (FRR\'s defaults)', () => {
+    const via = (protocol: number) => rpfOfRoute('10.0.9.9', { ifindex: 2, interface: 'eth0', gateway: '10.0.1.1', metric: 20, protocol, type: 'unicast' });
+    expect(via(188)).toEqual({ interface: 'eth0', neighbor: '10.0.1.1', metricPreference: 110, metric: 20 }); // ospf
+    expect(via(186)?.metricPreference).toBe(20); // bgp
+    expect(via(196)?.metricPreference).toBe(1); // zebra static
+    for (const p of [2, 3, 4, 16]) expect(via(p)?.metricPreference, `protocol ${p}`).toBeUndefined(); // kernel, boot, static, dhcp: 0
+  });
   test('a directly connected address is its own next hop', () => {
-    expect(rpfOfRoute('10.0.1.1', { ifindex: 2, interface: 'eth0', gateway: null, metric: 0, type: 'unicast' }))
+    expect(rpfOfRoute('10.0.1.1', { ifindex: 2, interface: 'eth0', gateway: null, metric: 0, protocol: 2, type: 'unicast' }))
       .toEqual({ interface: 'eth0', neighbor: '10.0.1.1' });
   });
   test.each([
-    ['local address', { ifindex: 1, interface: 'lo', gateway: null, metric: 0, type: 'local' as const }],
+    ['local address', { ifindex: 1, interface: 'lo', gateway: null, metric: 0, protocol: 2, type: 'local' as const }],
     ['unreachable', { error: 'ENETUNREACH' }],
   ])('%s gives null', (_, r) => {
     expect(rpfOfRoute('10.0.1.2', r)).toBeNull();

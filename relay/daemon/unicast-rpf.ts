@@ -9,12 +9,33 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type NativeRoute, loadNative } from '../engine/native.js';
 import type { Logger } from './log.js';
 
-export interface KernelRpf { interface: string; neighbor: string; metric?: number }
+export interface KernelRpf { interface: string; neighbor: string; metricPreference?: number; metric?: number }
+
+/**
+ * The Assert metric preference (RFC 7761 §4.6: the administrative distance of the protocol the route
+ * came from) of a kernel route, by the rtm_protocol its installer gave it. The kernel keeps no
+ * distance; FRR's zebra marks each route with its protocol's number, and these are FRR's default
+ * distances, so a route FRR installed weighs in mcrd's Asserts what it weighs in FRR's. Routes FRR
+ * did not install (kernel, boot, static from `ip route`, DHCP, RA) count 0, as FRR counts them.
+ */
+export const PREFERENCE_BY_PROTOCOL: ReadonlyMap<number, number> = new Map([
+  [196, 1],   // zebra static
+  [191, 10],  // nhrp
+  [186, 20],  // bgp (eBGP's distance; the kernel cannot tell iBGP's 200)
+  [192, 90],  // eigrp
+  [42, 100],  // babel
+  [188, 110], // ospf
+  [187, 115], // isis
+  [197, 115], // openfabric
+  [189, 120], // rip
+  [194, 150], // sharp
+]);
 
 /** Interpret one routeGet answer; null for local, unreachable or other non-unicast answers. */
 export function rpfOfRoute(addr: string, r: NativeRoute | { error: string }): KernelRpf | null {
   if ('error' in r || r.type !== 'unicast' || r.interface === null || r.interface === 'lo') return null;
-  return { interface: r.interface, neighbor: r.gateway ?? addr, ...(r.metric ? { metric: r.metric } : {}) };
+  const preference = PREFERENCE_BY_PROTOCOL.get(r.protocol);
+  return { interface: r.interface, neighbor: r.gateway ?? addr, ...(preference ? { metricPreference: preference } : {}), ...(r.metric ? { metric: r.metric } : {}) };
 }
 
 export function kernelRpf(addr: string): Promise<KernelRpf | null> {

@@ -79,7 +79,8 @@ export interface NativeInterface {
 }
 
 /** native/engine/core/route_lookup.h: how the kernel would route to one address. */
-export interface NativeRoute { ifindex: number; interface: string | null; gateway: string | null; metric: number; type: 'unicast' | 'local' | 'other' }
+/** protocol: the route's rtm_protocol (2 kernel, 3 boot, 4 static, 186 bgp, 188 ospf, ...). */
+export interface NativeRoute { ifindex: number; interface: string | null; gateway: string | null; metric: number; protocol: number; type: 'unicast' | 'local' | 'other' }
 
 /** One protocol packet as the native reader queued it (native/engine/addon/proto_wrap.cc); payload = the IP payload. */
 export interface NativeProtoPacket { ifindex: number; src: string; dst: string; ttl: number; routerAlert: boolean; ipProto: number; payload: Uint8Array }

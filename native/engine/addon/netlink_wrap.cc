@@ -171,7 +171,7 @@ Napi::Value Snapshot(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-/* routeGet(dst) -> { ifindex, interface, gateway | null, metric, type } | { error } (route_lookup.h). */
+/* routeGet(dst) -> { ifindex, interface, gateway | null, metric, protocol, type } | { error } (route_lookup.h). */
 Napi::Value RouteGet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   in_addr a{};
@@ -189,6 +189,7 @@ Napi::Value RouteGet(const Napi::CallbackInfo& info) {
   o.Set("interface", if_indextoname(r.ifindex, name) ? Napi::Value(Napi::String::New(env, name)) : env.Null());
   o.Set("gateway", r.gateway ? Napi::Value(Napi::String::New(env, dotted(r.gateway))) : env.Null());
   o.Set("metric", Napi::Number::New(env, r.metric));
+  o.Set("protocol", Napi::Number::New(env, r.protocol));
   o.Set("type", Napi::String::New(env, r.type == RTN_UNICAST ? "unicast" : r.type == RTN_LOCAL ? "local" : "other"));
   return o;
 }

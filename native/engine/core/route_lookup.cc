@@ -60,6 +60,7 @@ int route_get(uint32_t dst, RouteAnswer* out) {
     const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
     *out = RouteAnswer{};
     out->type = rt->rtm_type;
+    out->protocol = rt->rtm_protocol;
     unsigned alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(rtmsg));
     for (auto* a = RTM_RTA(rt); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
       if (RTA_PAYLOAD(a) < 4) continue;

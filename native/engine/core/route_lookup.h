@@ -13,6 +13,7 @@ struct RouteAnswer {
   uint32_t ifindex = 0;
   uint32_t gateway = 0;  // host byte order; 0 = directly connected
   uint32_t metric = 0;   // RTA_PRIORITY
+  uint8_t protocol = 0;  // rtm_protocol: who installed the route (RTPROT_KERNEL, RTPROT_BOOT, a routing daemon's number)
   uint8_t type = 0;      // RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ...
 };
 
