@@ -143,16 +143,24 @@ describe.skipIf(!canNetns)(`Assert between mcrd and FRR on one LAN${canNetns ? '
     const t0 = Date.now();
     const settled = async () => (await mcrdAsserts()).some((x) => x.interface === 'blan' && x.state === 'Winner') &&
       (await frrAsserts(frr.a!)).some((r) => r['Interface'] === 'alan' && r['State'] === 'LOSER' && r['Winner'] === B_D);
-    await waitFor(settled, 'mcrd B Assert winner on blan and FRR A Assert loser to B on alan', 40_000, 100).catch(async (e: Error) => {
-      console.log(`[assert] not settled: mcrd ${JSON.stringify(await mcrdAsserts())}; FRR A ${JSON.stringify(await frrAsserts(frr.a!))}; copies on D from A ${capA.lines.length}, from B ${capB.lines.length}`);
-      await dumpState(b!, frr.a);
-      throw e;
-    });
-    const settleMs = Date.now() - t0;
-    // A moment of stream 1 after settling (the loser's copies, if any, would show), then stop it.
-    await new Promise((r) => setTimeout(r, 1000));
-    stop1.abort();
-    await gen1;
+    let settleMs: number;
+    try {
+      await waitFor(settled, 'mcrd B Assert winner on blan and FRR A Assert loser to B on alan', 40_000, 100).catch(async (e: Error) => {
+        console.log(`[assert] not settled: mcrd ${JSON.stringify(await mcrdAsserts())}; FRR A ${JSON.stringify(await frrAsserts(frr.a!))}; copies on D from A ${capA.lines.length}, from B ${capB.lines.length}`);
+        await dumpState(b!, frr.a);
+        for (const [name, f] of Object.entries(frr)) {
+          for (const c of ['show ip pim upstream json', 'show ip mroute json']) console.log(`[state] FRR ${name} ${c}: ${JSON.stringify(await f!.vtysh(c))}`);
+          console.log(`[state] FRR ${name} show ip pim assert-internal: ${JSON.stringify(await f!.table('show ip pim assert-internal'))}`);
+        }
+        throw e;
+      });
+      settleMs = Date.now() - t0;
+      // A moment of stream 1 after settling (the loser's copies, if any, would show), then stop it.
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      stop1.abort();
+      await gen1;
+    }
 
     const views = {
       mcrdB: await mcrdAsserts(),
@@ -179,7 +187,8 @@ describe.skipIf(!canNetns)(`Assert between mcrd and FRR on one LAN${canNetns ? '
     for (const [i, l] of reports.entries()) {
       const s1 = l.streams.find((x) => x.streamId === 1);
       const s2 = l.streams.find((x) => x.streamId === 2);
-      recordDelivery(`case 6 (FRR): h${i + 1} stream 1 (duplicates until the Assert), 200 pps`, s1?.received ?? 0, (s1?.received ?? 0) + (s1?.lost ?? 0), { lost: s1?.lost, duplicates: s1?.duplicates, settleMs });
+      // Stream 1 was stopped once the Assert had settled: "sent" here is what the sink saw of it, received + lost.
+      recordDelivery(`case 6 (FRR): h${i + 1} stream 1 (duplicates until the Assert), 200 pps`, s1?.received ?? 0, (s1?.received ?? 0) + (s1?.lost ?? 0), { lost: s1?.lost, duplicates: s1?.duplicates, firstSeq: s1?.firstSeq, settleMs });
       recordDelivery(`case 6 (FRR): h${i + 1} stream 2 after the Assert, ${STREAM2.ratePps} pps`, s2?.received ?? 0, gen2.sent, { lost: s2?.lost, duplicates: s2?.duplicates, onDFromA, onDFromB });
       expect(s2).toMatchObject({ received: STREAM2.count, lost: 0, duplicates: 0 });
       expect(l.payloadErrors).toBe(0);
