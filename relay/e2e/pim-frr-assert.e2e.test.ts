@@ -173,7 +173,7 @@ describe.skipIf(!canNetns)(`Assert between mcrd and FRR on one LAN${canNetns ? '
       await gen1;
     }
 
-    const assertsOnWire = (src: string) => capPim.matching(new RegExp(`\\b${src.replaceAll('.', '\\.')} > 224\\.0\\.0\\.13: .*Assert`)).map((l) => l.text);
+    const assertsOnWire = (src: string) => capPim.matching(new RegExp(`\\b${src.replaceAll('.', '\\.')} > 224\\.0\\.0\\.13: .*Assert`));
     const views = {
       mcrdB: await mcrdAsserts(),
       frrA: await frrAsserts(frr.a!),
@@ -181,10 +181,13 @@ describe.skipIf(!canNetns)(`Assert between mcrd and FRR on one LAN${canNetns ? '
       frrC1: await frrAsserts(frr.c1!),
       frrC2: await frrAsserts(frr.c2!),
       frrC2WinnerMetric: (await frr.c2!.table('show ip pim assert-winner-metric')).filter((r) => r['Group'] === G && r['Source'] === S),
-      assertsFromA: assertsOnWire(A_D),
-      assertsFromB: assertsOnWire(B_D),
+      assertsFromA: assertsOnWire(A_D).map((l) => l.text),
+      assertsFromB: assertsOnWire(B_D).map((l) => l.text),
     };
-    console.log(`[assert] settled ${settleMs} ms after stream 1 started; copies on D so far: from A ${capA.lines.length}, from B ${capB.lines.length}\n${JSON.stringify(views, null, 1)}`);
+    // The timeline on D as C1 saw it, from the start of stream 1.
+    const at = (l: Array<{ at: number }>) => (l[0] ? `+${Math.round(l[0].at - t0)} ms` : 'never');
+    console.log(`[assert] stream 1 started; first copy on D from A ${at(capA.lines)}, from B ${at(capB.lines)}; first Assert from A ${at(assertsOnWire(A_D))}, from B ${at(assertsOnWire(B_D))}; ` +
+      `both views settled by +${settleMs} ms (polled); copies on D so far: from A ${capA.lines.length}, from B ${capB.lines.length}\n${JSON.stringify(views, null, 1)}`);
     expect(views.mcrdB).toEqual([expect.objectContaining({ interface: 'blan', state: 'Loser', winner: A_D })]);
     expect(views.frrA).toEqual([expect.objectContaining({ Interface: 'alan', State: 'WINNER', Winner: A_D })]);
     expect(views.frrAMetric).toEqual([expect.objectContaining({ Interface: 'alan', RPT: 'no', Pref: '0', Metric: '10' })]);
