@@ -10,6 +10,8 @@ import { type Lab, sh, waitFor } from '../../test/support/netns.js';
 export interface Frr {
   dir: string;
   vtysh(cmd: string): Promise<unknown>;
+  /** A command without JSON output (FRR 8.4's `show ip pim assert*`): its table as rows keyed by the header's columns. */
+  table(cmd: string): Promise<Array<Record<string, string>>>;
   /** Stop FRR's daemons (by the PIDs they wrote) and remove the directory; `wait`: until they have exited. */
   stop(o?: { wait?: boolean }): Promise<void>;
 }
@@ -30,6 +32,9 @@ export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<
     async vtysh(cmd) {
       return JSON.parse(await lab.exec(ns, ['vtysh', '--vty_socket', dir, '-c', cmd]));
     },
+    async table(cmd) {
+      return frrTable(await lab.exec(ns, ['vtysh', '--vty_socket', dir, '-c', cmd]));
+    },
     async stop(o = {}) {
       for (const d of [...daemons].reverse()) {
         const pid = join(dir, `${d}.pid`);
@@ -39,6 +44,19 @@ export async function startFrr(lab: Lab, ns: string, pimdConf: string): Promise<
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * FRR's fixed-width tables (a header line of column names, then one row per line, no cell empty or
+ * with spaces in it): the rows keyed by column name; lines before the header (legends) are skipped.
+ */
+export function frrTable(text: string): Array<Record<string, string>> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const head = lines.findIndex((l) => l.startsWith('Interface '));
+  if (head < 0) return [];
+  // assert-winner-metric names two columns Address (the interface's, the winner's): the second is Address#2.
+  const cols = lines[head]!.trim().split(/\s+/).map((c, i, all) => (all.indexOf(c) < i ? `${c}#2` : c));
+  return lines.slice(head + 1).map((l) => Object.fromEntries(l.trim().split(/\s+/).map((v, i) => [cols[i] ?? `col${i}`, v])));
 }
 
 /**
