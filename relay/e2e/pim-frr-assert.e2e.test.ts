@@ -11,7 +11,7 @@
  *
  *   router   RPT  preference                               metric                                    address on D
  *   A FRR     0   0 (zebra's distance for a kernel route)  10 (its route to S: `ip route … metric 10`)  10.40.0.3
- *   B mcrd    0   0 (mcrd: 0 for every kernel route)       30 (S's prefix route: `ip addr … metric 30`) 10.40.0.4
+ *   B mcrd    0   0 (mcrd: 0 for an `ip route` route)      30 (S's prefix route: `ip addr … metric 30`) 10.40.0.4
  *
  * Equal RPT bit and preference; A's lower metric wins although B has the higher address, which would
  * decide a tie: both sides must carry and compare the metric, not just the address (B's Asserts on the
