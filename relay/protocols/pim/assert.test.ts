@@ -91,6 +91,27 @@ describe('(S,G) Assert (§4.6.1)', () => {
     expect(oifs(h)).toEqual(['down0']);
   });
 
+  it('takes AssertCancel without the RPT bit too (FRR 8.4 sends it so)', async () => {
+    const h = await forwarder();
+    h.rx('down0', '10.1.0.3', assertMsg(100, 1));
+    await h.settle();
+    expect(oifs(h)).toEqual([]);
+    h.rx('down0', '10.1.0.3', assertMsg(INFINITE_METRIC.preference, INFINITE_METRIC.metric, false));
+    await h.settle();
+    expect(oifs(h)).toEqual(['down0']);
+  });
+
+  it('as loser, a Join(S,G) naming it as upstream on that interface ends the Assert (A5): it forwards again', async () => {
+    const h = await forwarder();
+    h.rx('down0', '10.1.0.3', assertMsg(100, 1));
+    await h.settle();
+    expect(oifs(h)).toEqual([]);
+    h.rx('down0', '10.1.0.2', sgJoin('10.1.0.1'));
+    await h.settle();
+    expect(h.pim.view('assert')).toEqual([]); // NoInfo: no Assert state to show
+    expect(oifs(h)).toEqual(['down0']);
+  });
+
   it('sends its (S,G) Join to the assert winner on the RPF interface (RPF′)', async () => {
     const h = await forwarder();
     h.rx('up1', '10.3.0.9', assertMsg(100, 1));

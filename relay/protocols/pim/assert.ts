@@ -68,7 +68,9 @@ export class AssertState {
    * undefined when we do not forward there.
    */
   receive(theirs: AssertMetric, mine: (() => AssertMetric) | undefined): void {
-    const cancel = theirs.preference === INFINITE_METRIC.preference && theirs.metric === INFINITE_METRIC.metric && theirs.rpt;
+    // AssertCancel is the infinite metric with the RPT bit (§4.6.1); FRR 8.4 sends it without the bit,
+    // and an infinite metric claims nothing either way.
+    const cancel = theirs.preference === INFINITE_METRIC.preference && theirs.metric === INFINITE_METRIC.metric;
     const ours = mine?.();
     if (this.state === 'Loser' && this.winner?.address === theirs.address && (cancel || (ours && assertBetter(ours, theirs)))) {
       // The winner retracted or got worse than us: forget it (and claim it if we can).
@@ -83,6 +85,14 @@ export class AssertState {
     if (cancel && this.state !== 'Loser') return;
     this.become('Loser', theirs);
     this.setTimer(ASSERT_TIME_MS, () => this.become('NoInfo', undefined));
+  }
+
+  /**
+   * A Join naming us as upstream arrived on this interface (§4.6.1, §4.6.2: A5). While we lost it, a
+   * downstream router wants us after all: forget the winner and let Join/Prune decide.
+   */
+  joinedHere(): void {
+    if (this.state === 'Loser') this.become('NoInfo', undefined);
   }
 
   /** CouldAssert became false while winning: send AssertCancel and forget (§4.6.1). */

@@ -570,9 +570,16 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
         const starJoin = jg.joins.find((e) => e.w && e.r);
         if (starJoin) for (const s of g.sources.values()) s.rpt.get(ifname)?.joinWildcardSeen();
         for (const e of jg.joins) {
-          if (e.w && e.r) starDownstream(g, ifname).receiveJoin(holdMs);
-          else if (e.r) source(g, e.addr).rpt.get(ifname)?.receiveJoinRpt();
-          else if (!e.w) sgDownstream(g, source(g, e.addr), ifname).receiveJoin(holdMs);
+          if (e.w && e.r) {
+            starDownstream(g, ifname).receiveJoin(holdMs);
+            g.starAsserts.get(ifname)?.joinedHere();
+          } else if (e.r) {
+            source(g, e.addr).rpt.get(ifname)?.receiveJoinRpt();
+          } else if (!e.w) {
+            const s = source(g, e.addr);
+            sgDownstream(g, s, ifname).receiveJoin(holdMs);
+            s.asserts.get(ifname)?.joinedHere();
+          }
         }
         for (const e of jg.prunes) {
           if (e.w && e.r) g.star.get(ifname)?.receivePrune(overrideMs, multiAccess);
