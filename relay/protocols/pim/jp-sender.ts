@@ -1,10 +1,9 @@
 /**
- * Outgoing Join/Prune batching: entries queued during one turn of the event loop go out together,
+ * Outgoing Join/Prune batching: entries queued during one task of the event loop go out together,
  * one message per (interface, upstream neighbor), split across packets so that none exceeds the MTU
  * (or 255 groups). A group's entries stay in one message while they fit, so that a Join(*,G) and
  * its Prune(S,G,rpt)s are read together (§4.5.4 processes them as one unit).
  */
-import type { Clock, TimerHandle } from '../types.js';
 import { encodePim, joinPruneSize, type EncodedSource, type JoinPruneGroup } from './codec.js';
 
 /** IP payload budget: a 1500-byte MTU minus the 20-byte IPv4 header. */
@@ -18,10 +17,9 @@ export const sgRptEntry = (s: string): EncodedSource => ({ addr: s, maskLen: 32,
 
 export class JoinPruneSender {
   private pending = new Map<string, { ifname: string; upstream: string; groups: Map<string, JoinPruneGroup> }>();
-  private flushTimer: TimerHandle | undefined;
+  private flushQueued = false;
 
   constructor(
-    private readonly clock: Clock,
     private readonly holdtimeS: () => number,
     private readonly send: (ifname: string, payload: Uint8Array) => void,
   ) {}
@@ -36,12 +34,13 @@ export class JoinPruneSender {
     // The later decision within one turn wins: a Join queued after a Prune of the same entry replaces it.
     if (e.kind === 'join') { g.prunes = g.prunes.filter((a) => !same(a)); if (!g.joins.some(same)) g.joins.push(e.source); }
     else { g.joins = g.joins.filter((a) => !same(a)); if (!g.prunes.some(same)) g.prunes.push(e.source); }
-    this.flushTimer ??= this.clock.setTimer(0, () => this.flush());
+    // A microtask, not a 0 ms timer: the Join must leave before whatever the same change set off next
+    // (the route recompile, scheduled with setImmediate, can hold the event loop for long on a slow CPU).
+    if (!this.flushQueued) { this.flushQueued = true; queueMicrotask(() => { if (this.flushQueued) this.flush(); }); }
   }
 
   flush(): void {
-    this.flushTimer?.cancel();
-    this.flushTimer = undefined;
+    this.flushQueued = false;
     const pending = this.pending;
     this.pending = new Map();
     for (const m of pending.values()) for (const groups of split([...m.groups.values()])) {
@@ -49,7 +48,7 @@ export class JoinPruneSender {
     }
   }
 
-  stop(): void { this.flushTimer?.cancel(); this.pending.clear(); }
+  stop(): void { this.flushQueued = false; this.pending.clear(); }
 }
 
 /** Pack groups into messages of at most JP_MAX_BYTES; a group too big for one message is cut by sources. */

@@ -795,7 +795,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
       ctx = c;
       running = true;
       rpMap = new RpMap(cfg.staticRp, c.clock, () => evaluateAll());
-      jp = new JoinPruneSender(c.clock, holdtimeS, (ifname, payload) => sendRaw(ifname, 'join-prune', payload));
+      jp = new JoinPruneSender(holdtimeS, (ifname, payload) => sendRaw(ifname, 'join-prune', payload));
       deps.igmp?.onMembershipChange?.((i, g) => this.membershipChanged(i, g));
       if (cfg.enabled) syncInterfaces();
     },

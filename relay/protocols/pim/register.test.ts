@@ -139,6 +139,20 @@ describe('Register at the RP (§4.4.2)', () => {
     expect(h.metric('mcr_pim_registers_total', { event: 'decapsulated' })).toBe(1);
   });
 
+  it('sends its Join(S,G) within the task of the first Register, before the route recompile it sets off (setImmediate)', async () => {
+    // In the daemon the host recompiles the routes from a setImmediate; a 0 ms timer for the Join ran
+    // after it, behind the engine update (4 ms here; in the test VM FRR's first hop got the Join 11 s
+    // after the first Register, then 450 ms with the flush as a microtask).
+    const h = harness(rpCfg, { interfaces: ifs, rpf: rpRpf });
+    h.hello('up1', '10.3.0.2', { holdtime: 0xffff });
+    h.join('down0', G);
+    await h.settle();
+    h.take('join-prune');
+    h.rx('up1', '10.3.0.2', { type: 'register', border: false, nullRegister: false, packet: dataPacket(), source: S, group: G }, RP);
+    const beforeImmediate = await new Promise<number>((r) => setImmediate(() => r(h.take('join-prune').length)));
+    expect(beforeImmediate).toBe(1);
+  });
+
   it('sends Register-Stop for a group it is not the RP of', async () => {
     const h = harness({ ...rpCfg, static_rp: [{ group: '239.9.0.0/16', rp: '10.8.8.8' }] }, { interfaces: ifs, rpf: rpRpf });
     await h.settle();
