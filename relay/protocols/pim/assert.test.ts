@@ -121,6 +121,16 @@ describe('(S,G) Assert (§4.6.1)', () => {
     expect(h.pim.view('state')).toEqual(expect.arrayContaining([expect.objectContaining({ source: S, rpfNeighbor: '10.3.0.9' })]));
   });
 
+  it('downstream, an inferior Assert from another router does not replace the winner (its Join stays with the winner)', async () => {
+    const h = await forwarder();
+    h.rx('up1', '10.3.0.9', assertMsg(100, 1));
+    await h.settle();
+    h.rx('up1', '10.3.0.2', assertMsg(110, 50)); // the loser's own Assert, heard after the winner's
+    await h.settle();
+    expect(h.pim.view('assert')).toEqual([expect.objectContaining({ interface: 'up1', source: S, state: 'Loser', winner: '10.3.0.9' })]);
+    expect(h.pim.view('state')).toEqual(expect.arrayContaining([expect.objectContaining({ source: S, rpfNeighbor: '10.3.0.9' })]));
+  });
+
   it('accepts Asserts only from neighbors to 224.0.0.13', async () => {
     const h = await forwarder();
     h.rx('down0', '10.1.0.77', assertMsg(1, 1));

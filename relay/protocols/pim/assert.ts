@@ -78,6 +78,10 @@ export class AssertState {
       if (mine) this.winAndRefresh(mine);
       return;
     }
+    // A loser heeds only its winner and better claims (§4.6.1): an inferior Assert from another router,
+    // e.g. the other loser's heard after the winner's, must not become the winner (downstream routers
+    // would send their Joins to it).
+    if (this.state === 'Loser' && this.winner && theirs.address !== this.winner.address && !assertBetter(theirs, this.winner)) return;
     if (ours && assertBetter(ours, theirs)) {
       if (this.state !== 'Loser') this.winAndRefresh(mine!);
       return;
