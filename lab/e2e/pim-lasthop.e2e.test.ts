@@ -90,7 +90,9 @@ describe.runIf(canNetns && mroute === undefined && mcrdBuilt)('pim-lasthop.yaml 
   function expectDelivered(relay: string) {
     const t = tree(relay);
     expect(results.skipped.filter((x) => x.relay === relay)).toEqual([]);
-    expect(t.notes).toEqual([]);
+    // A delay the lab left out because the generator itself paused (a loaded machine: the emulated VM
+    // under other work) says nothing about the router; every other note does, and fails the test.
+    expect(t.notes.filter((n) => !/left out: the source itself paused/.test(n))).toEqual([]);
     const rx = t.repetitions[0]!.receivers[0]!;
     expect(rx.cycles.map((c) => c.outcome)).toEqual(Array(10).fill('ok'));
     expect(rx.cycles.every((c) => c.framesJoined > 0)).toBe(true);
