@@ -1,5 +1,5 @@
-// PIM data-path cases: the source watch (first report at once, refresh per kRefreshNs, links and SSM
-// never reported, the table bound and the rate limit counted), the Register encoding (the header
+// PIM data-path cases: the source watch (first report at once, refresh per kRefreshNs, again when a
+// route first takes a flow, links and SSM never reported, the table bound and the rate limit counted), the Register encoding (the header
 // checksum covers the 8-byte header only; a rebuilt inner datagram has valid IPv4 and UDP checksums;
 // the received one is carried byte for byte) and the any-multicast BPF filter of a watched interface.
 #include <cstring>
@@ -64,6 +64,30 @@ TEST_CASE(source_watch_reports_first_packet_then_every_refresh_period) {
   CHECK_EQ(t.drain(&r), 2u);
   CHECK_EQ(r[1].local, 1u);
   CHECK_EQ(t.count(kSourcesReported), 4u);
+}
+
+TEST_CASE(source_watch_reports_a_flow_again_when_a_route_first_takes_it) {
+  Watch t;
+  const uint64_t t0 = 1000 * kSec;
+  std::vector<SourceReport> r;
+  // Dropped (no route yet): reported once, as unrouted.
+  for (int i = 0; i < 10; ++i) t.w.note(3, 0x0a000001, 0xef010101, false, t0 + i, false);
+  CHECK_EQ(t.drain(&r), 1u);
+  CHECK_EQ(r[0].routed, 0u);
+  CHECK_EQ(r[0].at_ns, t0);
+  // The route is in: the first datagram it takes is reported at once (with its time), the next ones are not.
+  for (int i = 10; i < 20; ++i) t.w.note(3, 0x0a000001, 0xef010101, false, t0 + i, true);
+  r.clear();
+  CHECK_EQ(t.drain(&r), 1u);
+  CHECK_EQ(r[0].routed, 1u);
+  CHECK_EQ(r[0].at_ns, t0 + 10);
+  // Routed, then dropped again (route withdrawn): nothing new until the refresh.
+  t.w.note(3, 0x0a000001, 0xef010101, false, t0 + 30, false);
+  CHECK_EQ(t.drain(), 0u);
+  t.w.note(3, 0x0a000001, 0xef010101, false, t0 + 30 + SourceWatch::kRefreshNs, false);
+  r.clear();
+  CHECK_EQ(t.drain(&r), 1u);
+  CHECK_EQ(r[0].routed, 0u);
 }
 
 TEST_CASE(source_watch_ignores_link_local_and_ssm_groups) {

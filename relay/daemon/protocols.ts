@@ -140,7 +140,7 @@ export function createProtocolPlane(settings: ProtocolSettings, o: { log: Logger
         const i = host.interfaceAt(r.ifindex);
         if (!i) continue;
         if (r.local) { if (i.address) pim.dataArrived(i.name, i.address, r.group, { local: true }); }
-        else pim.dataArrived(i.name, r.source, r.group);
+        else pim.dataArrived(i.name, r.source, r.group, r.routed ? { atMs: r.atMs } : { unrouted: true });
       }
     },
     families: () => [

@@ -83,12 +83,17 @@ export interface NativeInterface {
 export interface NativeRoute { ifindex: number; interface: string | null; gateway: string | null; metric: number; protocol: number; type: 'unicast' | 'local' | 'other' }
 
 /** One protocol packet as the native reader queued it (native/engine/addon/proto_wrap.cc); payload = the IP payload. */
-export interface NativeProtoPacket { ifindex: number; src: string; dst: string; ttl: number; routerAlert: boolean; ipProto: number; payload: Uint8Array }
+export interface NativeProtoPacket { ifindex: number; src: string; dst: string; ttl: number; routerAlert: boolean; ipProto: number; payload: Uint8Array; rxAtMs: number }
 
 /** native/engine/addon/proto_wrap.cc: the protocol receive socket (relay/protocols/io). */
 export interface NativeProtoRx {
-  /** Starts the reader thread; batches arrive on the JS thread, bounded by the native queue. */
-  start(onPackets: (pkts: NativeProtoPacket[]) => void): void;
+  /**
+   * Starts the reader thread; batches arrive on the JS thread, bounded by the native queue. `more`: the
+   * queue holds more; nothing else arrives until resume() (call it from setImmediate, so that timers
+   * and I/O run between batches).
+   */
+  start(onPackets: (pkts: NativeProtoPacket[], more: boolean) => void): void;
+  resume(): void;
   /** ALLMULTI on the interface and admit its packets; returns its ifindex; throws (code ENODEV, ...). */
   enable(ifname: string): number;
   disable(ifindex: number): void;

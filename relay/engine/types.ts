@@ -133,7 +133,11 @@ export const NO_CAPTURE: Capture = Object.freeze({ watch: [], hold: [] }) as Cap
  * first datagram of the flow and then every 20 s while it flows; `local`: a stream a static output
  * re-originates onto `ifindex` (source 0.0.0.0 = that interface's own address).
  */
-export interface SourceReport { ifindex: number; source: string; group: string; local: boolean }
+/**
+ * A flow the engine's source watch saw; `routed`: a rule took the datagram (see source_watch.h);
+ * `atMs`: its frame timestamp, ms since the epoch (CLOCK_REALTIME).
+ */
+export interface SourceReport { ifindex: number; source: string; group: string; local: boolean; routed: boolean; atMs: number }
 
 export interface EngineRule {
   id: string;

@@ -193,6 +193,7 @@ export class ProtocolHost {
         const ms = this.clock.now() - since;
         this.c.lastRecompileMs = ms;
         this.c.maxRecompileMs = Math.max(this.c.maxRecompileMs, ms);
+        this.o.log.debug('learned routes applied', { ms: Math.round(ms * 10) / 10 });
       } catch (err) {
         this.c.recompileErrors++;
         this.o.log.error(`learned routes not applied: ${(err as Error).message}`);

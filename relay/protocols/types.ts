@@ -25,6 +25,7 @@ export interface RxPacket {
   routerAlert: boolean; // IP Router Alert option present
   ipProto: number;
   payload: Uint8Array;  // the IP payload (IGMP/PIM message), never the IP header
+  rxAtMs?: number;      // when the reader took it, ms since the epoch (CLOCK_REALTIME, as engine frame times)
 }
 
 export interface TxOptions { routerAlert?: boolean; ttl?: number /* default 1 */ }

@@ -9,8 +9,8 @@ export class Capture {
   private buf = '';
   readonly lines: Array<{ at: number; text: string }> = [];
 
-  private constructor(ns: string, ifname: string, filter: string, verbose: boolean) {
-    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '-n', '-l', '-tt', ...(verbose ? ['-vv'] : []), '-Z', 'root', filter],
+  private constructor(ns: string, ifname: string, filter: string, verbose: boolean, count: number | undefined) {
+    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '-n', '-l', '-tt', ...(verbose ? ['-vv'] : []), ...(count ? ['-c', String(count)] : []), '-Z', 'root', filter],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.buf += d.toString();
@@ -24,9 +24,12 @@ export class Capture {
     });
   }
 
-  /** Start and wait until tcpdump listens (it says so on stderr). `verbose`: tcpdump -vv (headers, checksums). */
-  static async start(ns: string, ifname: string, filter: string, opts: { verbose?: boolean } = {}): Promise<Capture> {
-    const c = new Capture(ns, ifname, filter, opts.verbose ?? false);
+  /**
+   * Start and wait until tcpdump listens (it says so on stderr). `verbose`: tcpdump -vv (headers,
+   * checksums); `count`: tcpdump exits after that many packets (only the first ones of a stream matter).
+   */
+  static async start(ns: string, ifname: string, filter: string, opts: { verbose?: boolean; count?: number } = {}): Promise<Capture> {
+    const c = new Capture(ns, ifname, filter, opts.verbose ?? false, opts.count);
     await new Promise<void>((resolve, reject) => {
       let err = '';
       c.child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('listening on')) resolve(); });

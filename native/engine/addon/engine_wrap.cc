@@ -93,6 +93,8 @@ void DrainSources(Napi::Env env, Napi::Function cb, SourceState* st, void*) {
     o.Set("source", dotted(reports[i].source));
     o.Set("group", dotted(reports[i].group));
     o.Set("local", Napi::Boolean::New(env, reports[i].local != 0));
+    o.Set("routed", Napi::Boolean::New(env, reports[i].routed != 0));
+    o.Set("atMs", Napi::Number::New(env, static_cast<double>(reports[i].at_ns) / 1e6));
     arr.Set(i, o);
   }
   try {

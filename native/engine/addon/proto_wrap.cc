@@ -2,11 +2,15 @@
 //   new NativeProtoRx(ipProtos).start(onPackets)  packets arrive in batches on the JS thread; the reader
 //                                                 thread only fills the bounded ring and, when the ring
 //                                                 turns non-empty, queues one wake-up (no allocation)
+//   .resume()                                     after onPackets(pkts, more = true): drain the rest
 //   .enable(ifname) -> ifindex | .disable(ifindex) | .counters() | .close() (joins the reader)
 //   new NativeProtoTx(ipProtos).send(ifname, dst, proto, payload, ttl, routerAlert) -> null | errno name
-// A drain takes at most kBatch packets and schedules another for the rest, so a flood cannot hold the
-// event loop. The ring and its counters live in a State the thread-safe function owns, freed by its
-// finalizer after the last queued call, so a late wake-up never touches freed memory.
+// A drain takes at most kBatch packets. For the rest it does not queue another call itself: Node runs
+// up to 1000 queued thread-safe calls in one go, so a flood would hold the event loop (timers, control
+// socket, worker messages) for as long as it lasts: 16 s of Registers at the RP in the test VM. It
+// tells JS `more` instead, which calls resume() from setImmediate, after timers and I/O had their turn.
+// The ring and its counters live in a State the thread-safe function owns, freed by its finalizer
+// after the last queued call, so a late wake-up never touches freed memory.
 #include <arpa/inet.h>
 #include <napi.h>
 
@@ -24,7 +28,9 @@ namespace mcr {
 
 namespace {
 
-constexpr uint32_t kBatch = 256;
+// Small: in the test VM a Register cost the RP ~30 ms of wall time under load, and a batch is what
+// timers and worker messages may wait for.
+constexpr uint32_t kBatch = 16;
 
 std::string dotted(uint32_t ip) {
   in_addr a{htonl(ip)};
@@ -64,7 +70,8 @@ class ProtoRxWrap : public Napi::ObjectWrap<ProtoRxWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeProtoRx",
                        {InstanceMethod("start", &ProtoRxWrap::Start), InstanceMethod("enable", &ProtoRxWrap::Enable),
-                        InstanceMethod("disable", &ProtoRxWrap::Disable), InstanceMethod("counters", &ProtoRxWrap::Counters),
+                        InstanceMethod("disable", &ProtoRxWrap::Disable), InstanceMethod("resume", &ProtoRxWrap::Resume),
+                        InstanceMethod("counters", &ProtoRxWrap::Counters),
                         InstanceMethod("close", &ProtoRxWrap::Close)});
   }
 
@@ -120,6 +127,14 @@ class ProtoRxWrap : public Napi::ObjectWrap<ProtoRxWrap> {
     return env.Undefined();
   }
 
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    rx(env);
+    if (!started_) throw Napi::Error::New(env, "NativeProtoRx.resume: not started");
+    wake(st_);
+    return env.Undefined();
+  }
+
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     ProtoRx::Counters c = rx(env).counters();
@@ -170,19 +185,18 @@ void DrainJs(Napi::Env env, Napi::Function cb, RxState* st, void*) {
     o.Set("ttl", Napi::Number::New(env, m.ttl));
     o.Set("routerAlert", Napi::Boolean::New(env, m.router_alert != 0));
     o.Set("ipProto", Napi::Number::New(env, m.proto));
+    o.Set("rxAtMs", Napi::Number::New(env, static_cast<double>(m.rx_ns) / 1e6));
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, len);
     if (len) std::memcpy(ab.Data(), data, len);
     o.Set("payload", Napi::Uint8Array::New(env, len, ab, 0));
     ring.pop();
     arr.Set(n++, o);
   }
-  if (rx.claim_notify()) {
-    // More than one batch waiting: come back after other callbacks had their turn.
-    wake(st);
-  }
-  if (n == 0) return;
+  // More waiting: the notification stays claimed (the reader queues nothing) until JS resumes.
+  const bool more = rx.claim_notify();
+  if (n == 0 && !more) return;
   try {
-    cb.Call({arr});
+    cb.Call({arr, Napi::Boolean::New(env, more)});
   } catch (const Napi::Error& e) {
     e.ThrowAsJavaScriptException();  // reported as an uncaught exception, like any callback's
   }

@@ -976,8 +976,8 @@ void Engine::handle_frame(RxSocket& rx, Table& t, const uint8_t* data, uint32_t 
     counter_add(g + kMalformedBase + static_cast<size_t>(st) - 1, 1);
     return;
   }
-  if (rx.watch()) watch_->note(rx.ifindex(), p.src_ip, p.dst_ip, false, ts_ns);
   const uint32_t ri = t.index.find(rx.ifindex(), p.dst_ip, p.dst_port, p.src_ip);
+  if (rx.watch()) watch_->note(rx.ifindex(), p.src_ip, p.dst_ip, false, ts_ns, ri != RuleIndex::kNone);
   if (ri == RuleIndex::kNone) {
     counter_add(g + kUnmatched, 1);
     return;

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -254,6 +255,9 @@ void ProtoRx::handle(const uint8_t* p, size_t len, size_t wire_len, uint32_t ifi
     return;
   }
   m.ifindex = ifindex;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);  // cannot fail for CLOCK_REALTIME with a valid pointer
+  m.rx_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
   if (!ring_.push(m, p + off, plen)) {
     queue_drops_.fetch_add(1, std::memory_order_relaxed);
     return;

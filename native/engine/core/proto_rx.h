@@ -44,6 +44,7 @@ struct ProtoMeta {
   uint8_t proto;
   uint8_t router_alert;  // RFC 2113 option present
   uint8_t pad = 0;
+  uint64_t rx_ns = 0;  // CLOCK_REALTIME when the reader took it (an RP orders Registers against native data by it)
 };
 
 /**

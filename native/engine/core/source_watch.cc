@@ -24,11 +24,11 @@ SourceWatch::Entry* SourceWatch::find_or_insert(uint32_t ifindex, uint32_t sourc
     counter_add(counters_ + kSourcesTableFull, 1);
     return nullptr;
   }
-  *victim = Entry{ifindex, source, group, true, local, false, now_ns, 0};
+  *victim = Entry{ifindex, source, group, true, local, false, false, now_ns, 0};
   return victim;
 }
 
-bool SourceWatch::report(const Entry& e, uint64_t now_ns) {
+bool SourceWatch::report(const Entry& e, bool routed, uint64_t now_ns) {
   // Token bucket: kReportsPerSec, at most kBurst saved up.
   if (now_ns > tokens_at_ns_) {
     const uint64_t earned = (now_ns - tokens_at_ns_) * kReportsPerSec / 1'000'000'000u;
@@ -49,7 +49,7 @@ bool SourceWatch::report(const Entry& e, uint64_t now_ns) {
     return false;
   }
   --tokens_;
-  ring_[head & (kRingSize - 1)] = SourceReport{e.ifindex, e.source, e.group, e.local ? 1u : 0u};
+  ring_[head & (kRingSize - 1)] = SourceReport{e.ifindex, e.source, e.group, e.local ? 1u : 0u, routed ? 1u : 0u, now_ns};
   head_.store(head + 1, std::memory_order_release);
   counter_add(counters_ + kSourcesReported, 1);
   if (notify_ && !notified_.exchange(true)) notify_();

@@ -2,7 +2,10 @@
 // upcall. The engine thread calls note() for every datagram that arrives on a PIM interface (matched by
 // a rule or not) and for every datagram a static rule re-originates onto one (`local`). The first
 // datagram of each (interface, source, group) is reported at once, then one report per kRefreshNs while
-// it keeps flowing (PIM's KeepAlive timer needs "still flowing" at least once a minute).
+// it keeps flowing (PIM's KeepAlive timer needs "still flowing" at least once a minute). A flow first
+// seen with no route for it (`routed` false: the engine dropped it) is reported again at its first
+// datagram a route took: PIM sets the SPT bit only on data it forwards (RFC 7761 §4.2.2), and an RP
+// that set it on a dropped datagram stops decapsulating before the native copies are forwarded.
 //
 // Bounded on every side, so a flood of sources costs CPU, never memory or latency:
 //   - a fixed set-associative table (kBuckets x kWays flows); a new flow whose bucket is full takes the
@@ -26,12 +29,15 @@
 namespace mcr {
 
 /* One report: (ifindex, source, group) seen; `local` = re-originated by us onto ifindex (source 0:
-   the interface's own address, which the control plane knows). Host byte order. */
+   the interface's own address, which the control plane knows); `routed` = a rule took the datagram;
+   `at_ns` = its frame timestamp (CLOCK_REALTIME). Host byte order. */
 struct SourceReport {
   uint32_t ifindex;
   uint32_t source;
   uint32_t group;
   uint32_t local;
+  uint32_t routed;
+  uint64_t at_ns;
 };
 
 class SourceWatch {
@@ -52,15 +58,18 @@ class SourceWatch {
     return (group >> 28) == 0xe && (group >> 8) != 0xe00000 && (group >> 24) != 232;
   }
 
-  /* Engine thread. @now_ns: any monotonic-enough clock (the frame's timestamp). */
-  void note(uint32_t ifindex, uint32_t source, uint32_t group, bool local, uint64_t now_ns) {
+  /* Engine thread. @now_ns: any monotonic-enough clock (the frame's timestamp); @routed: a rule took
+     the datagram (re-originated ones always are). */
+  void note(uint32_t ifindex, uint32_t source, uint32_t group, bool local, uint64_t now_ns, bool routed = true) {
     if (!watched_group(group)) return;
     Entry* e = find_or_insert(ifindex, source, group, local, now_ns);
     if (!e) return;
     e->last_seen = now_ns;
-    if (e->reported && now_ns - e->last_report < kRefreshNs) return;
-    if (report(*e, now_ns)) {
+    const bool news = !e->reported || (routed && !e->routed);
+    if (!news && now_ns - e->last_report < kRefreshNs) return;
+    if (report(*e, routed, now_ns)) {
       e->reported = true;
+      e->routed = routed;
       e->last_report = now_ns;
     }
   }
@@ -82,6 +91,7 @@ class SourceWatch {
     bool used;
     bool local;
     bool reported;
+    bool routed;  // as last reported
     uint64_t last_seen;
     uint64_t last_report;
   };
@@ -95,7 +105,7 @@ class SourceWatch {
   }
 
   Entry* find_or_insert(uint32_t ifindex, uint32_t source, uint32_t group, bool local, uint64_t now_ns);
-  bool report(const Entry& e, uint64_t now_ns);
+  bool report(const Entry& e, bool routed, uint64_t now_ns);
 
   uint64_t* counters_;
   std::unique_ptr<Entry[]> table_;

@@ -11,11 +11,13 @@
  *
  * RX: one unbound AF_PACKET socket (so it outlives interfaces that come and go) with a classic BPF filter
  * on the IP protocol; a native reader thread checks the IPv4 header (version, IHL, checksum, total length,
- * fragments, options) and queues packets into a bounded ring; JS drains it in batches on the event loop.
- * A flood costs at most the ring (4096 packets) and shows up as `queueDrops`.
+ * fragments, options) and queues packets into a bounded ring; JS drains it on the event loop, one batch
+ * per turn, so timers and I/O run between batches however long a flood lasts. A flood costs at most the
+ * ring (4096 packets) and shows up as `queueDrops`.
  * TX: one raw IP socket per protocol (the kernel builds the IP header); interface and source address per
  * send through IP_PKTINFO, TTL and Router Alert per send through IP_TTL / IP_RETOPTS control messages.
- * Tests: io.test.ts (argument checks), io.e2e.test.ts (namespaces, kernel hosts, raw packets).
+ * Tests: io.e2e.test.ts (a flood against a slow handler on a veth pair), native/test/test_proto.cc (the
+ * reader's checks and ring); the IGMP and PIM e2e tests use both sides throughout.
  */
 import type { ProtoTx, RxPacket, TxOptions } from '../types.js';
 import { loadNative, type NativeProtoPacket, type NativeProtoRx, type NativeProtoTx } from '../../engine/native.js';
@@ -105,11 +107,13 @@ export function openProtoRx(opts: ProtoRxOptions): ProtoRx {
   let handlerErrors = 0;
   let closed = false;
 
-  const onBatch = (pkts: NativeProtoPacket[]): void => {
+  const onBatch = (pkts: NativeProtoPacket[], more: boolean): void => {
+    // Scheduled first, so that a handler that throws cannot stall the queue.
+    if (more) setImmediate(() => { if (!closed) handle.resume(); });
     for (const p of pkts) {
       const ifname = names.get(p.ifindex);
       if (ifname === undefined) continue; // disabled while it sat in the queue
-      const pkt: RxPacket = { ifname, src: p.src, dst: p.dst, ttl: p.ttl, routerAlert: p.routerAlert, ipProto: p.ipProto, payload: p.payload };
+      const pkt: RxPacket = { ifname, src: p.src, dst: p.dst, ttl: p.ttl, routerAlert: p.routerAlert, ipProto: p.ipProto, payload: p.payload, rxAtMs: p.rxAtMs };
       delivered++;
       byInterface[ifname] = (byInterface[ifname] ?? 0) + 1;
       try {

@@ -203,8 +203,10 @@ export function decodePim(b: Uint8Array): DecodeResult {
     if (b[0]! >> 4 !== 2) return { ok: false, reason: 'badVersion' };
     const type = b[0]! & 15;
     const r = new Reader(b, 4, b.length);
-    const sumOk = onesSum(b, 0, b.length) === 0xffff
-      || (type === PIM_TYPE.register && b.length >= 8 && onesSum(b, 0, 8) === 0xffff);
+    // A Register's checksum covers its 8-byte header (RFC 7761 §4.9.3), some senders sum it all: the
+    // header first, so the RP does not sum every data packet it decapsulates.
+    const sumOk = (type === PIM_TYPE.register && b.length >= 8 && onesSum(b, 0, 8) === 0xffff)
+      || onesSum(b, 0, b.length) === 0xffff;
     if (!sumOk) return { ok: false, reason: 'badChecksum' };
     let msg: PimMessage;
     switch (type) {

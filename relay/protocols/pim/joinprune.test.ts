@@ -236,6 +236,26 @@ describe('downstream Join/Prune (§4.5.2–§4.5.4)', () => {
 });
 
 describe('SPT switchover and SSM', () => {
+  it('sets the SPT bit only on data a route took: a datagram dropped before the (S,G) route was installed leaves S on the shared tree', async () => {
+    const h = await router();
+    h.join('down0', G);
+    await h.settle();
+    entries(h);
+    h.pim.dataArrived('up0', S, G);
+    await h.settle();
+    expect(entries(h)).toEqual(['up1 10.3.0.2 239.1.1.1 J 10.3.3.3']);
+    // The engine saw S on up1 before the (S,G) route reached it: nothing forwarded, nothing pruned.
+    h.pim.dataArrived('up1', S, G, { unrouted: true });
+    await h.settle();
+    expect(entries(h)).toEqual([]);
+    expect(h.pim.view('state')).toEqual(expect.arrayContaining([expect.objectContaining({ source: S, group: G, state: 'Joined', sptBit: false })]));
+    // Its report once the route takes it.
+    h.pim.dataArrived('up1', S, G);
+    await h.settle();
+    expect(entries(h)).toEqual(['up0 10.0.0.2 239.1.1.1 P 10.3.3.3R']);
+    expect(h.pim.view('state')).toEqual(expect.arrayContaining([expect.objectContaining({ source: S, group: G, sptBit: true })]));
+  });
+
   it('joins (S,G) on the first packet and prunes S off the shared tree once data arrives on the SPT', async () => {
     const h = await router();
     h.join('down0', G);

@@ -49,8 +49,10 @@ export interface PimModule extends ProtocolModule {
   /**
    * A data packet (S,G) arrived on `ifname` (the first of a flow, then at least once a minute while it
    * flows). `local`: mcrd itself originates this stream onto `ifname` (it is directly connected there).
+   * `unrouted`: no route took it (the engine dropped it), so it cannot set the SPT bit. `atMs`: its
+   * frame time (ms since the epoch), compared with the arrival of Registers at the RP.
    */
-  dataArrived(ifname: string, source: string, group: string, opts?: { local?: boolean }): void;
+  dataArrived(ifname: string, source: string, group: string, opts?: { local?: boolean; unrouted?: boolean; atMs?: number }): void;
   /** The kernel's unicast routes changed: re-resolve every RPF. */
   rpfChanged(): void;
   /** As DR: wrap an IPv4 data packet into a Register to the RP if (S,G) is registering; true if sent. */
@@ -329,7 +331,11 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     if (s.sptBit || iif === undefined || !s.dataIfs.has(iif) || !wantsSg(g, s)) return;
     const rp = rpOf(g.group);
     if (isDirectlyConnected(s) || !rp || rpfInterface(s.source) !== rpfInterface(rp) || inheritedRpt(g, s).length === 0
-      || (s.up.target && sameTarget(s.up.target, g.up.target))) s.sptBit = true;
+      || (s.up.target && sameTarget(s.up.target, g.up.target))) {
+      s.sptBit = true;
+      s.sptSinceMs = s.dataIfs.get(iif);
+      ctx.log.debug('pim SPT bit set', { source: s.source, group: g.group, iif });
+    }
   }
 
   function updateSgUpstream(g: GroupEntry, s: SourceEntry): void {
@@ -638,15 +644,22 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     if (rpOf(m.group) !== pkt.dst || !ourAddresses().has(pkt.dst)) { stop(); return; }
     const g = group(m.group);
     const s = source(g, m.source);
+    // Only the first Register of a flow (or the first after its keepalive ended) changes the state
+    // (§4.5: the KeepAlive timer starts, so JoinDesired(S,G)); re-evaluating on every one costs the RP
+    // its whole Register rate in JavaScript.
+    const starts = !s.keepaliveRunning;
     // §4.4.2, with SwitchToSptDesired always true at the RP: stop Registers once native data flows or nobody wants it.
     let sentStop = false;
     if (s.sptBit || inheritedSg(g, s).length === 0) { stop(); sentStop = true; }
     s.restartKeepalive(sentStop ? RP_KEEPALIVE_MS : KEEPALIVE_MS);
-    if (!s.sptBit && !m.nullRegister) {
+    // A Register that reached us before native data was first forwarded carries a datagram whose
+    // native copy no route took: forwarded still, though it is handled after the SPT bit was set.
+    const beforeSpt = !s.sptBit || (pkt.rxAtMs !== undefined && s.sptSinceMs !== undefined && pkt.rxAtMs < s.sptSinceMs);
+    if (beforeSpt && !m.nullRegister) {
       const oifs = inheritedRpt(g, s).map((o) => o.ifname);
       if (oifs.length > 0) { counters.decapsulated(); deps.forwardDecapsulated?.(m.packet, oifs); }
     }
-    evaluate(g);
+    if (starts) evaluate(g);
   }
 
   function receiveRegisterStop(m: Extract<PimMessage, { type: 'register-stop' }>): void {
@@ -703,7 +716,7 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   }
 
   // ---- data events ---------------------------------------------------------------------------------------
-  function dataArrived(ifname: string, src: string, grp: string, opts?: { local?: boolean }): void {
+  function dataArrived(ifname: string, src: string, grp: string, opts?: { local?: boolean; unrouted?: boolean; atMs?: number }): void {
     if (!running || !(ipv4(grp) >>> 28 === 0xe)) return;
     // The first packet of a flow usually comes before its RPF is known: handle it once it is.
     if (!opts?.local && !rpfCache.has(src)) { resolve(src, () => dataArrived(ifname, src, grp, opts)); return; }
@@ -715,7 +728,9 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     const local = includeStar(grp).filter((o) => !excludeSg(grp, src).has(o.ifname)).length + includeSg(grp, src).length > 0;
     // First hop (§4.4.1 KeepAlive on data from a connected source) and CheckSwitchToSpt (§4.2.1) at the last hop.
     if ((connected && ifname === iif) || (cfg.sptSwitchover === 'immediate' && local)) s.restartKeepalive(KEEPALIVE_MS);
-    s.dataIfs.add(ifname);
+    // §4.2.2 sets the SPT bit on data the (S,G) entry forwards, not on a datagram dropped because its
+    // route was not installed yet: the engine reports the flow again once a route takes it.
+    if (!opts?.unrouted && !s.dataIfs.has(ifname)) s.dataIfs.set(ifname, opts?.atMs);
     updateSptBit(g, s);
     if (s.sptBit && ifname === iif) s.restartKeepalive(KEEPALIVE_MS);
     // §4.6: data on one of our outgoing interfaces means another router forwards it onto the LAN too.

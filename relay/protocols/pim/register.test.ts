@@ -139,6 +139,31 @@ describe('Register at the RP (§4.4.2)', () => {
     expect(h.metric('mcr_pim_registers_total', { event: 'decapsulated' })).toBe(1);
   });
 
+  it('orders Registers against native data by arrival: one that came before the first forwarded native datagram is still forwarded', async () => {
+    // In the test VM the RP's JavaScript ran a second behind the wire: the Registers it handled after
+    // the SPT bit carried datagrams whose native copies had come before the (S,G) route (dropped).
+    const h = harness(rpCfg, { interfaces: ifs, rpf: rpRpf });
+    h.hello('up1', '10.3.0.2', { holdtime: 0xffff });
+    h.join('down0', G);
+    await h.settle();
+    const reg = { type: 'register' as const, border: false, nullRegister: false, packet: dataPacket(), source: S, group: G };
+    const t0 = 1_800_000_000_000;
+    h.rx('up1', '10.3.0.2', reg, RP, t0);
+    await h.settle();
+    h.pim.dataArrived('up1', S, G, { unrouted: true, atMs: t0 + 5 });
+    h.pim.dataArrived('up1', S, G, { atMs: t0 + 100 });
+    await h.settle();
+    expect(h.pim.view('state')).toEqual(expect.arrayContaining([expect.objectContaining({ source: S, group: G, sptBit: true })]));
+    h.take('register-stop');
+    h.rx('up1', '10.3.0.2', reg, RP, t0 + 99);   // arrived before native forwarding began: forwarded
+    h.rx('up1', '10.3.0.2', reg, RP, t0 + 100);  // its native copy was forwarded: not again
+    h.rx('up1', '10.3.0.2', reg, RP);            // no arrival time: the SPT bit decides
+    await h.settle();
+    expect(h.decapsulated).toHaveLength(2);
+    // Each of them is answered with Register-Stop all the same: native data flows.
+    expect(h.take('register-stop')).toHaveLength(3);
+  });
+
   it('sends its Join(S,G) within the task of the first Register, before the route recompile it sets off (setImmediate)', async () => {
     // In the daemon the host recompiles the routes from a setImmediate; a 0 ms timer for the Join ran
     // after it, behind the engine update (4 ms here; in the test VM FRR's first hop got the Join 11 s

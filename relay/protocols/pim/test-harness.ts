@@ -54,8 +54,9 @@ export function harness(config: PimConfig, opts: { interfaces: ProtoInterface[];
       clock.advance(ms);
       for (let i = 0; i < 3; i++) { await new Promise((r) => setImmediate(r)); clock.advance(0); }
     },
-    rx(ifname: string, src: string, msg: PimMessage, dst = '224.0.0.13') {
-      pim.receive({ ifname, src, dst, ttl: 1, routerAlert: false, ipProto: PIM_PROTO, payload: encodePim(msg) });
+    /** `rxAtMs`: when the reader took it (RxPacket.rxAtMs). */
+    rx(ifname: string, src: string, msg: PimMessage, dst = '224.0.0.13', rxAtMs?: number) {
+      pim.receive({ ifname, src, dst, ttl: 1, routerAlert: false, ipProto: PIM_PROTO, payload: encodePim(msg), ...(rxAtMs !== undefined ? { rxAtMs } : {}) });
     },
     rxRaw(ifname: string, src: string, payload: Uint8Array, dst = '224.0.0.13') {
       pim.receive({ ifname, src, dst, ttl: 1, routerAlert: false, ipProto: PIM_PROTO, payload });

@@ -63,11 +63,17 @@ export class SourceEntry {
   /** The interface mcrd itself originates this source onto (dataArrived with local: true). */
   localIf: string | undefined;
   /**
-   * Interfaces this source's data was reported on (forgotten when the keepalive ends). The engine reports a flow
-   * once and then every 20 s, so "data arrives on iif" (§4.2.2 Update_SPTbit) is re-checked from here
-   * whenever the state changes, not only when a report comes.
+   * Interfaces a route forwarded this source's data on (forgotten when the keepalive ends), with the
+   * frame time of the first such datagram when the engine gave one (ms since the epoch). The engine
+   * reports a flow once and then every 20 s, so "data arrives on iif" (§4.2.2 Update_SPTbit) is
+   * re-checked from here whenever the state changes, not only when a report comes.
    */
-  readonly dataIfs = new Set<string>();
+  readonly dataIfs = new Map<string, number | undefined>();
+  /**
+   * The SPT bit's data time (dataIfs of the interface that set it): the RP still forwards a Register
+   * that arrived before it, whose native copy no route took (its JavaScript may run behind the wire).
+   */
+  sptSinceMs: number | undefined;
 
   constructor(readonly source: string, private readonly clock: Clock, fireJoin: () => void, private readonly katExpired: () => void) {
     this.up = new UpstreamJoin(clock, fireJoin);
@@ -82,6 +88,7 @@ export class SourceEntry {
       this.kat = undefined;
       this.keepaliveAtMs = undefined;
       this.sptBit = false;
+      this.sptSinceMs = undefined;
       this.dataIfs.clear();
       this.katExpired();
     });
