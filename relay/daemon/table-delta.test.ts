@@ -50,7 +50,7 @@ describe('tableDelta', () => {
 test('every field of an engine input and output is compared', () => {
   // COMPARED lists what sameInput/sameOutput compare; its Record types force it to name every field.
   const input: Record<string, unknown> = { interface: 'eth0', group: '239.1.1.1', port: 1, source: '10.0.0.1' };
-  const output: Record<string, unknown> = { slot: 0, interface: 'eth1', group: '239.2.2.2', port: 2, ttl: 3, tos: 4, keepSource: true,
+  const output: Record<string, unknown> = { slot: 0, interface: 'eth1', group: '239.2.2.2', port: 2, ttl: 3, tos: 4, keepSource: true, source: '10.0.0.8',
     reportLocal: true, register: { source: '10.0.0.9', group: '239.3.3.3', port: 5, ttl: 6, tos: 0 } };
   expect(Object.keys(COMPARED.input).sort()).toEqual(Object.keys(input).sort());
   expect(Object.keys(COMPARED.output).sort()).toEqual(Object.keys(output).sort());

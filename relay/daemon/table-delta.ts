@@ -26,11 +26,11 @@ const sameRegister = (a: Inner | undefined, b: Inner | undefined): boolean =>
     a.source === b.source && a.group === b.group && a.port === b.port && a.ttl === b.ttl && a.tos === b.tos);
 const sameOutput = (a: EngineOutput, b: EngineOutput): boolean =>
   a.slot === b.slot && a.interface === b.interface && a.group === b.group && a.port === b.port &&
-  a.ttl === b.ttl && a.tos === b.tos && a.keepSource === b.keepSource && a.reportLocal === b.reportLocal &&
+  a.ttl === b.ttl && a.tos === b.tos && a.keepSource === b.keepSource && a.source === b.source && a.reportLocal === b.reportLocal &&
   sameRegister(a.register, b.register);
 export const COMPARED: { input: Record<keyof EngineInput, true>; output: Record<keyof EngineOutput, true> } = {
   input: { interface: true, group: true, port: true, source: true },
-  output: { slot: true, interface: true, group: true, port: true, ttl: true, tos: true, keepSource: true, reportLocal: true, register: true },
+  output: { slot: true, interface: true, group: true, port: true, ttl: true, tos: true, keepSource: true, source: true, reportLocal: true, register: true },
 };
 
 function sameRule(a: EngineRule, b: EngineRule): boolean {

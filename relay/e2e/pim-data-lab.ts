@@ -68,7 +68,7 @@ export async function lan(lab: Lab, name: string, members: Array<[string, string
 }
 
 /** Rows of `mcrctl --json mroute`. */
-export interface MrouteRow { origin: string; iif: string; group: string; source: string | null; oifs: Array<{ interface: string; reason: string }> }
+export interface MrouteRow { origin: string; iif: string; group: string; source: string | null; ruleId: string; oifs: Array<{ interface: string; origin: string; reason: string }> }
 
 export const mroute = async (m: PimMcrd) => (await m.json<{ routes: MrouteRow[] }>(['mroute'])).routes;
 

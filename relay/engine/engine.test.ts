@@ -179,6 +179,7 @@ describe('Engine options and rules are type-checked', () => {
     // Port 0 means any port, which only a multicast input can have (a unicast one guards its port).
     expect(() => e.setRules(rule({ input: { interface: 'lo', group: '127.0.0.1', port: 0 } }) as EngineRule[])).toThrow(/rules\[0\]\.input\.port 0 \(any port\) needs a multicast group/);
     expect(() => e.setRules(rule({ input: { interface: 'lo', group: '239.1.1', port: 1 } }) as EngineRule[])).toThrow(/rules\[0\]\.input\.group: expected a dotted-quad/);
+    expect(() => e.setRules(rule({ outputs: [{ slot: 1, interface: 'lo', group: '239.1.1.2', port: 1, ttl: 1, source: '10.0.0' }] }) as EngineRule[])).toThrow(/rules\[0\]\.outputs\[0\]\.source: expected a dotted-quad/);
     expect(() => e.setRules([], { watch: ['lo'] } as unknown as Capture)).toThrow(/setRules capture\.hold: expected an array of interface names, got undefined/);
     expect(() => e.updateRules([], [], { watch: [], hold: ['lo', ''] })).toThrow(/updateRules capture\.hold\[1\]: expected a non-empty string/);
     e.stop();

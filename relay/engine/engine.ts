@@ -134,6 +134,7 @@ function validateRules(rules: unknown, layout: NativeLayout): asserts rules is E
       checkInt(`${op}.port`, out['port'], 0, 65535); // 0: the input datagram's port
       checkInt(`${op}.ttl`, out['ttl'], 1, 255);
       if (out['tos'] !== undefined) checkInt(`${op}.tos`, out['tos'], 0, 255);
+      if (out['source'] !== undefined) checkString(`${op}.source`, out['source']);
       for (const k of ['keepSource', 'reportLocal'] as const) {
         if (out[k] !== undefined && typeof out[k] !== 'boolean') throw new TypeError(`${op}.${k}: expected a boolean, got ${describe(out[k])}`);
       }

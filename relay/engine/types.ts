@@ -102,6 +102,13 @@ export interface EngineOutput {
    */
   keepSource?: boolean;
   /**
+   * Send from this IPv4 source address instead of the interface's: a stream mcrd re-originates on one
+   * PIM interface, forwarded onto another one that PIM Joins ask for, keeps the source S the PIM
+   * domain knows it by. Multicast outputs, raw (packet) egress; without it (no IPv4 address or no
+   * Ethernet on the interface) the output falls back to a socket and the interface's address.
+   */
+  source?: string;
+  /**
    * PIM: report this output's stream to the control plane as one the relay originates on `interface`
    * (source = the interface's address, group = `group`; SourceReport.local), so mcrd registers it as its DR.
    */

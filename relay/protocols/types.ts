@@ -54,10 +54,15 @@ export interface LearnedRoute {
   exact?: boolean;
   /**
    * PIM DR (RFC 7761 §4.4.1): while present, every datagram of (S,G) also leaves encapsulated in a
-   * Register, unicast to `rp` (via = the RPF interface toward it). `local`: the stream is one a static
-   * rule re-originates onto `iif` (S is our address there); its Register rides on that static output.
+   * Register, unicast to `rp` (via = the RPF interface toward it).
    */
-  register?: { rp: string; via: string; local?: boolean };
+  register?: { rp: string; via: string };
+  /**
+   * A stream a static rule re-originates onto `iif` (S is our address there, G its output group):
+   * nothing to capture. The oifs (downstream Joins, members) and the Register ride on that static
+   * output: the engine sends its datagrams there too, from S.
+   */
+  local?: boolean;
 }
 
 export interface ProtocolEvent { type: string; [k: string]: unknown }   // e.g. { type: 'igmp-join', interface, group, ... }

@@ -221,6 +221,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         os.ttl = static_cast<int>(number_at(env, o, "ttl", op, 1, 255));
         os.tos = has(o, "tos") ? static_cast<int>(number_at(env, o, "tos", op, 0, 255)) : -1;
         os.keep_source = bool_at(env, o, "keepSource", op);
+        if (has(o, "source")) os.source = ipv4_at(env, o, "source", op);
         os.report_local = bool_at(env, o, "reportLocal", op);
         if (has(o, "register")) {
           os.pim_register = true;

@@ -54,11 +54,15 @@ inline void packet_set_port(PacketTemplate* t, uint16_t port) {
   }
 }
 
-/* Keep the input datagram's IPv4 source address and UDP source port (a keep-source output's copy, per
-   datagram): receivers joined INCLUDE {S} and PIM (S,G) state see the real source. packet_fill
-   computes the IPv4 checksum over the result. */
-inline void packet_set_source(PacketTemplate* t, uint32_t src_ip, uint16_t src_port) {
+/* Another IPv4 source address than the interface's (an output's own, set once on its template).
+   packet_fill computes the IPv4 checksum and the UDP pseudo-header sum over the result. */
+inline void packet_set_source_address(PacketTemplate* t, uint32_t src_ip) {
   for (int i = 0; i < 4; ++i) t->bytes[26 + i] = static_cast<uint8_t>(src_ip >> (24 - 8 * i));
+}
+/* Keep the input datagram's IPv4 source address and UDP source port (a keep-source output's copy, per
+   datagram): receivers joined INCLUDE {S} and PIM (S,G) state see the real source. */
+inline void packet_set_source(PacketTemplate* t, uint32_t src_ip, uint16_t src_port) {
+  packet_set_source_address(t, src_ip);
   t->bytes[34] = static_cast<uint8_t>(src_port >> 8);
   t->bytes[35] = static_cast<uint8_t>(src_port);
 }

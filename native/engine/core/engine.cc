@@ -425,11 +425,14 @@ void Engine::apply(Change& c) {
         // Raw egress only where it can build every header itself: multicast, an IPv4 address, Ethernet.
         // A keep-source output needs raw egress whatever the engine default (a UDP socket cannot send
         // from a foreign address); without a template it falls back to a socket and the relay's address.
-        out.packet = (cfg_.egress_packet || o.keep_source) && is_multicast(o.group);
+        // So does an output with a source address of its own (a re-originated stream PIM forwards
+        // onto another interface keeps the address the PIM domain knows it by).
+        out.packet = (cfg_.egress_packet || o.keep_source || o.source != 0) && is_multicast(o.group);
         if (out.packet) {
           auto e = egress_if.find(o.ifname);
           if (e == egress_if.end()) e = egress_if.emplace(o.ifname, egress_interface(o.ifname)).first;
           out.packet = packet_template(e->second, o.group, o.port, o.ttl, o.tos, &out.tmpl);
+          if (out.packet && o.source != 0) packet_set_source_address(&out.tmpl, o.source);
         }
         out.keep_source = out.packet && o.keep_source;
         id = {out.packet ? EgressKey{o.ifname, 0, 0, true, cfg_.gso} : EgressKey{o.ifname, o.ttl, o.tos, false}, out_ifindex};

@@ -80,6 +80,7 @@ struct OutputSpec {
   // Relay with the input datagram's IPv4 source address and UDP source port (learned routes: router
   // semantics for SSM receivers and PIM). Multicast only; forces raw egress for this output.
   bool keep_source = false;
+  uint32_t source = 0;  // packet egress: send from this IPv4 address (0 = the interface's)
   // PIM: report this output's stream (our address on ifname, the output group) as a source we originate
   // there (source_watch.h), so mcrd registers it as its DR.
   bool report_local = false;

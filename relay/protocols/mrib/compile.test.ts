@@ -126,7 +126,7 @@ describe('compile', () => {
     const statics = [staticRule([{ interface: 'd1', group: '239.9.9.9', port: 6000, ttl: 16 }, { interface: 'd2', group: G, port: 5000, ttl: 8 }])];
     const plain = compile(input({ statics, pimInterfaces: ['d1'] })).rules;
     expect(plain[0]!.outputs.map((o) => [o.interface, o.reportLocal === true])).toEqual([['d1', true], ['d2', false]]);
-    const local: LearnedRoute = { origin: 'pim', group: '239.9.9.9', source: '10.5.0.1', iif: 'd1', oifs: [], exact: true, register: { rp: '10.9.9.9', via: 'up0', local: true } };
+    const local: LearnedRoute = { origin: 'pim', group: '239.9.9.9', source: '10.5.0.1', iif: 'd1', oifs: [], exact: true, local: true, register: { rp: '10.9.9.9', via: 'up0' } };
     const { rules, view } = compile(input({ statics, pimInterfaces: ['d1'], learned: [local] }));
     expect(rules).toHaveLength(1);
     expect(rules[0]!.outputs[1]).toEqual({
@@ -134,5 +134,17 @@ describe('compile', () => {
       register: { source: '10.5.0.1', group: '239.9.9.9', port: 6000, ttl: 16 },
     });
     expect(view[0]!.oifs.map((o) => o.reason)).toContain('register to 10.9.9.9');
+  });
+
+  test('a stream mcrd originates, wanted on other interfaces (PIM Joins, members): copies of its static output there, sent from S', () => {
+    const statics = [staticRule([{ interface: 'd1', group: '239.9.9.9', port: 6000, ttl: 16, tos: 184 }])];
+    const local: LearnedRoute = { origin: 'pim', group: '239.9.9.9', source: '10.5.0.1', iif: 'd1', exact: true, local: true,
+      oifs: [{ interface: 'd2', reason: 'pim join' }, { interface: 'gone', reason: 'pim join' }] };
+    const { rules, view } = compile(input({ statics, pimInterfaces: ['d1'], learned: [local], exists: (n) => n !== 'gone' }));
+    // One rule: nothing is captured for a stream we send ourselves.
+    expect(rules.map((r) => r.id)).toEqual(['cam']);
+    expect(rules[0]!.outputs[1]).toEqual({ key: 'cam|239.9.9.9:6000:d1|pim|d2', interface: 'd2', group: '239.9.9.9', port: 6000, ttl: 16, tos: 184, source: '10.5.0.1' });
+    expect(rules[0]!.outputs).toHaveLength(2);
+    expect(view[0]!.oifs.map((o) => [o.interface, o.origin, o.reason])).toEqual([['d1', 'static', 'static'], ['d2', 'pim', 'pim join']]);
   });
 });

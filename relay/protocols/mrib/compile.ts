@@ -28,8 +28,10 @@
  *   - PIM's `exact` (S,G) routes carry their whole oif list: no (*,G) oifs folded in, installed even
  *     empty (an empty one drops S's shared-tree copies on that iif, RFC 7761 §4.2).
  *   - A `register` route adds a Register output (EngineOutput.register) to its capture: unicast to the
- *     RP, the datagram as received. A `register.local` route instead adds it to each static output on
- *     (iif, group) — our own re-originated stream — with the inner datagram as that output sends it.
+ *     RP, the datagram as received. A `local` route (our own re-originated stream) instead rides on
+ *     each static output on (iif, group): its Register with the inner datagram as that output sends
+ *     it, and each of its oifs as a copy of that output there, sent from S (EngineOutput.source), as a
+ *     router forwards S's stream onto the interfaces PIM Joins and members ask for.
  *   - Static outputs on a PIM interface (`pimInterfaces`) report their stream as a local source
  *     (EngineOutput.reportLocal), so PIM registers what mcrd itself originates there.
  */
@@ -122,7 +124,7 @@ export function learnedRuleId(c: { origin: MribOrigin; iif: string; group: strin
 export function compile(input: CompileInput): Compiled {
   const captures = capturesOf(input);
   const pimIfs = new Set(input.pimInterfaces ?? []);
-  const localRegisters = input.learned.filter((l) => l.register?.local && l.source !== undefined && l.iif !== undefined);
+  const locals = input.learned.filter((l) => l.local && l.source !== undefined && l.iif !== undefined);
   const rules: PlannedRule[] = [];
   const view: MribEntry[] = [];
 
@@ -140,13 +142,19 @@ export function compile(input: CompileInput): Compiled {
         key: outputKey(r.id, o), interface: o.interface, group: o.group, port: o.port, ttl: o.ttl,
         ...(o.tos !== undefined ? { tos: o.tos } : {}), ...(pimIfs.has(o.interface) ? { reportLocal: true } : {}),
       });
+      const local = locals.find((l) => l.iif === o.interface && l.group === o.group);
+      if (!local) continue;
+      const tos = o.tos !== undefined ? { tos: o.tos } : {};
       // We are the DR of what we originate: while its tunnel is up, the stream also goes to the RP.
-      const local = localRegisters.find((l) => l.iif === o.interface && l.group === o.group);
-      if (local) {
-        const inner = { source: local.source!, group: o.group, port: o.port, ttl: o.ttl, ...(o.tos !== undefined ? { tos: o.tos } : {}) };
-        const { out, oif } = registerOutput(`${outputKey(r.id, o)}|register`, local.register!, inner);
+      if (local.register) {
+        const { out, oif } = registerOutput(`${outputKey(r.id, o)}|register`, local.register, { source: local.source!, group: o.group, port: o.port, ttl: o.ttl, ...tos });
         outputs.push(out);
         kept.push(oif);
+      }
+      for (const l of local.oifs) {
+        if (!input.exists(l.interface) || outputs.some((x) => x.interface === l.interface && x.group === o.group && x.port === o.port)) continue;
+        outputs.push({ key: `${outputKey(r.id, o)}|pim|${l.interface}`, interface: l.interface, group: o.group, port: o.port, ttl: o.ttl, ...tos, source: local.source! });
+        kept.push({ interface: l.interface, origin: 'pim', reason: l.reason, group: o.group, port: o.port, ...(l.expiresAtMs !== undefined ? { expiresAtMs: l.expiresAtMs } : {}) });
       }
     }
     // Learned oifs of the same (iif, group): (*,G) always, (S,G) only for a rule filtering on S.
@@ -201,7 +209,7 @@ export function compile(input: CompileInput): Compiled {
 function capturesOf(input: CompileInput): Capture[] {
   const byKey = new Map<string, Capture>();
   for (const route of input.learned) {
-    if (route.register?.local) continue; // rides on static outputs (compile)
+    if (route.local) continue; // rides on static outputs (compile)
     const oifs = route.oifs.filter((o) => input.exists(o.interface));
     const iifs = route.iif !== undefined ? [route.iif].filter(input.exists) : input.inputInterfaces;
     for (const iif of iifs) {

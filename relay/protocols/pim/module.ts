@@ -465,8 +465,13 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
         const iif = spt ? sourceIif(s) : starIif;
         const list = spt ? inheritedSg(g, s) : inheritedRpt(g, s);
         const register = registerOf(g, s);
-        // Our own re-originated stream: nothing to capture, its Register rides on the static output.
-        if (s.localIf) { if (register) out.push({ origin: 'pim', group: g.group, source: s.source, iif: s.localIf, oifs: [], exact: true, register: { ...register, local: true } }); continue; }
+        // Our own re-originated stream: nothing to capture; where it is wanted besides its own interface
+        // (downstream Joins, members), and its Register, ride on the static output.
+        if (s.localIf) {
+          const oifs = toOifs(inheritedSg(g, s), s.localIf);
+          if (register || oifs.length > 0) out.push({ origin: 'pim', group: g.group, source: s.source, iif: s.localIf, oifs, exact: true, local: true, ...(register ? { register } : {}) });
+          continue;
+        }
         if (!iif || !up.has(iif)) continue;
         // A source on the shared tree with nothing pruned forwards like (*,G): no entry of its own needed.
         if (!spt && s.rptState !== 'Pruned' && [...s.rpt.values()].every((d) => !d.pruned)) continue;

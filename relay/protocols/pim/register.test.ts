@@ -88,6 +88,29 @@ describe('Register at the DR (§4.4.1)', () => {
     expect(h.take('register').map((s) => s.dst)).toEqual([RP]);
   });
 
+  it('forwards a stream it originates onto the interfaces Joins ask for, as the RP and as any router on its path', async () => {
+    // mcrd is the RP: a (*,G) Join on up1 wants every source of G, its own re-originated stream too.
+    const h = harness({ ...cfg, rp_address: '10.1.0.1' }, { interfaces: ifs, rpf: {} });
+    h.hello('up1', '10.3.0.2', { holdtime: 0xffff });
+    await h.settle();
+    h.pim.dataArrived('down0', '10.1.0.1', G, { local: true });
+    await h.settle();
+    expect(h.pim.routes()).toEqual([]);
+    const star = { addr: '10.1.0.1', maskLen: 32, s: true, w: true, r: true };
+    h.rx('up1', '10.3.0.2', { type: 'join-prune', upstream: '10.3.0.1', holdtime: 210, groups: [{ group: { addr: G, maskLen: 32 }, joins: [star], prunes: [] }] });
+    await h.settle();
+    expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: '10.1.0.1', iif: 'down0', oifs: [expect.objectContaining({ interface: 'up1' })], exact: true, local: true }]);
+    // A local member on up0 wants it too; its own interface never is an output.
+    h.join('up0', G);
+    h.join('down0', G);
+    await h.settle();
+    expect(h.pim.routes()[0]!.oifs.map((o) => o.interface).sort()).toEqual(['up0', 'up1']);
+    // The Prune takes it back off up1 (after the LAN's prune override time).
+    h.rx('up1', '10.3.0.2', { type: 'join-prune', upstream: '10.3.0.1', holdtime: 210, groups: [{ group: { addr: G, maskLen: 32 }, joins: [], prunes: [star] }] });
+    await h.settle(5000);
+    expect(h.pim.routes()[0]!.oifs.map((o) => o.interface)).toEqual(['up0']);
+  });
+
   it('puts the Register on the (S,G) route while the tunnel is up, for the engine to encapsulate', async () => {
     const h = await dr();
     expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: S, iif: 'down0', oifs: [], exact: true, register: { rp: RP, via: 'up0' } }]);
@@ -102,7 +125,7 @@ describe('Register at the DR (§4.4.1)', () => {
     await h.settle();
     h.pim.dataArrived('down0', '10.1.0.1', G, { local: true });
     await h.settle();
-    expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: '10.1.0.1', iif: 'down0', oifs: [], exact: true, register: { rp: RP, via: 'up0', local: true } }]);
+    expect(h.pim.routes()).toEqual([{ origin: 'pim', group: G, source: '10.1.0.1', iif: 'down0', oifs: [], exact: true, local: true, register: { rp: RP, via: 'up0' } }]);
   });
 });
 
