@@ -56,6 +56,32 @@ describe('(S,G) Assert (§4.6.1)', () => {
     expect(h.take('assert').map((x) => x.msg)).toEqual([assertMsg(0, 0, false)]);
   });
 
+  it('asserts when an interface joins the outgoing list where another router\'s copies were already seen (reported only every 20 s)', async () => {
+    // The first hop of S (its state lives on with the keepalive), with 10.1.0.3 forwarding S onto down0 too.
+    const firstHop = async () => {
+      const h = harness(cfg, { interfaces: ifs, rpf: { ...rpf, [S]: { interface: 'up1', neighbor: S, metricPreference: 0, metric: 0 } } });
+      for (const [i, n] of [['up0', '10.0.0.2'], ['down0', '10.1.0.2'], ['down0', '10.1.0.3']] as const) h.hello(i, n, { holdtime: 0xffff });
+      await h.settle();
+      h.pim.dataArrived('up1', S, G);
+      h.pim.dataArrived('down0', S, G, { unrouted: true });
+      await h.settle();
+      return h;
+    };
+    const h = await firstHop();
+    expect(h.take('assert')).toEqual([]);
+    // A Join puts down0 in our list: the copies seen there call for an Assert, without a new report.
+    h.rx('down0', '10.1.0.2', sgJoin('10.1.0.1'));
+    await h.settle();
+    expect(h.take('assert').map((x) => [x.ifname, x.msg])).toEqual([['down0', assertMsg(0, 0, false)]]);
+    // Seen longer ago than the engine's reports come (20 s), they do not.
+    const late = await firstHop();
+    await late.settle(26_000);
+    late.pim.dataArrived('up1', S, G);
+    late.rx('down0', '10.1.0.2', sgJoin('10.1.0.1'));
+    await late.settle();
+    expect(late.take('assert')).toEqual([]);
+  });
+
   it('asserts when data shows up on an outgoing interface, and loses to a better metric', async () => {
     const h = await forwarder();
     expect(oifs(h)).toEqual(['down0']);

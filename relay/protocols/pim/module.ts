@@ -438,6 +438,10 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
       updateRptUpstream(g, s);
       updateRegister(g, s);
       for (const [ifname, a] of s.asserts) if (a.state === 'Winner' && !inheritedSg(g, s).some((o) => o.ifname === ifname)) a.stopForwarding();
+      for (const [ifname, at] of s.seenOn) {
+        if (ctx.clock.now() - at > SEEN_MS) s.seenOn.delete(ifname);
+        else if ((s.asserts.get(ifname)?.state ?? 'NoInfo') === 'NoInfo') assertOnData(g, s, ifname);
+      }
     }
     for (const [key, s] of g.sources) {
       if (!s.idle || includeSg(g.group, s.source).length > 0) continue;
@@ -721,6 +725,17 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
   }
 
   // ---- data events ---------------------------------------------------------------------------------------
+  /** The engine reports a flow every 20 s while it flows: data seen within this is taken as still arriving. */
+  const SEEN_MS = 25_000;
+
+  /** §4.6: data of (S,G) on one of our outgoing interfaces means another router forwards it onto that LAN too. */
+  function assertOnData(g: GroupEntry, s: SourceEntry, ifname: string): void {
+    if (ifname === sourceIif(s) || !active.has(ifname) || !inheritedSg(g, s).some((o) => o.ifname === ifname)) return;
+    const spt = s.sptBit;
+    const target = spt ? s.source : rpOf(g.group);
+    if (target) assertOf(s.asserts, ifname, g, s).dataOnOif(() => myAssertMetric(target, !spt, ifname));
+  }
+
   function dataArrived(ifname: string, src: string, grp: string, opts?: { local?: boolean; unrouted?: boolean; atMs?: number }): void {
     if (!running || !(ipv4(grp) >>> 28 === 0xe)) return;
     // The first packet of a flow usually comes before its RPF is known: handle it once it is.
@@ -738,14 +753,8 @@ export function createPimModule(config: PimConfig, deps: PimDeps): PimModule {
     if (!opts?.unrouted && !s.dataIfs.has(ifname)) s.dataIfs.set(ifname, opts?.atMs);
     updateSptBit(g, s);
     if (s.sptBit && ifname === iif) s.restartKeepalive(KEEPALIVE_MS);
-    // §4.6: data on one of our outgoing interfaces means another router forwards it onto the LAN too.
-    if (ifname !== iif && active.has(ifname)) {
-      if (inheritedSg(g, s).some((o) => o.ifname === ifname)) {
-        const spt = s.sptBit;
-        const target = spt ? src : rpOf(grp);
-        if (target) assertOf(s.asserts, ifname, g, s).dataOnOif(() => myAssertMetric(target, !spt, ifname));
-      }
-    }
+    s.seenOn.set(ifname, ctx.clock.now());
+    assertOnData(g, s, ifname);
     evaluate(g);
   }
 

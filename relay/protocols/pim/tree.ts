@@ -74,6 +74,12 @@ export class SourceEntry {
    * that arrived before it, whose native copy no route took (its JavaScript may run behind the wire).
    */
   sptSinceMs: number | undefined;
+  /**
+   * Every interface this source's data was reported on, routed or not, with when (clock ms). Another
+   * router's copies seen on an interface before it joined our outgoing list still call for an Assert
+   * once it does (§4.6: data on an outgoing interface), though the engine reports them only every 20 s.
+   */
+  readonly seenOn = new Map<string, number>();
 
   constructor(readonly source: string, private readonly clock: Clock, fireJoin: () => void, private readonly katExpired: () => void) {
     this.up = new UpstreamJoin(clock, fireJoin);
