@@ -236,7 +236,8 @@ describe('downstream Join/Prune (§4.5.2–§4.5.4)', () => {
 });
 
 describe('SPT switchover and SSM', () => {
-  it('sets the SPT bit only on data a route took: a datagram dropped before the (S,G) route was installed leaves S on the shared tree', async () => {
+  /** A last hop whose receiver on down0 got S's first datagram down the shared tree (up0): Join(S,G) sent toward S (up1). */
+  async function switchingToSpt() {
     const h = await router();
     h.join('down0', G);
     await h.settle();
@@ -244,6 +245,11 @@ describe('SPT switchover and SSM', () => {
     h.pim.dataArrived('up0', S, G);
     await h.settle();
     expect(entries(h)).toEqual(['up1 10.3.0.2 239.1.1.1 J 10.3.3.3']);
+    return h;
+  }
+
+  it('sets the SPT bit only on data a route took: a datagram dropped before the (S,G) route was installed leaves S on the shared tree', async () => {
+    const h = await switchingToSpt();
     // The engine saw S on up1 before the (S,G) route reached it: nothing forwarded, nothing pruned.
     h.pim.dataArrived('up1', S, G, { unrouted: true });
     await h.settle();
@@ -257,13 +263,7 @@ describe('SPT switchover and SSM', () => {
   });
 
   it('joins (S,G) on the first packet and prunes S off the shared tree once data arrives on the SPT', async () => {
-    const h = await router();
-    h.join('down0', G);
-    await h.settle();
-    entries(h);
-    h.pim.dataArrived('up0', S, G);
-    await h.settle();
-    expect(entries(h)).toEqual(['up1 10.3.0.2 239.1.1.1 J 10.3.3.3']);
+    const h = await switchingToSpt();
     h.pim.dataArrived('up1', S, G);
     await h.settle();
     expect(entries(h)).toEqual(['up0 10.0.0.2 239.1.1.1 P 10.3.3.3R']);
