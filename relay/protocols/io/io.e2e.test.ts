@@ -1,6 +1,6 @@
 /**
- * Protocol packet I/O on real sockets: a veth pair in a namespace of its own, ProtoTx sending on one
- * end, ProtoRx receiving on the other. The property checked here is the one the PIM RP depends on: a
+ * Protocol packet I/O on real sockets: a veth pair in this process's namespace (the sockets are opened
+ * here, and Node cannot enter another), ProtoTx sending on one end, ProtoRx receiving on the other. The property checked here is the one the PIM RP depends on: a
  * flood of protocol packets that JS handles more slowly than they arrive must not hold the event loop.
  * (In the test VM, 167 Registers/s at the RP held it for 16 s: no timer, control request or worker
  * message ran, so the route that ends the Registers was applied only after them.)
@@ -13,7 +13,6 @@ const PIM = 103;
 const FLOOD = 2000;
 /** A handler this slow (busy, as JS would be) takes FLOOD × 1 ms = 2 s for the flood. */
 const HANDLER_MS = 1;
-// A veth pair of this process's own namespace: the sockets are opened by this process (no setns here).
 const TX = 'mcrpio0';
 const RX = 'mcrpio1';
 

@@ -111,6 +111,15 @@ function registerOutput(key: string, reg: { rp: string; via: string }, inner: En
   };
 }
 
+/** A learned route's oif as the MRIB shows it, sent to `group`:`port` (0: the datagram's own port). */
+function mribOif(o: LearnedRoute['oifs'][number], origin: MribOrigin, group: string, port: number): MribOif {
+  return { interface: o.interface, origin, reason: o.reason, group, port, ...(o.expiresAtMs !== undefined ? { expiresAtMs: o.expiresAtMs } : {}) };
+}
+
+/** Whether `outputs` already send to (interface, group, port). */
+const sends = (outputs: PlannedRule['outputs'], ifname: string, group: string, port: number): boolean =>
+  outputs.some((o) => o.interface === ifname && o.group === group && o.port === port);
+
 /** Whether a static members-only output has receivers: any member state except INCLUDE {}. */
 export function hasMembers(members: Members, ifname: string, group: string): boolean {
   const m = members(ifname, group);
@@ -152,9 +161,9 @@ export function compile(input: CompileInput): Compiled {
         kept.push(oif);
       }
       for (const l of local.oifs) {
-        if (!input.exists(l.interface) || outputs.some((x) => x.interface === l.interface && x.group === o.group && x.port === o.port)) continue;
+        if (!input.exists(l.interface) || sends(outputs, l.interface, o.group, o.port)) continue;
         outputs.push({ key: `${outputKey(r.id, o)}|pim|${l.interface}`, interface: l.interface, group: o.group, port: o.port, ttl: o.ttl, ...tos, source: local.source! });
-        kept.push({ interface: l.interface, origin: 'pim', reason: l.reason, group: o.group, port: o.port, ...(l.expiresAtMs !== undefined ? { expiresAtMs: l.expiresAtMs } : {}) });
+        kept.push(mribOif(l, 'pim', o.group, o.port));
       }
     }
     // Learned oifs of the same (iif, group): (*,G) always, (S,G) only for a rule filtering on S.
@@ -162,7 +171,7 @@ export function compile(input: CompileInput): Compiled {
       if (c.iif !== r.input.interface || c.group !== r.input.group) continue;
       if (c.source !== undefined && c.source !== r.input.source) continue;
       for (const oif of c.oifs) {
-        if (outputs.some((o) => o.interface === oif.interface && o.group === c.group && o.port === r.input.port)) continue;
+        if (sends(outputs, oif.interface, c.group, r.input.port)) continue;
         kept.push(oif);
         outputs.push({ key: `${r.id}|${learnedRuleId(c)}|${oif.interface}`, interface: oif.interface, group: c.group, port: 0, ttl: input.learnedTtl, keepSource: true });
       }
@@ -178,7 +187,7 @@ export function compile(input: CompileInput): Compiled {
     if (r.input.source === undefined) {
       for (const c of captures) {
         if (c.iif !== r.input.interface || c.group !== r.input.group || c.source === undefined) continue;
-        const extra = c.oifs.filter((oif) => !outputs.some((o) => o.interface === oif.interface && o.group === c.group && o.port === r.input.port));
+        const extra = c.oifs.filter((oif) => !sends(outputs, oif.interface, c.group, r.input.port));
         rules.push({
           id: `${r.id}@${c.source}`,
           input: { ...r.input, source: c.source },
@@ -220,7 +229,7 @@ function capturesOf(input: CompileInput): Capture[] {
       if (route.register && input.exists(route.register.via)) c.register = { rp: route.register.rp, via: route.register.via };
       for (const o of here) {
         if (c.oifs.some((x) => x.interface === o.interface)) continue;
-        c.oifs.push({ interface: o.interface, origin: route.origin, reason: o.reason, group: route.group, port: 0, ...(o.expiresAtMs !== undefined ? { expiresAtMs: o.expiresAtMs } : {}) });
+        c.oifs.push(mribOif(o, route.origin, route.group, 0));
       }
       byKey.set(key, c);
     }
